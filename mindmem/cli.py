@@ -1,0 +1,267 @@
+"""The `mm` command line: parse arguments, call the library, print. Nothing else."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from mindmem import __version__
+from mindmem.errors import BadInput, CheckFailed, MindmemError
+
+app = typer.Typer(
+    name="mm",
+    help=(
+        "mindmem: git-native memory for coding agents and their people.\n\n"
+        "Memory is Markdown blocks in a git repository. Run `mm COMMAND --help` for examples."
+    ),
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_state: dict[str, Any] = {"repo": None}
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+AtOpt = Annotated[Optional[str], typer.Option("--at", help="Read from this revision (branch, tag, sha, HEAD~3).")]
+
+
+def _memory():
+    from mindmem.memory import Memory
+
+    return Memory(_state["repo"])
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    repo: Annotated[
+        Optional[Path],
+        typer.Option("-C", help="Run as if mm was started in this folder (also $MM_REPO).", show_default=False),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    _state["repo"] = repo
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Folder to set up (created and git-initialised if needed).")] = Path("."),
+    root: Annotated[str, typer.Option(help="Folder for memory blocks, relative to the repo.")] = "memory",
+    mode: Annotated[str, typer.Option(help="Governance mode: detect_only, propose or enforce.")] = "propose",
+    commit: Annotated[
+        bool, typer.Option("--commit", help="Commit the new files as 'Initialize mindmem memory'.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set up mindmem in a git repository (or a new folder).
+
+    Writes .mindmem/config.toml, .mindmem/allowed_signers, block templates in
+    .mindmem/templates/ and the memory folders. Existing files and history are
+    left alone; nothing is committed unless you pass --commit.
+
+    \b
+    Example:
+      mm init                      # in your project repo
+      mm init ~/team-memory --mode enforce --commit
+    """
+    from mindmem.memory import Memory
+
+    target = path if path != Path(".") else (_state["repo"] or path)
+    result = Memory.init(target, root=root, mode=mode, commit=commit)
+    if as_json:
+        _print_json(
+            {
+                "path": str(result.path),
+                "created": list(result.created),
+                "commit": result.commit,
+                "git_initialized": result.git_initialized,
+            }
+        )
+        return
+    if result.git_initialized:
+        typer.echo(f"Initialized an empty git repository in {result.path}")
+    typer.echo(f"Initialized mindmem memory in {result.path} ({len(result.created)} files)")
+    if result.commit:
+        typer.echo(f"Committed {result.commit[:12]} Initialize mindmem memory")
+    else:
+        typer.echo("Nothing committed; review and commit the files, or run again with --commit.")
+
+
+@app.command()
+def new(
+    kind: Annotated[
+        str,
+        typer.Argument(metavar="TYPE", help="decision, fact, task, incident, note, entity, person, project, tool, org"),
+    ],
+    title: Annotated[str, typer.Option("--title", "-t", help="One-line title.")],
+    body: Annotated[
+        Optional[str],
+        typer.Option("--body", "-b", help="Markdown body, or - to read stdin. Default: the type's template."),
+    ] = None,
+    set_: Annotated[
+        Optional[list[str]], typer.Option("--set", "-s", help="key=value (YAML value), repeatable.", show_default=False)
+    ] = None,
+    edge: Annotated[
+        Optional[list[str]], typer.Option("--edge", "-e", help="EDGE_TYPE:ID, repeatable.", show_default=False)
+    ] = None,
+    block_id: Annotated[Optional[str], typer.Option("--id", help="Use this ID instead of drawing one.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a new block into the work tree and print its ID.
+
+    The file is canonical and lands at ROOT/TYPE_DIR/ID.md. Nothing is committed:
+    propose it (or commit it) when you are ready.
+
+    \b
+    Example:
+      mm new decision -t "Store billing events in PostgreSQL" \\
+          --set subject=PRJ-billing --set tags=[storage,billing] \\
+          --set 'constraint={axis: storage.engine, scope: PRJ-billing, modality: must, object: postgresql}' \\
+          --edge cites:F-20261120-aa10f3
+      mm new person -t "Alice Example"          # -> PER-alice-example
+      echo "Deploys go through the staging cluster." | mm new fact -t "Deploy path" -b -
+    """
+    from mindmem.blocks import parse_value
+
+    fields: dict[str, Any] = {}
+    for item in set_ or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise BadInput(f"--set expects key=value, got {item!r}")
+        fields[key.strip()] = parse_value(value)
+    edges = []
+    for item in edge or []:
+        edge_type, sep, target = item.partition(":")
+        if not sep:
+            raise BadInput(f"--edge expects EDGE_TYPE:ID, got {item!r}")
+        edges.append((edge_type, target))
+    if body == "-":
+        body = sys.stdin.read()
+    memory = _memory()
+    block = memory.new(kind, title=title, body=body, fields=fields, edges=edges, block_id=block_id)
+    path = memory.path_of(block).relative_to(memory.workdir).as_posix()
+    if as_json:
+        _print_json({"id": block.id, "path": path})
+    else:
+        typer.echo(block.id)
+
+
+@app.command()
+def show(
+    block_id: Annotated[str, typer.Argument(metavar="ID", help="Block ID, e.g. D-20261125-7f3a9c or PER-alice.")],
+    at: AtOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one block, from the work tree or as it was at a revision.
+
+    \b
+    Example:
+      mm show D-20261125-7f3a9c
+      mm show PER-alice --at HEAD~3 --json
+    """
+    from mindmem.blocks import render
+
+    block, snap = _memory().lookup(block_id, at)
+    if as_json:
+        _print_json({**block.to_json(), "path": snap.paths[block.id], "commit": snap.commit})
+    else:
+        typer.echo(render(block), nl=False)
+
+
+@app.command(name="list")
+def list_(
+    type_: Annotated[Optional[str], typer.Option("--type", help="Only this type (decision, fact, …).")] = None,
+    status: Annotated[Optional[str], typer.Option(help="Only this status (active, todo, …).")] = None,
+    tag: Annotated[Optional[str], typer.Option(help="Only blocks with this tag.")] = None,
+    at: AtOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List blocks, oldest first, with type, status and title.
+
+    \b
+    Example:
+      mm list --type decision --status active
+      mm list --tag billing --at v1.2 --json
+    """
+    found = _memory().list(type=type_, status=status, tag=tag, at=at)
+    if as_json:
+        _print_json([{k: v for k, v in blk.to_json().items() if k != "body"} for blk in found])
+        return
+    for blk in found:
+        typer.echo(f"{blk.id:<20} {blk.type:<9} {blk.status:<10} {blk.title}")
+
+
+@app.command()
+def fmt(
+    check: Annotated[bool, typer.Option("--check", help="Only report files that are not canonical (exit 1).")] = False,
+) -> None:
+    """Rewrite every block file into its canonical form.
+
+    Keys go in the fixed order, unknown keys a person added are kept after them.
+    A malformed file stops the run before anything is written.
+
+    \b
+    Example:
+      mm fmt --check    # in CI
+      mm fmt
+    """
+    changed = _memory().fmt(check=check)
+    for path in changed:
+        typer.echo(("would reformat " if check else "reformatted ") + path)
+    if check and changed:
+        raise CheckFailed(f"{len(changed)} block file(s) are not canonical; run `mm fmt`")
+    if not changed:
+        typer.echo("all block files are canonical")
+
+
+@app.command()
+def validate(as_json: JsonOpt = False) -> None:
+    """Check every block file in the work tree against the schema (exit 1 on any problem).
+
+    Reports every problem, not only the first: bad YAML, missing or wrong-typed
+    fields, IDs that do not match their type, duplicate IDs, misplaced files.
+
+    \b
+    Example:
+      mm validate
+    """
+    count, problems = _memory().validate()
+    if as_json:
+        _print_json(
+            {"blocks": count, "problems": [{"path": p.path, "line": p.line, "message": p.reason} for p in problems]}
+        )
+    else:
+        for problem in problems:
+            typer.echo(str(problem))
+        typer.echo(f"{count} block file(s), {len(problems)} problem(s)")
+    if problems:
+        raise typer.Exit(CheckFailed.exit_code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: the one place library errors become messages and exit codes.
+
+    Usage errors (exit 2) and Ctrl-C (exit 130) are handled by typer itself.
+    """
+    try:
+        app(args=argv, prog_name="mm")
+    except MindmemError as exc:
+        typer.echo(f"mm: error: {exc}", err=True)
+        sys.exit(exc.exit_code)

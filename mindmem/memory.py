@@ -1,0 +1,262 @@
+"""`Memory(path)`: the library object behind every `mm` command."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mindmem import blocks as b
+from mindmem import config as cfg
+from mindmem.blocks import Block
+from mindmem.errors import BadInput, BlockError, NotFound, StateError
+from mindmem.files import atomic_write
+from mindmem.repo import GitRepo, Person
+from mindmem.snapshot import Snapshot, is_block_path, load, scan
+
+INIT_MESSAGE = "Initialize mindmem memory"
+
+
+@dataclass(frozen=True)
+class InitResult:
+    path: Path
+    created: tuple[str, ...]
+    commit: str | None
+    git_initialized: bool
+
+
+class Memory:
+    """A memory repo: its settings, its blocks at any revision, and the verbs on them."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None) -> None:
+        self.env = dict(os.environ if env is None else env)
+        start = Path(path or self.env.get("MM_REPO") or ".")
+        self.git = GitRepo.discover(start)
+        config_path = self.git.workdir / cfg.CONFIG_FILE
+        if not config_path.is_file():
+            raise StateError(f"{self.git.workdir} is not a mindmem repo (no {cfg.CONFIG_FILE}); run `mm init`")
+        self.settings = cfg.parse_settings(config_path.read_text(encoding="utf-8"), self.env)
+
+    # -- setup -------------------------------------------------------------
+
+    @classmethod
+    def init(
+        cls,
+        path: str | os.PathLike[str] = ".",
+        *,
+        root: str = "memory",
+        mode: str = "propose",
+        commit: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> InitResult:
+        """Set up `.mindmem/` and the memory root in the repo at or above `path` (git init if none)."""
+        env = dict(os.environ if env is None else env)
+        cfg.check_root(root)
+        if mode not in cfg.MODES:
+            raise BadInput(f"--mode '{mode}' is not one of {', '.join(cfg.MODES)}")
+        target = Path(path)
+        target.mkdir(parents=True, exist_ok=True)
+        try:
+            git = GitRepo.discover(target)
+            git_initialized = False
+        except StateError:
+            git = GitRepo.init(target)
+            git_initialized = True
+        workdir = git.workdir
+        if (workdir / cfg.CONFIG_FILE).exists():
+            raise StateError(f"{workdir} is already a mindmem repo ({cfg.CONFIG_FILE} exists)")
+        if commit and git.head_branch() is None:
+            raise StateError("--commit needs HEAD on a branch; check out a branch first")
+
+        branch = git.head_branch() or "main"
+        settings = cfg.Settings(root=root, mode=mode, governed_branch=branch, governed_since=git.head_commit())
+        files = _init_files(settings)
+        # The commit that adds the config (this one with --commit, else the user's) opens governance.
+        sha = git.commit_files(branch, files, INIT_MESSAGE + "\n", _person(git, env)) if commit else None
+        for rel, data in files.items():
+            if not (workdir / rel).exists():
+                atomic_write(workdir / rel, data)
+        if commit:
+            git.stage_paths(list(files))
+        return InitResult(workdir, tuple(files), sha, git_initialized)
+
+    # -- reading -----------------------------------------------------------
+
+    @property
+    def workdir(self) -> Path:
+        return self.git.workdir
+
+    @property
+    def root(self) -> str:
+        return self.settings.root
+
+    def snapshot(self, at: str | None = None) -> Snapshot:
+        """All blocks in the work tree (`at=None`) or at a revision, read from git objects."""
+        if at is None:
+            return load(self._worktree_files(), self.root, None)
+        sha = self.git.resolve(at)
+        return load(self.git.iter_files(sha, self.root), self.root, sha)
+
+    def get(self, block_id: str, at: str | None = None) -> Block:
+        return self.lookup(block_id, at)[0]
+
+    def lookup(self, block_id: str, at: str | None = None) -> tuple[Block, Snapshot]:
+        """The block and the snapshot it was read from (for its path and commit)."""
+        b.check_id(block_id)
+        snap = self.snapshot(at)
+        if block_id not in snap.blocks:
+            where = f"at {at}" if at else "in the work tree"
+            raise NotFound(f"no block {block_id} {where}")
+        return snap.blocks[block_id], snap
+
+    def list(
+        self,
+        *,
+        type: str | None = None,
+        status: str | None = None,
+        tag: str | None = None,
+        at: str | None = None,
+    ) -> list[Block]:
+        if type is not None and type not in b.TYPES:
+            raise BadInput(f"unknown type '{type}'; expected one of {', '.join(b.TYPES)}")
+        found = [
+            block
+            for block in self.snapshot(at).blocks.values()
+            if (type is None or block.type == type)
+            and (status is None or block.status == status)
+            and (tag is None or tag in block.tags)
+        ]
+        return sorted(found, key=lambda blk: (blk.created, blk.id))
+
+    def validate(self) -> tuple[int, list[BlockError]]:
+        """Schema problems of every block file in the work tree: (blocks read, problems)."""
+        snap, problems = scan(self._worktree_files(), self.root, None)
+        return len(snap) + len(problems), problems
+
+    def path_of(self, block: Block) -> Path:
+        return self.workdir / self.root / b.block_relpath(block)
+
+    # -- writing the work tree ------------------------------------------------
+
+    def new(
+        self,
+        kind: str,
+        *,
+        title: str,
+        body: str | None = None,
+        fields: Mapping[str, Any] | None = None,
+        edges: list[tuple[str, str]] | None = None,
+        block_id: str | None = None,
+    ) -> Block:
+        """Write a new canonical block file into the work tree and return it."""
+        block_type, prefix = _resolve_kind(kind)
+        snap = self.snapshot()
+        author = self.author()
+        when = b.now_utc()
+        if block_id is None:
+            block_id = b.new_id(
+                block_type, title=title, author=author, when=when, taken=snap.__contains__, prefix=prefix
+            )
+        elif block_id in snap:
+            raise BadInput(f"block {block_id} already exists at {snap.paths[block_id]}")
+        meta: dict[str, Any] = {
+            "id": block_id,
+            "type": block_type,
+            "title": title,
+            "status": b.DEFAULT_STATUS[block_type],
+            "created": b.format_time(when),
+            "author": author,
+        }
+        for key, value in (fields or {}).items():
+            if key in ("id", "type"):
+                raise BadInput(f"--set {key}=… is not allowed; use {'--id' if key == 'id' else 'TYPE'}")
+            meta[key] = value
+        edge_map: dict[str, list[str]] = {}
+        for edge_type, target in edges or []:
+            edge_map.setdefault(edge_type, []).append(target)
+        if edge_map:
+            meta["edges"] = edge_map
+        text = self.template(block_type) if body is None else body
+        block = b.from_mapping(meta, text.strip("\n"), f"new {block_type}")
+        target = self.path_of(block)
+        if target.exists():
+            raise BadInput(f"{target.relative_to(self.workdir)} already exists")
+        atomic_write(target, b.render(block).encode())
+        return block
+
+    def fmt(self, *, check: bool = False) -> list[str]:
+        """Rewrite block files into canonical form; return the paths that were (or would be) changed.
+
+        Every file is parsed before any is written, so a bad file leaves everything as it was.
+        """
+        pending = []
+        for path, data in self._worktree_files():
+            if is_block_path(path):
+                canonical = b.render(b.parse(data, path)).encode()
+                if canonical != data:
+                    pending.append((path, canonical))
+        if not check:
+            for path, canonical in pending:
+                atomic_write(self.workdir / path, canonical)
+        return [path for path, _ in pending]
+
+    # -- helpers -------------------------------------------------------------
+
+    def author(self) -> str:
+        return _person(self.git, self.env).name
+
+    def template(self, block_type: str) -> str:
+        local = self.workdir / cfg.CONFIG_DIR / "templates" / f"{block_type}.md"
+        if local.is_file():
+            return local.read_text(encoding="utf-8")
+        return _packaged_template(block_type)
+
+    def _worktree_files(self) -> Iterator[tuple[str, bytes]]:
+        base = self.workdir / self.root
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                full = Path(dirpath, name)
+                if full.is_symlink():
+                    continue
+                yield full.relative_to(self.workdir).as_posix(), full.read_bytes()
+
+
+def _resolve_kind(kind: str) -> tuple[str, str | None]:
+    if kind in b.ENTITY_KINDS:
+        return "entity", b.ENTITY_KINDS[kind]
+    if kind in b.TYPES:
+        return kind, None if kind == "entity" else b.TYPE_PREFIXES[kind][0]
+    choices = ", ".join([*b.TYPES, *b.ENTITY_KINDS])
+    raise BadInput(f"unknown block type '{kind}'; expected one of {choices}")
+
+
+def _person(git: GitRepo, env: Mapping[str, str]) -> Person:
+    user = cfg.user_config(env)
+    name = user.get("author") or git.config_value("user.name") or env.get("USER") or "unknown"
+    email = git.config_value("user.email") or "unknown@mindmem.invalid"
+    return Person(name, email)
+
+
+def _packaged_template(block_type: str) -> str:
+    return resources.files("mindmem").joinpath("templates", "blocks", f"{block_type}.md").read_text("utf-8")
+
+
+def _init_files(settings: cfg.Settings) -> dict[str, bytes]:
+    files = {
+        cfg.CONFIG_FILE: cfg.render_settings(settings).encode(),
+        f"{cfg.CONFIG_DIR}/allowed_signers": (
+            b"# Who may sign approvals: one `principal key-type key` line each (ssh allowed_signers format).\n"
+        ),
+        f"{settings.root}/README.md": (
+            b"# Memory\n\nEach Markdown file below this folder is one memory block. "
+            b"Use `mm new`, `mm list` and `mm show`; see the mindmem docs for the format.\n"
+        ),
+    }
+    for block_type in b.TYPES:
+        files[f"{cfg.CONFIG_DIR}/templates/{block_type}.md"] = _packaged_template(block_type).encode()
+        files[f"{settings.root}/{b.TYPE_DIRS[block_type]}/.gitkeep"] = b""
+    return files

@@ -1,0 +1,184 @@
+"""The only module that reads or writes git objects (through pygit2).
+
+Reads come straight from objects, never from a checkout. Writes build trees in
+memory and move refs by compare-and-swap, so the work tree and the user's index
+are untouched unless a caller asks for it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+from pygit2.enums import FileMode, ObjectType
+
+from mindmem.errors import NotFound, RefConflict, StateError
+
+# A sentinel distinct from None ("the branch must not exist yet").
+CURRENT_TIP = "current-tip"
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+    def signature(self, when: int | None = None, offset: int = 0) -> pygit2.Signature:
+        return pygit2.Signature(self.name, self.email, int(when or time.time()), offset)
+
+
+class GitRepo:
+    """A git repository, seen through the few operations mindmem needs."""
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self.raw = repo
+
+    @classmethod
+    def discover(cls, start: Path) -> GitRepo:
+        found = pygit2.discover_repository(str(start))
+        if found is None:
+            raise StateError(f"not a git repository (or any parent): {start}; run `mm init`")
+        return cls(pygit2.Repository(found))
+
+    @classmethod
+    def init(cls, path: Path, initial_branch: str = "main") -> GitRepo:
+        return cls(pygit2.init_repository(str(path), initial_head=initial_branch))
+
+    @property
+    def workdir(self) -> Path:
+        if self.raw.is_bare or not self.raw.workdir:
+            raise StateError("this command needs a work tree; the repository is bare")
+        return Path(self.raw.workdir)
+
+    @property
+    def common_dir(self) -> Path:
+        """The git dir shared by all worktrees: where derived data lives."""
+        return Path(self.raw.path if not self.raw.is_worktree else self.raw.commondir)
+
+    def head_branch(self) -> str | None:
+        """The branch HEAD points at (even when it has no commit yet), or None when detached."""
+        try:
+            target = self.raw.references["HEAD"].target
+        except KeyError:
+            return None
+        if isinstance(target, str) and target.startswith("refs/heads/"):
+            return target.removeprefix("refs/heads/")
+        return None
+
+    def config_value(self, key: str) -> str | None:
+        try:
+            return self.raw.config[key]
+        except KeyError:
+            return None
+
+    def resolve(self, rev: str) -> str:
+        """The commit sha a revision names (branch, tag, sha, `HEAD~2` …)."""
+        try:
+            obj = self.raw.revparse_single(rev)
+            return str(obj.peel(pygit2.Commit).id)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise NotFound(f"unknown revision '{rev}'") from None
+
+    def branch_tip(self, branch: str) -> str | None:
+        ref = self.raw.references.get(_ref_name(branch))
+        return str(ref.peel(pygit2.Commit).id) if ref is not None else None
+
+    def head_commit(self) -> str | None:
+        if self.raw.head_is_unborn:
+            return None
+        return str(self.raw.head.peel(pygit2.Commit).id)
+
+    def iter_files(self, commit: str, prefix: str) -> Iterator[tuple[str, bytes]]:
+        """(path, bytes) of every blob under `prefix` at `commit`, paths relative to the repo."""
+        tree = self.raw[commit].peel(pygit2.Tree)
+        try:
+            sub = tree[prefix]
+        except KeyError:
+            return
+        if sub.type != ObjectType.TREE:
+            return
+        yield from self._walk(sub, prefix)
+
+    def _walk(self, tree: pygit2.Tree, base: str) -> Iterator[tuple[str, bytes]]:
+        for entry in tree:
+            path = f"{base}/{entry.name}"
+            if entry.type == ObjectType.TREE:
+                yield from self._walk(entry, path)
+            elif entry.type == ObjectType.BLOB and entry.filemode != FileMode.LINK:
+                yield path, entry.data
+
+    def read_file(self, commit: str, path: str) -> bytes | None:
+        tree = self.raw[commit].peel(pygit2.Tree)
+        try:
+            entry = tree[path]
+        except KeyError:
+            return None
+        return entry.data if entry.type == ObjectType.BLOB else None
+
+    def commit_files(
+        self,
+        branch: str,
+        changes: Mapping[str, bytes | None],
+        message: str,
+        author: Person,
+        *,
+        expected_tip: str | None = CURRENT_TIP,
+    ) -> str:
+        """Write `changes` (path -> bytes, or None to delete) as one commit on `branch`.
+
+        The work tree and the index are not touched. The branch moves by
+        compare-and-swap from `expected_tip` (default: its tip as read now; None:
+        it must not exist yet), so a concurrent writer is never overwritten.
+        """
+        parent = self.branch_tip(branch) if expected_tip == CURRENT_TIP else expected_tip
+        tree = self.build_tree(parent, changes)
+        sig = author.signature()
+        commit = self.raw.create_commit(None, sig, sig, message, tree, [pygit2.Oid(hex=parent)] if parent else [])
+        self.update_ref(_ref_name(branch), str(commit), parent, f"mindmem: {message.splitlines()[0]}")
+        return str(commit)
+
+    def build_tree(self, base: str | None, changes: Mapping[str, bytes | None]) -> pygit2.Oid:
+        index = pygit2.Index()
+        if base:
+            index.read_tree(self.raw[base].peel(pygit2.Tree))
+        for path, data in changes.items():
+            if data is None:
+                if path in index:
+                    index.remove(path)
+            else:
+                index.add(pygit2.IndexEntry(path, self.raw.create_blob(data), FileMode.BLOB))
+        return index.write_tree(self.raw)
+
+    def update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
+        """Point `name` at `new` only if it still points at `old` (None: only if it does not exist)."""
+        refs = self.raw.references
+        try:
+            if old is None:
+                refs.create(name, pygit2.Oid(hex=new), force=False)
+                return
+            ref = refs.get(name)
+            if ref is None or str(ref.target) != old:
+                raise RefConflict(f"{name} moved while mm was writing; nothing was overwritten, try again")
+            ref.set_target(pygit2.Oid(hex=new), message)
+        except pygit2.AlreadyExistsError:
+            raise RefConflict(f"{name} was created by someone else meanwhile; nothing was overwritten") from None
+        except pygit2.GitError as exc:
+            raise RefConflict(f"could not move {name}: {exc}; nothing was overwritten") from None
+
+    def stage_paths(self, paths: list[str]) -> None:
+        """Make the user's index agree with the work tree for exactly these paths."""
+        index = self.raw.index
+        index.read()
+        for path in paths:
+            if (self.workdir / path).exists():
+                index.add(path)
+            elif path in index:
+                index.remove(path)
+        index.write()
+
+
+def _ref_name(branch: str) -> str:
+    return branch if branch.startswith("refs/") else f"refs/heads/{branch}"

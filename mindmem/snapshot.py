@@ -1,0 +1,70 @@
+"""The set of blocks at one point in time (a commit, or the work tree), built from raw files.
+
+Pure: it takes (path, bytes) pairs, whoever read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from mindmem.blocks import TYPE_DIRS, Block, parse
+from mindmem.errors import BlockError
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Blocks by ID, where each lives, and the commit they came from (None for the work tree)."""
+
+    commit: str | None
+    blocks: Mapping[str, Block] = field(default_factory=dict)
+    paths: Mapping[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.blocks)
+
+    def __contains__(self, block_id: object) -> bool:
+        return block_id in self.blocks
+
+
+def is_block_path(path: str) -> bool:
+    """Every Markdown file under the memory root is a block, except README.md files."""
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith(".md") and name != "README.md"
+
+
+def scan(
+    files: Iterable[tuple[str, bytes]], root: str, commit: str | None, *, strict_paths: bool = True
+) -> tuple[Snapshot, list[BlockError]]:
+    """Parse every block file; return what parsed and every problem found.
+
+    With `strict_paths`, a block whose file is not at `ROOT/TYPE_DIR/ID.md` is a problem too.
+    """
+    blocks: dict[str, Block] = {}
+    paths: dict[str, str] = {}
+    problems: list[BlockError] = []
+    for path, data in files:
+        if not is_block_path(path):
+            continue
+        try:
+            block = parse(data, path)
+        except BlockError as exc:
+            problems.append(exc)
+            continue
+        if block.id in blocks:
+            problems.append(BlockError(path, f"duplicate id {block.id} (also in {paths[block.id]})"))
+            continue
+        expected = f"{root}/{TYPE_DIRS[block.type]}/{block.id}.md"
+        if strict_paths and path != expected:
+            problems.append(BlockError(path, f"block {block.id} should live at {expected}"))
+        blocks[block.id] = block
+        paths[block.id] = path
+    return Snapshot(commit, blocks, paths), problems
+
+
+def load(files: Iterable[tuple[str, bytes]], root: str, commit: str | None) -> Snapshot:
+    """Like `scan`, but a malformed or duplicate block is an error (exit 2), named by file."""
+    snapshot, problems = scan(files, root, commit, strict_paths=False)
+    if problems:
+        raise problems[0]
+    return snapshot
