@@ -1,63 +1,15 @@
-"""The `mm` command line: parse arguments, call the library, print. Nothing else."""
+"""Block commands: init, new, show, list, fmt, validate."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import typer
 
-from mindmem import __version__
-from mindmem.errors import BadInput, CheckFailed, MindmemError
-
-app = typer.Typer(
-    name="mm",
-    help=(
-        "mindmem: git-native memory for coding agents and their people.\n\n"
-        "Memory is Markdown blocks in a git repository. Run `mm COMMAND --help` for examples."
-    ),
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-
-_state: dict[str, Any] = {"repo": None}
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-AtOpt = Annotated[Optional[str], typer.Option("--at", help="Read from this revision (branch, tag, sha, HEAD~3).")]
-
-
-def _memory():
-    from mindmem.memory import Memory
-
-    return Memory(_state["repo"])
-
-
-def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"mm {__version__}")
-        raise typer.Exit()
-
-
-@app.callback()
-def _root(
-    repo: Annotated[
-        Optional[Path],
-        typer.Option("-C", help="Run as if mm was started in this folder (also $MM_REPO).", show_default=False),
-    ] = None,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
-    ] = False,
-) -> None:
-    _state["repo"] = repo
+from mindmem.cli.app import AtOpt, JsonOpt, app, memory, print_json, state
+from mindmem.errors import BadInput, CheckFailed
 
 
 @app.command()
@@ -83,10 +35,10 @@ def init(
     """
     from mindmem.memory import Memory
 
-    target = path if path != Path(".") else (_state["repo"] or path)
+    target = path if path != Path(".") else (state["repo"] or path)
     result = Memory.init(target, root=root, mode=mode, commit=commit)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "path": str(result.path),
                 "created": list(result.created),
@@ -154,11 +106,11 @@ def new(
         edges.append((edge_type, target))
     if body == "-":
         body = sys.stdin.read()
-    memory = _memory()
-    block = memory.new(kind, title=title, body=body, fields=fields, edges=edges, block_id=block_id)
-    path = memory.path_of(block).relative_to(memory.workdir).as_posix()
+    mem = memory()
+    block = mem.new(kind, title=title, body=body, fields=fields, edges=edges, block_id=block_id)
+    path = mem.path_of(block).relative_to(mem.workdir).as_posix()
     if as_json:
-        _print_json({"id": block.id, "path": path})
+        print_json({"id": block.id, "path": path})
     else:
         typer.echo(block.id)
 
@@ -178,9 +130,9 @@ def show(
     """
     from mindmem.blocks import render
 
-    block, snap = _memory().lookup(block_id, at)
+    block, snap = memory().lookup(block_id, at)
     if as_json:
-        _print_json({**block.to_json(), "path": snap.paths[block.id], "commit": snap.commit})
+        print_json({**block.to_json(), "path": snap.paths[block.id], "commit": snap.commit})
     else:
         typer.echo(render(block), nl=False)
 
@@ -200,9 +152,9 @@ def list_(
       mm list --type decision --status active
       mm list --tag billing --at v1.2 --json
     """
-    found = _memory().list(type=type_, status=status, tag=tag, at=at)
+    found = memory().list(type=type_, status=status, tag=tag, at=at)
     if as_json:
-        _print_json([{k: v for k, v in blk.to_json().items() if k != "body"} for blk in found])
+        print_json([{k: v for k, v in blk.to_json().items() if k != "body"} for blk in found])
         return
     for blk in found:
         typer.echo(f"{blk.id:<20} {blk.type:<9} {blk.status:<10} {blk.title}")
@@ -222,7 +174,7 @@ def fmt(
       mm fmt --check    # in CI
       mm fmt
     """
-    changed = _memory().fmt(check=check)
+    changed = memory().fmt(check=check)
     for path in changed:
         typer.echo(("would reformat " if check else "reformatted ") + path)
     if check and changed:
@@ -242,9 +194,9 @@ def validate(as_json: JsonOpt = False) -> None:
     Example:
       mm validate
     """
-    count, problems = _memory().validate()
+    count, problems = memory().validate()
     if as_json:
-        _print_json(
+        print_json(
             {"blocks": count, "problems": [{"path": p.path, "line": p.line, "message": p.reason} for p in problems]}
         )
     else:
@@ -253,15 +205,3 @@ def validate(as_json: JsonOpt = False) -> None:
         typer.echo(f"{count} block file(s), {len(problems)} problem(s)")
     if problems:
         raise typer.Exit(CheckFailed.exit_code)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: the one place library errors become messages and exit codes.
-
-    Usage errors (exit 2) and Ctrl-C (exit 130) are handled by typer itself.
-    """
-    try:
-        app(args=argv, prog_name="mm")
-    except MindmemError as exc:
-        typer.echo(f"mm: error: {exc}", err=True)
-        sys.exit(exc.exit_code)

@@ -1,0 +1,9 @@
+"""The `mm` command line: parse arguments, call the library, print. Nothing else.
+
+Each module registers the commands of one area on the shared typer app.
+"""
+
+from mindmem.cli import core  # noqa: F401  (registers commands)
+from mindmem.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,101 @@
+"""Real git repositories in tmp_path, with an isolated git environment (no user or system config)."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+import pytest
+
+GIT_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
+
+
+@pytest.fixture(autouse=True)
+def git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh HOME with a known git identity; no system config; no MM_* leaking in."""
+    home = tmp_path_factory.mktemp("home")
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Test User\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("MM_HOME", str(home / "mm"))
+    for var in GIT_VARS:
+        monkeypatch.delenv(var, raising=False)
+    for var in ("MM_REPO", "MM_ROOT", "MM_MODE", "MM_GOVERNED_BRANCH", "MM_AUTHOR", "MM_SIGNING_KEY", "MM_MODEL"):
+        monkeypatch.delenv(var, raising=False)
+    # libgit2 reads global config from its own search path, not from GIT_CONFIG_GLOBAL.
+    empty = home / "empty"
+    empty.mkdir()
+    levels = pygit2.enums.ConfigLevel
+    saved = {lvl: pygit2.settings.search_path[lvl] for lvl in (levels.GLOBAL, levels.XDG, levels.SYSTEM)}
+    pygit2.settings.search_path[levels.GLOBAL] = str(home)
+    pygit2.settings.search_path[levels.XDG] = str(empty)
+    pygit2.settings.search_path[levels.SYSTEM] = str(empty)
+    yield home
+    for lvl, value in saved.items():
+        pygit2.settings.search_path[lvl] = value
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> str:
+    """Run the real git binary; return stdout."""
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
+    if check and done.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed: {done.stderr}")
+    return done.stdout
+
+
+def fsck(cwd: Path) -> None:
+    out = subprocess.run(["git", "fsck", "--strict", "--no-progress"], cwd=cwd, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "error" not in out.stderr.lower(), out.stderr
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def run_mm(*args: str, cwd: Path | None = None, stdin: str = "") -> Result:
+    """Run `mm` in-process through its real entry point (the one error handler included)."""
+    from mindmem.cli import main
+
+    argv = (["-C", str(cwd)] if cwd is not None else []) + list(args)
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin, sys.stdout, sys.stderr = io.StringIO(stdin), out, err
+    code = 0
+    try:
+        main(argv)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = old
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def mm():
+    return run_mm
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """An initialised memory repo with one commit of unrelated project history."""
+    path = tmp_path / "proj"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    (path / "README.md").write_text("# project\n")
+    git(path, "add", "README.md")
+    git(path, "commit", "-q", "-m", "project start")
+    result = run_mm("init", "--commit", cwd=path)
+    assert result.code == 0, result.err
+    return path
