@@ -8,7 +8,7 @@ are untouched unless a caller asks for it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import pygit2
 from pygit2.enums import FileMode, ObjectType
 
 from mindmem.errors import NotFound, RefConflict, StateError
+from mindmem.files import atomic_write
 
 # A sentinel distinct from None ("the branch must not exist yet").
 CURRENT_TIP = "current-tip"
@@ -178,6 +179,149 @@ class GitRepo:
             elif path in index:
                 index.remove(path)
         index.write()
+
+    # -- history and governance ------------------------------------------------
+
+    def commit_info(self, sha: str) -> CommitInfo:
+        commit = self.raw[sha].peel(pygit2.Commit)
+        return CommitInfo(
+            sha=str(commit.id),
+            parents=tuple(str(p) for p in commit.parent_ids),
+            message=commit.message,
+            author=Person(commit.author.name, commit.author.email),
+            time=commit.commit_time,
+            tree=str(commit.tree_id),
+        )
+
+    def walk(self, tip: str, *, first_parent: bool = False) -> Iterator[CommitInfo]:
+        """Commits reachable from `tip`, newest first."""
+        walker = self.raw.walk(pygit2.Oid(hex=tip), pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.TIME)
+        if first_parent:
+            walker.simplify_first_parent()
+        for commit in walker:
+            yield self.commit_info(str(commit.id))
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        base = self.raw.merge_base(pygit2.Oid(hex=a), pygit2.Oid(hex=b))
+        return str(base) if base else None
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        return ancestor == descendant or self.raw.descendant_of(pygit2.Oid(hex=descendant), pygit2.Oid(hex=ancestor))
+
+    def changed_paths(self, a: str | None, b: str, prefix: str = "") -> dict[str, tuple[bytes | None, bytes | None]]:
+        """Files under `prefix` that differ between commits `a` (None: empty tree) and `b`: path -> (old, new)."""
+        old_tree = self.raw[a].peel(pygit2.Tree) if a else None
+        new_tree = self.raw[b].peel(pygit2.Tree)
+        diff = self.raw.diff(old_tree, new_tree) if old_tree is not None else new_tree.diff_to_tree(swap=True)
+        out: dict[str, tuple[bytes | None, bytes | None]] = {}
+        base = prefix.rstrip("/") + "/" if prefix else ""
+        for delta in diff.deltas:
+            for file, side in ((delta.old_file, 0), (delta.new_file, 1)):
+                if not file.path.startswith(base) or file.id == pygit2.Oid(hex="0" * 40):
+                    continue
+                pair = list(out.get(file.path, (None, None)))
+                pair[side] = self.raw[file.id].data
+                out[file.path] = (pair[0], pair[1])
+        return out
+
+    def merge_tree(self, base: str, ours: str, theirs: str) -> tuple[str | None, list[str]]:
+        """Three-way merge of commits in memory: (tree sha, []) or (None, conflicting paths)."""
+        index = self.raw.merge_trees(
+            self.raw[base].peel(pygit2.Tree), self.raw[ours].peel(pygit2.Tree), self.raw[theirs].peel(pygit2.Tree)
+        )
+        return _tree_or_conflicts(self.raw, index)
+
+    def revert_tree(self, commit: str, onto: str, mainline: int) -> tuple[str | None, list[str]]:
+        """The tree of `onto` with `commit` reverted (mainline 1 for a merge): (tree, []) or (None, conflicts)."""
+        reverted, target = self.raw[commit].peel(pygit2.Commit), self.raw[onto].peel(pygit2.Commit)
+        index = self.raw.revert_commit(reverted, target, mainline)
+        return _tree_or_conflicts(self.raw, index)
+
+    def tree_with(self, base: str, changes: Mapping[str, bytes | None]) -> str:
+        return str(self.build_tree(base, changes))
+
+    def create_commit(
+        self,
+        tree: str,
+        parents: list[str],
+        message: str,
+        author: Person,
+        committer: Person | None = None,
+        sign: Callable[[bytes], str] | None = None,
+    ) -> str:
+        """Write a commit object (signed when `sign` is given) without moving any ref."""
+        author_sig = author.signature()
+        committer_sig = (committer or author).signature(author_sig.time)
+        parent_ids = [pygit2.Oid(hex=p) for p in parents]
+        tree_id = pygit2.Oid(hex=tree)
+        if sign is None:
+            return str(self.raw.create_commit(None, author_sig, committer_sig, message, tree_id, parent_ids))
+        content = self.raw.create_commit_string(author_sig, committer_sig, message, tree_id, parent_ids)
+        return str(self.raw.create_commit_with_signature(content, sign(content.encode())))
+
+    def refs(self, prefix: str) -> dict[str, str]:
+        """Branches under `prefix` (e.g. "proposals/") -> tip sha."""
+        out = {}
+        for name in self.raw.references:
+            if name.startswith("refs/heads/" + prefix):
+                out[name.removeprefix("refs/heads/")] = str(self.raw.references[name].peel(pygit2.Commit).id)
+        return out
+
+    def delete_ref(self, branch: str, old: str) -> None:
+        """Delete a branch only if it still points at `old`."""
+        name = _ref_name(branch)
+        ref = self.raw.references.get(name)
+        if ref is None or str(ref.target) != old:
+            raise RefConflict(f"{name} moved while mm was working; it was left as it is")
+        ref.delete()
+
+    def worktree_state(self, path: str) -> tuple[bytes | None, str | None]:
+        """(work tree bytes, index blob sha) of one path; None where absent."""
+        full = self.workdir / path
+        data = full.read_bytes() if full.is_file() else None
+        index = self.raw.index
+        index.read()
+        return data, (str(index[path].id) if path in index else None)
+
+    def blob_sha(self, data: bytes) -> str:
+        return str(pygit2.hash(data))
+
+    def refresh_paths(self, new_commit: str, paths: list[str]) -> None:
+        """Make work tree and index match `new_commit` for exactly these paths (callers check they are clean)."""
+        tree = self.raw[new_commit].peel(pygit2.Tree)
+        index = self.raw.index
+        index.read()
+        for path in paths:
+            try:
+                entry = tree[path]
+            except KeyError:
+                entry = None
+            full = self.workdir / path
+            if entry is None:
+                full.unlink(missing_ok=True)
+                if path in index:
+                    index.remove(path)
+            else:
+                atomic_write(full, entry.data)
+                index.add(pygit2.IndexEntry(path, entry.id, FileMode.BLOB))
+        index.write()
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    parents: tuple[str, ...]
+    message: str
+    author: Person
+    time: int
+    tree: str
+
+
+def _tree_or_conflicts(raw: pygit2.Repository, index: pygit2.Index) -> tuple[str | None, list[str]]:
+    if index.conflicts is not None:
+        paths = sorted({(ours or theirs or base).path for base, ours, theirs in index.conflicts})
+        return None, paths
+    return str(index.write_tree(raw)), []
 
 
 def _ref_name(branch: str) -> str:
