@@ -64,6 +64,7 @@ _ENTITY_ID = r"(?:PER|PRJ|TOOL|ORG)-[a-z0-9]+(?:-[a-z0-9]+)*"
 ID_RE = re.compile(rf"^(?:{_HASH_ID}|{_ENTITY_ID})$")
 ID_IN_TEXT_RE = re.compile(rf"\b(?:{_HASH_ID}|{_ENTITY_ID})\b")
 WIKI_LINK_RE = re.compile(r"\[\[([^\[\]\s]+)\]\]")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CITATION_RE = re.compile(r"^(?P<path>[^@#\s]+)@(?P<sha>[0-9a-f]{4,40})(?:#L(?P<start>\d+)(?:-L(?P<end>\d+))?)?$")
 
 # Frontmatter keys in canonical order, with the attribute each maps to.
@@ -236,15 +237,19 @@ def parse(data: str | bytes, path: str) -> Block:
     try:
         meta = yaml.load(fm, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
         # `fm` starts with the rest of the opening '---' line, so 0-based YAML lines are 1-based file lines.
+        mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise BlockError(path, f"invalid YAML: {exc.problem or exc.context}", line) from None
+        reason = exc.problem or exc.context
+        if exc.problem and exc.context and exc.context_mark:
+            # The context often names where the trouble started (an unclosed '[' or quote), a line earlier.
+            reason += f" ({exc.context} started on line {exc.context_mark.line + 1})"
+        raise BlockError(path, f"invalid YAML: {reason}", line) from None
     except yaml.YAMLError as exc:
         raise BlockError(path, f"invalid YAML: {exc}", 1) from None
     if not isinstance(meta, dict):
         raise BlockError(path, "frontmatter must be a YAML mapping of keys to values", 2)
-    return from_mapping(meta, content.strip("\n"), path, _fm_text=fm)
+    return from_mapping(meta, content, path, _fm_text=fm)
 
 
 def parse_value(text: str) -> Any:
@@ -277,7 +282,10 @@ def decode(data: str | bytes, path: str) -> str:
 
 
 def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str | None = None) -> Block:
-    """Validate a frontmatter mapping and build the Block. The only way blocks are made."""
+    """Validate a frontmatter mapping and build the Block. The only way blocks are made.
+
+    The body loses leading and trailing blank lines, as the canonical text has none.
+    """
 
     def fail(key: str, message: str) -> BlockError:
         return BlockError(path, message, _key_line(_fm_text, key))
@@ -303,7 +311,7 @@ def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str
         check_id(values["id"], block_type)
     except BadInput as exc:
         raise fail("id", str(exc)) from None
-    if "\n" in values["title"]:
+    if values["title"].splitlines() != [values["title"]]:
         raise fail("title", "field 'title' must be one line")
     if values["status"] not in STATUSES[block_type]:
         allowed = ", ".join(STATUSES[block_type])
@@ -340,7 +348,11 @@ def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str
             raise fail("edges", str(exc)) from None
 
     values["extra"] = tuple((k, v) for k, v in meta.items() if k not in KEY_ATTRS)
-    return Block(body=body, **values)
+    for key, value in values["extra"]:
+        problem = _not_plain(value, set())
+        if problem:
+            raise fail(key, f"field '{key}' holds {problem}; use strings, numbers, booleans, lists and mappings")
+    return Block(body=body.strip("\n"), **values)
 
 
 def check_id(block_id: str, block_type: str | None = None) -> None:
@@ -474,6 +486,8 @@ def _edges(value: Any, own_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         for target in targets:
             if not isinstance(target, str) or not ID_RE.match(target):
                 raise ValueError(f"edges.{edge_type} points at {target!r}, which is not a block ID")
+            if target == own_id:
+                raise ValueError(f"edges.{edge_type} points at the block itself")
         if len(set(targets)) != len(targets):
             raise ValueError(f"edges.{edge_type} lists the same ID twice")
         if targets:
@@ -491,6 +505,9 @@ def _citation(text: str) -> Citation:
 
 
 def _is_date(text: str) -> bool:
+    # `date.fromisoformat` also takes 20261125 and 2026-W48-3; the format promises YYYY-MM-DD only.
+    if not _DATE_RE.match(text):
+        return False
     try:
         date.fromisoformat(text)
     except ValueError:
@@ -504,6 +521,30 @@ def _is_datetime(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _not_plain(value: Any, seen: set[int]) -> str | None:
+    """What in an unknown key's value cannot survive a rewrite or JSON output (None when all is plain)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return None
+    if not isinstance(value, (list, dict)):
+        return f"a YAML {type(value).__name__} value"
+    if id(value) in seen:
+        return "a value that contains itself (a YAML alias loop)"
+    seen = seen | {id(value)}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not (key is None or isinstance(key, (str, int, float, bool))):
+                return f"a mapping key of type {type(key).__name__}"
+            problem = _not_plain(item, seen)
+            if problem:
+                return problem
+        return None
+    for item in value:
+        problem = _not_plain(item, seen)
+        if problem:
+            return problem
+    return None
 
 
 def _kind(value: Any) -> str:
