@@ -58,13 +58,16 @@ class Memory:
         if mode not in cfg.MODES:
             raise BadInput(f"--mode '{mode}' is not one of {', '.join(cfg.MODES)}")
         target = Path(path)
+        # A folder that does not exist yet becomes its own repo, even inside another one (like `git init DIR`).
+        is_new = not target.exists()
         target.mkdir(parents=True, exist_ok=True)
         try:
-            git = GitRepo.discover(target)
-            git_initialized = False
+            git = None if is_new else GitRepo.discover(target)
         except StateError:
+            git = None
+        git_initialized = git is None
+        if git is None:
             git = GitRepo.init(target)
-            git_initialized = True
         workdir = git.workdir
         if (workdir / cfg.CONFIG_FILE).exists():
             raise StateError(f"{workdir} is already a mindmem repo ({cfg.CONFIG_FILE} exists)")
@@ -73,12 +76,12 @@ class Memory:
 
         branch = git.head_branch() or "main"
         settings = cfg.Settings(root=root, mode=mode, governed_branch=branch, governed_since=git.head_commit())
-        files = _init_files(settings)
+        # Files a person already has (a memory/README.md, say) are theirs: never overwritten, never committed.
+        files = {rel: data for rel, data in _init_files(settings).items() if not (workdir / rel).exists()}
         # The commit that adds the config (this one with --commit, else the user's) opens governance.
         sha = git.commit_files(branch, files, INIT_MESSAGE + "\n", _person(git, env)) if commit else None
         for rel, data in files.items():
-            if not (workdir / rel).exists():
-                atomic_write(workdir / rel, data)
+            atomic_write(workdir / rel, data)
         if commit:
             git.stage_paths(list(files))
         return InitResult(workdir, tuple(files), sha, git_initialized)
@@ -96,7 +99,7 @@ class Memory:
     def snapshot(self, at: str | None = None) -> Snapshot:
         """All blocks in the work tree (`at=None`) or at a revision, read from git objects."""
         if at is None:
-            return load(self._worktree_files(), self.root, None)
+            return load(self.worktree_files(), self.root, None)
         sha = self.git.resolve(at)
         return load(self.git.iter_files(sha, self.root), self.root, sha)
 
@@ -122,6 +125,9 @@ class Memory:
     ) -> list[Block]:
         if type is not None and type not in b.TYPES:
             raise BadInput(f"unknown type '{type}'; expected one of {', '.join(b.TYPES)}")
+        known = dict.fromkeys(s for statuses in b.STATUSES.values() for s in statuses)
+        if status is not None and status not in known:
+            raise BadInput(f"unknown status '{status}'; expected one of {', '.join(known)}")
         found = [
             block
             for block in self.snapshot(at).blocks.values()
@@ -133,8 +139,8 @@ class Memory:
 
     def validate(self) -> tuple[int, list[BlockError]]:
         """Schema problems of every block file in the work tree: (blocks read, problems)."""
-        snap, problems = scan(self._worktree_files(), self.root, None)
-        return len(snap) + len(problems), problems
+        files = [(path, data) for path, data in self.worktree_files() if is_block_path(path)]
+        return len(files), scan(files, self.root, None)[1]
 
     def path_of(self, block: Block) -> Path:
         return self.workdir / self.root / b.block_relpath(block)
@@ -160,8 +166,10 @@ class Memory:
             block_id = b.new_id(
                 block_type, title=title, author=author, when=when, taken=snap.__contains__, prefix=prefix
             )
-        elif block_id in snap:
-            raise BadInput(f"block {block_id} already exists at {snap.paths[block_id]}")
+        else:
+            b.check_id(block_id, block_type)
+            if block_id in snap:
+                raise BadInput(f"block {block_id} already exists at {snap.paths[block_id]}")
         meta: dict[str, Any] = {
             "id": block_id,
             "type": block_type,
@@ -174,16 +182,21 @@ class Memory:
             if key in ("id", "type"):
                 raise BadInput(f"--set {key}=… is not allowed; use {'--id' if key == 'id' else 'TYPE'}")
             meta[key] = value
-        edge_map: dict[str, list[str]] = {}
-        for edge_type, target in edges or []:
-            edge_map.setdefault(edge_type, []).append(target)
-        if edge_map:
+        if edges:
+            # --edge adds to the edges of a `--set edges={…}`, if any.
+            edge_map = meta.get("edges") or {}
+            if not isinstance(edge_map, dict):
+                raise BadInput("--set edges=… must be a mapping like {cites: [F-20261120-aa10f3]}")
+            edge_map = {k: v if isinstance(v, list) else [v] for k, v in edge_map.items()}
+            for edge_type, target_id in edges:
+                edge_map.setdefault(edge_type, []).append(target_id)
             meta["edges"] = edge_map
         text = self.template(block_type) if body is None else body
-        block = b.from_mapping(meta, text.strip("\n"), f"new {block_type}")
-        target = self.path_of(block)
+        relpath = f"{self.root}/{b.TYPE_DIRS[block_type]}/{block_id}.md"
+        block = b.from_mapping(meta, text, relpath)
+        target = self.workdir / relpath
         if target.exists():
-            raise BadInput(f"{target.relative_to(self.workdir)} already exists")
+            raise BadInput(f"{relpath} already exists")
         atomic_write(target, b.render(block).encode())
         return block
 
@@ -192,12 +205,13 @@ class Memory:
 
         Every file is parsed before any is written, so a bad file leaves everything as it was.
         """
+        files = dict(self.worktree_files())
+        snap = load(files.items(), self.root, None)  # raises on the first bad or duplicate block
         pending = []
-        for path, data in self._worktree_files():
-            if is_block_path(path):
-                canonical = b.render(b.parse(data, path)).encode()
-                if canonical != data:
-                    pending.append((path, canonical))
+        for block_id, path in snap.paths.items():
+            canonical = b.render(snap.blocks[block_id]).encode()
+            if canonical != files[path]:
+                pending.append((path, canonical))
         if not check:
             for path, canonical in pending:
                 atomic_write(self.workdir / path, canonical)
@@ -214,7 +228,8 @@ class Memory:
             return local.read_text(encoding="utf-8")
         return _packaged_template(block_type)
 
-    def _worktree_files(self) -> Iterator[tuple[str, bytes]]:
+    def worktree_files(self) -> Iterator[tuple[str, bytes]]:
+        """(repo-relative path, bytes) of every file under the memory root in the work tree."""
         base = self.workdir / self.root
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
