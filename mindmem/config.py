@@ -43,7 +43,7 @@ def parse_settings(text: str, env: Mapping[str, str], source: str = CONFIG_FILE)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from None
     version = data.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version != SCHEMA_VERSION:  # `true == 1` in Python, not in TOML
         raise ConfigError(
             f"{source}: schema_version is {version!r}; this mm understands {SCHEMA_VERSION} (upgrade mm?)"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
@@ -35,8 +36,9 @@ def init(
     """
     from mindmem.memory import Memory
 
-    target = path if path != Path(".") else (state["repo"] or path)
-    result = Memory.init(target, root=root, mode=mode, commit=commit)
+    # Like `git -C`, a relative PATH is taken from the -C folder (or $MM_REPO).
+    base = Path(state["repo"] or os.environ.get("MM_REPO") or ".")
+    result = Memory.init(base / path, root=root, mode=mode, commit=commit)
     if as_json:
         print_json(
             {
