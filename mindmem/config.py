@@ -124,7 +124,7 @@ def user_config(env: Mapping[str, str]) -> dict[str, Any]:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path.name} in MM_HOME: invalid TOML: {exc}") from None
-    for key in ("author", "signing_key", "model"):
+    for key in ("author", "signing_key", "signing_format", "model"):
         if env.get(f"MM_{key.upper()}"):
             data[key] = env[f"MM_{key.upper()}"]
     return data

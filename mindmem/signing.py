@@ -1,0 +1,429 @@
+"""SSH and GPG signatures on commits, made and checked the way git does it.
+
+Signing runs `ssh-keygen -Y sign -n git` or `gpg --detach-sign --armor`, so the
+real `git verify-commit` and `git log --show-signature` accept what mm writes.
+Verification runs the same programs with the repo's list of approvers:
+
+- ssh: `.mindmem/allowed_signers` (the ssh-keygen allowed_signers format, the
+  file git reads as `gpg.ssh.allowedSignersFile`);
+- gpg: `.mindmem/allowed_gpg`, one `FINGERPRINT principal` line per approver.
+  It is a separate file because ssh-keygen rejects any line it cannot parse.
+
+Besides repo.py, this is the only module that touches pygit2 or runs git tools.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pygit2
+
+from mindmem import config as cfg
+from mindmem.errors import BadInput, ConfigError, StateError
+from mindmem.files import atomic_write
+from mindmem.repo import GitRepo, Person
+
+FORMATS = ("ssh", "gpg")
+STATUSES = ("good", "bad", "unknown-signer", "unsigned")
+ALLOWED_SIGNERS = f"{cfg.CONFIG_DIR}/allowed_signers"
+ALLOWED_GPG = f"{cfg.CONFIG_DIR}/allowed_gpg"
+NAMESPACE = "git"
+
+_SSH_BEGIN = "-----BEGIN SSH SIGNATURE-----"
+_PGP_BEGIN = "-----BEGIN PGP SIGNATURE-----"
+_LITERAL = "key::"
+_SSH_FINGERPRINT = re.compile(r"key (SHA256:[A-Za-z0-9+/=]+)")
+_KEY_TYPE = re.compile(r"^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+)$")
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A key mm signs with. ssh: a private key file, its `.pub` twin (private half beside it or in
+    the agent) or `key::ssh-ed25519 AAAA…` held by the agent. gpg: a key id or fingerprint."""
+
+    format: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.format} key {self.key}"
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What a signature says about a payload, judged against the repo's approvers."""
+
+    status: str  # good | bad | unknown-signer | unsigned
+    principal: str | None = None
+    fingerprint: str | None = None
+    format: str | None = None
+
+    @property
+    def good(self) -> bool:
+        return self.status == "good"
+
+
+# -- which key ------------------------------------------------------------------
+
+
+def signing_key(git: GitRepo, env: Mapping[str, str]) -> SigningKey | None:
+    """The key this user signs with: mm's user config (`signing_key`, `signing_format` in
+    `$MM_HOME/config.toml`, or `MM_SIGNING_KEY`/`MM_SIGNING_FORMAT`), else git's own
+    (`user.signingkey`, `gpg.format`). None when neither names a key."""
+    user = cfg.user_config(env)
+    if user.get("signing_key"):
+        key = str(user["signing_key"])
+        fmt = user.get("signing_format") or _guess_format(key)
+        return _make_key(str(fmt), key, "signing_format in MM_HOME/config.toml (or MM_SIGNING_FORMAT)")
+    key = git.config_value("user.signingkey")
+    if not key:
+        return None
+    fmt = (git.config_value("gpg.format") or "openpgp").lower()
+    if fmt == "x509":
+        raise ConfigError("gpg.format is x509; mm signs with ssh or openpgp keys only")
+    return _make_key("gpg" if fmt == "openpgp" else fmt, key, "git config gpg.format")
+
+
+def require_key(git: GitRepo, env: Mapping[str, str], fmt: str | None = None) -> SigningKey:
+    """The configured key, or a ConfigError telling the user how to configure one."""
+    key = signing_key(git, env)
+    if key is not None and (fmt is None or key.format == fmt):
+        return key
+    have = f"; the configured key is an {key} key" if key is not None else ""
+    hint = (
+        "git config user.signingkey ~/.ssh/id_ed25519.pub && git config gpg.format ssh"
+        if fmt != "gpg"
+        else "git config user.signingkey FINGERPRINT && git config gpg.format openpgp"
+    )
+    raise ConfigError(f"no {fmt or 'signing'} key configured{have}; set one with `{hint}` (see docs/governance.md)")
+
+
+def _guess_format(key: str) -> str:
+    # An ssh key is named by a file or a literal key; anything else is a gpg key id.
+    if key.startswith((_LITERAL, "ssh-")) or "/" in key or key.startswith("~") or Path(key).is_file():
+        return "ssh"
+    return "gpg"
+
+
+def _make_key(fmt: str, key: str, source: str) -> SigningKey:
+    if fmt == "openpgp":
+        fmt = "gpg"
+    if fmt not in FORMATS:
+        raise ConfigError(f"{source}: signing format '{fmt}' is not one of ssh, gpg (openpgp)")
+    if fmt == "ssh" and key.startswith("ssh-"):
+        key = _LITERAL + key  # git accepts a bare literal key too
+    elif fmt == "ssh" and not key.startswith(_LITERAL):
+        key = os.path.expanduser(key)
+    return SigningKey(fmt, key)
+
+
+# -- signing ----------------------------------------------------------------------
+
+
+def sign(key: SigningKey, payload: bytes) -> str:
+    """The armored detached signature of `payload`, as git would write it into a commit."""
+    if key.format == "ssh":
+        return _ssh_sign(key, payload)
+    if key.format == "gpg":
+        return _gpg_sign(key, payload)
+    raise ConfigError(f"unknown signing format '{key.format}'")
+
+
+def _ssh_sign(key: SigningKey, payload: bytes) -> str:
+    with tempfile.TemporaryDirectory(prefix="mm-sign-") as tmp:
+        if key.key.startswith(_LITERAL):
+            # Like git: a literal key is written to a file and must be held by the agent (-U).
+            keyfile = Path(tmp, "key.pub")
+            keyfile.write_text(key.key.removeprefix(_LITERAL) + "\n")
+            args = ["-U", "-f", str(keyfile)]
+        else:
+            if not Path(key.key).is_file():
+                raise StateError(f"cannot sign: {key} does not exist (check signing_key / user.signingkey)")
+            args = ["-f", key.key]
+        # Data on stdin, signature on stdout. A passphrase is asked on the terminal (as git
+        # does); without a terminal or agent ssh-keygen fails and we report it.
+        done = _run(["ssh-keygen", "-Y", "sign", "-n", NAMESPACE, *args], payload, key)
+    if done.returncode != 0 or _SSH_BEGIN not in done.stdout.decode(errors="replace"):
+        raise StateError(f"cannot sign with {key}: {_last_line(done.stderr)} (is the key unlocked or in ssh-agent?)")
+    return done.stdout.decode()
+
+
+def _gpg_sign(key: SigningKey, payload: bytes) -> str:
+    done = _run(
+        ["gpg", "--batch", "--status-fd", "2", "--detach-sign", "--armor", "--local-user", key.key], payload, key
+    )
+    if done.returncode != 0 or b"[GNUPG:] SIG_CREATED" not in done.stderr:
+        reason = _last_line(b"\n".join(ln for ln in done.stderr.splitlines() if not ln.startswith(b"[GNUPG:]")))
+        raise StateError(f"cannot sign with {key}: {reason} (is the key in your keyring and gpg-agent able to ask?)")
+    return done.stdout.decode()
+
+
+def _run(cmd: Sequence[str], stdin: bytes, key: SigningKey | None = None) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(cmd, input=stdin, capture_output=True, check=False)
+    except FileNotFoundError:
+        what = f" to use {key}" if key else ""
+        raise StateError(f"`{cmd[0]}` is not installed{what}; install it (OpenSSH client or GnuPG)") from None
+
+
+def _last_line(err: bytes) -> str:
+    lines = [ln.strip() for ln in err.decode(errors="replace").splitlines() if ln.strip()]
+    lines = [ln for ln in lines if ln != "Signing data on standard input"]
+    return lines[-1] if lines else "no error message"
+
+
+# -- verifying ------------------------------------------------------------------------
+
+
+def verify(
+    payload: bytes,
+    signature: str | None,
+    allowed_signers: Path,
+    *,
+    gpg_allowed: Iterable[str] = (),
+    when: int | None = None,
+) -> Verification:
+    """Judge `signature` over `payload`: good (by an allowed signer), bad (does not match the
+    payload), unknown-signer (valid, but the key is not an allowed signer) or unsigned.
+
+    `gpg_allowed` lists the approvers' GPG fingerprints; a mapping fingerprint -> principal
+    (see `read_allowed_gpg`) also names them. `when` (unix time, usually the commit time)
+    checks ssh `valid-after`/`valid-before` options at that moment, as git does.
+    """
+    if not signature or not signature.strip():
+        return Verification("unsigned")
+    if _SSH_BEGIN in signature:
+        return _ssh_verify(payload, signature, allowed_signers, when)
+    if _PGP_BEGIN in signature:
+        return _gpg_verify(payload, signature, gpg_allowed)
+    # x509 (gpgsm) or something else: not a kind of approver mm knows.
+    return Verification("unknown-signer", format="x509" if "BEGIN SIGNED MESSAGE" in signature else None)
+
+
+def _ssh_verify(payload: bytes, signature: str, allowed_signers: Path, when: int | None) -> Verification:
+    # The same three steps as git's verify_ssh_signed_buffer, so mm and git agree.
+    stamp = [f"-Overify-time={_ssh_time(when)}"] if when is not None else []
+    signers = ["-f", str(allowed_signers)]
+    with tempfile.TemporaryDirectory(prefix="mm-verify-") as tmp:
+        sig = Path(tmp, "commit.sig")
+        sig.write_text(signature)
+        principals: list[str] = []
+        if allowed_signers.is_file():
+            found = _keygen("find-principals", *signers, "-s", str(sig), *stamp)
+            if found.returncode == 0:
+                principals = [p for p in found.stdout.decode().splitlines() if p.strip()]
+        for principal in principals:
+            done = _keygen("verify", *signers, "-I", principal, "-n", NAMESPACE, "-s", str(sig), *stamp, stdin=payload)
+            if done.returncode == 0 and done.stdout.startswith(b"Good"):
+                return Verification("good", principal, _ssh_fingerprint(done.stdout), "ssh")
+        # No allowed principal vouches for it: is it at least a valid signature of this payload?
+        check = _keygen("check-novalidate", "-n", NAMESPACE, "-s", str(sig), *stamp, stdin=payload)
+    status = "unknown-signer" if check.returncode == 0 and check.stdout.startswith(b"Good") else "bad"
+    return Verification(status, principals[0] if principals else None, _ssh_fingerprint(check.stdout), "ssh")
+
+
+def _keygen(op: str, *args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
+    return _run(["ssh-keygen", "-Y", op, *args], stdin)
+
+
+def _ssh_time(when: int) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(when, UTC).strftime("%Y%m%d%H%M%SZ")
+
+
+def _ssh_fingerprint(out: bytes) -> str | None:
+    match = _SSH_FINGERPRINT.search(out.decode(errors="replace"))
+    return match.group(1) if match else None
+
+
+def _gpg_verify(payload: bytes, signature: str, gpg_allowed: Iterable[str]) -> Verification:
+    allowed = gpg_allowed if isinstance(gpg_allowed, Mapping) else dict.fromkeys(gpg_allowed, None)
+    allowed = {fpr.upper(): name for fpr, name in allowed.items()}
+    with tempfile.TemporaryDirectory(prefix="mm-verify-") as tmp:
+        sig = Path(tmp, "commit.asc")
+        sig.write_text(signature)
+        done = _run(["gpg", "--batch", "--status-fd", "1", "--verify", str(sig), "-"], payload)
+    status: dict[str, list[str]] = {}
+    for line in done.stdout.decode(errors="replace").splitlines():
+        if line.startswith("[GNUPG:] "):
+            word, *rest = line.removeprefix("[GNUPG:] ").split(" ", 1)
+            status.setdefault(word, rest)
+    if "BADSIG" in status:
+        return Verification("bad", format="gpg")
+    if "GOODSIG" in status and "VALIDSIG" in status:
+        fields = status["VALIDSIG"][0].split()
+        # VALIDSIG: signing (sub)key fingerprint first, primary key fingerprint last.
+        fingerprint, primary = fields[0].upper(), fields[-1].upper()
+        uid = status["GOODSIG"][0].split(" ", 1)[1] if " " in status["GOODSIG"][0] else None
+        for fpr in (fingerprint, primary):
+            if fpr in allowed:
+                return Verification("good", allowed[fpr] or uid, fpr, "gpg")
+        return Verification("unknown-signer", uid, primary, "gpg")
+    # ERRSIG/NO_PUBKEY (key not in the keyring), EXPKEYSIG, REVKEYSIG …: the signature may be
+    # intact but nobody we trust vouches for it now.
+    fpr = next((status[w][0].split()[0] for w in ("ERRSIG", "NO_PUBKEY", "EXPKEYSIG", "REVKEYSIG") if w in status), "")
+    return Verification("unknown-signer", fingerprint=fpr.upper() or None, format="gpg")
+
+
+# -- commits ----------------------------------------------------------------------------
+
+
+def commit_signature(git: GitRepo, sha: str) -> tuple[str | None, bytes]:
+    """(armored signature or None, the bytes it signs) of a commit."""
+    commit = git.raw[sha].peel(pygit2.Commit)
+    signature, payload = commit.gpg_signature
+    if signature is None:
+        return None, commit.read_raw()
+    return signature.decode(errors="replace"), payload
+
+
+def verify_commit(git: GitRepo, sha: str, allowed_signers: Path, *, gpg_allowed: Iterable[str] = ()) -> Verification:
+    """`verify` applied to a commit, at its commit time (as `git verify-commit` does)."""
+    signature, payload = commit_signature(git, sha)
+    when = git.raw[sha].peel(pygit2.Commit).commit_time
+    return verify(payload, signature, allowed_signers, gpg_allowed=gpg_allowed, when=when)
+
+
+def signed_commit(
+    git: GitRepo,
+    author: Person,
+    committer: Person,
+    message: str,
+    tree: pygit2.Oid | str,
+    parents: Sequence[str],
+    key: SigningKey | None,
+    *,
+    when: int | None = None,
+) -> str:
+    """Write a commit object signed with `key` (unsigned when None) and return its sha.
+
+    No ref moves: the caller moves its branch by compare-and-swap (GitRepo.update_ref).
+    """
+    tree_oid = tree if isinstance(tree, pygit2.Oid) else pygit2.Oid(hex=tree)
+    parent_oids = [pygit2.Oid(hex=p) for p in parents]
+    author_sig, committer_sig = author.signature(when), committer.signature(when)
+    if key is None:
+        return str(git.raw.create_commit(None, author_sig, committer_sig, message, tree_oid, parent_oids))
+    content = git.raw.create_commit_string(author_sig, committer_sig, message, tree_oid, parent_oids)
+    signature = sign(key, content.encode())
+    return str(git.raw.create_commit_with_signature(content, signature))
+
+
+# -- approvers -------------------------------------------------------------------------
+
+
+def public_key(key: SigningKey) -> str:
+    """`TYPE BASE64` of an ssh key (from the literal, the `.pub` file, or `ssh-keygen -y`)."""
+    if key.format != "ssh":
+        raise BadInput(f"{key} is not an ssh key")
+    if key.key.startswith(_LITERAL):
+        text = key.key.removeprefix(_LITERAL)
+    else:
+        path = Path(key.key)
+        pub = path if path.suffix == ".pub" else path.with_name(path.name + ".pub")
+        if pub.is_file():
+            text = pub.read_text(encoding="utf-8", errors="replace")
+        elif path.is_file():
+            done = _run(["ssh-keygen", "-y", "-f", str(path)], b"", key)
+            if done.returncode != 0:
+                raise StateError(f"cannot read the public half of {key}: {_last_line(done.stderr)}")
+            text = done.stdout.decode()
+        else:
+            raise StateError(f"{key} does not exist (check signing_key / user.signingkey)")
+    parts = text.split()
+    if len(parts) < 2 or not _KEY_TYPE.match(parts[0]):
+        raise StateError(f"{key} is not an ssh public key")
+    return f"{parts[0]} {parts[1]}"
+
+
+def gpg_fingerprint(key: SigningKey) -> str:
+    """The primary key fingerprint of a gpg key id, from the user's keyring."""
+    done = _run(["gpg", "--batch", "--with-colons", "--fingerprint", "--list-keys", key.key], b"", key)
+    for line in done.stdout.decode(errors="replace").splitlines():
+        if line.startswith("fpr:"):
+            return line.split(":")[9].upper()
+    raise StateError(f"{key} is not in your gpg keyring: {_last_line(done.stderr)}")
+
+
+def read_allowed_signers(path: Path) -> list[tuple[tuple[str, ...], str]]:
+    """(principals, `TYPE BASE64`) of every usable line of an allowed_signers file for namespace git."""
+    if not path.is_file():
+        return []
+    found = []
+    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        fields = _split_options(raw.strip())
+        if not fields or fields[0].startswith("#"):
+            continue
+        at = next((i for i, f in enumerate(fields) if i > 0 and _KEY_TYPE.match(f)), None)
+        if at is None or at + 1 >= len(fields):
+            continue
+        options = [opt.lower() for opt in fields[1:at]]
+        if "cert-authority" in options:
+            continue
+        spaces = [o.split("=", 1)[1].strip('"').split(",") for o in options if o.startswith("namespaces=")]
+        if spaces and NAMESPACE not in spaces[0]:
+            continue
+        principals = tuple(p for p in fields[0].strip('"').split(",") if p)
+        found.append((principals, f"{fields[at]} {fields[at + 1]}"))
+    return found
+
+
+def _split_options(line: str) -> list[str]:
+    # Whitespace-separated, but a double-quoted span (namespaces="git,file") stays one field.
+    return re.findall(r'(?:[^\s"]|"[^"]*")+', line)
+
+
+def read_allowed_gpg(path: Path) -> dict[str, str]:
+    """fingerprint -> principal from an allowed_gpg file (`FINGERPRINT principal`, `#` comments)."""
+    if not path.is_file():
+        return {}
+    allowed = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        fpr, _, principal = line.partition(" ")
+        if not re.fullmatch(r"[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64}", fpr) or not principal.strip():
+            raise ConfigError(f"{path.name}:{number}: expected `FINGERPRINT principal`, got {raw!r}")
+        allowed[fpr.upper()] = principal.strip()
+    return allowed
+
+
+def key_principal(key: SigningKey, allowed_signers: Path) -> str | None:
+    """The principal `key` signs as, per allowed_signers (gpg: the allowed_gpg file beside it); None if not listed."""
+    if key.format == "gpg":
+        return read_allowed_gpg(allowed_signers.with_name("allowed_gpg")).get(gpg_fingerprint(key))
+    mine = public_key(key)
+    return next((names[0] for names, pub in read_allowed_signers(allowed_signers) if pub == mine and names), None)
+
+
+def signer_line(principal: str, key: SigningKey) -> str:
+    """The approver line for `key`: allowed_signers format for ssh, allowed_gpg format for gpg."""
+    if not principal or any(c.isspace() or c in '",#' for c in principal):
+        raise BadInput(f"principal {principal!r} must be one word without quotes, commas or '#', like an email")
+    if key.format == "gpg":
+        return f"{gpg_fingerprint(key)} {principal}\n"
+    return f'{principal} namespaces="{NAMESPACE}" {public_key(key)}\n'
+
+
+def add_allowed_signer(allowed_signers: Path, principal: str, key: SigningKey) -> bool:
+    """Append `key` as `principal` (gpg keys go to allowed_gpg beside it); False if already listed."""
+    target = allowed_signers.with_name("allowed_gpg") if key.format == "gpg" else allowed_signers
+    line = signer_line(principal, key)
+    if key.format == "gpg":
+        listed = read_allowed_gpg(target).get(line.split()[0]) == principal
+    else:
+        listed = any(principal in names and pub == public_key(key) for names, pub in read_allowed_signers(target))
+    if listed:
+        return False
+    old = target.read_bytes() if target.is_file() else b""
+    if old and not old.endswith(b"\n"):
+        old += b"\n"
+    atomic_write(target, old + line.encode())
+    return True
