@@ -15,6 +15,7 @@ from mindmem.blocks import Block
 from mindmem.errors import BadInput, BlockError, NotFound, StateError
 from mindmem.files import atomic_write
 from mindmem.repo import GitRepo, Person
+from mindmem.signing import init_signer
 from mindmem.snapshot import Snapshot, is_block_path, load, scan
 
 INIT_MESSAGE = "Initialize mindmem memory"
@@ -26,6 +27,7 @@ class InitResult:
     created: tuple[str, ...]
     commit: str | None
     git_initialized: bool
+    signer: str | None = None  # the principal `--signing` added to the approvers
 
 
 class Memory:
@@ -50,6 +52,7 @@ class Memory:
         root: str = "memory",
         mode: str = "propose",
         commit: bool = False,
+        signing: str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> InitResult:
         """Set up `.mindmem/` and the memory root in the repo at or above `path` (git init if none)."""
@@ -78,13 +81,16 @@ class Memory:
         settings = cfg.Settings(root=root, mode=mode, governed_branch=branch, governed_since=git.head_commit())
         # Files a person already has (a memory/README.md, say) are theirs: never overwritten, never committed.
         files = {rel: data for rel, data in _init_files(settings).items() if not (workdir / rel).exists()}
+        signer = None
+        if signing is not None:
+            files, signer = init_signer(git, env, signing, files)
         # The commit that adds the config (this one with --commit, else the user's) opens governance.
         sha = git.commit_files(branch, files, INIT_MESSAGE + "\n", _person(git, env)) if commit else None
         for rel, data in files.items():
             atomic_write(workdir / rel, data)
         if commit:
             git.stage_paths(list(files))
-        return InitResult(workdir, tuple(files), sha, git_initialized)
+        return InitResult(workdir, tuple(files), sha, git_initialized, signer)
 
     # -- reading -----------------------------------------------------------
 
@@ -220,7 +226,11 @@ class Memory:
     # -- helpers -------------------------------------------------------------
 
     def author(self) -> str:
-        return _person(self.git, self.env).name
+        return self.person().name
+
+    def person(self) -> Person:
+        """Who is acting: the user config's author, else git's user.name and user.email."""
+        return _person(self.git, self.env)
 
     def template(self, block_type: str) -> str:
         local = self.workdir / cfg.CONFIG_DIR / "templates" / f"{block_type}.md"

@@ -119,6 +119,46 @@ class GitRepo:
             return None
         return entry.data if entry.type == ObjectType.BLOB else None
 
+    def tree_blobs(self, rev: str, prefix: str) -> dict[str, str]:
+        """path -> blob sha of every file under `prefix` in a commit or tree, without reading the blobs."""
+        tree = self.raw[rev].peel(pygit2.Tree)
+        try:
+            sub = tree[prefix]
+        except KeyError:
+            return {}
+        out: dict[str, str] = {}
+        stack = [(sub, prefix)] if sub.type == ObjectType.TREE else []
+        while stack:
+            current, base = stack.pop()
+            for entry in current:
+                if entry.type == ObjectType.TREE:
+                    stack.append((entry, f"{base}/{entry.name}"))
+                elif entry.type == ObjectType.BLOB and entry.filemode != FileMode.LINK:
+                    out[f"{base}/{entry.name}"] = str(entry.id)
+        return out
+
+    def read_blob(self, sha: str) -> bytes:
+        return self.raw[sha].peel(pygit2.Blob).data
+
+    def index_tree(self, index_file: Path | None = None) -> str:
+        """The staged state as a tree object (like `git write-tree`): the user's index, or the given index file.
+
+        Inside a pre-commit hook git names the index being committed in GIT_INDEX_FILE (for `commit -a` that is
+        not .git/index), so the hook passes it here.
+        """
+        index = pygit2.Index(str(index_file)) if index_file is not None else self.raw.index
+        if index_file is None:
+            index.read()
+        return str(index.write_tree(self.raw))
+
+    def hooks_dir(self) -> Path:
+        """Where git looks for hooks: `core.hooksPath` (relative to the work tree top) or the common dir's hooks/."""
+        configured = self.config_value("core.hooksPath")
+        if not configured:
+            return self.common_dir / "hooks"
+        path = Path(configured).expanduser()
+        return path if path.is_absolute() else self.workdir / path
+
     def commit_files(
         self,
         branch: str,
@@ -209,7 +249,10 @@ class GitRepo:
         return ancestor == descendant or self.raw.descendant_of(pygit2.Oid(hex=descendant), pygit2.Oid(hex=ancestor))
 
     def changed_paths(self, a: str | None, b: str, prefix: str = "") -> dict[str, tuple[bytes | None, bytes | None]]:
-        """Files under `prefix` that differ between commits `a` (None: empty tree) and `b`: path -> (old, new)."""
+        """Files under `prefix` that differ between `a` (None: empty tree) and `b`: path -> (old, new).
+
+        `a` and `b` may name commits or trees.
+        """
         old_tree = self.raw[a].peel(pygit2.Tree) if a else None
         new_tree = self.raw[b].peel(pygit2.Tree)
         diff = self.raw.diff(old_tree, new_tree) if old_tree is not None else new_tree.diff_to_tree(swap=True)

@@ -21,6 +21,10 @@ def init(
     commit: Annotated[
         bool, typer.Option("--commit", help="Commit the new files as 'Initialize mindmem memory'.")
     ] = False,
+    signing: Annotated[
+        Optional[str],
+        typer.Option(help="ssh or gpg: list your configured signing key as an approver, named by your git email."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Set up mindmem in a git repository (or a new folder).
@@ -33,12 +37,13 @@ def init(
     Example:
       mm init                      # in your project repo
       mm init ~/team-memory --mode enforce --commit
+      mm init --signing ssh --commit   # you become the first approver (docs/governance.md)
     """
     from mindmem.memory import Memory
 
     # Like `git -C`, a relative PATH is taken from the -C folder (or $MM_REPO).
     base = Path(state["repo"] or os.environ.get("MM_REPO") or ".")
-    result = Memory.init(base / path, root=root, mode=mode, commit=commit)
+    result = Memory.init(base / path, root=root, mode=mode, commit=commit, signing=signing)
     if as_json:
         print_json(
             {
@@ -46,12 +51,15 @@ def init(
                 "created": list(result.created),
                 "commit": result.commit,
                 "git_initialized": result.git_initialized,
+                "signer": result.signer,
             }
         )
         return
     if result.git_initialized:
         typer.echo(f"Initialized an empty git repository in {result.path}")
     typer.echo(f"Initialized mindmem memory in {result.path} ({len(result.created)} files)")
+    if result.signer:
+        typer.echo(f"Listed your {signing} signing key as approver {result.signer}")
     if result.commit:
         typer.echo(f"Committed {result.commit[:12]} Initialize mindmem memory")
     else:
@@ -92,29 +100,39 @@ def new(
       mm new person -t "Alice Example"          # -> PER-alice-example
       echo "Deploys go through the staging cluster." | mm new fact -t "Deploy path" -b -
     """
-    from mindmem.blocks import parse_value
-
-    fields: dict[str, Any] = {}
-    for item in set_ or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise BadInput(f"--set expects key=value, got {item!r}")
-        fields[key.strip()] = parse_value(value)
-    edges = []
-    for item in edge or []:
-        edge_type, sep, target = item.partition(":")
-        if not sep:
-            raise BadInput(f"--edge expects EDGE_TYPE:ID, got {item!r}")
-        edges.append((edge_type, target))
     if body == "-":
         body = sys.stdin.read()
     mem = memory()
-    block = mem.new(kind, title=title, body=body, fields=fields, edges=edges, block_id=block_id)
+    block = mem.new(kind, title=title, body=body, fields=parse_sets(set_), edges=parse_edges(edge), block_id=block_id)
     path = mem.path_of(block).relative_to(mem.workdir).as_posix()
     if as_json:
         print_json({"id": block.id, "path": path})
     else:
         typer.echo(block.id)
+
+
+def parse_sets(items: list[str] | None) -> dict[str, Any]:
+    """`--set key=value` options; values are YAML, so `tags=[a, b]` works."""
+    from mindmem.blocks import parse_value
+
+    fields: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"--set expects key=value, got {item!r}")
+        fields[key.strip()] = parse_value(value)
+    return fields
+
+
+def parse_edges(items: list[str] | None) -> list[tuple[str, str]]:
+    """`--edge EDGE_TYPE:ID` options."""
+    edges = []
+    for item in items or []:
+        edge_type, sep, target = item.partition(":")
+        if not sep:
+            raise BadInput(f"--edge expects EDGE_TYPE:ID, got {item!r}")
+        edges.append((edge_type, target))
+    return edges
 
 
 @app.command()
@@ -123,7 +141,7 @@ def show(
     at: AtOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show one block, from the work tree or as it was at a revision.
+    """Show one block, from the work tree or as it was at a revision, or a proposal (P-…) and its changes.
 
     \b
     Example:
@@ -132,6 +150,14 @@ def show(
     """
     from mindmem.blocks import render
 
+    if block_id.startswith("P-"):
+        from mindmem import governance as gov
+        from mindmem.cli.governance import show_proposal
+
+        mem = memory()
+        proposal = gov.find_proposal(mem, block_id)
+        show_proposal(proposal, gov.proposal_diff(mem, proposal), as_json)
+        return
     block, snap = memory().lookup(block_id, at)
     if as_json:
         print_json({**block.to_json(), "path": snap.paths[block.id], "commit": snap.commit})

@@ -1,0 +1,276 @@
+"""Reading the governance chain back: `mm audit`, `mm verify` and `mm log ID`.
+
+Git holds the record; this module only classifies commits by their `Mm-*`
+trailers and checks each signature against `.mindmem/allowed_signers`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from mindmem import signing
+from mindmem.blocks import TYPE_DIRS, check_id, type_of_id
+from mindmem.config import CONFIG_FILE
+from mindmem.errors import BadInput, BlockError
+from mindmem.governance import ALLOWED_SIGNERS, PROPOSALS, REJECTED, format_time_s
+from mindmem.memory import Memory
+from mindmem.repo import CommitInfo, GitRepo
+from mindmem.trailers import parse_message
+
+GOVERNED_DECISIONS = ("approved", "rolled-back")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of the chain: proposed, approved, rejected, rolled-back, init (the commit that set
+    mindmem up), or a direct (ungoverned) change."""
+
+    kind: str
+    sha: str
+    time: int
+    actor: str
+    proposal: str | None
+    title: str
+    rationale: str
+    blocks: tuple[str, ...]
+    signature: str  # good | bad | unknown-signer | unsigned
+    signer: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "sha": self.sha,
+            "time": format_time_s(self.time),
+            "actor": self.actor,
+            "proposal": self.proposal,
+            "title": self.title,
+            "rationale": self.rationale,
+            "blocks": list(self.blocks),
+            "signature": self.signature,
+            "signer": self.signer,
+        }
+
+
+@dataclass(frozen=True)
+class Offender:
+    sha: str
+    title: str
+    reason: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"sha": self.sha, "title": self.title, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    since: str | None
+    checked: int
+    offenders: tuple[Offender, ...]
+    warnings: tuple[Offender, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.offenders
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "since": self.since,
+            "checked": self.checked,
+            "offenders": [o.to_json() for o in self.offenders],
+            "warnings": [o.to_json() for o in self.warnings],
+        }
+
+
+class _Judge:
+    """Signature checks against the approvers listed in the governed branch's work tree."""
+
+    def __init__(self, memory: Memory) -> None:
+        self.memory = memory
+        self.allowed = memory.workdir / ALLOWED_SIGNERS
+        self.gpg = signing.read_allowed_gpg(self.allowed.with_name("allowed_gpg"))
+
+    def __call__(self, sha: str) -> signing.Verification:
+        return signing.verify_commit(self.memory.git, sha, self.allowed, gpg_allowed=self.gpg)
+
+
+def audit(memory: Memory, *, since: str | None = None) -> list[Event]:
+    """The governance chain, newest first: every proposal, approval, rejection, rollback and direct change."""
+    git = memory.git
+    judge = _Judge(memory)
+    stop, cutoff = _since(memory, since)
+    events: list[Event] = []
+    tip = git.branch_tip(memory.settings.governed_branch)
+    if tip is not None:
+        for info in git.walk(tip, first_parent=True):
+            if info.sha == stop:
+                break
+            if cutoff is not None and info.time < cutoff:
+                break
+            msg = parse_message(info.message)
+            decision = msg.get("Mm-Decision")
+            if decision in GOVERNED_DECISIONS:
+                events.append(_event(info, decision, judge))
+                if decision == "approved" and len(info.parents) > 1:
+                    events.append(_proposed(git.commit_info(_proposal_commit(git, info.parents[1])), judge))
+            elif _touches(memory, info):
+                events.append(_event(info, "init" if _opens_governance(memory, info) else "direct", judge))
+    for prefix in (PROPOSALS, REJECTED):
+        for head in git.refs(prefix).values():
+            info = git.commit_info(head)
+            if parse_message(info.message).get("Mm-Decision") == "rejected":
+                events.append(_event(info, "rejected", judge))
+                info = git.commit_info(info.parents[0])
+            events.append(_proposed(info, judge))
+    if cutoff is not None:
+        events = [e for e in events if e.time >= cutoff]
+    return sorted(events, key=lambda e: e.time, reverse=True)
+
+
+def verify(memory: Memory, *, since: str | None = None) -> VerifyReport:
+    """Every memory change on the governed branch since governance began must be a signed approval or rollback.
+
+    In detect_only mode offences are reported as warnings. Blocks at the head must all parse.
+    """
+    git = memory.git
+    judge = _Judge(memory)
+    since = since or memory.settings.governed_since
+    stop = git.resolve(since) if since else None
+    tip = git.branch_tip(memory.settings.governed_branch)
+    found: list[Offender] = []
+    checked = 0
+    for info in git.walk(tip, first_parent=True) if tip else ():
+        if info.sha == stop:
+            break
+        if not _touches(memory, info):
+            continue
+        if _opens_governance(memory, info):
+            break  # the commit that added the config: changes before it are not governed
+        checked += 1
+        title = parse_message(info.message).title
+        decision = parse_message(info.message).get("Mm-Decision")
+        if decision not in GOVERNED_DECISIONS:
+            found.append(Offender(info.sha, title, "changes memory without an approval or rollback"))
+            continue
+        verdict = judge(info.sha)
+        if not verdict.good:
+            found.append(Offender(info.sha, title, _SIGNATURE_PROBLEMS[verdict.status]))
+    problems = []
+    if tip is not None:
+        try:
+            memory.snapshot(tip)
+        except BlockError as exc:
+            problems.append(Offender(tip, "head of the governed branch", f"a block does not parse: {exc}"))
+    if memory.settings.mode == "detect_only":
+        return VerifyReport(since, checked, tuple(problems), tuple(found))
+    return VerifyReport(since, checked, tuple(found + problems), ())
+
+
+def block_log(memory: Memory, block_id: str) -> list[Event]:
+    """Every proposal, approval, rollback, rejection and direct commit that changed one block, newest first."""
+    check_id(block_id)
+    git = memory.git
+    judge = _Judge(memory)
+    path = f"{memory.root}/{TYPE_DIRS[type_of_id(block_id)]}/{block_id}.md"
+    events: dict[str, Event] = {}
+    heads = [git.branch_tip(memory.settings.governed_branch)]
+    heads += list(git.refs(PROPOSALS).values()) + list(git.refs(REJECTED).values())
+    for head in filter(None, heads):
+        for info in git.walk(head):
+            if info.sha in events:
+                continue
+            parent = info.parents[0] if info.parents else None
+            before = git.read_file(parent, path) if parent else None
+            msg = parse_message(info.message)
+            decision = msg.get("Mm-Decision")
+            if decision == "rejected":
+                proposal = git.commit_info(info.parents[0])
+                if _changes(git, proposal, path):
+                    events[info.sha] = _event(info, "rejected", judge)
+                continue
+            if before == git.read_file(info.sha, path):
+                continue
+            if decision in GOVERNED_DECISIONS:
+                events[info.sha] = _event(info, decision, judge)
+            elif msg.get("Mm-Proposal"):
+                events[info.sha] = _proposed(info, judge)
+            else:
+                events[info.sha] = _event(info, "direct", judge)
+    if not events:
+        raise BadInput(f"no history for {block_id}: no commit, proposal or rejection touched {path}")
+    return sorted(events.values(), key=lambda e: e.time, reverse=True)
+
+
+_SIGNATURE_PROBLEMS = {
+    "unsigned": "unsigned",
+    "bad": "bad signature (the commit does not match it)",
+    "unknown-signer": f"signed by a key that is not in {ALLOWED_SIGNERS}",
+}
+
+
+def _changes(git: GitRepo, info: CommitInfo, path: str) -> bool:
+    parent = info.parents[0] if info.parents else None
+    before = git.read_file(parent, path) if parent else None
+    return before != git.read_file(info.sha, path)
+
+
+def _touches(memory: Memory, info: CommitInfo) -> bool:
+    parent = info.parents[0] if info.parents else None
+    return bool(memory.git.changed_paths(parent, info.sha, memory.root))
+
+
+def _opens_governance(memory: Memory, info: CommitInfo) -> bool:
+    parent = info.parents[0] if info.parents else None
+    return memory.git.read_file(info.sha, CONFIG_FILE) is not None and (
+        parent is None or memory.git.read_file(parent, CONFIG_FILE) is None
+    )
+
+
+def _proposal_commit(git: GitRepo, head: str) -> str:
+    """The proposal commit behind a merged head (itself, unless a rejection sits on top)."""
+    info = git.commit_info(head)
+    if parse_message(info.message).get("Mm-Decision") == "rejected" and info.parents:
+        return info.parents[0]
+    return head
+
+
+def _event(info: CommitInfo, kind: str, judge: _Judge) -> Event:
+    msg = parse_message(info.message)
+    actor = {
+        "approved": msg.get("Mm-Approver"),
+        "rolled-back": msg.get("Mm-Approver"),
+        "rejected": msg.get("Mm-Rejecter"),
+    }.get(kind)
+    verdict = judge(info.sha)
+    return Event(
+        kind=kind,
+        sha=info.sha,
+        time=info.time,
+        actor=actor or info.author.name,
+        proposal=msg.get("Mm-Proposal"),
+        title=msg.title,
+        rationale=msg.body,
+        blocks=tuple(msg.get_list("Mm-Blocks")),
+        signature=verdict.status,
+        signer=verdict.principal,
+    )
+
+
+def _proposed(info: CommitInfo, judge: _Judge) -> Event:
+    event = _event(info, "proposed", judge)
+    return replace(event, actor=parse_message(info.message).get("Mm-Author") or event.actor)
+
+
+def _since(memory: Memory, since: str | None) -> tuple[str | None, int | None]:
+    """`--since` as a revision (stop there) or a date (stop before it)."""
+    if not since:
+        return None, None
+    try:
+        when = datetime.fromisoformat(since)
+    except ValueError:
+        return memory.git.resolve(since), None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return None, int(when.timestamp())

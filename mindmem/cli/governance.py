@@ -1,0 +1,372 @@
+"""Governance commands: propose, proposals, diff, approve, reject, rebase, rollback, log, audit, verify."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.errors import BadInput, CheckFailed
+
+if TYPE_CHECKING:
+    from mindmem.audit import Event
+    from mindmem.changes import BlockDiff
+    from mindmem.governance import Proposal
+
+RationaleOpt = Annotated[
+    Optional[str], typer.Option("--rationale", "-r", help="Why (at least 8 characters); kept in the commit forever.")
+]
+PidArg = Annotated[str, typer.Argument(metavar="P", help="Proposal ID, e.g. P-20261125-1a2b3c.")]
+
+
+@app.command()
+def propose(
+    rationale: RationaleOpt = None,
+    title: Annotated[
+        Optional[str], typer.Option("--title", help="Proposal title (default: made from the changes).")
+    ] = None,
+    files: Annotated[
+        Optional[list[Path]],
+        typer.Option("--file", "-f", help="Block file from anywhere (repeatable), or - for a stream on stdin."),
+    ] = None,
+    add: Annotated[Optional[str], typer.Option("--add", help="Add a new block of this TYPE (title via --set).")] = None,
+    edit: Annotated[Optional[str], typer.Option("--edit", metavar="ID", help="Change fields of this block.")] = None,
+    supersede: Annotated[
+        Optional[str], typer.Option("--supersede", metavar="ID", help="With --add: the new block replaces this one.")
+    ] = None,
+    revoke: Annotated[Optional[list[str]], typer.Option("--revoke", metavar="ID", help="Mark a block revoked.")] = None,
+    set_: Annotated[
+        Optional[list[str]], typer.Option("--set", "-s", help="key=value (YAML value), repeatable.")
+    ] = None,
+    edge: Annotated[Optional[list[str]], typer.Option("--edge", "-e", help="EDGE_TYPE:ID, repeatable.")] = None,
+    body: Annotated[Optional[str], typer.Option("--body", "-b", help="Markdown body for --add/--edit, or -.")] = None,
+    as_agent: Annotated[Optional[str], typer.Option("--as", help="Propose on behalf of agent:NAME.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Propose memory changes on a new branch proposals/P-…, for review and approval.
+
+    By default the uncommitted changes under the memory root move onto the
+    proposal and the work tree goes back to the governed branch for those
+    paths (like a stash that becomes a branch). Or give block files with
+    --file, or inline edits with --add/--edit/--supersede/--revoke.
+    Prints the proposal ID.
+
+    \b
+    Example:
+      mm new decision -t "Use PostgreSQL for billing" && mm propose -r "Team agreed in the storage review"
+      mm propose -r "Imported from the wiki" --file notes/D-20261125-7f3a9c.md
+      mm propose -r "Postgres replaces MySQL" --add decision --set title="Use PostgreSQL" \\
+          --supersede D-20260301-01bc22
+      mm propose -r "Task finished last week" --edit T-20261101-00aa11 --set status=done
+      mm propose -r "Was never true; see incident" --revoke F-20261120-aa10f3
+    """
+    from mindmem import governance as gov
+    from mindmem.cli.core import parse_edges, parse_sets
+
+    mem = memory()
+    rationale = rationale or ""
+    inline = add or edit or revoke or supersede
+    if files and inline:
+        raise BadInput("use either --file or inline edits (--add/--edit/--supersede/--revoke), not both")
+    if (set_ or edge or body is not None) and not (add or edit):
+        raise BadInput("--set, --edge and --body go with --add or --edit")
+    text = sys.stdin.read() if body == "-" else body
+    if files:
+        from mindmem import changes as ch
+
+        texts: list[tuple[str, bytes | str]] = []
+        for path in files:
+            if str(path) == "-":
+                texts += ch.split_stream(sys.stdin.read())
+            elif not path.is_file():
+                raise BadInput(f"{path}: no such file")
+            else:
+                texts.append((str(path), path.read_bytes()))
+        proposal = gov.propose(mem, ch.from_texts(texts, mem.root), rationale=rationale, title=title, author=as_agent)
+    elif inline:
+        from mindmem.changes import InlineEdit
+
+        request = InlineEdit(
+            add=add,
+            edit=edit,
+            supersede=supersede,
+            revoke=tuple(revoke or ()),
+            fields=parse_sets(set_),
+            edges=tuple(parse_edges(edge)),
+            body=text,
+        )
+        changes = gov.inline_changes(mem, request, author=as_agent)
+        proposal = gov.propose(mem, changes, rationale=rationale, title=title, author=as_agent)
+    else:
+        proposal = gov.propose_worktree(mem, rationale=rationale, title=title, author=as_agent)
+    if as_json:
+        print_json(proposal.to_json())
+        return
+    typer.echo(proposal.id)
+    typer.echo(f"  {proposal.title} ({', '.join(proposal.blocks) or 'no blocks'})", err=True)
+    typer.echo(f"  review: mm diff {proposal.id}    approve: mm approve {proposal.id}", err=True)
+
+
+@app.command()
+def proposals(
+    all_: Annotated[bool, typer.Option("--all", help="Include rejected proposals.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List open proposals: author, age, blocks touched, and whether each still applies cleanly.
+
+    \b
+    Example:
+      mm proposals
+      mm proposals --all --json
+    """
+    from mindmem import governance as gov
+
+    found = gov.list_proposals(memory(), include_rejected=all_)
+    if as_json:
+        print_json([{**p.to_json(), "applies_cleanly": clean} for p, clean in found])
+        return
+    if not found:
+        typer.echo("no open proposals")
+    for p, clean in found:
+        state = p.state if p.state != "open" else ("clean" if clean else "needs rebase")
+        typer.echo(f"{p.id}  {_age(p.time):>4}  {p.author:<16} {state:<12} {p.title}  [{', '.join(p.blocks)}]")
+
+
+@app.command()
+def diff(pid: PidArg, as_json: JsonOpt = False) -> None:
+    """Show what a proposal changes, block by block and field by field.
+
+    \b
+    Example:
+      mm diff P-20261125-1a2b3c
+    """
+    from mindmem import governance as gov
+
+    mem = memory()
+    proposal = gov.find_proposal(mem, pid)
+    show_proposal(proposal, gov.proposal_diff(mem, proposal), as_json)
+
+
+def show_proposal(proposal: Proposal, diffs: list[BlockDiff], as_json: bool) -> None:
+    """Print a proposal and its block diffs (shared by `mm diff P` and `mm show P`)."""
+    if as_json:
+        print_json({**proposal.to_json(), "changes": [d.to_json() for d in diffs]})
+        return
+    typer.echo(f"{proposal.id} ({proposal.state}) by {proposal.author}: {proposal.title}")
+    if proposal.rationale:
+        typer.echo(f"  rationale: {proposal.rationale}")
+    for d in diffs:
+        typer.echo(f"\n{d.action} {d.block_id}  {d.title}  ({d.path})")
+        for f in d.fields:
+            if d.action == "changed":
+                typer.echo(f"  {f.key}: {_short(f.old)} -> {_short(f.new)}")
+            else:
+                typer.echo(f"  {'+' if d.action == 'added' else '-'} {f.key}: {_short(f.new or f.old)}")
+        for line in d.body:
+            typer.echo(f"  {line}")
+
+
+@app.command()
+def approve(
+    pid: PidArg,
+    rationale: RationaleOpt = None,
+    keep_worktree: Annotated[
+        bool, typer.Option("--keep-worktree", help="Approve even when the work tree has changes to these blocks.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve a proposal: a signed merge commit on the governed branch, moved by compare-and-swap.
+
+    Refuses (and writes nothing) when the governed branch changed the same
+    blocks since the proposal was made (run `mm rebase P`), in enforce mode
+    without a key of an allowed signer, or when uncommitted changes would be
+    overwritten.
+
+    \b
+    Example:
+      mm approve P-20261125-1a2b3c -r "Matches the storage review"
+    """
+    from mindmem import governance as gov
+
+    result = gov.approve(memory(), pid, rationale=rationale, keep_worktree=keep_worktree)
+    if as_json:
+        print_json(
+            {
+                "proposal": pid,
+                "sha": result.sha,
+                "signed": result.signed,
+                "refreshed": list(result.refreshed),
+                "note": result.note,
+            }
+        )
+        return
+    typer.echo(f"approved {pid} in {result.sha[:12]}{'' if result.signed else ' (unsigned)'}")
+    if result.note:
+        typer.echo(f"note: {result.note}", err=True)
+
+
+@app.command()
+def reject(pid: PidArg, rationale: RationaleOpt = None) -> None:
+    """Reject a proposal: a signed record of the reason; the branch becomes rejected/P-….
+
+    \b
+    Example:
+      mm reject P-20261125-1a2b3c -r "Duplicates D-20261001-77aa00"
+    """
+    from mindmem import governance as gov
+
+    sha = gov.reject(memory(), pid, rationale=rationale or "")
+    typer.echo(f"rejected {pid} in {sha[:12]} (branch rejected/{pid})")
+
+
+@app.command()
+def rebase(pid: PidArg) -> None:
+    """Replay an open proposal on the current head of the governed branch, when that is clean.
+
+    \b
+    Example:
+      mm rebase P-20261125-1a2b3c && mm approve P-20261125-1a2b3c
+    """
+    from mindmem import governance as gov
+
+    sha = gov.rebase(memory(), pid)
+    typer.echo(f"rebased {pid} onto the governed branch ({sha[:12]})")
+
+
+@app.command()
+def rollback(
+    target: Annotated[str, typer.Argument(metavar="P|ID|SHA", help="An approved proposal, a block, or a commit.")],
+    rationale: RationaleOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would change.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Roll back an approval, a block's last change, or a commit, with a signed revert commit.
+
+    Shows first which blocks change and which blocks rest on them (edges
+    pointing at them), so you see what the rollback leaves stale.
+
+    \b
+    Example:
+      mm rollback P-20261125-1a2b3c -r "Benchmarks showed the opposite" --dry-run
+      mm rollback D-20261125-7f3a9c -r "Reverted by mistake last week"
+    """
+    from mindmem import governance as gov
+    from mindmem.trailers import check_rationale
+
+    mem = memory()
+    if not dry_run:
+        check_rationale(rationale)
+    plan = gov.plan_rollback(mem, target)
+    sha = None if dry_run else gov.rollback(mem, plan, rationale=rationale or "")
+    if as_json:
+        print_json(
+            {
+                "reverts": plan.target,
+                "blocks": list(plan.blocks),
+                "dependents": [{"block": d, "rests_on": on} for d, on in plan.dependents],
+                "sha": sha,
+            }
+        )
+        return
+    typer.echo(f"rolls back {plan.target[:12]} {plan.title}")
+    typer.echo(f"  blocks changed: {', '.join(plan.blocks)}")
+    for dependent, on in plan.dependents:
+        typer.echo(f"  left stale: {dependent} rests on {on}")
+    typer.echo(f"rolled back in {sha[:12]}" if sha else "dry run: nothing written")
+
+
+@app.command()
+def log(
+    block_id: Annotated[str, typer.Argument(metavar="ID", help="Block ID.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """The history of one block across proposals, approvals, rejections and rollbacks, with rationales.
+
+    \b
+    Example:
+      mm log D-20261125-7f3a9c
+    """
+    from mindmem.audit import block_log
+
+    _print_events(block_log(memory(), block_id), as_json)
+
+
+@app.command()
+def audit(
+    since: Annotated[Optional[str], typer.Option(help="Only since this revision or date (YYYY-MM-DD).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The governance chain, newest first: who proposed, approved, rejected or rolled back what, why, signed?
+
+    Signature status is good (an allowed signer), bad, unknown-signer or unsigned,
+    the same verdict `git verify-commit` gives with .mindmem/allowed_signers.
+
+    \b
+    Example:
+      mm audit --since 2026-11-01
+      mm audit --json | jq '.[] | select(.signature != "good")'
+    """
+    from mindmem.audit import audit as run_audit
+
+    _print_events(run_audit(memory(), since=since), as_json)
+
+
+@app.command()
+def verify(
+    since: Annotated[Optional[str], typer.Option(help="Check from this revision (default: governed_since).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Exit 0 only when every memory change on the governed branch is a signed approval or rollback.
+
+    Signed means by a principal in .mindmem/allowed_signers. Also every block at
+    the head must parse. Prints each offender with its sha. This is what CI runs.
+
+    \b
+    Example:
+      mm verify
+    """
+    from mindmem.audit import verify as run_verify
+
+    report = run_verify(memory(), since=since)
+    if as_json:
+        print_json(report.to_json())
+    else:
+        for o in report.offenders:
+            typer.echo(f"{o.sha}  {o.reason}: {o.title}")
+        for o in report.warnings:
+            typer.echo(f"{o.sha}  warning (detect_only): {o.reason}: {o.title}")
+        verdict = "ok" if report.ok else f"{len(report.offenders)} offender(s)"
+        typer.echo(f"verify: {report.checked} memory commit(s) checked, {verdict}")
+    if not report.ok and as_json:
+        raise typer.Exit(CheckFailed.exit_code)
+    if not report.ok:
+        raise CheckFailed("memory history is not fully governed")
+
+
+def _print_events(events: list[Event], as_json: bool) -> None:
+    if as_json:
+        print_json([e.to_json() for e in events])
+        return
+    for e in events:
+        who = f"{e.actor}" + (f" [{e.signature}]" if e.kind != "proposed" else "")
+        typer.echo(f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(e.time))}  {e.kind:<11} {e.sha[:12]}  {who}")
+        typer.echo(f"    {e.title}")
+        if e.rationale:
+            typer.echo(f"    why: {' '.join(e.rationale.split())}")
+
+
+def _age(seconds: int) -> str:
+    delta = max(0, int(time.time()) - seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if delta >= size:
+            return f"{delta // size}{unit}"
+    return f"{delta}s"
+
+
+def _short(value: Any) -> str:
+    text = "-" if value is None else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
