@@ -90,7 +90,11 @@ def signing_key(git: GitRepo, env: Mapping[str, str]) -> SigningKey | None:
 
 
 def require_key(git: GitRepo, env: Mapping[str, str], fmt: str | None = None) -> SigningKey:
-    """The configured key, or a ConfigError telling the user how to configure one."""
+    """The configured key (of format `fmt` when given), or a ConfigError telling the user how to set one up."""
+    if fmt == "openpgp":
+        fmt = "gpg"
+    if fmt is not None and fmt not in FORMATS:
+        raise BadInput(f"signing format '{fmt}' is not one of ssh, gpg")
     key = signing_key(git, env)
     if key is not None and (fmt is None or key.format == fmt):
         return key
@@ -403,27 +407,58 @@ def key_principal(key: SigningKey, allowed_signers: Path) -> str | None:
     return next((names[0] for names, pub in read_allowed_signers(allowed_signers) if pub == mine and names), None)
 
 
-def signer_line(principal: str, key: SigningKey) -> str:
-    """The approver line for `key`: allowed_signers format for ssh, allowed_gpg format for gpg."""
+def signer_entry(principal: str, key: SigningKey) -> tuple[str, str]:
+    """(repo-relative approver file, line) that lists `key` as `principal`:
+    allowed_signers format for ssh, allowed_gpg format for gpg."""
     if not principal or any(c.isspace() or c in '",#' for c in principal):
         raise BadInput(f"principal {principal!r} must be one word without quotes, commas or '#', like an email")
     if key.format == "gpg":
-        return f"{gpg_fingerprint(key)} {principal}\n"
-    return f'{principal} namespaces="{NAMESPACE}" {public_key(key)}\n'
+        return ALLOWED_GPG, f"{gpg_fingerprint(key)} {principal}\n"
+    return ALLOWED_SIGNERS, f'{principal} namespaces="{NAMESPACE}" {public_key(key)}\n'
 
 
 def add_allowed_signer(allowed_signers: Path, principal: str, key: SigningKey) -> bool:
-    """Append `key` as `principal` (gpg keys go to allowed_gpg beside it); False if already listed."""
-    target = allowed_signers.with_name("allowed_gpg") if key.format == "gpg" else allowed_signers
-    line = signer_line(principal, key)
-    if key.format == "gpg":
-        listed = read_allowed_gpg(target).get(line.split()[0]) == principal
-    else:
-        listed = any(principal in names and pub == public_key(key) for names, pub in read_allowed_signers(target))
-    if listed:
+    """Append `key` as `principal` (gpg keys go to allowed_gpg beside it); False if it is listed already.
+
+    A key already listed under another principal is refused rather than given a second name.
+    """
+    rel, line = signer_entry(principal, key)
+    target = allowed_signers.with_name(Path(rel).name)
+    listed = key_principal(key, allowed_signers)
+    if listed == principal:
         return False
+    if listed is not None:
+        raise BadInput(f"{key} is already listed in {target.name} as {listed}")
     old = target.read_bytes() if target.is_file() else b""
     if old and not old.endswith(b"\n"):
         old += b"\n"
     atomic_write(target, old + line.encode())
     return True
+
+
+def init_signer(
+    git: GitRepo, env: Mapping[str, str], fmt: str, files: Mapping[str, bytes]
+) -> tuple[dict[str, bytes], str]:
+    """For `mm init --signing FMT`: `files` (repo path -> bytes about to be written) with the user's
+    configured key added to the approvers under their git email, and that email.
+
+    Raises before anything is written when the key or the email is missing. An approver file the
+    user already has is extended, never replaced.
+    """
+    key = require_key(git, env, fmt)
+    email = git.config_value("user.email")
+    if not email:
+        raise ConfigError("--signing names you by your git email; set it with `git config user.email YOU@EXAMPLE.COM`")
+    rel, line = signer_entry(email, key)
+    existing = git.workdir / rel
+    if rel in files:
+        base = files[rel]
+    elif existing.is_file():
+        if key_principal(key, git.workdir / ALLOWED_SIGNERS) == email:
+            return dict(files), email
+        base = existing.read_bytes()
+    else:
+        base = b""
+    if base and not base.endswith(b"\n"):
+        base += b"\n"
+    return {**files, rel: base + line.encode()}, email

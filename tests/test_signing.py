@@ -1,0 +1,331 @@
+"""Signing and verifying commits with real ssh and gpg keys; the real git must agree with mm."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pygit2
+import pytest
+from conftest import git
+
+from mindmem import signing as sg
+from mindmem.errors import BadInput, ConfigError, StateError
+from mindmem.repo import GitRepo, Person
+from mindmem.signing import SigningKey
+
+ALICE = Person("Alice Approver", "alice@example.com")
+HAS_GPG = shutil.which("gpg") is not None and shutil.which("gpgconf") is not None
+
+
+def ssh_key(folder: Path, name: str, passphrase: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", name, "-f", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+def commit_on_main(repo: Path, key: SigningKey | None, message: str = "Approve P-1: test\n") -> str:
+    """A (signed) commit on main with HEAD's tree, the way governance writes one."""
+    gitrepo = GitRepo.discover(repo)
+    tip = gitrepo.branch_tip("main")
+    tree = str(gitrepo.raw[tip].peel(pygit2.Commit).tree_id)
+    sha = sg.signed_commit(gitrepo, ALICE, ALICE, message, tree, [tip], key)
+    gitrepo.update_ref("refs/heads/main", sha, tip, "test")
+    return sha
+
+
+def tamper(repo: Path, sha: str) -> str:
+    """The same commit with its message changed and its signature kept: a forged approval."""
+    raw = GitRepo.discover(repo).raw
+    data = raw[sha].read_raw()
+    assert b"Approve P-1" in data
+    return str(raw.odb.write(pygit2.enums.ObjectType.COMMIT, data.replace(b"Approve P-1", b"Approve P-2")))
+
+
+def git_verify(repo: Path, sha: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", "verify-commit", sha], cwd=repo, capture_output=True, text=True)
+
+
+def mm_verify(repo: Path, sha: str, **kwargs) -> sg.Verification:
+    return sg.verify_commit(GitRepo.discover(repo), sha, repo / sg.ALLOWED_SIGNERS, **kwargs)
+
+
+@pytest.fixture
+def alice(repo: Path, tmp_path: Path) -> SigningKey:
+    """Alice's ssh key, listed in the repo's allowed_signers, which git is told to use too."""
+    key = SigningKey("ssh", str(ssh_key(tmp_path / "keys", "alice")))
+    assert sg.add_allowed_signer(repo / sg.ALLOWED_SIGNERS, ALICE.email, key)
+    git(repo, "config", "gpg.ssh.allowedSignersFile", str(repo / sg.ALLOWED_SIGNERS))
+    return key
+
+
+# -- ssh: mm and git agree --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", ["good", "tampered", "unknown-signer", "unsigned", "expired-signer"])
+def test_ssh_verdicts_agree_with_git(repo: Path, alice: SigningKey, tmp_path: Path, case: str) -> None:
+    if case == "good":
+        sha, expected = commit_on_main(repo, alice), "good"
+    elif case == "tampered":
+        sha, expected = tamper(repo, commit_on_main(repo, alice)), "bad"
+    elif case == "unknown-signer":
+        bob = SigningKey("ssh", str(ssh_key(tmp_path / "keys", "bob")))
+        sha, expected = commit_on_main(repo, bob), "unknown-signer"
+    elif case == "unsigned":
+        sha, expected = commit_on_main(repo, None), "unsigned"
+    else:
+        # Alice's key was only valid until 2001: git and mm judge at commit time and refuse it.
+        allowed = repo / sg.ALLOWED_SIGNERS
+        allowed.write_text(allowed.read_text().replace('namespaces="git"', 'namespaces="git",valid-before="20010101"'))
+        sha, expected = commit_on_main(repo, alice), "unknown-signer"
+
+    verdict = mm_verify(repo, sha)
+    assert verdict.status == expected
+    assert (git_verify(repo, sha).returncode == 0) == verdict.good
+    shown = git(repo, "log", "--show-signature", "-1", sha)
+    if case == "good":
+        assert verdict.principal == ALICE.email and verdict.format == "ssh"
+        assert f'Good "git" signature for {ALICE.email}' in shown
+        assert verdict.fingerprint and verdict.fingerprint in shown
+    elif case == "unsigned":
+        assert verdict.principal is None and verdict.fingerprint is None
+        assert "signature" not in shown.lower()
+    elif case == "unknown-signer":
+        bob_fpr = subprocess.run(["ssh-keygen", "-lf", str(tmp_path / "keys" / "bob.pub")], capture_output=True)
+        assert verdict.fingerprint == bob_fpr.stdout.decode().split()[1]
+        assert "No principal matched" in shown
+
+
+def test_signed_commit_is_a_sound_object_and_moves_no_ref(repo: Path, alice: SigningKey) -> None:
+    gitrepo = GitRepo.discover(repo)
+    tip = gitrepo.branch_tip("main")
+    tree = str(gitrepo.raw[tip].peel(pygit2.Commit).tree_id)
+    sha = sg.signed_commit(gitrepo, ALICE, ALICE, "Approve P-1: x\n\nwhy\n", tree, [tip], alice)
+    assert gitrepo.branch_tip("main") == tip
+    signature, payload = sg.commit_signature(gitrepo, sha)
+    assert signature is not None and signature.startswith("-----BEGIN SSH SIGNATURE-----")
+    assert b"gpgsig" not in payload and payload.endswith(b"\n\nwhy\n")
+    assert sg.verify(payload, signature, repo / sg.ALLOWED_SIGNERS).good
+    git(repo, "update-ref", "refs/heads/main", sha, tip)
+    git(repo, "fsck", "--strict", "--no-progress")
+
+
+def test_a_signature_for_another_namespace_is_not_an_approval(repo: Path, alice: SigningKey) -> None:
+    gitrepo = GitRepo.discover(repo)
+    _, payload = sg.commit_signature(gitrepo, gitrepo.branch_tip("main"))
+    done = subprocess.run(
+        ["ssh-keygen", "-Y", "sign", "-n", "file", "-f", alice.key], input=payload, capture_output=True, check=True
+    )
+    assert sg.verify(payload, done.stdout.decode(), repo / sg.ALLOWED_SIGNERS).status == "bad"
+
+
+def test_approvers_limited_to_other_namespaces_are_not_principals(repo: Path, alice: SigningKey) -> None:
+    allowed = repo / sg.ALLOWED_SIGNERS
+    assert sg.key_principal(alice, allowed) == ALICE.email
+    allowed.write_text(allowed.read_text().replace('namespaces="git"', 'namespaces="file,email"'))
+    assert sg.key_principal(alice, allowed) is None
+    assert mm_verify(repo, commit_on_main(repo, alice)).status == "unknown-signer"
+
+
+# -- ssh keys and approver files --------------------------------------------------------------
+
+
+def test_key_principal_from_private_public_or_literal_key(tmp_path: Path) -> None:
+    private = ssh_key(tmp_path / "keys", "carol")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text("# approvers\n")
+    key = SigningKey("ssh", str(private))
+    assert sg.key_principal(key, allowed) is None
+    assert sg.add_allowed_signer(allowed, "carol@example.com", key)
+    literal = "key::" + " ".join(Path(f"{private}.pub").read_text().split()[:2])
+    (tmp_path / "keys" / "carol.pub").unlink()  # now only `ssh-keygen -y` can tell the public half
+    for form in (str(private), literal):
+        assert sg.key_principal(SigningKey("ssh", form), allowed) == "carol@example.com"
+
+
+def test_add_allowed_signer_appends_once_in_ssh_keygen_format(tmp_path: Path) -> None:
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text("# approvers")  # no trailing newline: the new line must not glue onto it
+    key = SigningKey("ssh", str(ssh_key(tmp_path / "keys", "dave")))
+    assert sg.add_allowed_signer(allowed, "dave@example.com", key)
+    assert not sg.add_allowed_signer(allowed, "dave@example.com", key)
+    with pytest.raises(BadInput, match=r"already listed .* as dave@example\.com"):
+        sg.add_allowed_signer(allowed, "mallory@example.com", key)
+    with pytest.raises(BadInput, match="principal"):
+        sg.add_allowed_signer(allowed, "two words", SigningKey("ssh", str(ssh_key(tmp_path / "keys", "erin"))))
+    lines = allowed.read_text().splitlines()
+    assert lines[0] == "# approvers"
+    assert lines[1].startswith('dave@example.com namespaces="git" ssh-ed25519 AAAA')
+    assert len(lines) == 2
+
+
+def test_signing_failures_are_clear_state_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = SigningKey("ssh", str(tmp_path / "nope"))
+    with pytest.raises(StateError, match="nope"):
+        sg.sign(missing, b"payload")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
+    key = SigningKey("ssh", str(tmp_path / "nope"))
+    (tmp_path / "nope").write_text("not a key\n")
+    with pytest.raises(StateError, match=r"ssh-keygen.* is not installed"):
+        sg.sign(key, b"payload")
+
+
+def test_locked_key_without_agent_or_terminal_fails_clearly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR))
+        pytest.skip("a terminal is attached: ssh-keygen would ask it for the passphrase")
+    except OSError:
+        pass
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    locked = SigningKey("ssh", str(ssh_key(tmp_path / "keys", "locked", passphrase="correct horse")))
+    with pytest.raises(StateError, match=r"cannot sign with ssh key .*locked"):
+        sg.sign(locked, b"payload")
+
+
+# -- which key ------------------------------------------------------------------------------------
+
+
+def test_signing_key_from_git_config_then_mm_user_config(repo: Path, tmp_path: Path, git_env: Path) -> None:
+    gitrepo = GitRepo.discover(repo)
+    assert sg.signing_key(gitrepo, {}) is None
+    git(repo, "config", "user.signingkey", "~/.ssh/id_ed25519.pub")
+    assert sg.signing_key(gitrepo, {}) == SigningKey("gpg", "~/.ssh/id_ed25519.pub")  # gpg.format unset = openpgp
+    git(repo, "config", "gpg.format", "ssh")
+    assert sg.signing_key(gitrepo, {}) == SigningKey("ssh", f"{git_env}/.ssh/id_ed25519.pub")
+    git(repo, "config", "user.signingkey", "ssh-ed25519 AAAAC3Nza lit")
+    assert sg.signing_key(gitrepo, {}) == SigningKey("ssh", "key::ssh-ed25519 AAAAC3Nza lit")
+
+    mm_home = tmp_path / "mmhome"
+    mm_home.mkdir()
+    (mm_home / "config.toml").write_text('signing_key = "ABCDEF0123456789"\n')
+    env = {"MM_HOME": str(mm_home)}
+    assert sg.signing_key(gitrepo, env) == SigningKey("gpg", "ABCDEF0123456789")
+    assert sg.signing_key(gitrepo, {**env, "MM_SIGNING_KEY": "/keys/id"}) == SigningKey("ssh", "/keys/id")
+    assert sg.signing_key(gitrepo, {**env, "MM_SIGNING_FORMAT": "ssh"}) == SigningKey("ssh", "ABCDEF0123456789")
+    with pytest.raises(ConfigError, match="'pgp'"):
+        sg.signing_key(gitrepo, {**env, "MM_SIGNING_FORMAT": "pgp"})
+
+    git(repo, "config", "gpg.format", "x509")
+    with pytest.raises(ConfigError, match="x509"):
+        sg.signing_key(gitrepo, {})
+
+
+def test_init_signing_ssh_lists_the_users_key(tmp_path: Path, mm) -> None:
+    key = ssh_key(tmp_path / "keys", "alice")
+    path = tmp_path / "team"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.signingkey", f"{key}.pub")
+    git(path, "config", "gpg.format", "ssh")
+    result = mm("init", "--signing", "ssh", "--commit", cwd=path)
+    assert result.code == 0, result.err
+    assert "approver test@example.com" in result.out
+    committed = git(path, "show", f"HEAD:{sg.ALLOWED_SIGNERS}")
+    assert committed.startswith("# Who may sign")
+    assert sg.key_principal(SigningKey("ssh", str(key)), path / sg.ALLOWED_SIGNERS) == "test@example.com"
+    assert (path / sg.ALLOWED_SIGNERS).read_text() == committed
+
+
+def test_init_signing_without_a_key_writes_nothing(tmp_path: Path, mm) -> None:
+    path = tmp_path / "team"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    result = mm("init", "--signing", "ssh", cwd=path)
+    assert result.code == 2
+    assert "no ssh key configured" in result.err and "user.signingkey" in result.err
+    assert not (path / ".mindmem").exists()
+
+
+# -- gpg -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gnupg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A throwaway keyring with one passphrase-less signing key: (GNUPGHOME, fingerprint)."""
+    if not HAS_GPG:
+        pytest.skip("gpg is not installed")
+    home = tmp_path_factory.mktemp("gpg")
+    home.chmod(0o700)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    run = {"env": env, "capture_output": True, "text": True, "check": True}
+    subprocess.run(
+        ["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Gina <gina@example.com>", "ed25519", "sign", "0"],
+        **run,
+    )
+    listing = subprocess.run(["gpg", "--with-colons", "--fingerprint", "gina@example.com"], **run).stdout
+    fpr = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+    yield home, fpr
+    subprocess.run(["gpgconf", "--kill", "all"], env=env, capture_output=True)
+
+
+@pytest.fixture
+def gina(gnupg: tuple[Path, str], monkeypatch: pytest.MonkeyPatch) -> tuple[SigningKey, str]:
+    monkeypatch.setenv("GNUPGHOME", str(gnupg[0]))
+    return SigningKey("gpg", gnupg[1]), gnupg[1]
+
+
+def test_gpg_verdicts_agree_with_git(repo: Path, gina: tuple[SigningKey, str], tmp_path: Path, monkeypatch) -> None:
+    key, fpr = gina
+    allowed = repo / sg.ALLOWED_SIGNERS
+    good = commit_on_main(repo, key)
+    assert git_verify(repo, good).returncode == 0
+    assert "Good signature from" in git(repo, "log", "--show-signature", "-1", good)
+    assert mm_verify(repo, good, gpg_allowed=[fpr]) == sg.Verification("good", "Gina <gina@example.com>", fpr, "gpg")
+    named = sg.read_allowed_gpg(_write(tmp_path / "allowed_gpg", f"# approvers\n{fpr.lower()} gina@example.com\n"))
+    assert mm_verify(repo, good, gpg_allowed=named).principal == "gina@example.com"
+    # A valid signature by a key nobody listed: git accepts it (any key in your keyring),
+    # mm does not, because only listed approvers count.
+    assert mm_verify(repo, good).status == "unknown-signer"
+
+    forged = tamper(repo, good)
+    assert git_verify(repo, forged).returncode != 0
+    assert mm_verify(repo, forged, gpg_allowed=[fpr]).status == "bad"
+
+    monkeypatch.setenv("GNUPGHOME", str(_empty_gnupghome(tmp_path)))
+    assert git_verify(repo, good).returncode != 0
+    verdict = mm_verify(repo, good, gpg_allowed=[fpr])
+    assert verdict.status == "unknown-signer" and verdict.fingerprint and fpr.endswith(verdict.fingerprint)
+    assert allowed.read_text().startswith("#")
+
+
+def test_gpg_key_from_git_config_and_approver_file(repo: Path, gina: tuple[SigningKey, str]) -> None:
+    key, fpr = gina
+    git(repo, "config", "user.signingkey", "gina@example.com")
+    assert sg.signing_key(GitRepo.discover(repo), {}) == SigningKey("gpg", "gina@example.com")
+    allowed = repo / sg.ALLOWED_SIGNERS
+    assert sg.key_principal(key, allowed) is None
+    assert sg.add_allowed_signer(allowed, "gina@example.com", SigningKey("gpg", "gina@example.com"))
+    assert not sg.add_allowed_signer(allowed, "gina@example.com", key)
+    assert (repo / sg.ALLOWED_GPG).read_text() == f"{fpr} gina@example.com\n"
+    assert sg.key_principal(key, allowed) == "gina@example.com"
+    assert "#" in allowed.read_text()  # the ssh file is left alone
+
+
+def test_gpg_sign_with_unknown_key_is_a_clear_error(gina: tuple[SigningKey, str]) -> None:
+    with pytest.raises(StateError, match=r"cannot sign with gpg key nobody@example\.com"):
+        sg.sign(SigningKey("gpg", "nobody@example.com"), b"payload")
+
+
+def test_allowed_gpg_rejects_malformed_lines(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="allowed_gpg:2"):
+        sg.read_allowed_gpg(_write(tmp_path / "allowed_gpg", "# ok\nABCD gina\n"))
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def _empty_gnupghome(tmp_path: Path) -> Path:
+    home = tmp_path / "empty-gnupg"
+    home.mkdir(mode=0o700)
+    return home
