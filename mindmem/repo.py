@@ -57,7 +57,12 @@ class GitRepo:
     @property
     def common_dir(self) -> Path:
         """The git dir shared by all worktrees: where derived data lives."""
-        return Path(self.raw.path if not self.raw.is_worktree else self.raw.commondir)
+        git_dir = Path(self.raw.path)
+        # A linked worktree's git dir names the shared one in its `commondir` file (pygit2 has no accessor).
+        pointer = git_dir / "commondir"
+        if pointer.is_file():
+            return (git_dir / pointer.read_text(encoding="utf-8").strip()).resolve()
+        return git_dir
 
     def head_branch(self) -> str | None:
         """The branch HEAD points at (even when it has no commit yet), or None when detached."""

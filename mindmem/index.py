@@ -1,0 +1,767 @@
+"""The whoosh index of committed memory, kept in step with git.
+
+Layout, under `<git common dir>/mindmem/index/` (derived data, never committed):
+
+    current/          the index of the branch recall answers from (see `target`)
+    at/<sha>/         cached indexes of older commits for `--at`, least recently used evicted
+    lock              held while anything under index/ is written
+
+Each index folder holds the whoosh files and `state.json`: the commit it reflects,
+the format version, the memory root and the document count. `state.json` is written
+only after whoosh has committed, so a crash in between leaves an index that is
+merely behind (the next catch-up applies the same changes again, which is harmless)
+or whose count disagrees (it is rebuilt). Anything unreadable is rebuilt, never trusted.
+
+`catch_up(memory)` is the one function that brings the index up to date: it diffs
+the indexed commit against the target commit over the memory root and re-indexes
+only the block files that changed. The tool calls it after its own commits; the git
+hooks call it after commits made with git itself; recall calls it before answering.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import time
+import uuid
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from whoosh import index as wix
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
+from whoosh.query import Or, Term
+from whoosh.scoring import BM25F
+
+from mindmem.blocks import ID_IN_TEXT_RE, TYPE_PREFIXES, Block, parse
+from mindmem.errors import BadInput, BlockError, NotFound, StateError
+from mindmem.files import atomic_write
+from mindmem.snapshot import is_block_path
+
+if TYPE_CHECKING:
+    from whoosh.searching import Searcher
+
+    from mindmem.memory import Memory
+
+# Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
+FORMAT_VERSION = 1
+STATE_FILE = "state.json"
+AT_CACHE_SIZE = 8
+# A lock older than this (its holder refreshes it while working) or held by a dead pid is broken.
+LOCK_STALE_SECONDS = 600
+LOCK_WAIT_SECONDS = 120
+# How much a match in each field weighs; applied at query time, so tuning needs no rebuild.
+FIELD_BOOSTS = {"title": 3.0, "headings": 2.0, "body": 1.0, "tags": 2.0, "entities": 2.5}
+ID_BOOSTS = {"id": 6.0, "subject": 2.0, "links": 1.5}
+MAX_QUERY_CHARS = 4000
+MAX_QUERY_TERMS = 64
+
+_ENTITY_PREFIXES = TYPE_PREFIXES["entity"]
+# Outside references such as incident tickets (INC-1234, OPS-42) are entities too.
+_TICKET_RE = re.compile(r"\b[A-Z][A-Z0-9]{1,9}-\d+\b")
+_WORD_RE = re.compile(r"[A-Za-z][\w'-]*")
+_SENTENCE_RE = re.compile(r"(?<=[.!?:;])\s+|\n+")
+# Capitalised words that are not names even in the middle of a sentence.
+_NOT_NAMES_TEXT = (
+    "i i'm i've we we're you they he she it our my your their the a an this that these those and or but if then "
+    "also what who whom whose when where why how which did does do is are was were can should could would will "
+    "yes no not none"
+)
+_NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+
+TEXT_ANALYZER = StemmingAnalyzer()
+
+
+def schema() -> Schema:
+    return Schema(
+        id=ID(stored=True, unique=True),
+        path=ID(stored=True, unique=True),
+        type=ID(stored=True),
+        status=ID(stored=True),
+        title=TEXT(stored=True, analyzer=TEXT_ANALYZER, phrase=False),
+        headings=TEXT(analyzer=TEXT_ANALYZER, phrase=False),
+        body=TEXT(analyzer=TEXT_ANALYZER, phrase=False),
+        tags=KEYWORD(lowercase=True, commas=True, scorable=True),
+        entities=KEYWORD(lowercase=True, scorable=True),
+        subject=ID(stored=True),
+        # "edge_type:target" and the bare target, for reverse lookups ("who supersedes X?").
+        links=KEYWORD(stored=True),
+        created=DATETIME(stored=True),
+        valid_from=DATETIME(stored=True),
+        valid_to=DATETIME(stored=True),
+        expires=DATETIME(stored=True),
+        due=DATETIME(stored=True),
+    )
+
+
+# -- what goes into the index (pure) ---------------------------------------------
+
+
+def document(block: Block, path: str) -> dict[str, Any]:
+    """The whoosh document for a block: markdown headings apart from the body text, entities, links, dates."""
+    headings, text = sections(block.body)
+    links = [token for edge_type, target in block.all_edges() for token in (f"{edge_type}:{target}", target)]
+    doc: dict[str, Any] = {
+        "id": block.id,
+        "path": path,
+        "type": block.type,
+        "status": block.status,
+        "title": block.title,
+        "headings": "\n".join(headings),
+        "body": "\n".join(text),
+        "tags": ",".join(block.tags),
+        "entities": " ".join(block_entities(block)),
+        "links": " ".join(dict.fromkeys(links)),
+        "created": _datetime(block.created),
+    }
+    if block.subject:
+        doc["subject"] = block.subject
+    for key in ("valid_from", "valid_to", "expires", "due"):
+        value = getattr(block, key)
+        if value:
+            doc[key] = _datetime(value)
+    return doc
+
+
+def sections(body: str) -> tuple[list[str], list[str]]:
+    """(headings, other text) of a Markdown body, parsed with markdown-it-py; code is kept as text."""
+    if not body:
+        return [], []
+    from markdown_it import MarkdownIt
+
+    headings: list[str] = []
+    text: list[str] = []
+    in_heading = False
+    for token in MarkdownIt("commonmark").parse(body):
+        if token.type == "heading_open":
+            in_heading = True
+        elif token.type == "heading_close":
+            in_heading = False
+        elif token.type == "inline" or token.type in ("fence", "code_block"):
+            (headings if in_heading else text).append(token.content)
+    return headings, text
+
+
+def block_entities(block: Block) -> list[str]:
+    """Entity terms of a block: its own ID and name if it is an entity, its subject and scope, the entity IDs
+    it links to, IDs in its text, and capitalised names; all lowercase."""
+    texts = [block.title, block.body]
+    ids = [block.subject or "", *(t for _, t in block.all_edges() if t.split("-", 1)[0] in _ENTITY_PREFIXES)]
+    if block.constraint is not None:
+        ids.append(block.constraint.scope)
+    if block.type == "entity":
+        ids.append(block.id)
+        # An entity's title and aliases are names even at the start of a sentence.
+        ids += [word for name in (block.title, *block.aliases) for word in _WORD_RE.findall(name)]
+    return list(dict.fromkeys(t for t in (*_id_terms(ids), *entity_terms(" \n".join(texts))) if t))
+
+
+def entity_terms(text: str) -> list[str]:
+    """Entity terms in free text (a block or a query): block IDs and capitalised names, lowercase.
+
+    A capitalised word counts as a name unless it starts a sentence; CamelCase and ALLCAPS words
+    (PostgreSQL, AWS) count everywhere.
+    """
+    found = _id_terms(ID_IN_TEXT_RE.findall(text)) + [t.lower() for t in _TICKET_RE.findall(text)]
+    for sentence in _SENTENCE_RE.split(text):
+        for position, word in enumerate(_WORD_RE.findall(sentence)):
+            if word.lower() in _NOT_NAMES or not word[0].isupper():
+                continue
+            if position > 0 or any(ch.isupper() for ch in word[1:]):
+                found.append(word.lower())
+    return list(dict.fromkeys(found))
+
+
+def _id_terms(ids: Iterable[str]) -> list[str]:
+    """An ID as a term, plus the words of an entity slug (PER-alice-smith -> alice, smith) so names match."""
+    out: list[str] = []
+    for block_id in ids:
+        if not block_id:
+            continue
+        out.append(block_id.lower())
+        prefix, _, slug = block_id.partition("-")
+        if prefix in _ENTITY_PREFIXES:
+            out += slug.lower().split("-")
+    return out
+
+
+def analyze(text: str) -> list[str]:
+    """The stemmed terms the text fields hold for `text`, in order, without repeats."""
+    return list(dict.fromkeys(token.text for token in TEXT_ANALYZER(text)))
+
+
+def _datetime(text: str) -> datetime:
+    """A naive UTC datetime for whoosh, from an ISO date or time."""
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), datetime.min.time())
+    value = datetime.fromisoformat(text)
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+# -- status ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """What an index reflects and what the last catch-up did.
+
+    `ref`/`target`: the branch recall answers from and its commit; `indexed`: the commit the
+    index reflects; `fresh` when they agree. `reindexed`/`removed` count the documents the last
+    catch-up wrote and deleted; `reason` says why a rebuild happened (or, for `status`, is due).
+    """
+
+    path: str
+    ref: str | None
+    target: str | None
+    head: str | None
+    indexed: str | None
+    fresh: bool
+    documents: int
+    format: int = FORMAT_VERSION
+    rebuilt: bool = False
+    reason: str | None = None
+    reindexed: int = 0
+    removed: int = 0
+    skipped: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "skipped": list(self.skipped)}
+
+
+def index_root(memory: Memory) -> Path:
+    return memory.git.common_dir / "mindmem" / "index"
+
+
+def target(memory: Memory) -> tuple[str | None, str | None]:
+    """(ref, commit) recall answers from: the governed branch, or HEAD while that branch does not exist.
+
+    Recall answers from committed, governed memory so that what an agent is told does not depend on
+    which branch happens to be checked out, and unapproved proposals never leak into answers.
+    """
+    branch = memory.settings.governed_branch
+    tip = memory.git.branch_tip(branch)
+    if tip is not None:
+        return branch, tip
+    return "HEAD", memory.git.head_commit()
+
+
+def status(memory: Memory) -> IndexStatus:
+    """The state of the current index, without changing anything."""
+    folder = index_root(memory) / "current"
+    ref, sha = target(memory)
+    state = _read_state(folder)
+    reason = _rebuild_reason(memory, folder, state)
+    indexed = None if reason else state["commit"]
+    return IndexStatus(
+        path=str(folder),
+        ref=ref,
+        target=sha,
+        head=memory.git.head_commit(),
+        indexed=indexed,
+        fresh=reason is None and indexed == sha,
+        documents=0 if reason else state["documents"],
+        reason=reason,
+        skipped=() if reason else tuple(state["skipped"]),
+    )
+
+
+Progress = Callable[[int, int], None]
+
+
+def catch_up(memory: Memory, *, rebuild: bool = False, progress: Progress | None = None) -> IndexStatus:
+    """Bring the current index to the target commit; re-index only the block files that changed.
+
+    A full rebuild happens only when asked, or when the index is missing, from another format
+    version or memory root, unreadable, or reflects a commit this repository no longer has.
+    Safe to call from any number of processes at once: writers take turns through the lock.
+    """
+    folder = index_root(memory) / "current"
+    if not rebuild:
+        # The common case: a small file read and a look at the whoosh table of contents, no lock.
+        now = status(memory)
+        if now.fresh:
+            return now
+    with IndexLock(index_root(memory) / "lock") as lock:
+        _, sha = target(memory)
+        state = _read_state(folder)
+        reason = "asked for a rebuild" if rebuild else _rebuild_reason(memory, folder, state)
+        if reason or (sha is None and state["commit"] is not None):
+            counts = _build(memory, folder, sha, lock, progress)
+        elif state["commit"] == sha:
+            counts = (0, 0)  # another process caught up while we waited for the lock
+        else:
+            counts = _update(memory, folder, state, sha, progress)
+    return _with(status(memory), rebuilt=bool(reason), reason=reason, reindexed=counts[0], removed=counts[1])
+
+
+def rebuild(memory: Memory, progress: Progress | None = None) -> IndexStatus:
+    """Rebuild the current index from scratch (`mm index rebuild`)."""
+    return catch_up(memory, rebuild=True, progress=progress)
+
+
+def _with(result: IndexStatus, **changes: Any) -> IndexStatus:
+    return IndexStatus(**{**asdict(result), **changes})
+
+
+# -- reading and writing index folders ---------------------------------------------
+
+
+def _read_state(folder: Path) -> dict[str, Any] | None:
+    try:
+        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    keys = {"format": int, "commit": (str, type(None)), "root": str, "documents": int, "skipped": list}
+    if not isinstance(state, dict) or not all(isinstance(state.get(k), t) for k, t in keys.items()):
+        return None
+    return state
+
+
+def _rebuild_reason(memory: Memory, folder: Path, state: dict[str, Any] | None) -> str | None:
+    """Why the index in `folder` cannot be trusted and must be rebuilt, or None when it can be caught up."""
+    if state is None:
+        return "no index yet" if not folder.exists() else "index state missing or unreadable"
+    if state["format"] != FORMAT_VERSION:
+        return f"index format {state['format']}, this mm writes {FORMAT_VERSION}"
+    if state["root"] != memory.root:
+        return f"memory root changed from {state['root']!r} to {memory.root!r}"
+    if state["commit"] is not None and not _known(memory, state["commit"]):
+        return f"indexed commit {state['commit'][:12]} is no longer in the repository"
+    try:
+        count = _open(folder).doc_count()
+    except Exception as exc:  # any failure to read derived data means: rebuild it, never trust it
+        return f"index files unreadable ({type(exc).__name__})"
+    if count != state["documents"]:
+        return f"index holds {count} documents, its state says {state['documents']}"
+    return None
+
+
+def _known(memory: Memory, sha: str) -> bool:
+    try:
+        return memory.git.resolve(sha) == sha
+    except NotFound:
+        return False
+
+
+_TOC_RE = re.compile(r"^_MAIN_(\d+)\.toc$")
+
+
+@lru_cache(maxsize=16)
+def _open_cached(folder: str, generation: int, toc_stamp: tuple[int, int]) -> wix.FileIndex:
+    return wix.open_dir(folder)
+
+
+def _open(folder: Path) -> wix.FileIndex:
+    """Open an index folder, reusing the open index while its table of contents is the same file."""
+    # Whoosh names each committed generation's table of contents _MAIN_<n>.toc; the highest is current.
+    generations = [int(m[1]) for m in map(_TOC_RE.match, os.listdir(folder) if folder.is_dir() else ()) if m]
+    if not generations:
+        raise StateError(f"no whoosh index in {folder}")
+    generation = max(generations)
+    toc = (folder / f"_MAIN_{generation}.toc").stat()
+    return _open_cached(str(folder), generation, (toc.st_ino, toc.st_mtime_ns))
+
+
+def _build(
+    memory: Memory, folder: Path, sha: str | None, lock: IndexLock, progress: Progress | None
+) -> tuple[int, int]:
+    """Index every block at `sha` into a fresh folder, then swap it in place of `folder`."""
+    _sweep(folder)
+    fresh = folder.with_name(f"{folder.name}.new-{uuid.uuid4().hex[:8]}")
+    fresh.mkdir(parents=True)
+    try:
+        ix = wix.create_in(str(fresh), schema())
+        files = [] if sha is None else [(p, d) for p, d in memory.git.iter_files(sha, memory.root) if is_block_path(p)]
+        written, _, skipped = _write(ix, files, set(), lock, progress)
+        _write_state(fresh, memory, sha, ix.doc_count(), skipped)
+        _swap(fresh, folder)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    return written, 0
+
+
+def _update(
+    memory: Memory, folder: Path, state: dict[str, Any], sha: str, progress: Progress | None
+) -> tuple[int, int]:
+    """Apply the block files that changed between the indexed commit and `sha` (any two commits)."""
+    if state["commit"] is None:
+        changed: Iterable[tuple[str, bytes | None]] = memory.git.iter_files(sha, memory.root)
+    else:
+        changes = memory.git.changed_paths(state["commit"], sha, memory.root)
+        changed = ((path, new) for path, (_, new) in sorted(changes.items()))
+    files = [(path, data) for path, data in changed if is_block_path(path)]
+    ix = _open(folder)
+    written, removed, skipped = _write(ix, files, set(state["skipped"]), None, progress)
+    _write_state(folder, memory, sha, ix.doc_count(), skipped)
+    return written, removed
+
+
+def _write(
+    ix: wix.FileIndex,
+    files: list[tuple[str, bytes | None]],
+    skipped: set[str],
+    lock: IndexLock | None,
+    progress: Progress | None,
+) -> tuple[int, int, set[str]]:
+    """Delete the documents of `files` and add what each holds now; (written, removed, unparseable paths)."""
+    if not files:
+        return 0, 0, skipped
+    written = removed = 0
+    writer = ix.writer(timeout=LOCK_WAIT_SECONDS, limitmb=256)
+    try:
+        for done, (path, data) in enumerate(files, 1):
+            writer.delete_by_term("path", path)
+            skipped.discard(path)
+            block = None
+            if data is not None:
+                try:
+                    block = parse(data, path)
+                except BlockError:
+                    # A broken block is reported by `mm validate`/checks; recall still answers from the rest.
+                    skipped.add(path)
+            if block is None:
+                removed += 1
+            else:
+                writer.update_document(**document(block, path))
+                written += 1
+            if progress is not None and (done % 200 == 0 or done == len(files)):
+                progress(done, len(files))
+            if lock is not None and done % 1000 == 0:
+                lock.refresh()
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    return written, removed, skipped
+
+
+def _write_state(folder: Path, memory: Memory, sha: str | None, documents: int, skipped: set[str]) -> None:
+    state = {"format": FORMAT_VERSION, "commit": sha, "root": memory.root, "documents": documents}
+    atomic_write(folder / STATE_FILE, json.dumps({**state, "skipped": sorted(skipped)}, indent=1).encode())
+
+
+def _sweep(folder: Path) -> None:
+    """Remove what a killed build or swap of `folder` left behind (only lock holders create these)."""
+    if folder.parent.is_dir():
+        for leftover in folder.parent.glob(f"{folder.name}.[no][el][wd]-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _swap(fresh: Path, folder: Path) -> None:
+    """Put `fresh` where `folder` is. Readers with open searchers keep reading the old files meanwhile."""
+    old = folder.with_name(f"{folder.name}.old-{uuid.uuid4().hex[:8]}")
+    if folder.exists():
+        os.rename(folder, old)
+    os.rename(fresh, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# -- indexes of older commits (--at) -------------------------------------------------
+
+
+def resolve_at(memory: Memory, at: str) -> str:
+    """The commit `--at` names: a revision, or a date (YYYY-MM-DD, or an ISO time) meaning the last
+    commit of the target branch at or before it. A bare date means the end of that day, UTC."""
+    when = _parse_when(at)
+    if when is None:
+        return memory.git.resolve(at)
+    ref, tip = target(memory)
+    if tip is None:
+        raise NotFound("nothing is committed yet, so there is no memory as of any date")
+    stamp = when.timestamp()
+    for commit in memory.git.walk(tip, first_parent=True):
+        if commit.time <= stamp:
+            return commit.sha
+    raise NotFound(f"no commit on {ref} at or before {at}; its history starts later")
+
+
+def _parse_when(text: str) -> datetime | None:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise BadInput(f"--at {text}: not a valid date") from None
+        return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", text):
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise BadInput(f"--at {text}: not a valid ISO time") from None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
+def at_folder(memory: Memory, sha: str) -> Path:
+    """An index of memory as of commit `sha`: built once (from the current index plus the diff when
+    there is one), then reused; only the AT_CACHE_SIZE most recently used are kept."""
+    root = index_root(memory)
+    folder = root / "at" / sha
+    if _usable(memory, folder, sha):
+        os.utime(folder / STATE_FILE)
+        return folder
+    with IndexLock(root / "lock") as lock:
+        if not _usable(memory, folder, sha):
+            current = root / "current"
+            state = _read_state(current)
+            if _rebuild_reason(memory, current, state) is None and state["commit"] is not None:
+                _sweep(folder)
+                work = folder.with_name(f"{sha}.new-{uuid.uuid4().hex[:8]}")
+                try:
+                    shutil.copytree(current, work)
+                    _update(memory, work, state, sha, None)
+                    _swap(work, folder)
+                except BaseException:
+                    shutil.rmtree(work, ignore_errors=True)
+                    raise
+            else:
+                _build(memory, folder, sha, lock, None)
+        _evict(root / "at", keep=sha)
+    return folder
+
+
+def _usable(memory: Memory, folder: Path, sha: str) -> bool:
+    state = _read_state(folder)
+    return _rebuild_reason(memory, folder, state) is None and state["commit"] == sha
+
+
+def _evict(folder: Path, keep: str) -> None:
+    cached = sorted(
+        (p for p in folder.iterdir() if "." not in p.name and (p / STATE_FILE).exists() and p.name != keep),
+        key=lambda p: (p / STATE_FILE).stat().st_mtime,
+        reverse=True,
+    )
+    for stale in cached[AT_CACHE_SIZE - 1 :]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+# -- reading: what recall uses ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A stored index document: enough to show a result without reading the block."""
+
+    id: str
+    type: str
+    status: str
+    title: str
+    path: str
+    created: str
+    score: float = 0.0
+
+
+def open_view(memory: Memory, at: str | None = None) -> IndexView:
+    """A view for answering queries: the current index after catching up, or (`at`) memory as of a commit."""
+    if at is None:
+        result = catch_up(memory)
+        if result.target is None:
+            raise StateError("nothing is committed yet: recall answers from committed memory; commit some blocks")
+        return _view(memory, index_root(memory) / "current", result.target)
+    sha = resolve_at(memory, at)
+    current = catch_up(memory)
+    if sha == current.target:
+        return _view(memory, index_root(memory) / "current", sha)
+    return _view(memory, at_folder(memory, sha), sha)
+
+
+_VIEWS: dict[str, IndexView] = {}
+
+
+def _view(memory: Memory, folder: Path, sha: str) -> IndexView:
+    # One open searcher per index folder: a process answering many queries pays the open once.
+    ix = _open(folder)
+    view = _VIEWS.get(str(folder))
+    if view is None or view.ix is not ix or view.commit != sha:
+        if view is not None:
+            view.close()
+        view = _VIEWS[str(folder)] = IndexView(memory, ix, sha)
+    return view
+
+
+class IndexView:
+    """Read-only lookups over one index, at one commit."""
+
+    def __init__(self, memory: Memory, ix: wix.FileIndex, commit: str) -> None:
+        self.ix = ix
+        self.commit = commit
+        self.git = memory.git
+        self.searcher: Searcher = ix.searcher(weighting=BM25F())
+        self._blocks: dict[str, Block] = {}
+
+    def close(self) -> None:
+        self.searcher.close()
+
+    def search(
+        self, text: str, *, limit: int, types: Collection[str] | None = None, hide: Collection[str] = ()
+    ) -> list[Doc]:
+        """Ranked documents for free text: BM25F over the fields with FIELD_BOOSTS, plus entity and ID matches."""
+        query = build_query(text)
+        if query is None:
+            return []
+        hits = self.searcher.search(query, limit=limit, filter=_any("type", types), mask=_any("status", hide))
+        return [_doc(hit.fields(), hit.score) for hit in hits]
+
+    def docs(self, ids: Iterable[str]) -> dict[str, Doc]:
+        """Stored documents by block ID (IDs with no document are left out)."""
+        out = {}
+        for block_id in dict.fromkeys(ids):
+            fields = self.searcher.document(id=block_id)
+            if fields is not None:
+                out[block_id] = _doc(fields, 0.0)
+        return out
+
+    def linking(self, targets: Iterable[str], edge_type: str | None = None, limit: int | None = None) -> list[Doc]:
+        """Documents with an edge (of `edge_type`, or any) to one of `targets`, at most `limit` of them."""
+        terms = [f"{edge_type}:{t}" if edge_type else t for t in dict.fromkeys(targets)]
+        if not terms:
+            return []
+        hits = self.searcher.search(_any("links", terms), limit=limit, scored=False)
+        return [_doc(hit.fields(), 0.0) for hit in hits]
+
+    def block(self, doc: Doc) -> Block:
+        """The block behind a document, read from git at this view's commit (so it matches the index)."""
+        found = self._blocks.get(doc.path)
+        if found is None:
+            data = self.git.read_file(self.commit, doc.path)
+            if data is None:
+                raise StateError(f"{doc.path} is in the index but not at {self.commit[:12]}; run `mm index rebuild`")
+            found = self._blocks[doc.path] = parse(data, doc.path)
+        return found
+
+
+def build_query(text: str) -> Or | None:
+    """The whoosh query for free text; never parses whoosh syntax, so any input is safe."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise BadInput(f"query is {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
+    clauses = []
+    for term in analyze(text)[:MAX_QUERY_TERMS]:
+        clauses += [Term(field, term, boost=FIELD_BOOSTS[field]) for field in ("title", "headings", "body")]
+    for word in list(dict.fromkeys(w.lower() for w in _WORD_RE.findall(text)))[:MAX_QUERY_TERMS]:
+        clauses.append(Term("tags", word, boost=FIELD_BOOSTS["tags"]))
+    for term in entity_terms(text)[:MAX_QUERY_TERMS]:
+        clauses.append(Term("entities", term, boost=FIELD_BOOSTS["entities"]))
+    for block_id in dict.fromkeys(ID_IN_TEXT_RE.findall(text)):
+        clauses += [Term(field, block_id, boost=boost) for field, boost in ID_BOOSTS.items()]
+    return Or(clauses) if clauses else None
+
+
+def _any(field: str, values: Collection[str] | None) -> Or | None:
+    return Or([Term(field, v) for v in values]) if values else None
+
+
+def _doc(fields: dict[str, Any], score: float) -> Doc:
+    created = fields.get("created")
+    return Doc(
+        id=fields["id"],
+        type=fields["type"],
+        status=fields["status"],
+        title=fields["title"],
+        path=fields["path"],
+        created=created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else "",
+        score=round(float(score), 4),
+    )
+
+
+# -- the lock ------------------------------------------------------------------------
+
+
+class IndexLock:
+    """An exclusive lock file (O_EXCL) holding pid, host and time.
+
+    A lock whose pid is dead (on this host), or that its holder has not refreshed for
+    LOCK_STALE_SECONDS, is broken: a killed process cannot leave the index stuck.
+    """
+
+    def __init__(self, path: Path, *, wait: float = LOCK_WAIT_SECONDS, stale_after: float = LOCK_STALE_SECONDS):
+        self.path = path
+        self.wait = wait
+        self.stale_after = stale_after
+        self.token = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "time": time.time()}).encode()
+
+    def __enter__(self) -> IndexLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                seen = self._read()
+                if seen is not None and self._stale(seen):
+                    self._break(seen)
+                    continue
+                if time.monotonic() > deadline:
+                    raise StateError(
+                        f"the search index is being updated by another process ({self._holder(seen)}); "
+                        f"try again, or delete {self.path} if no mm is running"
+                    ) from None
+                time.sleep(0.05)
+                continue
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(self.token)
+            return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._read() == self.token:
+            self.path.unlink(missing_ok=True)
+
+    def refresh(self) -> None:
+        """Tell waiting processes the holder is alive and working."""
+        os.utime(self.path)
+
+    def _read(self) -> bytes | None:
+        try:
+            return self.path.read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def _stale(self, seen: bytes) -> bool:
+        try:
+            age = time.time() - self.path.stat().st_mtime
+        except FileNotFoundError:
+            return False
+        try:
+            holder = json.loads(seen)
+            pid, host = int(holder["pid"]), holder["host"]
+        except (ValueError, KeyError, TypeError):
+            # Unreadable: a holder killed between creating and writing the file; give it a moment first.
+            return age > 5
+        return age > self.stale_after or (host == socket.gethostname() and not _alive(pid))
+
+    def _break(self, seen: bytes) -> None:
+        """Remove a stale lock without ever removing a fresh one another process took meanwhile."""
+        grave = self.path.with_name(f"{self.path.name}.stale-{os.getpid()}-{uuid.uuid4().hex[:6]}")
+        try:
+            os.rename(self.path, grave)
+        except FileNotFoundError:
+            return
+        if grave.read_bytes() != seen:
+            # Someone replaced the stale lock between our read and the rename: give it back.
+            with contextlib.suppress(FileExistsError):
+                os.link(grave, self.path)
+        grave.unlink()
+
+    def _holder(self, seen: bytes | None) -> str:
+        try:
+            holder = json.loads(seen or b"")
+            return f"pid {holder['pid']} on {holder['host']}"
+        except (ValueError, KeyError, TypeError):
+            return "unknown holder"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
