@@ -377,7 +377,7 @@ def plan_rollback(memory: Memory, target: str) -> RollbackPlan:
     ids = ch.block_ids({p: new for p, (_, new) in changed.items()}, {p: old for p, (old, _) in changed.items()})
     g = graph.build_graph(memory.snapshot(tip))
     dependents = sorted(
-        {(hop.id, block_id) for block_id in ids if block_id in g for hop in graph.impact(g, block_id)}
+        {(hop.node.id, block_id) for block_id in ids if block_id in g for hop in graph.impact(g, block_id)}
         - {(i, j) for i in ids for j in ids}
     )
     title = parse_message(commit.message).title
