@@ -18,8 +18,10 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pygit2
@@ -163,7 +165,10 @@ def _gpg_sign(key: SigningKey, payload: bytes) -> str:
     )
     if done.returncode != 0 or b"[GNUPG:] SIG_CREATED" not in done.stderr:
         reason = _last_line(b"\n".join(ln for ln in done.stderr.splitlines() if not ln.startswith(b"[GNUPG:]")))
-        raise StateError(f"cannot sign with {key}: {reason} (is the key in your keyring and gpg-agent able to ask?)")
+        raise StateError(
+            f"cannot sign with {key}: {reason} (is the key in your keyring? a locked key needs gpg-agent: "
+            "`export GPG_TTY=$(tty)` lets it ask for the passphrase)"
+        )
     return done.stdout.decode()
 
 
@@ -187,7 +192,7 @@ def _last_line(err: bytes) -> str:
 def verify(
     payload: bytes,
     signature: str | None,
-    allowed_signers: Path,
+    allowed_signers: Path | bytes,
     *,
     gpg_allowed: Iterable[str] = (),
     when: int | None = None,
@@ -195,8 +200,10 @@ def verify(
     """Judge `signature` over `payload`: good (by an allowed signer), bad (does not match the
     payload), unknown-signer (valid, but the key is not an allowed signer) or unsigned.
 
+    `allowed_signers` is the file, or its content as bytes (e.g. read from the commit the
+    approval builds on, so an unapproved edit of the work tree's file grants nothing).
     `gpg_allowed` lists the approvers' GPG fingerprints; a mapping fingerprint -> principal
-    (see `read_allowed_gpg`) also names them. `when` (unix time, usually the commit time)
+    (see `parse_allowed_gpg`) also names them. `when` (unix time, usually the commit time)
     checks ssh `valid-after`/`valid-before` options at that moment, as git does.
     """
     if not signature or not signature.strip():
@@ -209,13 +216,16 @@ def verify(
     return Verification("unknown-signer", format="x509" if "BEGIN SIGNED MESSAGE" in signature else None)
 
 
-def _ssh_verify(payload: bytes, signature: str, allowed_signers: Path, when: int | None) -> Verification:
+def _ssh_verify(payload: bytes, signature: str, allowed_signers: Path | bytes, when: int | None) -> Verification:
     # The same three steps as git's verify_ssh_signed_buffer, so mm and git agree.
     stamp = [f"-Overify-time={_ssh_time(when)}"] if when is not None else []
-    signers = ["-f", str(allowed_signers)]
     with tempfile.TemporaryDirectory(prefix="mm-verify-") as tmp:
         sig = Path(tmp, "commit.sig")
         sig.write_text(signature)
+        if isinstance(allowed_signers, bytes):
+            Path(tmp, "allowed_signers").write_bytes(allowed_signers)
+            allowed_signers = Path(tmp, "allowed_signers")
+        signers = ["-f", str(allowed_signers)]
         principals: list[str] = []
         if allowed_signers.is_file():
             found = _keygen("find-principals", *signers, "-s", str(sig), *stamp)
@@ -236,8 +246,6 @@ def _keygen(op: str, *args: str, stdin: bytes = b"") -> subprocess.CompletedProc
 
 
 def _ssh_time(when: int) -> str:
-    from datetime import UTC, datetime
-
     return datetime.fromtimestamp(when, UTC).strftime("%Y%m%d%H%M%SZ")
 
 
@@ -287,7 +295,9 @@ def commit_signature(git: GitRepo, sha: str) -> tuple[str | None, bytes]:
     return signature.decode(errors="replace"), payload
 
 
-def verify_commit(git: GitRepo, sha: str, allowed_signers: Path, *, gpg_allowed: Iterable[str] = ()) -> Verification:
+def verify_commit(
+    git: GitRepo, sha: str, allowed_signers: Path | bytes, *, gpg_allowed: Iterable[str] = ()
+) -> Verification:
     """`verify` applied to a commit, at its commit time (as `git verify-commit` does)."""
     signature, payload = commit_signature(git, sha)
     when = git.raw[sha].peel(pygit2.Commit).commit_time
@@ -355,10 +365,12 @@ def gpg_fingerprint(key: SigningKey) -> str:
     raise StateError(f"{key} is not in your gpg keyring: {_last_line(done.stderr)}")
 
 
-def read_allowed_signers(path: Path) -> list[tuple[tuple[str, ...], str]]:
-    """(principals, `TYPE BASE64`) of every usable line of an allowed_signers file for namespace git."""
+def read_allowed_signers(path: Path, when: float | None = None) -> list[tuple[tuple[str, ...], str]]:
+    """(principals, `TYPE BASE64`) of every line of an allowed_signers file that is good for
+    namespace git at `when` (unix time; default now): no CA lines, valid-after/before respected."""
     if not path.is_file():
         return []
+    moment = datetime.fromtimestamp(time.time() if when is None else when, UTC)
     found = []
     for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
         fields = _split_options(raw.strip())
@@ -373,9 +385,24 @@ def read_allowed_signers(path: Path) -> list[tuple[tuple[str, ...], str]]:
         spaces = [o.split("=", 1)[1].strip('"').split(",") for o in options if o.startswith("namespaces=")]
         if spaces and NAMESPACE not in spaces[0]:
             continue
+        if not all(_in_window(opt, moment) for opt in options if opt.startswith(("valid-after=", "valid-before="))):
+            continue
         principals = tuple(p for p in fields[0].strip('"').split(",") if p)
         found.append((principals, f"{fields[at]} {fields[at + 1]}"))
     return found
+
+
+def _in_window(option: str, moment: datetime) -> bool:
+    name, _, stamp = option.partition("=")
+    stamp = stamp.strip('"').upper()
+    digits = stamp.removesuffix("Z")
+    formats = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
+    if len(digits) not in formats or not digits.isdigit():
+        return False  # ssh-keygen would reject the line as well
+    parsed = datetime.strptime(digits, formats[len(digits)])
+    # Like ssh-keygen: a time without Z is local time.
+    bound = parsed.replace(tzinfo=UTC) if stamp.endswith("Z") else parsed.astimezone(UTC)
+    return moment >= bound if name == "valid-after" else moment < bound
 
 
 def _split_options(line: str) -> list[str]:
@@ -384,17 +411,20 @@ def _split_options(line: str) -> list[str]:
 
 
 def read_allowed_gpg(path: Path) -> dict[str, str]:
-    """fingerprint -> principal from an allowed_gpg file (`FINGERPRINT principal`, `#` comments)."""
-    if not path.is_file():
-        return {}
+    """fingerprint -> principal from an allowed_gpg file; {} when there is none."""
+    return parse_allowed_gpg(path.read_bytes(), path.name) if path.is_file() else {}
+
+
+def parse_allowed_gpg(data: bytes, source: str = "allowed_gpg") -> dict[str, str]:
+    """fingerprint -> principal from `FINGERPRINT principal` lines (`#` starts a comment)."""
     allowed = {}
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, raw in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         fpr, _, principal = line.partition(" ")
         if not re.fullmatch(r"[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64}", fpr) or not principal.strip():
-            raise ConfigError(f"{path.name}:{number}: expected `FINGERPRINT principal`, got {raw!r}")
+            raise ConfigError(f"{source}:{number}: expected `FINGERPRINT principal`, got {raw!r}")
         allowed[fpr.upper()] = principal.strip()
     return allowed
 
@@ -423,16 +453,10 @@ def add_allowed_signer(allowed_signers: Path, principal: str, key: SigningKey) -
     A key already listed under another principal is refused rather than given a second name.
     """
     rel, line = signer_entry(principal, key)
-    target = allowed_signers.with_name(Path(rel).name)
-    listed = key_principal(key, allowed_signers)
-    if listed == principal:
+    if not _needs_entry(key, allowed_signers, principal):
         return False
-    if listed is not None:
-        raise BadInput(f"{key} is already listed in {target.name} as {listed}")
-    old = target.read_bytes() if target.is_file() else b""
-    if old and not old.endswith(b"\n"):
-        old += b"\n"
-    atomic_write(target, old + line.encode())
+    target = allowed_signers.with_name(Path(rel).name)
+    atomic_write(target, _appended(target.read_bytes() if target.is_file() else b"", line))
     return True
 
 
@@ -450,15 +474,22 @@ def init_signer(
     if not email:
         raise ConfigError("--signing names you by your git email; set it with `git config user.email YOU@EXAMPLE.COM`")
     rel, line = signer_entry(email, key)
-    existing = git.workdir / rel
     if rel in files:
-        base = files[rel]
-    elif existing.is_file():
-        if key_principal(key, git.workdir / ALLOWED_SIGNERS) == email:
-            return dict(files), email
-        base = existing.read_bytes()
-    else:
-        base = b""
-    if base and not base.endswith(b"\n"):
-        base += b"\n"
-    return {**files, rel: base + line.encode()}, email
+        return {**files, rel: _appended(files[rel], line)}, email
+    if not _needs_entry(key, git.workdir / ALLOWED_SIGNERS, email):
+        return dict(files), email
+    existing = git.workdir / rel
+    return {**files, rel: _appended(existing.read_bytes() if existing.is_file() else b"", line)}, email
+
+
+def _needs_entry(key: SigningKey, allowed_signers: Path, principal: str) -> bool:
+    listed = key_principal(key, allowed_signers)
+    if listed is not None and listed != principal:
+        raise BadInput(f"{key} is already an approver, as {listed}")
+    return listed is None
+
+
+def _appended(text: bytes, line: str) -> bytes:
+    if text and not text.endswith(b"\n"):
+        text += b"\n"
+    return text + line.encode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -85,6 +86,7 @@ def test_ssh_verdicts_agree_with_git(repo: Path, alice: SigningKey, tmp_path: Pa
         # Alice's key was only valid until 2001: git and mm judge at commit time and refuse it.
         allowed = repo / sg.ALLOWED_SIGNERS
         allowed.write_text(allowed.read_text().replace('namespaces="git"', 'namespaces="git",valid-before="20010101"'))
+        assert sg.key_principal(alice, allowed) is None  # so governance refuses before signing
         sha, expected = commit_on_main(repo, alice), "unknown-signer"
 
     verdict = mm_verify(repo, sha)
@@ -102,6 +104,18 @@ def test_ssh_verdicts_agree_with_git(repo: Path, alice: SigningKey, tmp_path: Pa
         bob_fpr = subprocess.run(["ssh-keygen", "-lf", str(tmp_path / "keys" / "bob.pub")], capture_output=True)
         assert verdict.fingerprint == bob_fpr.stdout.decode().split()[1]
         assert "No principal matched" in shown
+
+
+def test_approvers_can_be_read_from_a_commit_not_the_work_tree(repo: Path, alice: SigningKey) -> None:
+    """Verifying against the approvers as committed: a work-tree edit of the file grants nothing."""
+    sha = commit_on_main(repo, alice)
+    committed = GitRepo.discover(repo).read_file(sha, sg.ALLOWED_SIGNERS)
+    assert committed is not None and b"ssh-ed25519" not in committed
+    assert mm_verify(repo, sha).good  # the work tree lists alice, the commit does not
+    verdict = sg.verify_commit(GitRepo.discover(repo), sha, committed)
+    assert verdict.status == "unknown-signer"
+    listed = (repo / sg.ALLOWED_SIGNERS).read_bytes()
+    assert sg.verify_commit(GitRepo.discover(repo), sha, listed).principal == ALICE.email
 
 
 def test_signed_commit_is_a_sound_object_and_moves_no_ref(repo: Path, alice: SigningKey) -> None:
@@ -157,7 +171,7 @@ def test_add_allowed_signer_appends_once_in_ssh_keygen_format(tmp_path: Path) ->
     key = SigningKey("ssh", str(ssh_key(tmp_path / "keys", "dave")))
     assert sg.add_allowed_signer(allowed, "dave@example.com", key)
     assert not sg.add_allowed_signer(allowed, "dave@example.com", key)
-    with pytest.raises(BadInput, match=r"already listed .* as dave@example\.com"):
+    with pytest.raises(BadInput, match=r"already an approver, as dave@example\.com"):
         sg.add_allowed_signer(allowed, "mallory@example.com", key)
     with pytest.raises(BadInput, match="principal"):
         sg.add_allowed_signer(allowed, "two words", SigningKey("ssh", str(ssh_key(tmp_path / "keys", "erin"))))
@@ -233,6 +247,20 @@ def test_init_signing_ssh_lists_the_users_key(tmp_path: Path, mm) -> None:
     assert committed.startswith("# Who may sign")
     assert sg.key_principal(SigningKey("ssh", str(key)), path / sg.ALLOWED_SIGNERS) == "test@example.com"
     assert (path / sg.ALLOWED_SIGNERS).read_text() == committed
+
+
+def test_init_signing_extends_an_approver_file_the_user_already_has(tmp_path: Path, mm, monkeypatch) -> None:
+    key = ssh_key(tmp_path / "keys", "alice")
+    path = tmp_path / "team"
+    (path / ".mindmem").mkdir(parents=True)
+    (path / sg.ALLOWED_SIGNERS).write_text("# our approvers")
+    git(path, "init", "-q", "-b", "main")
+    monkeypatch.setenv("MM_SIGNING_KEY", str(key))
+    result = mm("init", "--signing", "ssh", "--json", cwd=path)
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["signer"] == "test@example.com"
+    first, second = (path / sg.ALLOWED_SIGNERS).read_text().splitlines()
+    assert first == "# our approvers" and second.startswith("test@example.com ")
 
 
 def test_init_signing_without_a_key_writes_nothing(tmp_path: Path, mm) -> None:
