@@ -294,6 +294,7 @@ def approve(
         note = "the work tree has changes to the approved paths; it was left as it is (--keep-worktree)"
     else:
         git.refresh_paths(sha, touched)
+    _keep_index_in_step(memory)
     return Approval(proposal, sha, signer is not None, tuple(touched) if refresh else (), note)
 
 
@@ -406,6 +407,7 @@ def rollback(memory: Memory, plan: RollbackPlan, *, rationale: str) -> str:
     git.update_ref(f"refs/heads/{branch}", sha, plan.tip, f"mindmem: roll back {plan.target[:12]}")
     if refresh:
         git.refresh_paths(sha, touched)
+    _keep_index_in_step(memory)
     return sha
 
 
@@ -541,6 +543,17 @@ def _new_proposal_id(git: GitRepo) -> str:
         pid = f"P-{day}-{os.urandom(3).hex()}"
         if git.branch_tip(PROPOSALS + pid) is None and git.branch_tip(REJECTED + pid) is None:
             return pid
+
+
+def _keep_index_in_step(memory: Memory) -> None:
+    """pygit2 commits fire no git hooks, so the tool updates an existing search index itself.
+
+    A repo without an index yet gets one on its first recall; building it here would slow every approval.
+    """
+    from mindmem import index
+
+    if (index.index_root(memory) / "current").exists():
+        index.catch_up(memory)
 
 
 def _pause() -> None:

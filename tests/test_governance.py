@@ -282,3 +282,17 @@ def test_unknown_or_malformed_proposal_ids(repo, mm, bad):
     result = mm("approve", bad, cwd=repo)
     assert result.code == 2
     assert mm("approve", "P-20261125-abcdef", cwd=repo).code == 2
+
+
+def test_approve_keeps_an_existing_search_index_in_step(repo, mm):
+    from mindmem import index
+    from mindmem.memory import Memory
+
+    _new(mm, repo, "fact", "-t", "Backups run at midnight")
+    _approve(mm, repo, _propose(mm, repo, "-r", "ops told us the schedule"))
+    index.catch_up(Memory(repo))
+    block_id = _new(mm, repo, "fact", "-t", "Restores take two hours")
+    sha = _approve(mm, repo, _propose(mm, repo, "-r", "measured in the last drill"))
+    status = index.status(Memory(repo))
+    assert status.fresh and status.indexed == sha
+    assert block_id in [doc.id for doc in index.open_view(Memory(repo)).search("restores", limit=5)]
