@@ -89,6 +89,8 @@ KEY_ATTRS = {
     "due": "due",
 }
 REQUIRED_KEYS = ("id", "type", "title", "status", "created")
+# JSON output puts these beside the frontmatter keys (`mm show --json`), so a block may not use them.
+RESERVED_KEYS = ("body", "path", "commit")
 DATE_KEYS = ("valid_from", "valid_to", "expires", "due")
 CONSTRAINT_KEYS = ("axis", "scope", "modality", "object", "predicate")
 
@@ -107,7 +109,14 @@ for _cls in (_Loader, _Dumper):
         for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
 
-_FRONTMATTER = YAMLHandler()
+
+class _Frontmatter(YAMLHandler):
+    """python-frontmatter's `^-{3,}\\s*$` boundary eats a body's leading blank-ish line; spaces only here."""
+
+    FM_BOUNDARY = re.compile(r"^-{3,}[ \t\r]*$", re.MULTILINE)
+
+
+_FRONTMATTER = _Frontmatter()
 
 
 @dataclass(frozen=True)
@@ -293,6 +302,8 @@ def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str
     for key in meta:
         if not isinstance(key, str):
             raise fail(str(key), f"frontmatter key {key!r} must be a string")
+        if key in RESERVED_KEYS:
+            raise fail(key, f"key '{key}' is reserved (mm uses it in JSON output); rename it")
     for key in REQUIRED_KEYS:
         if meta.get(key) in (None, ""):
             raise fail(key, f"missing required field '{key}'")
