@@ -14,6 +14,8 @@ Besides repo.py, this is the only module that touches pygit2 or runs git tools.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import re
 import subprocess
@@ -79,9 +81,8 @@ def signing_key(git: GitRepo, env: Mapping[str, str]) -> SigningKey | None:
     (`user.signingkey`, `gpg.format`). None when neither names a key."""
     user = cfg.user_config(env)
     if user.get("signing_key"):
-        key = str(user["signing_key"])
-        fmt = user.get("signing_format") or _guess_format(key)
-        return _make_key(str(fmt), key, "signing_format in MM_HOME/config.toml (or MM_SIGNING_FORMAT)")
+        fmt = user.get("signing_format")
+        return parse_key(str(user["signing_key"]), str(fmt) if fmt else None, "signing_format in MM_HOME/config.toml")
     key = git.config_value("user.signingkey")
     if not key:
         return None
@@ -109,11 +110,12 @@ def require_key(git: GitRepo, env: Mapping[str, str], fmt: str | None = None) ->
     raise ConfigError(f"no {fmt or 'signing'} key configured{have}; set one with `{hint}` (see docs/governance.md)")
 
 
-def _guess_format(key: str) -> str:
-    # An ssh key is named by a file or a literal key; anything else is a gpg key id.
-    if key.startswith((_LITERAL, "ssh-")) or "/" in key or key.startswith("~") or Path(key).is_file():
-        return "ssh"
-    return "gpg"
+def parse_key(key: str, fmt: str | None = None, source: str = "--format") -> SigningKey:
+    """A key as a user names it. Without `fmt`, a file or a literal ssh key is ssh, anything else a gpg key id."""
+    if fmt is None:
+        ssh = key.startswith((_LITERAL, "ssh-", "~")) or "/" in key or Path(key).is_file()
+        fmt = "ssh" if ssh else "gpg"
+    return _make_key(fmt, key, source)
 
 
 def _make_key(fmt: str, key: str, source: str) -> SigningKey:
@@ -363,6 +365,28 @@ def gpg_fingerprint(key: SigningKey) -> str:
         if line.startswith("fpr:"):
             return line.split(":")[9].upper()
     raise StateError(f"{key} is not in your gpg keyring: {_last_line(done.stderr)}")
+
+
+@dataclass(frozen=True)
+class Approver:
+    principal: str
+    format: str
+    key: str  # ssh: "TYPE BASE64"; gpg: the fingerprint
+
+    @property
+    def fingerprint(self) -> str:
+        """As `Verification.fingerprint` reports it: `SHA256:…` for ssh (like `ssh-keygen -l`), the gpg fingerprint."""
+        if self.format == "gpg":
+            return self.key
+        blob = base64.b64decode(self.key.split()[1] + "==")
+        return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+def approvers(allowed_signers: Path) -> list[Approver]:
+    """Everyone who may sign approvals now: allowed_signers, then allowed_gpg beside it."""
+    ssh = [Approver(name, "ssh", pub) for names, pub in read_allowed_signers(allowed_signers) for name in names]
+    gpg = read_allowed_gpg(allowed_signers.with_name("allowed_gpg"))
+    return ssh + [Approver(principal, "gpg", fpr) for fpr, principal in gpg.items()]
 
 
 def read_allowed_signers(path: Path, when: float | None = None) -> list[tuple[tuple[str, ...], str]]:

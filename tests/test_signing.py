@@ -338,6 +338,18 @@ def test_gpg_key_from_git_config_and_approver_file(repo: Path, gina: tuple[Signi
     assert "#" in allowed.read_text()  # the ssh file is left alone
 
 
+def test_init_signing_gpg_lists_the_fingerprint(tmp_path: Path, gina: tuple[SigningKey, str], mm) -> None:
+    path = tmp_path / "team"
+    path.mkdir()
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.signingkey", "gina@example.com")
+    assert mm("init", "--signing", "ssh", cwd=path).code == 2  # the configured key is a gpg key
+    assert mm("init", "--signing", "pgp", cwd=path).code == 2
+    result = mm("init", "--signing", "gpg", "--commit", cwd=path)
+    assert result.code == 0, result.err
+    assert git(path, "show", f"HEAD:{sg.ALLOWED_GPG}") == f"{gina[1]} test@example.com\n"
+
+
 def test_gpg_sign_with_unknown_key_is_a_clear_error(gina: tuple[SigningKey, str]) -> None:
     with pytest.raises(StateError, match=r"cannot sign with gpg key nobody@example\.com"):
         sg.sign(SigningKey("gpg", "nobody@example.com"), b"payload")
@@ -357,3 +369,45 @@ def _empty_gnupghome(tmp_path: Path) -> Path:
     home = tmp_path / "empty-gnupg"
     home.mkdir(mode=0o700)
     return home
+
+
+# -- mm signers ------------------------------------------------------------------------------------
+
+
+def test_signers_add_and_list(repo: Path, tmp_path: Path, mm) -> None:
+    mine = ssh_key(tmp_path / "keys", "me")
+    bob = ssh_key(tmp_path / "keys", "bob")
+    result = mm("signers", "list", cwd=repo)
+    assert result.code == 0 and "no signing key configured" in result.out
+
+    git(repo, "config", "gpg.format", "ssh")
+    git(repo, "config", "user.signingkey", f"{mine}.pub")
+    assert mm("signers", "add", cwd=repo).code == 0
+    result = mm("signers", "add", "bob@example.com", "--key", f"{bob}.pub", "--json", cwd=repo)
+    assert result.code == 0, result.err
+    assert json.loads(result.out) == {
+        "principal": "bob@example.com",
+        "format": "ssh",
+        "file": sg.ALLOWED_SIGNERS,
+        "added": True,
+    }
+    again = mm("signers", "add", "bob@example.com", "--key", f"{bob}.pub", cwd=repo)
+    assert again.code == 0 and "already listed" in again.out
+    refused = mm("signers", "add", "mallory@example.com", "--key", str(bob), cwd=repo)
+    assert refused.code == 2 and "already an approver, as bob@example.com" in refused.err
+
+    listed = json.loads(mm("signers", "list", "--json", cwd=repo).out)
+    assert [a["principal"] for a in listed["approvers"]] == ["test@example.com", "bob@example.com"]
+    assert listed["you"]["principal"] == "test@example.com"
+    assert "(you)" in mm("signers", "list", cwd=repo).out.splitlines()[0]
+    # the file stays one ssh-keygen understands: bob's signature verifies against it
+    verdict = mm_verify(repo, commit_on_main(repo, SigningKey("ssh", str(bob))))
+    assert verdict.principal == "bob@example.com"
+    assert verdict.fingerprint == listed["approvers"][1]["fingerprint"]  # audit output and the list line up
+
+
+def test_signers_add_without_a_key_is_a_clear_error(repo: Path, mm) -> None:
+    result = mm("signers", "add", cwd=repo)
+    assert result.code == 2
+    assert "no signing key configured" in result.err
+    assert "ssh-" not in (repo / sg.ALLOWED_SIGNERS).read_text()
