@@ -172,16 +172,18 @@ class GitRepo:
         author: Person,
         *,
         expected_tip: str | None = CURRENT_TIP,
+        when: int | None = None,
     ) -> str:
         """Write `changes` (path -> bytes, or None to delete) as one commit on `branch`.
 
         The work tree and the index are not touched. The branch moves by
         compare-and-swap from `expected_tip` (default: its tip as read now; None:
         it must not exist yet), so a concurrent writer is never overwritten.
+        `when` (Unix seconds, default now) dates the commit, e.g. for replayed history.
         """
         parent = self.branch_tip(branch) if expected_tip == CURRENT_TIP else expected_tip
         tree = self.build_tree(parent, changes)
-        sig = author.signature()
+        sig = author.signature(when)
         commit = self.raw.create_commit(None, sig, sig, message, tree, [pygit2.Oid(hex=parent)] if parent else [])
         self.update_ref(_ref_name(branch), str(commit), parent, f"mindmem: {message.splitlines()[0]}")
         return str(commit)
@@ -213,6 +215,9 @@ class GitRepo:
             raise RefConflict(f"{name} was created by someone else meanwhile; nothing was overwritten") from None
         except pygit2.GitError as exc:
             raise RefConflict(f"could not move {name}: {exc}; nothing was overwritten") from None
+        except OSError:
+            # libgit2 reports a held `<ref>.lock` (another writer mid-update) as an OSError.
+            raise RefConflict(f"{name} is locked by another writer; nothing was overwritten, try again") from None
 
     def stage_paths(self, paths: list[str]) -> None:
         """Make the user's index agree with the work tree for exactly these paths."""
@@ -321,7 +326,10 @@ class GitRepo:
         ref = self.raw.references.get(name)
         if ref is None or str(ref.target) != old:
             raise RefConflict(f"{name} moved while mm was working; it was left as it is")
-        ref.delete()
+        try:
+            ref.delete()
+        except (pygit2.GitError, OSError):
+            raise RefConflict(f"{name} is locked by another writer; it was left as it is") from None
 
     def worktree_state(self, path: str) -> tuple[bytes | None, str | None]:
         """(work tree bytes, index blob sha) of one path; None where absent."""
