@@ -1,0 +1,5 @@
+"""`python -m mindmem` runs the `mm` command line."""
+
+from mindmem.cli import main
+
+main()

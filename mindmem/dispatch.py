@@ -1,0 +1,329 @@
+"""The seven dispatchers agents call (over MCP, or through `mm ask`): one library function each.
+
+Every result is plain JSON data that names block IDs and the commit sha it was read
+from. Reads answer from the governed branch (committed, approved memory) unless `at`
+names another revision. Writes are proposals; approve, reject and rollback need the
+agent to be granted that phase in `.mindmem/config.toml`:
+
+    [agents.release-bot]
+    phases = ["propose", "approve"]
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mindmem.errors import BadInput, MindmemError, StateError
+from mindmem.memory import Memory
+from mindmem.snapshot import Snapshot
+
+DISPATCHERS = ("recall", "staged_change", "graph", "memory_verify", "core", "kernels", "compiled_truth")
+RECALL_MODES = ("similar", "verify", "intent", "diagnose", "bundle")
+PHASES = ("propose", "approve", "reject", "rollback")
+GRAPH_ACTIONS = ("expand", "prefetch", "contradict")
+CORE_ACTIONS = ("status", "get", "list")
+DEFAULT_PHASES = ("propose",)
+MAX_LIMIT = 50
+
+
+class AccessDenied(StateError):
+    """The agent is not granted this phase."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One inline edit of a staged change: add a block, edit or revoke one (as `mm propose` does)."""
+
+    action: str  # add | edit | revoke
+    type: str | None = None
+    id: str | None = None
+    title: str | None = None
+    body: str | None = None
+    fields: Mapping[str, Any] | None = None
+    edges: Sequence[tuple[str, str]] = ()
+    supersedes: str | None = None
+
+
+class Dispatcher:
+    """The dispatchers for one repo and one agent; caches snapshots and graphs per commit."""
+
+    def __init__(self, repo: str | None, agent: str, env: Mapping[str, str] | None = None) -> None:
+        self.repo = repo
+        self.agent = agent
+        self.env = env
+        self._snapshots: OrderedDict[str, tuple[Snapshot, Any]] = OrderedDict()
+        self.memory()  # fail at start, not at the first call, when the repo is not a memory repo
+
+    def memory(self) -> Memory:
+        # Fresh each call: settings and refs may change while a server runs.
+        return Memory(self.repo, env=self.env)
+
+    # -- reads -------------------------------------------------------------------
+
+    def recall(self, query: str, mode: str = "similar", limit: int = 10, at: str | None = None) -> dict[str, Any]:
+        from mindmem import recall
+
+        return recall.recall(self.memory(), query, mode=mode, limit=_limit(limit), at=at).to_json()
+
+    def graph(
+        self,
+        action: str,
+        id: str | None = None,
+        subject: str | None = None,
+        depth: int = 1,
+        at: str | None = None,
+    ) -> dict[str, Any]:
+        from mindmem import graph
+
+        _one_of("action", action, GRAPH_ACTIONS)
+        memory = self.memory()
+        snap, g = self._graph(memory, at)
+        if action == "contradict":
+            return {"commit": snap.commit, **graph.contradictions(g).to_json()}
+        if not 1 <= depth <= 5:
+            raise BadInput("depth must be between 1 and 5")
+        if action == "expand":
+            if not id:
+                raise BadInput("graph expand needs `id`")
+            graph.node(g, id)
+            hops = graph.expand(g, id, depth=depth)
+            return {"commit": snap.commit, "id": id, "neighbours": [h.to_json() for h in hops]}
+        if not subject:
+            raise BadInput("graph prefetch needs `subject` (an entity ID or subject)")
+        truth = graph.compiled_truth(snap, subject)
+        core = [e.block.id for e in truth.entries]
+        seen = set(core)
+        neighbours = []
+        for block_id in core:
+            for hop in graph.expand(g, block_id, depth=depth):
+                if hop.node.id not in seen and not hop.node.dangling:
+                    seen.add(hop.node.id)
+                    neighbours.append(hop.to_json())
+        clashes = [list(p) for p in graph.contradictions(g).pairs if seen & set(p)]
+        return {
+            "commit": snap.commit,
+            "subject": subject,
+            "truth": truth.to_json()["entries"],
+            "neighbours": neighbours,
+            "contradictions": clashes,
+        }
+
+    def compiled_truth(self, subject: str, at: str | None = None) -> dict[str, Any]:
+        from mindmem import graph
+
+        if not subject.strip():
+            raise BadInput("subject is empty")
+        snap, _ = self._graph(self.memory(), at)
+        return graph.compiled_truth(snap, subject).to_json()
+
+    def core(
+        self,
+        action: str,
+        id: str | None = None,
+        type: str | None = None,
+        status: str | None = None,
+        tag: str | None = None,
+        at: str | None = None,
+    ) -> dict[str, Any]:
+        _one_of("action", action, CORE_ACTIONS)
+        memory = self.memory()
+        if action == "status":
+            return self._status(memory)
+        snap, _ = self._graph(memory, at)
+        if action == "get":
+            if not id:
+                raise BadInput("core get needs `id`")
+            block, _ = memory.lookup(id, snap.commit) if id not in snap.blocks else (snap.blocks[id], snap)
+            return {"commit": snap.commit, "path": snap.paths[block.id], "block": block.to_json()}
+        found = memory.list(type=type, status=status, tag=tag, at=snap.commit)
+        return {
+            "commit": snap.commit,
+            "count": len(found),
+            "blocks": [{"id": b.id, "type": b.type, "status": b.status, "title": b.title} for b in found],
+        }
+
+    def kernels(self) -> dict[str, Any]:
+        from mindmem import index, recall
+
+        memory = self.memory()
+        s = memory.settings
+        return {
+            "governance": {
+                "mode": s.mode,
+                "governed_branch": s.governed_branch,
+                "root": s.root,
+                "governed_since": s.governed_since,
+                "agent": self.agent,
+                "phases": list(self.phases(memory)),
+            },
+            "recall": {
+                "modes": list(recall.MODES),
+                "hidden_statuses": list(recall.HIDDEN_STATUSES),
+                "field_boosts": dict(index.FIELD_BOOSTS),
+                "candidate_pool": recall.POOL,
+                "neighbour_boost": {"strong_hits": recall.STRONG_HITS, "weight": recall.NEIGHBOUR_WEIGHT},
+                "fusion": {"method": "reciprocal rank", "k": recall.RRF_K},
+                "diagnose_edges": list(recall.DIAGNOSE_EDGES),
+                "answers_from": s.governed_branch,
+            },
+        }
+
+    def memory_verify(self) -> dict[str, Any]:
+        from mindmem.audit import verify
+        from mindmem.checks import context_for, run_checks
+
+        memory = self.memory()
+        report = verify(memory)
+        findings = run_checks(context_for(memory, full=True))
+        return {
+            "commit": memory.git.branch_tip(memory.settings.governed_branch),
+            "verify": report.to_json(),
+            "check": {
+                "critical": sum(f.severity == "critical" for f in findings),
+                "findings": [f.to_json() for f in findings],
+            },
+        }
+
+    # -- writes ---------------------------------------------------------------------
+
+    def staged_change(
+        self,
+        phase: str,
+        rationale: str,
+        blocks: Sequence[str] = (),
+        edits: Sequence[Edit] = (),
+        proposal: str | None = None,
+        target: str | None = None,
+        title: str | None = None,
+    ) -> dict[str, Any]:
+        from mindmem import governance as gov
+
+        _one_of("phase", phase, PHASES)
+        memory = self.memory()
+        self.require(memory, phase)
+        if phase == "propose":
+            return self._propose(memory, rationale, blocks, edits, title)
+        if phase in ("approve", "reject"):
+            if not proposal:
+                raise BadInput(f"{phase} needs `proposal` (P-…)")
+            if phase == "approve":
+                approval = gov.approve(memory, proposal, rationale=rationale)
+                return {"proposal": proposal, "commit": approval.sha, "signed": approval.signed}
+            return {"proposal": proposal, "commit": gov.reject(memory, proposal, rationale=rationale)}
+        if not target:
+            raise BadInput("rollback needs `target` (P-…, a block ID or a commit sha)")
+        plan = gov.plan_rollback(memory, target)
+        sha = gov.rollback(memory, plan, rationale=rationale)
+        return {"reverts": plan.target, "commit": sha, "blocks": list(plan.blocks)}
+
+    def _propose(
+        self, memory: Memory, rationale: str, blocks: Sequence[str], edits: Sequence[Edit], title: str | None
+    ) -> dict[str, Any]:
+        from mindmem import changes as ch
+        from mindmem import governance as gov
+        from mindmem.checks import context_for, run_checks
+
+        if bool(blocks) == bool(edits):
+            raise BadInput("propose takes `blocks` (Markdown block files) or `edits`, one of the two")
+        author = f"agent:{self.agent}"
+        if blocks:
+            changes = ch.from_texts([(f"blocks[{n}]", text) for n, text in enumerate(blocks)], memory.root)
+        else:
+            changes = {}
+            for edit in edits:
+                changes.update(gov.inline_changes(memory, _inline(edit), author=author))
+        proposal = gov.propose(memory, changes, rationale=rationale, title=title, author=author)
+        findings = run_checks(context_for(memory, proposal=proposal.id))
+        return {
+            "proposal": proposal.id,
+            "commit": proposal.commit,
+            "blocks": list(proposal.blocks),
+            "findings": [f.to_json() for f in findings],
+            "next": f"a person reviews it (mm diff {proposal.id}) and runs mm approve {proposal.id}",
+        }
+
+    # -- access control -----------------------------------------------------------------
+
+    def phases(self, memory: Memory) -> tuple[str, ...]:
+        agents = memory.settings.sections.get("agents", {})
+        granted = agents.get(self.agent, agents.get("default", {})).get("phases", list(DEFAULT_PHASES))
+        if not isinstance(granted, list) or not all(p in PHASES for p in granted):
+            raise BadInput(f"[agents.{self.agent}] phases must be a list drawn from {', '.join(PHASES)}")
+        return tuple(granted)
+
+    def require(self, memory: Memory, phase: str) -> None:
+        if phase not in self.phases(memory):
+            hint = f"a person must run `mm {phase}`" if phase != "propose" else "ask a person to grant it"
+            raise AccessDenied(
+                f"agent '{self.agent}' may not {phase} over MCP; {hint} "
+                f"(or grant it in .mindmem/config.toml under [agents.{self.agent}] phases)"
+            )
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _graph(self, memory: Memory, at: str | None) -> tuple[Snapshot, Any]:
+        from mindmem import graph
+
+        sha = memory.git.resolve(at or memory.settings.governed_branch)
+        if sha not in self._snapshots:
+            snap = memory.snapshot(sha)
+            self._snapshots[sha] = (snap, graph.build_graph(snap))
+            while len(self._snapshots) > 4:
+                self._snapshots.popitem(last=False)
+        self._snapshots.move_to_end(sha)
+        return self._snapshots[sha]
+
+    def _status(self, memory: Memory) -> dict[str, Any]:
+        from mindmem import governance as gov
+
+        s = memory.settings
+        tip = memory.git.branch_tip(s.governed_branch)
+        snap, _ = self._graph(memory, None) if tip else (Snapshot(None), None)
+        by_type: dict[str, int] = {}
+        for block in snap.blocks.values():
+            by_type[block.type] = by_type.get(block.type, 0) + 1
+        return {
+            "commit": tip,
+            "governed_branch": s.governed_branch,
+            "mode": s.mode,
+            "blocks": len(snap),
+            "by_type": by_type,
+            "open_proposals": [p.id for p, _ in gov.list_proposals(memory)],
+            "agent": self.agent,
+        }
+
+
+def _inline(edit: Edit) -> Any:
+    from mindmem.changes import InlineEdit
+
+    fields = dict(edit.fields or {})
+    if edit.action == "add":
+        if edit.title:
+            fields["title"] = edit.title
+        return InlineEdit(
+            add=edit.type, supersede=edit.supersedes, fields=fields, edges=tuple(edit.edges), body=edit.body
+        )
+    if edit.action == "edit":
+        if edit.title:
+            fields["title"] = edit.title
+        return InlineEdit(edit=edit.id, fields=fields, edges=tuple(edit.edges), body=edit.body)
+    if edit.action == "revoke":
+        return InlineEdit(revoke=(edit.id,) if edit.id else ())
+    raise BadInput(f"edit action '{edit.action}' is not one of add, edit, revoke")
+
+
+def _one_of(name: str, value: str, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise BadInput(f"{name} '{value}' is not one of {', '.join(allowed)}")
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadInput(f"limit must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+__all__ = ["DISPATCHERS", "AccessDenied", "Dispatcher", "Edit", "MindmemError"]
