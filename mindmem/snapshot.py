@@ -40,16 +40,24 @@ def scan(
 
     With `strict_paths`, a block whose file is not at `ROOT/TYPE_DIR/ID.md` is a problem too.
     """
+    return assemble(
+        ((path, _parsed(data, path)) for path, data in files if is_block_path(path)),
+        root,
+        commit,
+        strict_paths=strict_paths,
+    )
+
+
+def assemble(
+    parsed: Iterable[tuple[str, Block | BlockError]], root: str, commit: str | None, *, strict_paths: bool = True
+) -> tuple[Snapshot, list[BlockError]]:
+    """`scan` for files already parsed elsewhere (e.g. from a cache keyed by blob id): (path, block or error)."""
     blocks: dict[str, Block] = {}
     paths: dict[str, str] = {}
     problems: list[BlockError] = []
-    for path, data in files:
-        if not is_block_path(path):
-            continue
-        try:
-            block = parse(data, path)
-        except BlockError as exc:
-            problems.append(exc)
+    for path, block in parsed:
+        if isinstance(block, BlockError):
+            problems.append(block)
             continue
         if block.id in blocks:
             problems.append(BlockError(path, f"duplicate id {block.id} (also in {paths[block.id]})"))
@@ -60,6 +68,13 @@ def scan(
         blocks[block.id] = block
         paths[block.id] = path
     return Snapshot(commit, blocks, paths), problems
+
+
+def _parsed(data: bytes, path: str) -> Block | BlockError:
+    try:
+        return parse(data, path)
+    except BlockError as exc:
+        return exc
 
 
 def load(files: Iterable[tuple[str, bytes]], root: str, commit: str | None) -> Snapshot:

@@ -1,0 +1,93 @@
+"""`CheckContext`: what one run of the checks looks at, and the lookups the families share."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from mindmem.errors import BlockError
+from mindmem.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from mindmem.blocks import Block
+    from mindmem.repo import GitRepo
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """The snapshot to check and which part of it is in scope.
+
+    `touched` is the set of block IDs that changed (also IDs that were deleted);
+    None means every block is in scope. Checks look at the touched blocks and
+    at whatever they meet (neighbours, blocks sharing a subject, axis or entity),
+    and report only findings that involve a touched block.
+    """
+
+    snapshot: Snapshot
+    root: str
+    label: str = "work tree"
+    problems: tuple[BlockError, ...] = ()
+    stray: tuple[str, ...] = ()
+    touched: frozenset[str] | None = None
+    touched_paths: frozenset[str] | None = None
+    read: Callable[[str], bytes | None] | None = None
+    repo: GitRepo | None = None
+    code_rev: str | None = None
+    today: date = field(default_factory=_today)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def blocks(self) -> Mapping[str, Block]:
+        return self.snapshot.blocks
+
+    def in_scope(self, block_id: str) -> bool:
+        return self.touched is None or block_id in self.touched
+
+    def path_in_scope(self, path: str) -> bool:
+        return self.touched_paths is None or path in self.touched_paths
+
+    @cached_property
+    def focus(self) -> list[Block]:
+        """The blocks whose own content is checked: the touched ones that exist, or all."""
+        if self.touched is None:
+            return list(self.blocks.values())
+        return [self.blocks[i] for i in sorted(self.touched) if i in self.blocks]
+
+    def path_of(self, block_id: str) -> str | None:
+        return self.snapshot.paths.get(block_id)
+
+    def text(self, block_id: str) -> str | None:
+        """The raw text of a block's file, as it is in the snapshot."""
+        path = self.path_of(block_id)
+        data = self.read(path) if (self.read and path) else None
+        return data.decode("utf-8", "replace") if data is not None else None
+
+    def line_of(self, block_id: str, needle: str, *, start: bool = True) -> int | None:
+        """1-based line of the first line of a block's file that starts with (or, `start=False`, holds) `needle`."""
+        text = self.text(block_id)
+        if text is None:
+            return None
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.startswith(needle) if start else needle in line:
+                return number
+        return None
+
+    @cached_property
+    def incoming(self) -> Mapping[str, list[tuple[str, str]]]:
+        """target ID -> [(source ID, edge type)] over every block, body wiki links included."""
+        out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for block in self.blocks.values():
+            for edge_type, target in block.all_edges():
+                out[target].append((block.id, edge_type))
+        return out
+
+    def involves_touched(self, ids: Iterable[str]) -> bool:
+        return self.touched is None or any(i in self.touched for i in ids)

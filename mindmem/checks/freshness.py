@@ -1,0 +1,138 @@
+"""Freshness family (MM-F): expired blocks, overdue tasks and code citations that no longer hold.
+
+A citation `path@sha#Lx-Ly` is stale when a change between `sha` and the checked
+revision touches those lines, or the file is gone. Lines that only moved (code
+inserted above them) are reported as info with the new range.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+from mindmem.blocks import Block, Citation
+from mindmem.checks.context import CheckContext
+from mindmem.checks.findings import Finding
+from mindmem.errors import NotFound
+
+OPEN_TASK = ("todo", "doing", "blocked")
+
+
+@dataclass(frozen=True)
+class CitationState:
+    """What became of one cited range: `stale` (why), moved (new start/end), or unchanged."""
+
+    code: str | None
+    severity: str = "info"
+    message: str = ""
+    fix: str | None = None
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    states: dict[str, CitationState] = {}  # one look at each citation, however many blocks share it
+    for block in ctx.focus:
+        yield from _dates(ctx, block)
+        if ctx.repo is None or ctx.code_rev is None:
+            continue
+        for raw, citation in zip(block.citations, block.parsed_citations(), strict=True):
+            if raw not in states:
+                states[raw] = citation_state(ctx, citation)
+            state = states[raw]
+            if state.code is not None:
+                yield Finding(
+                    state.code,
+                    state.severity,
+                    f"{block.id} cites {raw}: {state.message}",
+                    (block.id,),
+                    ctx.path_of(block.id),
+                    ctx.line_of(block.id, raw, start=False),
+                    fix=state.fix,
+                )
+
+
+def _dates(ctx: CheckContext, block: Block) -> Iterator[Finding]:
+    live = block.status == "active" or block.status in OPEN_TASK
+    if live and block.expires and date.fromisoformat(block.expires) < ctx.today:
+        yield Finding(
+            "MM-F001",
+            "warning",
+            f"{block.id} expired on {block.expires} but is still {block.status}",
+            (block.id,),
+            ctx.path_of(block.id),
+            ctx.line_of(block.id, "expires:"),
+            fix="re-check it and move `expires` forward, or supersede or revoke it",
+        )
+    if block.status in OPEN_TASK and block.due and date.fromisoformat(block.due) < ctx.today:
+        yield Finding(
+            "MM-F005",
+            "info",
+            f"task {block.id} was due {block.due} and is still {block.status}",
+            (block.id,),
+            ctx.path_of(block.id),
+            ctx.line_of(block.id, "due:"),
+            fix="finish or cancel it, or move `due`",
+        )
+
+
+def citation_state(ctx: CheckContext, citation: Citation) -> CitationState:
+    repo, head = ctx.repo, ctx.code_rev
+    assert repo is not None and head is not None
+    try:
+        cited = repo.resolve(citation.sha)
+    except NotFound:
+        return CitationState(
+            "MM-F003",
+            "info",
+            f"commit {citation.sha} is not in this repository, so the citation cannot be checked here",
+            "check it in the code repository it points into",
+        )
+    old = repo.read_file(cited, citation.path)
+    if old is None:
+        return CitationState(
+            "MM-F002",
+            "warning",
+            f"{citation.path} does not exist at {citation.sha}",
+            "correct the path or the commit",
+        )
+    new = repo.read_file(head, citation.path)
+    if new is None:
+        return CitationState(
+            "MM-F002",
+            "warning",
+            f"{citation.path} no longer exists at {head[:12]}",
+            "find where the code went and cite it again, or drop the citation",
+        )
+    if old == new:
+        return CitationState(None)
+    old_lines = old.decode("utf-8", "replace").splitlines()
+    new_lines = new.decode("utf-8", "replace").splitlines()
+    here = f"{citation.path}@{head[:12]}"
+    if citation.start is None:
+        return CitationState("MM-F004", "info", "the file changed since then", f"re-read it and cite {here}")
+    start, end = citation.start, citation.end or citation.start
+    if end > len(old_lines) or start > end:
+        return CitationState(
+            "MM-F002",
+            "warning",
+            f"lines {start}-{end} are not in {citation.path} at {citation.sha} ({len(old_lines)} lines)",
+            "correct the line range",
+        )
+    opcodes = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes()
+    for tag, i1, i2, _j1, _j2 in opcodes:
+        touched = (tag != "insert" and i1 < end and i2 > start - 1) or (tag == "insert" and start - 1 < i1 < end)
+        if tag != "equal" and touched:
+            return CitationState(
+                "MM-F002",
+                "warning",
+                f"lines {start}-{end} changed since {citation.sha}",
+                f"re-read the code and update the block, then cite {here}#L…",
+            )
+    for tag, i1, i2, j1, _j2 in opcodes:
+        if tag == "equal" and i1 <= start - 1 < i2:
+            new_start = j1 + (start - 1 - i1) + 1
+            if new_start != start:
+                moved = f"{here}#L{new_start}-L{new_start + end - start}"
+                return CitationState("MM-F004", "info", f"the cited lines moved to {moved}", f"cite {moved}")
+    return CitationState(None)

@@ -1,0 +1,248 @@
+"""Safety family (MM-X): what must never reach an agent's context or a shared repo.
+
+- MM-X001 hidden Unicode: bidi controls and tag characters (critical: they make text
+  read differently to a person and to a model), zero-width and other invisible
+  characters (warning);
+- MM-X002 prompt-injection phrasing aimed at agents ("ignore previous instructions",
+  chat-template tokens, "exfiltrate", "do not tell the user" …);
+- MM-X003 secrets: private keys, cloud and API tokens, high-entropy `api_key = …` values.
+
+The whole file is scanned (frontmatter and body), since an agent reads both.
+Secrets are never echoed back in full.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from mindmem.checks.context import CheckContext
+from mindmem.checks.findings import Finding
+
+# -- hidden Unicode ----------------------------------------------------------------------
+
+BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+BIDI_MARKS = frozenset("\u200e\u200f\u061c")
+ZERO_WIDTH = frozenset("\u200b\u2060\ufeff\u180e\u2061\u2062\u2063\u2064")
+JOINERS = frozenset("\u200c\u200d")  # legitimate in emoji and many scripts; suspicious between ASCII letters
+BLACK_FLAG = "\U0001f3f4"  # tag characters after it spell a subdivision flag (🏴 England), which is fine
+
+
+def _hidden_kind(text: str, i: int) -> tuple[str, str] | None:
+    """(kind, severity) of the character at `i` if it is hidden, else None."""
+    ch = text[i]
+    code = ord(ch)
+    if ch in BIDI_CONTROLS:
+        return "bidi control", "critical"
+    if 0xE0000 <= code <= 0xE007F:
+        j = i
+        while j > 0 and 0xE0000 <= ord(text[j - 1]) <= 0xE007F:
+            j -= 1
+        if j > 0 and text[j - 1] == BLACK_FLAG:
+            return None
+        return "tag character", "critical"
+    if ch in BIDI_MARKS:
+        return "bidi mark", "warning"
+    if ch in ZERO_WIDTH and not (ch == "\ufeff" and i == 0):
+        return "zero-width character", "warning"
+    if 0xE0100 <= code <= 0xE01EF:
+        return "variation selector", "warning"
+    if ch in JOINERS and 0 < i < len(text) - 1 and text[i - 1].isascii() and text[i + 1].isascii():
+        return "zero-width joiner", "warning"
+    return None
+
+
+def _hidden(text: str) -> Iterator[tuple[str, str, int, int, str, int]]:
+    """(kind, severity, line, column, first code point, count) per kind of hidden character."""
+    first: dict[str, tuple[str, int, int, str]] = {}
+    count: dict[str, int] = {}
+    line, col = 1, 0
+    suspicious = _SUSPECT.search(text) is not None
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            line, col = line + 1, 0
+            continue
+        col += 1
+        if not suspicious or ord(ch) < 0x600:
+            continue
+        kind = _hidden_kind(text, i)
+        if kind is None:
+            continue
+        first.setdefault(kind[0], (kind[1], line, col, f"U+{ord(ch):04X}"))
+        count[kind[0]] = count.get(kind[0], 0) + 1
+    for kind, (severity, at_line, at_col, point) in first.items():
+        yield kind, severity, at_line, at_col, point, count[kind]
+
+
+_SUSPECT = re.compile(
+    "[\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+)
+
+# -- prompt injection ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    severity: str
+    pattern: re.Pattern[str]
+
+
+def _rule(name: str, severity: str, pattern: str) -> Rule:
+    return Rule(name, severity, re.compile(pattern, re.IGNORECASE))
+
+
+_SECRET_WORDS = (
+    r"(?:secrets?|credentials?|tokens?|api[ _-]?keys?|passwords?|private[ _-]keys?|ssh[ _-]keys?"
+    r"|env(?:ironment)?(?:[ _-]variables?)?|\.env)"
+)
+INJECTION_RULES = (
+    _rule(
+        "override of earlier instructions",
+        "critical",
+        r"\b(?:ignore|disregard|forget|override|bypass)\b[^.\n]{0,30}?\b(?:previous|prior|above|earlier|preceding|"
+        r"system|original|all)\b[^.\n]{0,20}?\b(?:instructions?|prompts?|rules|directions|guidelines|guardrails)\b",
+    ),
+    _rule(
+        "chat-template token",
+        "critical",
+        r"<\|(?:im_start|im_end|system|endoftext|start_header_id)\|>|\[/?INST\]|<<SYS>>",
+    ),
+    _rule("exfiltration", "critical", r"\bexfiltrat\w*"),
+    _rule(
+        "instruction to send secrets out",
+        "critical",
+        rf"\b(?:send|post|upload|leak|forward|e-?mail|transmit|paste)\b[^.\n]{{0,60}}?\b{_SECRET_WORDS}[^.\n]{{0,60}}?"
+        r"\b(?:to|at)\s+(?:https?://|[\w.+-]+@[\w-]+\.|[\w-]+\.(?:com|net|org|io|xyz|ru|cn)\b)",
+    ),
+    _rule(
+        "request to reveal the prompt",
+        "critical",
+        r"\b(?:reveal|print|show|output|repeat|leak|dump)\b[^.\n]{0,20}?\b(?:your|the)\s+"
+        r"(?:system\s+prompt|hidden\s+prompt|initial\s+prompt|instructions)\b",
+    ),
+    _rule(
+        "instruction to hide from the user",
+        "critical",
+        r"\b(?:do\s+not|don't|never)\s+(?:tell|inform|alert|notify|show)\s+(?:this\s+to\s+)?the\s+(?:user|human|operator)\b"
+        r"|\bwithout\s+(?:telling|informing|alerting)\s+the\s+(?:user|human|operator)\b",
+    ),
+    _rule("role reassignment", "critical", r"\bact\s+as\s+(?:an?\s+)?(?:unrestricted|unfiltered|jailbroken)\b"),
+    _rule("role reassignment", "warning", r"\byou\s+are\s+now\b"),
+    _rule("mention of the system prompt", "warning", r"\bsystem\s+prompt\b"),
+    _rule("new instructions", "warning", r"\bnew\s+instructions?\s*:"),
+    _rule("jailbreak", "warning", r"\bjailbr(?:eak|oken)\w*"),
+    _rule("download piped into a shell", "warning", r"\b(?:curl|wget)\b[^\n|]*\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b"),
+)
+
+# -- secrets ---------------------------------------------------------------------------------
+
+SECRET_RULES = (
+    _rule(
+        "private key", "critical", r"-----BEGIN (?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----"
+    ),
+    Rule("AWS access key ID", "critical", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
+    _rule("AWS secret access key", "critical", r"aws_?secret_?access_?key\W{0,4}[:=]\s*['\"]?[A-Za-z0-9/+=]{40}\b"),
+    Rule(
+        "GitHub token", "critical", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b")
+    ),
+    Rule("GitLab token", "critical", re.compile(r"\bgl(?:pat|dt|ptt|rt)-[A-Za-z0-9_-]{20,}")),
+    Rule("Slack token", "critical", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
+    Rule(
+        "Slack webhook",
+        "critical",
+        re.compile(r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,}"),
+    ),
+    Rule("OpenAI-style API key", "critical", re.compile(r"\bsk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{32,}")),
+    Rule("Google API key", "critical", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
+    Rule("Stripe live key", "critical", re.compile(r"\b[rs]k_live_[0-9A-Za-z]{24,}\b")),
+)
+GENERIC_SECRET = re.compile(
+    r"(?i)\b[\w.-]*(?:api[_-]?key|secret|token|passw(?:or)?d|access[_-]?key|auth[_-]?key)[\w.-]*['\"]?\s*[:=]\s*"
+    r"['\"]?([A-Za-z0-9_\-/+=.~]{16,})"
+)
+PLACEHOLDER = re.compile(r"(?i)example|sample|dummy|changeme|placeholder|redacted|your|x{4,}|\*{3,}|0{6,}|\.\.\.")
+MIN_ENTROPY = 3.5
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character."""
+    total = len(text)
+    return -sum(n / total * math.log2(n / total) for n in (text.count(c) for c in set(text)))
+
+
+def _generic_secret(value: str) -> bool:
+    has_digit = any(c.isdigit() for c in value)
+    has_alpha = any(c.isalpha() for c in value)
+    return has_digit and has_alpha and not PLACEHOLDER.search(value) and entropy(value) >= MIN_ENTROPY
+
+
+def redact(secret: str) -> str:
+    return f"{secret[:4]}…({len(secret)} chars)"
+
+
+# -- the check ------------------------------------------------------------------------------
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    for block in ctx.focus:
+        text = ctx.text(block.id)
+        if text is None:
+            continue
+        path = ctx.path_of(block.id)
+        for kind, severity, line, col, point, n in _hidden(text):
+            more = f" ({n} in total)" if n > 1 else ""
+            yield Finding(
+                "MM-X001",
+                severity,
+                f"hidden {kind} {point} at line {line}, column {col}{more}: people and models read it differently",
+                (block.id,),
+                path,
+                line,
+                fix=f"delete the invisible {point} characters (retype the line, or strip them with a script)",
+            )
+        for rule in INJECTION_RULES:
+            match = rule.pattern.search(text)
+            if match:
+                yield Finding(
+                    "MM-X002",
+                    rule.severity,
+                    f"prompt-injection phrasing ({rule.name}): {_snippet(match.group(0))!r}",
+                    (block.id,),
+                    path,
+                    _line_at(text, match.start()),
+                    fix="rewrite it as a plain statement about the project; memory must not instruct agents",
+                )
+        yield from _secrets(text, block.id, path)
+
+
+def _secrets(text: str, block_id: str, path: str | None) -> Iterator[Finding]:
+    found: list[tuple[str, int, str]] = []
+    for rule in SECRET_RULES:
+        for match in rule.pattern.finditer(text):
+            found.append((rule.name, match.start(), match.group(0)))
+    for match in GENERIC_SECRET.finditer(text):
+        value = match.group(1)
+        if _generic_secret(value) and not any(s <= match.start(1) < s + len(v) for _, s, v in found):
+            found.append(("high-entropy credential assignment", match.start(1), value))
+    for name, start, value in sorted(found, key=lambda item: item[1]):
+        yield Finding(
+            "MM-X003",
+            "critical",
+            f"{name} {redact(value)}",
+            (block_id,),
+            path,
+            _line_at(text, start),
+            fix="delete it and rotate the credential; once committed it stays in git history",
+        )
+
+
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def _snippet(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,74 @@
+"""Schema family (MM-S): files that do not parse or validate, duplicate IDs, misplaced and stray files.
+
+Field rules live in `blocks.from_mapping` (the one validating constructor); this
+family turns its errors into findings and adds what only a whole snapshot shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mindmem.blocks import TYPE_DIRS
+from mindmem.checks.context import CheckContext
+from mindmem.checks.findings import Finding
+
+DUPLICATE_PREFIX = "duplicate id "
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    for problem in ctx.problems:
+        if not ctx.path_in_scope(problem.path):
+            continue
+        if problem.reason.startswith(DUPLICATE_PREFIX):
+            block_id = problem.reason.removeprefix(DUPLICATE_PREFIX).split()[0]
+            yield Finding(
+                "MM-S002",
+                "critical",
+                problem.reason,
+                (block_id,),
+                problem.path,
+                problem.line,
+                fix="give one of the files a new ID (`mm new` draws one) or delete the copy",
+            )
+        else:
+            yield Finding(
+                "MM-S001",
+                "critical",
+                problem.reason,
+                (),
+                problem.path,
+                problem.line,
+                fix="correct the field named above; `mm validate` lists every problem, `mm fmt` rewrites valid blocks",
+            )
+    for block in ctx.focus:
+        path = ctx.path_of(block.id)
+        expected = f"{ctx.root}/{TYPE_DIRS[block.type]}/{block.id}.md"
+        if path != expected:
+            yield Finding(
+                "MM-S003",
+                "warning",
+                f"block {block.id} is at {path}; blocks live at ROOT/TYPE_DIR/ID.md",
+                (block.id,),
+                path,
+                fix=f"git mv {path} {expected}",
+            )
+        if block.valid_from and block.valid_to and block.valid_to < block.valid_from:
+            yield Finding(
+                "MM-S004",
+                "warning",
+                f"{block.id} is valid to {block.valid_to}, before it is valid from {block.valid_from}",
+                (block.id,),
+                path,
+                ctx.line_of(block.id, "valid_to:"),
+                fix="swap or correct valid_from / valid_to",
+            )
+    for path in ctx.stray:
+        if ctx.path_in_scope(path):
+            yield Finding(
+                "MM-S005",
+                "info",
+                "not a block file (blocks are .md files); mm ignores it",
+                (),
+                path,
+                fix="move it out of the memory root, or rename it to .md if it is a block",
+            )

@@ -1,0 +1,114 @@
+"""Check commands: mm check."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.errors import BadInput, CheckFailed
+
+if TYPE_CHECKING:
+    from mindmem.checks import CheckContext, Finding
+
+
+@app.command()
+def check(
+    rev_range: Annotated[
+        Optional[str], typer.Argument(metavar="[A..B]", help="Check the blocks changed from A to B, against B.")
+    ] = None,
+    staged: Annotated[bool, typer.Option("--staged", help="Check the staged blocks (the next commit).")] = False,
+    proposal: Annotated[
+        Optional[str], typer.Option("--proposal", metavar="P", help="Check proposal P as approve would.")
+    ] = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Check every block, not only the changed ones (with --staged, -p, A..B).")
+    ] = False,
+    severity: Annotated[
+        str, typer.Option("--severity", metavar="LEVEL", help="Show findings at this level or above.")
+    ] = "info",
+    fix: Annotated[
+        bool,
+        typer.Option("--fix", help="Apply the suggested edits to the work tree or the proposal."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check memory blocks: schema, graph, contradictions, freshness, safety.
+
+    Default: every block in the work tree. --staged, --proposal and A..B check
+    the changed blocks against the blocks they meet (neighbours, shared subject,
+    axis or entity). Exit 1 while a critical finding remains.
+
+    --fix writes the machine-applicable fixes (e.g. `supersedes` on the newer of
+    two contradicting blocks) into the work tree files (also with --staged: stage
+    them again) or into the proposal's commit; never onto the governed branch.
+
+    \b
+    Example:
+      mm check                      # the work tree
+      mm check --staged             # what the pre-commit hook runs
+      mm check --proposal P-20261125-ab12cd --fix
+      mm check main..feature --json
+      mm check --severity critical
+    """
+    from mindmem.checks import context_for, run_checks
+    from mindmem.checks.findings import SEVERITIES
+
+    if severity not in SEVERITIES:
+        raise BadInput(f"--severity '{severity}' is not one of {', '.join(SEVERITIES)}")
+    if fix and rev_range:
+        raise BadInput("--fix writes the work tree or a proposal; a range A..B cannot be rewritten")
+    mem = memory()
+    ctx = context_for(mem, staged=staged, proposal=proposal, rev_range=rev_range, full=all_)
+    findings = run_checks(ctx)
+    fixed = None
+    if fix:
+        fixed = _apply_fixes(mem, ctx, findings, proposal)
+        if fixed.paths:
+            ctx = context_for(mem, staged=staged, proposal=proposal, full=all_)
+            findings = run_checks(ctx)
+    report(ctx, findings, severity, as_json, fixed)
+
+
+def _apply_fixes(mem, ctx: CheckContext, findings: list[Finding], proposal: str | None):
+    from mindmem.checks.fix import fix_proposal, fix_worktree
+
+    paths = dict(ctx.snapshot.paths)
+    return fix_proposal(mem, proposal, findings, paths) if proposal else fix_worktree(mem, findings, paths)
+
+
+def report(ctx: CheckContext, findings: list[Finding], severity: str, as_json: bool, fixed=None) -> None:
+    """Print findings (text or JSON) and fail with exit 1 while a critical one remains."""
+    from mindmem.checks.findings import at_least, counts
+
+    shown = [f for f in findings if at_least(f.severity, severity)]
+    tally = counts(findings)
+    if as_json:
+        data = {
+            "target": ctx.label,
+            "checked": len(ctx.focus),
+            "counts": tally,
+            "findings": [f.to_json() for f in shown],
+        }
+        if fixed is not None:
+            data["fixed"] = {"paths": list(fixed.paths), "commit": fixed.commit, "skipped": list(fixed.skipped)}
+        print_json(data)
+    else:
+        if fixed is not None:
+            for path in fixed.paths:
+                typer.echo(f"fixed {path}")
+            if fixed.commit:
+                typer.echo(f"committed the fixes into the proposal as {fixed.commit[:12]}")
+            elif fixed.paths and ctx.label == "staged changes":
+                typer.echo("the fixes are in the work tree; `git add` them to stage them")
+            for note in fixed.skipped:
+                typer.echo(f"not fixed: {note}")
+        for finding in shown:
+            typer.echo(f"{finding.code} {finding.severity} {finding.location} {finding.message}")
+            if finding.fix:
+                typer.echo(f"  fix: {finding.fix}")
+        summary = ", ".join(f"{n} {sev}" for sev, n in tally.items() if n) or "no findings"
+        typer.echo(f"{summary} ({len(ctx.focus)} block(s) checked in {ctx.label})")
+    if tally["critical"]:
+        raise CheckFailed(f"{tally['critical']} critical finding(s) in {ctx.label}")
