@@ -174,28 +174,53 @@ def impact(g: nx.MultiDiGraph, block_id: str, types: Iterable[str] | None = None
 
 
 def path(g: nx.MultiDiGraph, a: str, b: str, types: Iterable[str] | None = None) -> GraphPath | None:
-    """A shortest path between two blocks ignoring edge direction, or None if they are not connected."""
+    """A shortest path between two blocks ignoring edge direction, or None if they are not connected.
+
+    Bidirectional breadth-first search, one whole level at a time from the smaller side, so only
+    the neighbourhoods of the two ends are visited, not the whole component. Among equally short
+    paths the one through the lowest meeting ID wins, so the answer is stable.
+    """
+    node(g, a)
     node(g, b)
-    if a == b:
-        return GraphPath((node(g, a),), ())
-    parent: dict[str, Edge] = {}
-    for hop in _walk(g, a, None, _types(types), True, True):
-        parent[hop.node.id] = hop.via
-        if hop.node.id == b:
-            break
-    else:
+    allowed = _types(types)
+    # Per side: node -> (hops from that side's end, edge to the node it was reached from).
+    seen: tuple[dict[str, tuple[int, Edge | None]], ...] = ({a: (0, None)}, {b: (0, None)})
+    frontiers = [[a], [b]]
+    meets = [a] if a == b else []
+    while not meets and frontiers[0] and frontiers[1]:
+        side = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1
+        mine, theirs = seen[side], seen[1 - side]
+        reached: list[str] = []
+        for current in frontiers[side]:
+            dist = mine[current][0] + 1
+            for edge in _steps(g, current, allowed, True, True):
+                other = _other(edge, current)
+                if other not in mine:
+                    mine[other] = (dist, edge)
+                    reached.append(other)
+        frontiers[side] = reached
+        meets = [n for n in reached if n in theirs]
+    if not meets:
         return None
-    edges: list[Edge] = []
-    current = b
-    while current != a:
-        edge = parent[current]
-        edges.append(edge)
-        current = edge.source if edge.target == current else edge.target
+    meet = min(meets, key=lambda n: (seen[0][n][0] + seen[1][n][0], n))
+    ids, edges = _trace(seen[0], meet)
+    ids.reverse()
     edges.reverse()
-    ids = [a]
-    for edge in edges:
-        ids.append(edge.target if edge.source == ids[-1] else edge.source)
+    tail_ids, tail_edges = _trace(seen[1], meet)
+    ids += tail_ids[1:]
+    edges += tail_edges
     return GraphPath(tuple(node(g, i) for i in ids), tuple(edges))
+
+
+def _trace(seen: dict[str, tuple[int, Edge | None]], start: str) -> tuple[list[str], list[Edge]]:
+    """Nodes and edges from `start` back to the end its search began at."""
+    ids, edges = [start], []
+    edge = seen[start][1]
+    while edge is not None:
+        edges.append(edge)
+        ids.append(_other(edge, ids[-1]))
+        edge = seen[ids[-1]][1]
+    return ids, edges
 
 
 def _walk(g: nx.MultiDiGraph, start: str, depth: int | None, types: set[str], out: bool, inward: bool) -> Iterator[Hop]:
@@ -212,11 +237,7 @@ def _walk(g: nx.MultiDiGraph, start: str, depth: int | None, types: set[str], ou
         current, dist = queue.popleft()
         if depth is not None and dist >= depth:
             continue
-        steps: list[Edge] = []
-        if out:
-            steps += [Edge(current, v, t) for _, v, t in g.out_edges(current, keys=True) if t in types]
-        if inward:
-            steps += [Edge(u, current, t) for u, _, t in g.in_edges(current, keys=True) if t in types]
+        steps = _steps(g, current, types, out, inward)
         for edge in sorted(steps, key=lambda e: (_other(e, current), EDGE_TYPES.index(e.type))):
             other = _other(edge, current)
             if other in seen:
@@ -224,6 +245,16 @@ def _walk(g: nx.MultiDiGraph, start: str, depth: int | None, types: set[str], ou
             seen.add(other)
             queue.append((other, dist + 1))
             yield Hop(node(g, other), dist + 1, edge)
+
+
+def _steps(g: nx.MultiDiGraph, current: str, types: set[str], out: bool, inward: bool) -> list[Edge]:
+    """The edges of `types` leaving (`out`) and entering (`inward`) a node, as written."""
+    steps: list[Edge] = []
+    if out:
+        steps += [Edge(current, v, t) for v, keys in g.succ[current].items() for t in keys if t in types]
+    if inward:
+        steps += [Edge(u, current, t) for u, keys in g.pred[current].items() for t in keys if t in types]
+    return steps
 
 
 def _other(edge: Edge, current: str) -> str:

@@ -11,6 +11,7 @@ import pytest
 from conftest import git
 
 from mindmem.graph import build_graph, compiled_truth, expand, impact
+from mindmem.graph import path as graph_path
 from mindmem.memory import Memory
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -258,26 +259,49 @@ def test_truth_of_a_subject_with_only_retired_blocks_is_empty(repo, mm):
     assert run_json(mm, repo, "truth", "cache.ttl")["entries"] == []
 
 
-@pytest.mark.skipif(not (BENCHMARKS / "corpus.py").exists(), reason="benchmarks/corpus.py not written yet")
-def test_graph_on_a_generated_corpus(tmp_path):
+def test_graph_on_a_generated_corpus(tmp_path, mm):
     sys.path.insert(0, str(BENCHMARKS))
     try:
         import corpus
     finally:
         sys.path.remove(str(BENCHMARKS))
-    path = corpus.build_repo(tmp_path / "corpus", 200, seed=1)
+    path = corpus.build_repo(tmp_path / "corpus", 200, seed=1, commits=3)
     snap = Memory(path).snapshot("HEAD")
     g = build_graph(snap)
-    real = [n for n, d in g.nodes(data=True) if not d["dangling"]]
-    assert len(real) == len(snap) == 200
+    # The corpus never writes a dangling edge, so every node is a block.
+    assert g.number_of_nodes() == len(snap) == 200
+    assert not any(d["dangling"] for _, d in g.nodes(data=True))
     assert g.number_of_edges() == sum(len(list(b.all_edges())) for b in snap.blocks.values())
-    for block_id in real[:20]:
+    planted = corpus.make(200, seed=1).planted
+    expected = sorted(tuple(sorted((p.older, p.newer))) for p in planted if p.kind == "explicit_contradicts")
+    assert list(run_json(mm, path, "graph", "contradict")["pairs"]) == [list(p) for p in expected]
+
+    for block_id in sorted(snap.blocks)[::10]:
         hops = expand(g, block_id, depth=2)
-        assert len({h.node.id for h in hops}) == len(hops) and block_id not in {h.node.id for h in hops}
+        reached = [h.node.id for h in hops]
+        assert len(set(reached)) == len(reached) and block_id not in reached
         assert all(h.depth in (1, 2) for h in hops)
         for hop in impact(g, block_id):
             assert hop.via.type in ("cites", "depends_on", "derived_from", "tested_by")
-    subjects = {b.subject for b in snap.blocks.values() if b.subject}
-    for subject in sorted(subjects)[:5]:
+
+    undirected = g.to_undirected(as_view=True)
+    ids = sorted(snap.blocks)
+    for a, b in zip(ids[::7], ids[::-7], strict=False):
+        found = graph_path(g, a, b)
+        if found is None:
+            assert not nx.has_path(undirected, a, b)
+            continue
+        assert len(found.edges) == nx.shortest_path_length(undirected, a, b)
+        for edge, x, y in zip(found.edges, found.nodes, found.nodes[1:], strict=False):
+            assert {edge.source, edge.target} == {x.id, y.id} and g.has_edge(edge.source, edge.target, edge.type)
+
+    retired = {i for i, b in snap.blocks.items() if b.status in ("superseded", "revoked")}
+    chained = set()
+    for subject in sorted({b.subject for b in snap.blocks.values() if b.subject}):
         for entry in compiled_truth(snap, subject).entries:
-            assert entry.block.status not in ("superseded", "revoked")
+            assert entry.block.id not in retired
+            chained.update(r.node.id for r in entry.replaced)
+    assert chained and chained <= retired
+
+    first = run_json(mm, path, "graph", "export", "--format", "json", "--at", "HEAD~2", "--output", str(tmp_path / "a"))
+    assert 0 < first["nodes"] < 200
