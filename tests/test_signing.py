@@ -406,6 +406,14 @@ def test_signers_add_and_list(repo: Path, tmp_path: Path, mm) -> None:
     assert verdict.fingerprint == listed["approvers"][1]["fingerprint"]  # audit output and the list line up
 
 
+def test_signers_list_survives_a_missing_key_file(repo: Path, alice: SigningKey, mm, tmp_path: Path) -> None:
+    git(repo, "config", "gpg.format", "ssh")
+    git(repo, "config", "user.signingkey", str(tmp_path / "gone.pub"))
+    result = mm("signers", "list", cwd=repo)
+    assert result.code == 0, result.err
+    assert result.out.startswith(ALICE.email) and "gone.pub does not exist" in result.out
+
+
 def test_signers_add_without_a_key_is_a_clear_error(repo: Path, mm) -> None:
     result = mm("signers", "add", cwd=repo)
     assert result.code == 2

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from mindmem.cli.app import JsonOpt, app, memory, print_json
-from mindmem.errors import ConfigError
+from mindmem.errors import ConfigError, MindmemError
 
 signers_app = typer.Typer(
     name="signers",
@@ -35,7 +35,13 @@ def list_(as_json: JsonOpt = False) -> None:
     allowed = mem.workdir / signing.ALLOWED_SIGNERS
     found = signing.approvers(allowed)
     key = signing.signing_key(mem.git, mem.env)
-    mine = signing.key_principal(key, allowed) if key is not None else None
+    mine, problem = None, None
+    if key is not None:
+        # A broken key setup should not hide who the approvers are.
+        try:
+            mine = signing.key_principal(key, allowed)
+        except MindmemError as exc:
+            problem = str(exc)
     if as_json:
         print_json(
             {
@@ -43,7 +49,9 @@ def list_(as_json: JsonOpt = False) -> None:
                     {"principal": a.principal, "format": a.format, "key": a.key, "fingerprint": a.fingerprint}
                     for a in found
                 ],
-                "you": {"format": key.format, "key": key.key, "principal": mine} if key is not None else None,
+                "you": {"format": key.format, "key": key.key, "principal": mine, "problem": problem}
+                if key is not None
+                else None,
             }
         )
         return
@@ -52,6 +60,8 @@ def list_(as_json: JsonOpt = False) -> None:
         typer.echo(f"{a.principal:<30} {a.format:<4} {a.fingerprint}{marker}")
     if key is None:
         typer.echo("You have no signing key configured (docs/governance.md, section Signing).")
+    elif problem:
+        typer.echo(f"Your signing key cannot be read: {problem}")
     elif mine is None:
         typer.echo(f"Your {key} is not an approver; `mm signers add` lists it.")
 
