@@ -265,8 +265,10 @@ def parse_value(text: str) -> Any:
     """A YAML value in the block dialect, for `--set key=value` (so `tags=[a, b]` works)."""
     try:
         return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        raise BadInput(f"cannot read value {text!r} as YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
-        raise BadInput(f"cannot read value {text!r}: {exc}") from None
+        raise BadInput(f"cannot read value {text!r} as YAML: {exc}") from None
 
 
 def decode(data: str | bytes, path: str) -> str:
