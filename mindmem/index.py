@@ -28,6 +28,7 @@ import shutil
 import socket
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -335,13 +336,23 @@ def _rebuild_reason(memory: Memory, folder: Path, state: dict[str, Any] | None) 
         return f"memory root changed from {state['root']!r} to {memory.root!r}"
     if state["commit"] is not None and not _known(memory, state["commit"]):
         return f"indexed commit {state['commit'][:12]} is no longer in the repository"
-    try:
-        count = _open(folder).doc_count()
-    except Exception as exc:  # any failure to read derived data means: rebuild it, never trust it
-        return f"index files unreadable ({type(exc).__name__})"
+    count = _count(folder)
+    if isinstance(count, str):
+        return count
     if count != state["documents"]:
         return f"index holds {count} documents, its state says {state['documents']}"
     return None
+
+
+def _count(folder: Path) -> int | str:
+    """The number of documents in the index, or why its files cannot be read."""
+    with warnings.catch_warnings():
+        # whoosh leaves a file open when a damaged index fails to load; it closes once the error is dropped.
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            return _open(folder).doc_count()
+        except Exception as exc:  # any failure to read derived data means: rebuild it, never trust it
+            return f"index files unreadable ({type(exc).__name__})"
 
 
 def _known(memory: Memory, sha: str) -> bool:
