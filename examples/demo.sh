@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# A tour of mindmem on a throwaway memory repo. Needs `mm` on PATH (`make demo` puts it there).
+# Each step prints the command it runs, then its output.
+set -euo pipefail
+
+demo_dir="$(mktemp -d "${TMPDIR:-/tmp}/mindmem-demo.XXXXXX")"
+trap 'rm -rf "$demo_dir"' EXIT
+# A known identity for the demo's commits, whatever this machine's git config says.
+export GIT_AUTHOR_NAME="Demo User" GIT_AUTHOR_EMAIL="demo@example.com"
+export GIT_COMMITTER_NAME="Demo User" GIT_COMMITTER_EMAIL="demo@example.com"
+export MM_AUTHOR="demo"
+unset MM_REPO MM_ROOT MM_MODE MM_GOVERNED_BRANCH
+cd "$demo_dir"
+
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold="" plain=""; fi
+step() { printf '\n%s== %s%s\n' "$bold" "$*" "$plain"; }
+# Print a command the way you would type it.
+show() {
+  local arg out="$"
+  for arg in "$@"; do
+    if [[ $arg =~ ^[A-Za-z0-9_./:=@,+-]+$ ]]; then out+=" $arg"; else out+=" '${arg//\'/\'\\\'\'}'"; fi
+  done
+  printf '%s\n' "$out"
+}
+run() { show "$@"; "$@"; }
+# Run `mm new …`, print the command and the new ID, and keep the ID in the variable named first.
+new() {
+  local var=$1
+  shift
+  show mm new "$@" >&2
+  printf -v "$var" '%s' "$(mm new "$@")"
+  printf '%s\n' "${!var}"
+}
+
+step "A project repo with some history"
+run git init -q -b main project
+cd project
+echo "print('billing')" > billing.py
+git add billing.py && git commit -q -m "billing service"
+run git log --oneline
+
+step "Set up mindmem in it, as one commit of its own"
+run mm init --commit
+run git log --oneline
+
+step "Add memory: an entity, a fact, a decision citing the fact, a task depending on the decision"
+new project project -t "Billing"
+new fact fact -t "Billing events peak at 2000/s" --set subject="$project" \
+  --set predicate=peak_rate --set object=2000/s --set tags=[billing,load] \
+  -b "Measured on the production dashboard over November."
+new decision decision -t "Store billing events in PostgreSQL" --set subject="$project" \
+  --set "constraint={axis: storage.engine, scope: $project, modality: must, object: postgresql}" \
+  --set tags=[billing,storage] --set valid_from=2026-11-25 --edge cites:"$fact" \
+  -b "The peak load in [[$fact]] fits one PostgreSQL primary."
+new task task -t "Migrate the event store" --set due=2027-01-15 --edge depends_on:"$decision" \
+  -b "Move the tables, then switch the writers."
+
+step "List and show them"
+run mm list
+run mm list --type decision --tag billing
+run mm show "$decision"
+run mm show "$task" --json
+
+step "Check the files: schema, then canonical form"
+run mm validate
+run mm fmt --check
+
+step "Commit, change a block, and read the past straight from git objects"
+run git add memory
+run git commit -q -m "Billing memory"
+sed -i.bak 's/^status: todo$/status: doing/' "memory/tasks/$task.md" && rm "memory/tasks/$task.md.bak"
+run mm list --type task
+run mm list --type task --at HEAD
+
+step "A malformed block is refused, naming the file and line; nothing is written"
+printf -- '---\nid: N-20261125-0bad00\ntype: note\ntitle: [unclosed\nstatus: active\ncreated: 2026-11-25\n---\n' \
+  > memory/notes/N-20261125-0bad00.md
+show mm list
+if mm list; then echo "expected mm list to refuse the malformed block" >&2; exit 1; else echo "(exit $?)"; fi
+rm memory/notes/N-20261125-0bad00.md
+
+step "Done: the demo repo in $demo_dir is removed on exit"
