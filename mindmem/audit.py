@@ -14,7 +14,7 @@ from mindmem import signing
 from mindmem.blocks import TYPE_DIRS, check_id, type_of_id
 from mindmem.config import CONFIG_FILE
 from mindmem.errors import BadInput, BlockError
-from mindmem.governance import ALLOWED_SIGNERS, PROPOSALS, REJECTED, format_time_s
+from mindmem.governance import ALLOWED_GPG, ALLOWED_SIGNERS, PROPOSALS, REJECTED, format_time_s, governed_folders
 from mindmem.memory import Memory
 from mindmem.repo import CommitInfo, GitRepo
 from mindmem.trailers import parse_message
@@ -85,15 +85,27 @@ class VerifyReport:
 
 
 class _Judge:
-    """Signature checks against the approvers listed in the governed branch's work tree."""
+    """Signature checks against the approvers committed just before each commit (its first parent).
+
+    So an approval is judged by who was an approver when it was made, and an edit of the
+    approver files in the work tree (or in the same commit) grants nothing.
+    """
 
     def __init__(self, memory: Memory) -> None:
-        self.memory = memory
-        self.allowed = memory.workdir / ALLOWED_SIGNERS
-        self.gpg = signing.read_allowed_gpg(self.allowed.with_name("allowed_gpg"))
+        self.git = memory.git
+        self._lists: dict[str | None, tuple[bytes, dict[str, str]]] = {}
 
     def __call__(self, sha: str) -> signing.Verification:
-        return signing.verify_commit(self.memory.git, sha, self.allowed, gpg_allowed=self.gpg)
+        parents = self.git.commit_info(sha).parents
+        allowed, gpg = self._approvers(parents[0] if parents else None)
+        return signing.verify_commit(self.git, sha, allowed, gpg_allowed=gpg)
+
+    def _approvers(self, commit: str | None) -> tuple[bytes, dict[str, str]]:
+        if commit not in self._lists:
+            ssh = self.git.read_file(commit, ALLOWED_SIGNERS) if commit else None
+            gpg = self.git.read_file(commit, ALLOWED_GPG) if commit else None
+            self._lists[commit] = (ssh or b"", signing.parse_allowed_gpg(gpg or b""))
+        return self._lists[commit]
 
 
 def audit(memory: Memory, *, since: str | None = None) -> list[Event]:
@@ -130,7 +142,8 @@ def audit(memory: Memory, *, since: str | None = None) -> list[Event]:
 
 
 def verify(memory: Memory, *, since: str | None = None) -> VerifyReport:
-    """Every memory change on the governed branch since governance began must be a signed approval or rollback.
+    """Every change to memory (the memory root or `.mindmem/`) on the governed branch since governance
+    began must be an approval or rollback signed by an approver listed before it.
 
     In detect_only mode offences are reported as warnings. Blocks at the head must all parse.
     """
@@ -218,7 +231,7 @@ def _changes(git: GitRepo, info: CommitInfo, path: str) -> bool:
 
 def _touches(memory: Memory, info: CommitInfo) -> bool:
     parent = info.parents[0] if info.parents else None
-    return bool(memory.git.changed_paths(parent, info.sha, memory.root))
+    return any(memory.git.changed_paths(parent, info.sha, folder) for folder in governed_folders(memory))
 
 
 def _opens_governance(memory: Memory, info: CommitInfo) -> bool:

@@ -28,6 +28,7 @@ PROPOSALS = "proposals/"
 REJECTED = "rejected/"
 PROPOSAL_RE = re.compile(r"^P-\d{8}-[0-9a-f]{6}$")
 ALLOWED_SIGNERS = f"{CONFIG_DIR}/allowed_signers"
+ALLOWED_GPG = f"{CONFIG_DIR}/allowed_gpg"
 # Test hook: when set to a file path, approve creates that file and waits while it exists,
 # between writing the merge commit and moving the governed branch (lets tests kill it there).
 PAUSE_ENV = "MM_TEST_PAUSE_BEFORE_REF"
@@ -131,7 +132,10 @@ def propose(
 def propose_worktree(
     memory: Memory, *, rationale: str, title: str | None = None, author: str | None = None
 ) -> Proposal:
-    """Move the uncommitted memory changes of the work tree onto a proposal, like a stash that becomes a branch."""
+    """Move the uncommitted memory changes of the work tree onto a proposal, like a stash that becomes a branch.
+
+    Memory is the memory root and `.mindmem/` (settings and approvers are governed like blocks).
+    """
     git = memory.git
     branch = memory.settings.governed_branch
     if git.head_branch() != branch:
@@ -142,12 +146,15 @@ def propose_worktree(
     tip = git.branch_tip(branch)
     if tip is None:
         raise StateError(f"the governed branch '{branch}' has no commits yet; commit the mindmem setup first")
-    at_tip = dict(git.iter_files(tip, memory.root))
-    in_tree = dict(memory.worktree_files())
+    at_tip: dict[str, bytes] = {}
+    in_tree: dict[str, bytes] = {}
+    for folder in governed_folders(memory):
+        at_tip.update(git.iter_files(tip, folder))
+        in_tree.update(memory.worktree_files(folder))
     changes = {p: d for p, d in in_tree.items() if at_tip.get(p) != d}
     changes.update({p: None for p in at_tip if p not in in_tree})
     if not changes:
-        raise BadInput(f"no uncommitted changes under {memory.root}/ to propose")
+        raise BadInput(f"no uncommitted changes under {memory.root}/ or {CONFIG_DIR}/ to propose")
     proposal = propose(memory, changes, rationale=rationale, title=title, author=author)
     git.refresh_paths(tip, sorted(changes))
     return proposal
@@ -172,6 +179,11 @@ def block_at_head(memory: Memory, block_id: str) -> Block | None:
     path = f"{memory.root}/{TYPE_DIRS[type_of_id(block_id)]}/{block_id}.md"
     data = memory.git.read_file(tip, path)
     return parse(data, path) if data is not None else None
+
+
+def governed_folders(memory: Memory) -> tuple[str, str]:
+    """What only changes through approvals: the memory root and the settings and approvers in `.mindmem/`."""
+    return memory.root, CONFIG_DIR
 
 
 # -- lookup ------------------------------------------------------------------------
@@ -487,9 +499,14 @@ def _signer(memory: Memory, *, required: bool | None = None) -> Callable[[bytes]
             )
         return None
     if must:
-        allowed = memory.workdir / ALLOWED_SIGNERS
-        if signing.key_principal(key, allowed) is None:
-            raise StateError(f"the signing key {key.key} is not in {ALLOWED_SIGNERS}; nothing was written")
+        # The approvers on the governed branch count, not the work tree: editing the file grants nothing.
+        tip = memory.git.branch_tip(memory.settings.governed_branch)
+        listed = (memory.git.read_file(tip, ALLOWED_SIGNERS) or b"", memory.git.read_file(tip, ALLOWED_GPG) or b"")
+        if tip is None or signing.key_principal(key, *listed) is None:
+            raise StateError(
+                f"the signing key {key.key} is not an approver in {ALLOWED_SIGNERS} on "
+                f"{memory.settings.governed_branch}; nothing was written"
+            )
     return lambda payload: signing.sign(key, payload)
 
 

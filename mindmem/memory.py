@@ -238,9 +238,9 @@ class Memory:
             return local.read_text(encoding="utf-8")
         return _packaged_template(block_type)
 
-    def worktree_files(self) -> Iterator[tuple[str, bytes]]:
-        """(repo-relative path, bytes) of every file under the memory root in the work tree."""
-        base = self.workdir / self.root
+    def worktree_files(self, folder: str | None = None) -> Iterator[tuple[str, bytes]]:
+        """(repo-relative path, bytes) of every file under `folder` (default: the memory root) in the work tree."""
+        base = self.workdir / (folder or self.root)
         for dirpath, dirnames, filenames in os.walk(base):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):

@@ -31,7 +31,7 @@ import pygit2
 from mindmem import config as cfg
 from mindmem.errors import BadInput, ConfigError, StateError
 from mindmem.files import atomic_write
-from mindmem.repo import GitRepo, Person
+from mindmem.repo import GitRepo
 
 FORMATS = ("ssh", "gpg")
 STATUSES = ("good", "bad", "unknown-signer", "unsigned")
@@ -306,31 +306,6 @@ def verify_commit(
     return verify(payload, signature, allowed_signers, gpg_allowed=gpg_allowed, when=when)
 
 
-def signed_commit(
-    git: GitRepo,
-    author: Person,
-    committer: Person,
-    message: str,
-    tree: pygit2.Oid | str,
-    parents: Sequence[str],
-    key: SigningKey | None,
-    *,
-    when: int | None = None,
-) -> str:
-    """Write a commit object signed with `key` (unsigned when None) and return its sha.
-
-    No ref moves: the caller moves its branch by compare-and-swap (GitRepo.update_ref).
-    """
-    tree_oid = tree if isinstance(tree, pygit2.Oid) else pygit2.Oid(hex=tree)
-    parent_oids = [pygit2.Oid(hex=p) for p in parents]
-    author_sig, committer_sig = author.signature(when), committer.signature(when)
-    if key is None:
-        return str(git.raw.create_commit(None, author_sig, committer_sig, message, tree_oid, parent_oids))
-    content = git.raw.create_commit_string(author_sig, committer_sig, message, tree_oid, parent_oids)
-    signature = sign(key, content.encode())
-    return str(git.raw.create_commit_with_signature(content, signature))
-
-
 # -- approvers -------------------------------------------------------------------------
 
 
@@ -389,14 +364,16 @@ def approvers(allowed_signers: Path) -> list[Approver]:
     return ssh + [Approver(principal, "gpg", fpr) for fpr, principal in gpg.items()]
 
 
-def read_allowed_signers(path: Path, when: float | None = None) -> list[tuple[tuple[str, ...], str]]:
-    """(principals, `TYPE BASE64`) of every line of an allowed_signers file that is good for
-    namespace git at `when` (unix time; default now): no CA lines, valid-after/before respected."""
-    if not path.is_file():
-        return []
+def read_allowed_signers(source: Path | bytes, when: float | None = None) -> list[tuple[tuple[str, ...], str]]:
+    """(principals, `TYPE BASE64`) of every line of an allowed_signers file (or its contents) that is
+    good for namespace git at `when` (unix time; default now): no CA lines, valid-after/before respected."""
+    if isinstance(source, Path):
+        if not source.is_file():
+            return []
+        source = source.read_bytes()
     moment = datetime.fromtimestamp(time.time() if when is None else when, UTC)
     found = []
-    for raw in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for raw in source.decode("utf-8", errors="replace").splitlines():
         fields = _split_options(raw.strip())
         if not fields or fields[0].startswith("#"):
             continue
@@ -453,10 +430,17 @@ def parse_allowed_gpg(data: bytes, source: str = "allowed_gpg") -> dict[str, str
     return allowed
 
 
-def key_principal(key: SigningKey, allowed_signers: Path) -> str | None:
-    """The principal `key` signs as, per allowed_signers (gpg: the allowed_gpg file beside it); None if not listed."""
+def key_principal(
+    key: SigningKey, allowed_signers: Path | bytes, allowed_gpg: Path | bytes | None = None
+) -> str | None:
+    """The principal `key` signs as; None if not listed. The lists are files, or their committed contents
+    (governance passes the governed branch's, so a work-tree edit grants nothing). `allowed_gpg` defaults
+    to the file beside a `Path` allowed_signers."""
     if key.format == "gpg":
-        return read_allowed_gpg(allowed_signers.with_name("allowed_gpg")).get(gpg_fingerprint(key))
+        if allowed_gpg is None:
+            allowed_gpg = allowed_signers.with_name("allowed_gpg") if isinstance(allowed_signers, Path) else b""
+        listed = read_allowed_gpg(allowed_gpg) if isinstance(allowed_gpg, Path) else parse_allowed_gpg(allowed_gpg)
+        return listed.get(gpg_fingerprint(key))
     mine = public_key(key)
     return next((names[0] for names, pub in read_allowed_signers(allowed_signers) if pub == mine and names), None)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -296,3 +297,59 @@ def test_approve_keeps_an_existing_search_index_in_step(repo, mm):
     status = index.status(Memory(repo))
     assert status.fresh and status.indexed == sha
     assert block_id in [doc.id for doc in index.open_view(Memory(repo)).search("restores", limit=5)]
+
+
+def _ssh_key(tmp_path: Path, name: str) -> Path:
+    key = tmp_path / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
+    return key
+
+
+def _enforced_repo(tmp_path: Path, mm, key: Path) -> Path:
+    """A new repo set up the way a team starts: enforce mode, the user's ssh key as the one approver."""
+    repo = tmp_path / "team"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "gpg.format", "ssh")
+    git(repo, "config", "user.signingkey", str(key))
+    git(repo, "config", "gpg.ssh.allowedSignersFile", str(repo / ".mindmem/allowed_signers"))
+    result = mm("init", "--mode", "enforce", "--signing", "ssh", "--commit", cwd=repo)
+    assert result.code == 0, result.err
+    return repo
+
+
+def test_approvers_come_from_the_governed_branch_not_the_worktree(mm, tmp_path):
+    alice = _ssh_key(tmp_path, "alice")
+    mallory = _ssh_key(tmp_path, "mallory")
+    repo = _enforced_repo(tmp_path, mm, alice)
+    _new(mm, repo, "fact", "-t", "Approvals are signed")
+    pid = _propose(mm, repo, "-r", "documenting the policy")
+    sha = _approve(mm, repo, pid)
+    assert subprocess.run(["git", "verify-commit", sha], cwd=repo, capture_output=True).returncode == 0
+    assert mm("verify", cwd=repo).code == 0
+
+    # Mallory lists herself as an approver in her own proposal: that grants nothing.
+    pub = mallory.with_name("mallory.pub").read_text().split()
+    signers = repo / ".mindmem/allowed_signers"
+    listed = signers.read_text() + f"mallory@example.com {pub[0]} {pub[1]}\n"
+    signers.write_text(listed)
+    git(repo, "config", "user.signingkey", str(mallory))
+    _new(mm, repo, "fact", "-t", "Mallory was here")
+    other = _propose(mm, repo, "-r", "mallory sneaks a fact in")
+    assert ".mindmem/allowed_signers" in git(repo, "diff", "--name-only", "main", f"proposals/{other}")
+    before = _head(repo)
+    refused = mm("approve", other, cwd=repo)
+    assert refused.code == 3 and "not an approver" in refused.err and _head(repo) == before
+    # Nor does listing herself in the work tree.
+    signers.write_text(listed)
+    assert mm("approve", other, cwd=repo).code == 3 and _head(repo) == before
+
+    # Committing the approver file directly is itself an ungoverned change that verify names.
+    git(repo, "commit", "-q", "-m", "add mallory", "--", ".mindmem/allowed_signers")
+    sneaky = _head(repo)
+    mm("reject", other, "-r", "conflicts with the approver change", cwd=repo)
+    _new(mm, repo, "fact", "-t", "Mallory again")
+    assert mm("approve", _propose(mm, repo, "-r", "now she is listed on main"), cwd=repo).code == 0
+    report = json.loads(mm("verify", "--json", cwd=repo).out)
+    assert report["ok"] is False
+    assert sneaky in [o["sha"] for o in report["offenders"]]

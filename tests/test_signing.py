@@ -33,12 +33,16 @@ def ssh_key(folder: Path, name: str, passphrase: str = "") -> Path:
     return path
 
 
+def _signer(key: SigningKey | None):
+    return None if key is None else (lambda payload: sg.sign(key, payload))
+
+
 def commit_on_main(repo: Path, key: SigningKey | None, message: str = "Approve P-1: test\n") -> str:
     """A (signed) commit on main with HEAD's tree, the way governance writes one."""
     gitrepo = GitRepo.discover(repo)
     tip = gitrepo.branch_tip("main")
     tree = str(gitrepo.raw[tip].peel(pygit2.Commit).tree_id)
-    sha = sg.signed_commit(gitrepo, ALICE, ALICE, message, tree, [tip], key)
+    sha = gitrepo.create_commit(tree, [tip], message, ALICE, sign=_signer(key))
     gitrepo.update_ref("refs/heads/main", sha, tip, "test")
     return sha
 
@@ -122,7 +126,7 @@ def test_signed_commit_is_a_sound_object_and_moves_no_ref(repo: Path, alice: Sig
     gitrepo = GitRepo.discover(repo)
     tip = gitrepo.branch_tip("main")
     tree = str(gitrepo.raw[tip].peel(pygit2.Commit).tree_id)
-    sha = sg.signed_commit(gitrepo, ALICE, ALICE, "Approve P-1: x\n\nwhy\n", tree, [tip], alice)
+    sha = gitrepo.create_commit(tree, [tip], "Approve P-1: x\n\nwhy\n", ALICE, sign=_signer(alice))
     assert gitrepo.branch_tip("main") == tip
     signature, payload = sg.commit_signature(gitrepo, sha)
     assert signature is not None and signature.startswith("-----BEGIN SSH SIGNATURE-----")
