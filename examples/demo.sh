@@ -79,4 +79,18 @@ show mm list
 if mm list; then echo "expected mm list to refuse the malformed block" >&2; exit 1; else echo "(exit $?)"; fi
 rm memory/notes/N-20261125-0bad00.md
 
+step "The graph: what a block links to, what rests on it, how two blocks connect"
+run mm graph expand "$decision"
+run mm graph impact "$fact"
+run mm graph path "$fact" "$task"
+
+step "Supersede the decision, then compile the truth about the project, now and one commit ago"
+new newer decision -t "Store billing events in partitioned PostgreSQL tables" --set subject="$project" \
+  --edge supersedes:"$decision" --edge cites:"$fact"
+sed -i.bak 's/^status: active$/status: superseded/' "memory/decisions/$decision.md" && rm "memory/decisions/$decision.md.bak"
+run git add memory
+run git commit -q -m "Partition the event store"
+run mm truth "$project"
+run mm truth "$project" --at HEAD~1
+
 step "Done: the demo repo in $demo_dir is removed on exit"
