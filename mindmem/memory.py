@@ -240,14 +240,17 @@ class Memory:
 
     def worktree_files(self, folder: str | None = None) -> Iterator[tuple[str, bytes]]:
         """(repo-relative path, bytes) of every file under `folder` (default: the memory root) in the work tree."""
-        base = self.workdir / (folder or self.root)
-        for dirpath, dirnames, filenames in os.walk(base):
+        top = str(self.workdir)
+        # Plain os.path, not a Path per file: this walk reads every block, 10k files in a big repo.
+        for dirpath, dirnames, filenames in os.walk(os.path.join(top, folder or self.root)):
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            rel = os.path.relpath(dirpath, top).replace(os.sep, "/")
             for name in sorted(filenames):
-                full = Path(dirpath, name)
-                if full.is_symlink():
+                full = os.path.join(dirpath, name)
+                if os.path.islink(full):
                     continue
-                yield full.relative_to(self.workdir).as_posix(), full.read_bytes()
+                with open(full, "rb") as handle:
+                    yield f"{rel}/{name}", handle.read()
 
 
 def _resolve_kind(kind: str) -> tuple[str, str | None]:
