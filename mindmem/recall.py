@@ -46,6 +46,7 @@ NEIGHBOUR_WEIGHT = 0.3
 # is a hub, and its neighbours are capped rather than all loaded.
 LINK_CAP = 50
 RRF_K = 60
+RRF_TIEBREAK = 0.01
 DIAGNOSE_EDGES = ("depends_on", "derived_from", "tested_by")
 SUPPORT_COVERAGE = 0.6
 
@@ -428,15 +429,25 @@ def decompose(query: str) -> list[str]:
 
 
 def fuse(rankings: list[list[Hit]]) -> list[Hit]:
-    """Reciprocal rank fusion: each ranking gives 1/(RRF_K + rank); the score is the sum."""
-    scores: dict[str, float] = {}
+    """Reciprocal rank fusion for a question in parts.
+
+    Each ranking gives a block 1/(RRF_K + rank). A block's score is the best of these plus
+    RRF_TIEBREAK times their sum: every part's best answers come first (a plain sum would let
+    blocks that match several parts weakly crowd out the one that answers a single part well),
+    and among equals a block relevant to more parts wins.
+    """
+    best: dict[str, float] = {}
+    total: dict[str, float] = {}
     first: dict[str, Hit] = {}
     for ranking in rankings:
         for rank, hit in enumerate(ranking, 1):
-            scores[hit.id] = scores.get(hit.id, 0.0) + 1.0 / (RRF_K + rank)
+            share = 1.0 / (RRF_K + rank)
+            best[hit.id] = max(best.get(hit.id, 0.0), share)
+            total[hit.id] = total.get(hit.id, 0.0) + share
             first.setdefault(hit.id, hit)
+    scores = {i: best[i] + RRF_TIEBREAK * total[i] for i in best}
     order = sorted(scores, key=lambda i: (-scores[i], i))
-    return [replace(first[i], score=round(scores[i], 4)) for i in order]
+    return [replace(first[i], score=round(scores[i], 6)) for i in order]
 
 
 # -- intent ----------------------------------------------------------------------------
