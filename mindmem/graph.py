@@ -322,24 +322,22 @@ def _flat(g: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
 
 def _dot(flat: nx.MultiDiGraph) -> str:
+    # IDs match ID_RE, so only titles need escaping inside DOT quoted strings.
     lines = ["digraph mindmem {", "  node [shape=box];"]
     for block_id, attrs in flat.nodes(data=True):
-        label = block_id if attrs["dangling"] else f"{block_id}\\n{attrs['title']}"
-        style = ", style=dashed" if attrs["dangling"] else ""
-        lines.append(f"  {_dot_quote(block_id)} [label={_dot_quote(label, escaped=True)}{style}];")
+        if attrs["dangling"]:
+            lines.append(f'  "{block_id}" [label="{block_id}", style=dashed];')
+        else:
+            lines.append(f'  "{block_id}" [label="{block_id}\\n{_dot_escape(attrs["title"])}"];')
     for u, v, t in flat.edges(keys=True):
-        lines.append(f"  {_dot_quote(u)} -> {_dot_quote(v)} [label={_dot_quote(t)}];")
+        lines.append(f'  "{u}" -> "{v}" [label="{t}"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _dot_quote(text: str, *, escaped: bool = False) -> str:
-    """A DOT quoted string; `escaped` keeps `\\n` line breaks the caller put in on purpose."""
-    if escaped:
-        body = "\\n".join(part.replace("\\", "\\\\").replace('"', '\\"') for part in text.split("\\n"))
-    else:
-        body = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{body}"'
+def _dot_escape(text: str) -> str:
+    """Text for inside a DOT quoted string: a title's backslashes and quotes stay literal."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 # -- compiled truth -----------------------------------------------------------

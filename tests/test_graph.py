@@ -184,6 +184,9 @@ def test_export_formats_parse_back(repo, mm, billing, tmp_path):
     assert back.has_edge(billing["task"], billing["dec"], key="depends_on")
     assert back.nodes[billing["task"]]["status"] == "todo"
 
+    odd = new(mm, repo, "note", 'Quote " and back\\n slash')
+    assert f'"{odd}" [label="{odd}\\nQuote \\" and back\\\\n slash"];' in mm("graph", "export", cwd=repo).out
+
 
 def test_at_answers_from_an_older_commit(repo, mm, billing):
     new_fact = new(mm, repo, "fact", "Events are partitioned by month")
