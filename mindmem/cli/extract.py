@@ -1,0 +1,125 @@
+"""`mm extract`: turn a conversation, notes or a log into proposed blocks."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.errors import BadInput
+
+
+@app.command()
+def extract(
+    source: Annotated[
+        str, typer.Argument(metavar="FILE|-", help="Text to read: a transcript, notes, a log; - for stdin.")
+    ],
+    rationale: Annotated[
+        Optional[str],
+        typer.Option("--rationale", "-r", help="Why these blocks should be in memory (for the proposal)."),
+    ] = None,
+    backend: Annotated[
+        str, typer.Option(help="rules (default, no model), llama-cpp, ctransformers or openai.")
+    ] = "rules",
+    model: Annotated[Optional[str], typer.Option(help="Model for a model backend (GGUF path or model name).")] = None,
+    url: Annotated[Optional[str], typer.Option(help="Endpoint for the openai backend.")] = None,
+    reference_date: Annotated[
+        Optional[str], typer.Option(help="Date that relative dates count from (YYYY-MM-DD; default today).")
+    ] = None,
+    title: Annotated[Optional[str], typer.Option(help="Proposal title.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the candidates; propose nothing.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Extract decisions, tasks, incidents, facts and entities from text, and propose them as one proposal.
+
+    Every candidate is shown with the span of text it came from. Entities merge
+    with the ones already in memory; relative dates ("by Friday") become absolute
+    from --reference-date. Nothing lands without a person's `mm approve`.
+
+    \b
+    Example:
+      mm extract examples/meeting.md --reference-date 2026-11-24 --dry-run
+      mm extract notes.md -r "Billing sync notes, 24 Nov"
+      mm extract call.txt --backend llama-cpp --model ~/models/qwen3-4b-q4_k_m.gguf -r "Design call"
+    """
+    from mindmem.extract.run import extract as run_extract
+    from mindmem.extract.run import propose
+    from mindmem.trailers import check_rationale
+
+    if not dry_run:
+        check_rationale(rationale)
+    text, name = _read(source)
+    ref = _date(reference_date)
+    options: dict[str, Any] = {k: v for k, v in (("model", model), ("url", url)) if v}
+    mem = memory()
+    with _progress(as_json) as progress:
+        found = run_extract(
+            mem, text, backend=backend, options=options, reference_date=ref, source=name, progress=progress
+        )
+    proposal = None if dry_run else propose(mem, found, rationale=rationale or "", title=title)
+    if as_json:
+        print_json({**found.to_json(), "proposal": proposal.id if proposal else None})
+        return
+    _show(found, text)
+    if proposal:
+        typer.echo(proposal.id)
+        typer.echo(f"  review: mm diff {proposal.id}    approve: mm approve {proposal.id}", err=True)
+    else:
+        typer.echo(f"dry run: {len(found.blocks)} block(s) would be proposed", err=True)
+
+
+def _read(source: str) -> tuple[str, str]:
+    if source == "-":
+        return sys.stdin.read(), "<stdin>"
+    path = Path(source)
+    if not path.is_file():
+        raise BadInput(f"{source}: no such file")
+    try:
+        return path.read_text(encoding="utf-8"), path.name
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{source}: not UTF-8 text (byte {exc.start})") from None
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"--reference-date must be YYYY-MM-DD, not {text!r}") from None
+
+
+def _progress(quiet: bool) -> Any:
+    """A progress bar on stderr for long model runs (the rules backend is too quick to need one)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def bar() -> Any:
+        if quiet or not sys.stderr.isatty():
+            yield None
+            return
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task("extracting", total=None)
+            yield lambda done, total: progress.update(task, completed=done, total=total)
+
+    return bar()
+
+
+def _show(found: Any, text: str) -> None:
+    by_key = {c.key: c for c in found.extraction.candidates}
+    new_ids = {block.id for block in found.blocks}
+    for cand in found.extraction.candidates:
+        state = "existing" if cand.existing else "new"
+        typer.echo(f"{cand.type:<9} {cand.id or ''} {cand.title}  [{state}]")
+        line = text.count("\n", 0, cand.span.start) + 1
+        typer.echo(f"    from line {line}: {' '.join(cand.span.text.split())[:100]}")
+        for edge_type, target in cand.edges:
+            name = by_key[target[4:]].title if target.startswith("key:") and target[4:] in by_key else target
+            typer.echo(f"    {edge_type} -> {name}")
+    typer.echo(f"{len(new_ids)} new block(s)")

@@ -1,0 +1,386 @@
+"""The default extractor: rules, no model. Sentences that decide, assign, report or state become candidates.
+
+Fast (a pass of regular expressions per sentence) and predictable: the same text gives
+the same candidates. It finds
+- entities: PER-/PRJ-/TOOL-/ORG- IDs, speakers, and capitalised names with evidence of
+  their kind (a speaker is a person, "migrate to Kafka" names a tool …), merged with
+  entity blocks already in memory;
+- decisions ("we decided", "let's go with", "from now on"), tasks ("TODO", "action item",
+  "need to … by"), incidents ("outage", "went down") and facts ("for the record", "FYI");
+- absolute dates from relative ones, given the reference date;
+- `supersedes` when a new decision replaces an active one on the same subject, and
+  `relates_to` links to blocks that already mention the same entities.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from mindmem.blocks import ID_IN_TEXT_RE, Block, slugify
+from mindmem.errors import BadInput
+from mindmem.extract.base import Candidate, Context, Extraction, Span
+from mindmem.extract.dates import find_dates
+
+_SPEAKER = re.compile(
+    r"^[ \t]*(?:[-*>]\s+)?(?:\[[^\]\n]{1,40}\]\s*)?(?:\*\*)?(?P<name>[A-Z][\w.'-]{0,30}(?: [A-Z][\w.'-]{0,30})?)"
+    r"(?:\*\*)?:[ \t]+",
+    re.M,
+)
+_ATTENDEES = re.compile(r"^\s*(?:attendees|present|participants|people)\s*:\s*(?P<names>.+)$", re.I | re.M)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z\[\"'(])|\n")
+_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
+
+_KINDS = [
+    (
+        "decision",
+        re.compile(
+            r"\b(?:we(?:'ve| have)? decided(?: to| that| on)?|decision:|let'?s go with|let us go with|"
+            r"from now on|going forward|we(?:'ll| will) (?:use|go with|standardi[sz]e on|switch to|move to)|"
+            r"(?:we )?agreed(?: to| that| on)|we(?:'re| are) going with)\b",
+            re.I,
+        ),
+    ),
+    (
+        "incident",
+        re.compile(
+            r"\b(?:outage|incident|went down|is down|was down|crash(?:ed|es)?|post-?mortem|degraded|"
+            r"timed out|time-?outs?|error rate|paged|data loss|rolled back the deploy)\b",
+            re.I,
+        ),
+    ),
+    (
+        "task",
+        re.compile(
+            r"(?:^(?:TODO|action item|AI)\b|\b(?:TODO|action item)s?:|\bneeds? to\b.*\bby\b|"
+            r"\b(?:[A-Z][a-z]+|I|we) ?(?:will|'ll|’ll) (?!use\b|go with\b)\w+.*"
+            r"\b(?:by|before|tomorrow|today|tonight|next week|this week|next month|on (?:mon|tue|wed|thu|fri)\w*)\b|"
+            r"\bfollow[- ]up\b|\bassigned to\b)",
+            re.I,
+        ),
+    ),
+    (
+        "fact",
+        re.compile(
+            r"\b(?:FYI|for the record|note that|turns out|it turns out|heads up|TIL)\b|"
+            r"\b(?:is|are) (?:running|deployed|hosted|located|stored) (?:on|in|at)\b",
+            re.I,
+        ),
+    ),
+]
+_LEADS = re.compile(
+    r"^(?:(?:so|ok(?:ay)?|alright|also|and|then|well|right),?\s+)*"
+    r"(?:we(?:'ve| have)? decided(?: to| that| on)?|decision:|let'?s go with|let us go with|from now on,?|"
+    r"going forward,?|(?:we )?agreed(?: to| that| on)?|we(?:'re| are) going with|TODO:?|action items?:?|AI:|"
+    r"FYI:?,?|for the record,?|note that|heads up:?,?|it turns out( that)?|turns out( that)?)\s*",
+    re.I,
+)
+_NAME = re.compile(r"(?<![\w-])(?:[A-Z][a-z0-9]*[A-Z0-9][\w]*|[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)(?![\w-])")
+_TOOL_CUE = re.compile(
+    r"\b(?:use|using|uses|adopt|adopting|migrate to|migrating to|switch to|switching to|move to|moving to|"
+    r"deploy(?:ed)? (?:on|to)|run(?:s|ning)? on|hosted on|with|in|on|from)\s+$",
+    re.I,
+)
+_PROJECT_CUE = re.compile(r"\b(?:project|service|repo|initiative)\s+$", re.I)
+_PROJECT_AFTER = re.compile(r"^\s+(?:project|service|team|repo|initiative)\b", re.I)
+_PERSON_AFTER = re.compile(r"^\s+(?:will|'ll|’ll|said|says|thinks|owns|is on|takes|took|agreed|asked)\b")
+_PERSON_CUE = re.compile(r"\b(?:ask|asked|cc|ping|with|to|by|from|assign(?:ed)? to|owner:?)\s+@?$", re.I)
+_REPLACES = re.compile(
+    r"\b(?:instead|no longer|replac\w*|supersed\w*|deprecat\w*|(?:switch|mov|migrat)\w*\b[^.]*?\bfrom)\b", re.I
+)
+_STOP = {
+    "I", "We", "The", "A", "An", "It", "This", "That", "These", "Those", "Let", "Lets", "Let's", "So", "Ok",
+    "Okay", "And", "But", "Or", "Also", "Then", "If", "When", "Yes", "No", "Not", "TODO", "FYI", "AI", "TIL",
+    "Action", "Decision", "Note", "Notes", "Meeting", "Agenda", "Attendees", "Summary", "Next", "Last", "Today",
+    "Tomorrow", "Yesterday", "Everyone", "Team", "Thanks", "Great", "Sure", "Right", "Well", "Hi", "Hello",
+    "Our", "My", "Your", "Their", "His", "Her", "What", "Why", "How", "Who", "Where", "Which", "Q", "EOD",
+    "ASAP", "PR", "CI", "OK",
+}  # fmt: skip
+_CALENDAR = re.compile(
+    r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
+    r"August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)$"
+)
+_WORD = re.compile(r"[a-z0-9]+")
+_COMMON = {
+    "the", "a", "an", "to", "of", "for", "and", "or", "in", "on", "we", "is", "are", "be", "it", "that", "this",
+    "with", "use", "will", "by", "our", "from", "at", "as",
+}  # fmt: skip
+MAX_LINKS = 3
+
+
+@dataclass
+class _Sentence:
+    start: int
+    end: int
+    text: str
+    speaker: str | None
+
+
+@dataclass
+class _Entities:
+    """Entities seen in this text: final ID -> (kind prefix, display name), plus how names map to IDs."""
+
+    known: dict[str, str] = field(default_factory=dict)  # lower-case name or alias -> existing entity ID
+    found: dict[str, tuple[str, Span]] = field(default_factory=dict)  # new entity ID -> (name, first mention)
+
+
+class RulesExtractor:
+    name = "rules"
+
+    def __init__(self, **options: object) -> None:
+        if options:
+            raise BadInput(f"the rules backend takes no options (got {', '.join(options)})")
+
+    def extract(self, text: str, context: Context) -> Extraction:
+        entities = _Entities(known=_known_entities(context.existing.blocks.values()))
+        _attendees(text, entities)
+        candidates: list[Candidate] = []
+        titles = {(b.type, _norm(b.title)) for b in context.existing.blocks.values()}
+        for n, sentence in enumerate(_sentences(text)):
+            kind = _kind(sentence.text)
+            if kind is None:
+                continue
+            title = _title(sentence.text)
+            if len(title) < 4 or (kind, _norm(title)) in titles:
+                continue  # too short to mean anything, or memory already has it (re-running adds nothing)
+            titles.add((kind, _norm(title)))
+            mentioned = _mentions(sentence, entities)
+            candidates.append(_candidate(f"{kind}-{n}", kind, title, sentence, mentioned, context, candidates))
+        return Extraction("rules", tuple(_entity_candidates(entities) + candidates))
+
+
+def _sentences(text: str) -> Iterator[_Sentence]:
+    """Sentences with absolute offsets; a `Name:` line prefix becomes the speaker of that line."""
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        start, body = pos, line
+        pos += len(line)
+        speaker = None
+        m = _SPEAKER.match(body)
+        if m and m.group("name") not in _STOP and not _CALENDAR.match(m.group("name")):
+            speaker = m.group("name")
+            start += m.end()
+            body = body[m.end() :]
+        bullet = _BULLET.match(body)
+        if bullet:
+            start += bullet.end()
+            body = body[bullet.end() :]
+        offset = 0
+        for part in _SENTENCE_END.split(body):
+            chunk = part.strip()
+            if chunk:
+                lead = part.index(chunk[0])
+                yield _Sentence(start + offset + lead, start + offset + lead + len(chunk), chunk, speaker)
+            offset += len(part) + 1
+
+
+# Every trigger of _KINDS contains one of these; a substring test rules out most sentences cheaply.
+_KEYWORDS = (
+    "decid", "decision", "let's go", "let us go", "from now on", "going forward", "will", "'ll", "’ll", "agreed",
+    "going with", "outage", "incident", "down", "crash", "mortem", "degraded", "timed out", "time", "error rate",
+    "paged", "data loss", "rolled back", "todo", "action item", "need", "follow", "assigned", "fyi",
+    "for the record", "note that", "turns out", "heads up", "til", "running", "deployed", "hosted", "located",
+    "stored",
+)  # fmt: skip
+
+
+def _kind(text: str) -> str | None:
+    low = text.lower()
+    if not low.startswith("ai") and not any(word in low for word in _KEYWORDS):
+        return None
+    for kind, pattern in _KINDS:
+        if pattern.search(text):
+            return kind
+    return None
+
+
+def _title(text: str) -> str:
+    title = _LEADS.sub("", text.strip().strip("*_`")).strip(" .!:;-")
+    title = title[:1].upper() + title[1:]
+    if len(title) > 100:
+        title = title[:100].rsplit(" ", 1)[0] + "…"
+    return title
+
+
+def _mentions(sentence: _Sentence, entities: _Entities) -> list[str]:
+    """Entity IDs the sentence names: explicit IDs, its speaker, and capitalised names with a kind."""
+    found: list[str] = []
+
+    def add(entity_id: str) -> None:
+        if entity_id not in found:
+            found.append(entity_id)
+
+    for m in ID_IN_TEXT_RE.finditer(sentence.text):
+        add(m.group(0))
+    if sentence.speaker:
+        add(_entity(entities, sentence.speaker, "PER", Span(sentence.start, sentence.end, sentence.text)))
+    for m in _NAME.finditer(sentence.text):
+        name = m.group(0)
+        if name in _STOP or _CALENDAR.match(name) or ID_IN_TEXT_RE.fullmatch(name):
+            continue
+        known = entities.known.get(name.lower())
+        if known:
+            add(known)
+            continue
+        prefix = _kind_of_name(sentence.text, m)
+        if prefix:
+            add(_entity(entities, name, prefix, Span(sentence.start + m.start(), sentence.start + m.end(), name)))
+    return found
+
+
+def _kind_of_name(text: str, m: re.Match[str]) -> str | None:
+    before, after, name = text[: m.start()], text[m.end() :], m.group(0)
+    if _PROJECT_CUE.search(before) or _PROJECT_AFTER.match(after):
+        return "PRJ"
+    if _PERSON_AFTER.match(after) or (_PERSON_CUE.search(before) and " " not in name and name.istitle()):
+        return "PER"
+    inner_caps = " " not in name and any(c.isupper() for c in name[1:])
+    if _TOOL_CUE.search(before) or inner_caps or any(c.isdigit() for c in name):
+        return "TOOL" if m.start() > 0 else None
+    return None
+
+
+def _entity(entities: _Entities, name: str, prefix: str, span: Span) -> str:
+    known = entities.known.get(name.lower())
+    if known:
+        return known
+    entity_id = f"{prefix}-{slugify(name)}"
+    if entity_id.lower() in entities.known:
+        return entities.known[entity_id.lower()]
+    entities.found.setdefault(entity_id, (name, span))
+    entities.known[name.lower()] = entity_id
+    return entity_id
+
+
+def _attendees(text: str, entities: _Entities) -> None:
+    """`Attendees: Alice Moreno, Bob Chen` lines name people; their first names then mean them too."""
+    for m in _ATTENDEES.finditer(text):
+        offset = m.start("names")
+        for part in re.finditer(r"[^,;]+", m.group("names")):
+            name = part.group(0).strip(" .")
+            if not _NAME.fullmatch(name):
+                continue
+            start = offset + part.start() + part.group(0).index(name)
+            entity_id = _entity(entities, name, "PER", Span(start, start + len(name), name))
+            entities.known.setdefault(name.split()[0].lower(), entity_id)
+
+
+def _entity_candidates(entities: _Entities) -> list[Candidate]:
+    return [
+        Candidate(key=entity_id, type="entity", title=name, span=span, id=entity_id, confidence=0.6)
+        for entity_id, (name, span) in entities.found.items()
+    ]
+
+
+def _candidate(
+    key: str,
+    kind: str,
+    title: str,
+    sentence: _Sentence,
+    mentioned: list[str],
+    context: Context,
+    earlier: list[Candidate],
+) -> Candidate:
+    fields: dict[str, object] = {}
+    edges: list[tuple[str, str]] = []
+    dates = find_dates(sentence.text, context.reference_date, past=kind in ("incident", "fact"))
+    when = dates[0].value.isoformat() if dates else None
+    entity_ids = [i for i in mentioned if i.split("-", 1)[0] in ("PER", "PRJ", "TOOL", "ORG")]
+    things = [i for i in entity_ids if not i.startswith("PER-")]
+    # A project is what a block is about; failing that, the last tool named ("from MySQL to PostgreSQL").
+    subject = next((i for i in things if i.startswith("PRJ-")), things[-1] if things else None)
+    if kind == "task":
+        if when:
+            fields["due"] = when
+        people = [i for i in entity_ids if i.startswith("PER-")]
+        # Someone named in the sentence ("Bob will …") owns it before the person who said it.
+        speaker = _speaker_id(sentence, mentioned)
+        named = [i for i in people if i != speaker]
+        if speaker and re.match(r"(?:I|I'll|I’ll|I'm)\b", sentence.text):
+            fields["assignee"] = speaker
+        elif named or people:
+            fields["assignee"] = (named or people)[0]
+        decision = next((c for c in reversed(earlier) if c.type == "decision"), None)
+        if decision is not None and set(things) & ({t for _, t in decision.edges} | {decision.fields.get("subject")}):
+            edges.append(("depends_on", f"key:{decision.key}"))
+    elif kind in ("decision", "fact", "incident"):
+        fields["valid_from"] = when or context.reference_date.isoformat()
+    if subject and kind != "task":
+        fields["subject"] = subject
+    edges += [("relates_to", i) for i in mentioned if i != subject]
+    if kind == "decision":
+        edges += [("supersedes", old) for old in _replaced(sentence.text, subject, context)]
+    edges += [("relates_to", i) for i in _neighbours(entity_ids, context) if ("supersedes", i) not in edges]
+    body = _body(sentence, dates, context.source)
+    return Candidate(
+        key=key,
+        type=kind,
+        title=title,
+        span=Span(sentence.start, sentence.end, sentence.text),
+        body=body,
+        fields=fields,
+        edges=tuple(dict.fromkeys(edges)),
+        confidence=0.7 if kind == "decision" else 0.6,
+    )
+
+
+def _speaker_id(sentence: _Sentence, mentioned: list[str]) -> str | None:
+    """The speaker's entity ID: `_mentions` adds it right after any explicit IDs."""
+    if sentence.speaker is None:
+        return None
+    return next((i for i in mentioned if i.startswith("PER-")), None)
+
+
+def _replaced(text: str, subject: str | None, context: Context) -> list[str]:
+    """Active decisions the new one replaces: same subject, and the text says so or the titles overlap."""
+    if subject is None:
+        return []
+    words = set(_WORD.findall(text.lower())) - _COMMON
+    says_so = bool(_REPLACES.search(text))
+    out = []
+    for block in context.existing.blocks.values():
+        if block.type != "decision" or block.status != "active" or block.subject != subject:
+            continue
+        overlap = words & (set(_WORD.findall(block.title.lower())) - _COMMON)
+        if says_so or len(overlap) >= 2:
+            out.append(block.id)
+    return out
+
+
+def _neighbours(entity_ids: list[str], context: Context) -> list[str]:
+    """Active blocks already in memory about the same entities (a few, newest first)."""
+    wanted = set(entity_ids)
+    if not wanted:
+        return []
+    hits = [
+        b
+        for b in context.existing.blocks.values()
+        if b.type != "entity"
+        and b.status in ("active", "todo", "doing", "blocked")
+        and (b.subject in wanted or wanted & {t for _, t in b.all_edges()})
+    ]
+    return [b.id for b in sorted(hits, key=lambda b: b.created, reverse=True)[:MAX_LINKS]]
+
+
+def _body(sentence: _Sentence, dates: list, source: str) -> str:
+    quote = f"> {sentence.speaker + ': ' if sentence.speaker else ''}{sentence.text}"
+    lines = [quote, ""]
+    if dates:
+        lines.append("Dates: " + ", ".join(f"{d.text} = {d.value.isoformat()}" for d in dates))
+    lines.append(f"Source: {source}, characters {sentence.start}-{sentence.end}.")
+    return "\n".join(lines)
+
+
+def _known_entities(blocks: object) -> dict[str, str]:
+    known: dict[str, str] = {}
+    for block in blocks:  # type: ignore[attr-defined]
+        if isinstance(block, Block) and block.type == "entity":
+            for name in (block.title, *block.aliases, block.id):
+                known[name.lower()] = block.id
+            known[block.id.split("-", 1)[1].replace("-", " ")] = block.id
+    return known
+
+
+def _norm(title: str) -> str:
+    return " ".join(_WORD.findall(title.lower()))

@@ -1,0 +1,63 @@
+"""Running an extraction against a memory repo, and turning its candidates into one proposal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from mindmem import blocks as b
+from mindmem.errors import BadInput
+from mindmem.extract import get_extractor
+from mindmem.extract.base import Context, Extraction
+from mindmem.extract.blocks import to_blocks, to_changes
+from mindmem.memory import Memory
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What an extraction found, and the blocks it would propose (validated, IDs drawn)."""
+
+    extraction: Extraction
+    blocks: tuple[b.Block, ...]
+    commit: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.extraction.to_json(),
+            "commit": self.commit,
+            "blocks": [block.to_json() for block in self.blocks],
+        }
+
+
+def extract(
+    memory: Memory,
+    text: str,
+    *,
+    backend: str = "rules",
+    options: Mapping[str, Any] | None = None,
+    reference_date: date | None = None,
+    source: str = "<text>",
+    progress: Callable[[int, int], None] | None = None,
+) -> Extracted:
+    """Extract candidates from `text`, against the governed branch (entities merge with those already there)."""
+    if not text.strip():
+        raise BadInput(f"{source} is empty: nothing to extract")
+    tip = memory.git.branch_tip(memory.settings.governed_branch)
+    existing = memory.snapshot(tip) if tip else memory.snapshot()
+    context = Context(reference_date or b.now_utc().date(), existing, source, progress)
+    extraction = get_extractor(backend, options).extract(text, context)
+    blocks = to_blocks(extraction, author=memory.author(), when=b.now_utc(), taken=existing.__contains__)
+    return Extracted(extraction, tuple(blocks), tip)
+
+
+def propose(memory: Memory, extracted: Extracted, *, rationale: str, title: str | None = None) -> Any:
+    """One proposal holding every new block of the extraction."""
+    from mindmem import governance
+
+    if not extracted.blocks:
+        raise BadInput("the extraction found nothing new to propose")
+    changes = to_changes(list(extracted.blocks), memory.root)
+    title = title or f"Extract {len(extracted.blocks)} blocks ({extracted.extraction.backend})"
+    return governance.propose(memory, changes, rationale=rationale, title=title)
