@@ -160,6 +160,30 @@ class GitRepo:
             index.read()
         return str(index.write_tree(self.raw))
 
+    def staged_changes(self, prefix: str, index_file: Path | None = None) -> dict[str, str | None]:
+        """Files under `prefix` whose staged version differs from HEAD: path -> staged blob sha (None: removed).
+
+        `index_file` is the index a pre-commit hook gets in GIT_INDEX_FILE; the repository's own index is
+        diffed in libgit2 (a few ms at 10k files), any other index file through a tree written from it.
+        """
+        head = self.head_commit()
+        if index_file is not None and Path(index_file).resolve() != Path(self.raw.path, "index").resolve():
+            staged = self.tree_blobs(self.index_tree(index_file), prefix)
+            before = self.tree_blobs(head, prefix) if head else {}
+            return {p: staged.get(p) for p in staged.keys() | before.keys() if staged.get(p) != before.get(p)}
+        index = self.raw.index
+        index.read()
+        if head is None:
+            return self.tree_blobs(self.index_tree(), prefix)
+        base = prefix.rstrip("/") + "/"
+        out: dict[str, str | None] = {}
+        for delta in index.diff_to_tree(self.raw[head].peel(pygit2.Tree)).deltas:
+            if delta.new_file.path.startswith(base) or delta.old_file.path.startswith(base):
+                # diff_to_tree reports the tree as old and the index as new; a removal has an all-zero new id.
+                new = delta.new_file.id
+                out[delta.new_file.path] = None if new == pygit2.Oid(hex="0" * 40) else str(new)
+        return out
+
     def hooks_dir(self) -> Path:
         """Where git looks for hooks: `core.hooksPath` (relative to the work tree top) or the common dir's hooks/."""
         configured = self.config_value("core.hooksPath")
@@ -362,8 +386,15 @@ class GitRepo:
                 if path in index:
                     index.remove(path)
             else:
-                atomic_write(full, entry.data)
-                index.add(pygit2.IndexEntry(path, entry.id, FileMode.BLOB))
+                # Paths outside the memory root (a fast-forward of a project repo) may be scripts or links.
+                if entry.filemode == FileMode.LINK:
+                    full.unlink(missing_ok=True)
+                    full.symlink_to(entry.data.decode())
+                else:
+                    atomic_write(full, entry.data)
+                    if entry.filemode == FileMode.BLOB_EXECUTABLE:
+                        full.chmod(0o755)
+                index.add(pygit2.IndexEntry(path, entry.id, entry.filemode))
         index.write()
 
     # -- remotes: the real git binary, so transports, credentials and hooks are git's own ------------------

@@ -1,72 +1,111 @@
-"""Parsed blocks keyed by git blob sha, so a check on a 10k-block repo does not re-parse 10k files.
+"""Parsed blocks and their digests, keyed by git blob sha, so checks do not re-parse unchanged files.
 
-Content-addressed, so it can never be stale: a blob sha names exactly one text.
-It lives in the git common dir (derived data, never committed) and is rebuilt
-from nothing if it is missing, unreadable or from another version of mindmem.
+Content-addressed, so never stale: a blob sha names exactly one text. Two files in
+the git common dir (derived data, never committed): `digests` (small plain tuples in
+marshal format, the fastest to load, read by every check) and `blocks` (every parsed
+block, pickled, read only when a check needs many blocks in full). Either is rebuilt
+from nothing if missing, unreadable or from another version of mindmem.
 """
 
 from __future__ import annotations
 
 import contextlib
+import marshal
 import os
 import pickle
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from mindmem import __version__
 from mindmem.blocks import Block, parse
+from mindmem.checks.catalog import Digest, digest
+from mindmem.errors import BlockError
 
-FORMAT = f"mindmem-block-cache/1/{__version__}"
+# A new digest shape or mindmem version starts a fresh cache.
+FORMAT = f"mindmem-check-cache/1/{__version__}/{','.join(Digest._fields)}"
 # Entries kept beyond the ones in use, so switching between work tree, index and branches stays warm.
 SPARE = 20_000
+# A blob that does not parse has this digest, so an untouched broken file is not re-read on every check.
+BROKEN = ()
 
 
 class BlockCache:
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.entries: dict[str, Block] = self._load()
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.digests: dict[str, tuple[Any, ...]] = self._load("digests", marshal) or {}
+        self.blocks: dict[str, Block] | None = None  # the store, loaded on first need
+        self.fresh: dict[str, Block] = {}  # parsed in this run
         self.used: set[str] = set()
-        self.added = 0
+        self.new_digests = self.new_blocks = False
 
-    def _load(self) -> dict[str, Block]:
-        if self.path is None or not self.path.is_file():
-            return {}
+    def _load(self, name: str, codec: Any) -> dict[str, Any] | None:
+        if self.folder is None or not (self.folder / name).is_file():
+            return None
         try:
-            with self.path.open("rb") as handle:
-                fmt, entries = pickle.load(handle)
+            with (self.folder / name).open("rb") as handle:
+                fmt, entries = codec.load(handle)
         except Exception:  # a torn or foreign file is only a cold cache
-            return {}
-        return entries if fmt == FORMAT and isinstance(entries, dict) else {}
+            return None
+        return entries if fmt == FORMAT and isinstance(entries, dict) else None
 
-    def block(self, sha: str, data: bytes | None, path: str, read: Callable[[str], bytes]) -> Block:
-        """The block in blob `sha` (parsed from `data`, or from `read(sha)`, on a miss). Raises BlockError."""
+    def digest(self, sha: str, path: str, read: Callable[[str], bytes]) -> Digest | None:
+        """The digest of blob `sha`, or None if it does not parse."""
         self.used.add(sha)
-        cached = self.entries.get(sha)
-        if cached is not None:
-            return cached
-        block = parse(data if data is not None else read(sha), path)
-        block.wiki_links  # noqa: B018  (computed once here so cached blocks never re-run markdown-it)
-        self.entries[sha] = block
-        self.added += 1
+        found = self.digests.get(sha)
+        if found is None:
+            try:
+                found = tuple(digest(self.block(sha, path, read)))
+            except BlockError:
+                found = BROKEN
+            self.digests[sha] = found
+            self.new_digests = True
+        return Digest._make(found) if found else None
+
+    def block(self, sha: str, path: str, read: Callable[[str], bytes], *, many: bool = False) -> Block:
+        """The block in blob `sha` (BlockError if it does not parse); `many`: the caller reads most blocks,
+        so load the whole store rather than parse them one by one."""
+        self.used.add(sha)
+        block = self.fresh.get(sha)
+        if block is None and (many or self.blocks is not None):
+            if self.blocks is None:
+                self.blocks = self._load("blocks", pickle) or {}
+            block = self.blocks.get(sha)
+        if block is None:
+            block = parse(read(sha), path)
+            self.fresh[sha] = block
+            self.new_blocks = True
         return block
 
     def save(self) -> None:
-        """Write the cache back if anything was added; best effort (a read-only repo just stays cold)."""
-        if self.path is None or not self.added:
+        """Write back what changed; best effort (a read-only repo just stays cold)."""
+        if self.folder is None:
             return
-        keep = {sha: blk for sha, blk in self.entries.items() if sha in self.used}
-        for sha, blk in self.entries.items():
+        if self.new_digests:
+            self._write("digests", self._trim(self.digests), marshal)
+        if self.new_blocks and self.blocks is not None:
+            for block in self.fresh.values():
+                block.wiki_links  # noqa: B018  (stored computed, so a cached block never re-runs markdown-it)
+            self._write("blocks", self._trim({**self.blocks, **self.fresh}), pickle)
+        self.new_digests = self.new_blocks = False
+
+    def _trim(self, entries: dict[str, Any]) -> dict[str, Any]:
+        keep = {sha: entries[sha] for sha in self.used if sha in entries}
+        for sha, value in entries.items():
             if len(keep) >= len(self.used) + SPARE:
                 break
-            keep.setdefault(sha, blk)
+            keep.setdefault(sha, value)
+        return keep
+
+    def _write(self, name: str, entries: dict[str, Any], codec: Any) -> None:
+        assert self.folder is not None
         with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".blocks.", dir=self.path.parent)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=self.folder)
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    pickle.dump((FORMAT, keep), handle, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, self.path)
+                    codec.dump((FORMAT, entries), handle)
+                os.replace(tmp, self.folder / name)
             finally:
                 Path(tmp).unlink(missing_ok=True)
-        self.added = 0

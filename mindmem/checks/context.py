@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from mindmem.checks.catalog import Catalog
 from mindmem.errors import BlockError
 from mindmem.snapshot import Snapshot
 
@@ -33,6 +33,7 @@ class CheckContext:
 
     snapshot: Snapshot
     root: str
+    catalog: Catalog | None = None  # digests of every block; built from `snapshot` when not given
     label: str = "work tree"
     problems: tuple[BlockError, ...] = ()
     stray: tuple[str, ...] = ()
@@ -43,6 +44,13 @@ class CheckContext:
     code_rev: str | None = None
     today: date = field(default_factory=_today)
     options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.catalog is None:
+            paths = self.snapshot.paths
+            object.__setattr__(
+                self, "catalog", Catalog.of(((paths[i], b) for i, b in self.blocks.items()), self.options)
+            )
 
     @property
     def blocks(self) -> Mapping[str, Block]:
@@ -82,12 +90,6 @@ class CheckContext:
 
     @cached_property
     def incoming(self) -> Mapping[str, list[tuple[str, str]]]:
-        """target ID -> [(source ID, edge type)] over every block, body wiki links included."""
-        out: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for block in self.blocks.values():
-            for edge_type, target in block.all_edges():
-                out[target].append((block.id, edge_type))
-        return out
-
-    def involves_touched(self, ids: Iterable[str]) -> bool:
-        return self.touched is None or any(i in self.touched for i in ids)
+        """target ID -> [(source ID, edge type)] over every block (body wiki links included), for the
+        touched targets (all targets when everything is in scope): checks ask only about those."""
+        return self.catalog.incoming(self.touched)

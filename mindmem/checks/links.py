@@ -23,7 +23,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 
 def _dangling(ctx: CheckContext) -> Iterator[Finding]:
     for block in ctx.focus:
-        explicit = {(t, x) for t, x in _explicit(block)}
+        explicit = {(t, x) for t, xs in block.edges for x in xs}
         for edge_type, target in block.all_edges():
             if target == block.id:
                 yield Finding(
@@ -35,11 +35,11 @@ def _dangling(ctx: CheckContext) -> Iterator[Finding]:
                     ctx.line_of(block.id, f"[[{target}]]", start=False),
                     fix=f"remove [[{target}]] from the body",
                 )
-            elif target not in ctx.blocks:
+            elif target not in ctx.catalog:
                 yield _dangling_finding(ctx, block.id, edge_type, target, (edge_type, target) in explicit)
     # Blocks deleted by the change: whoever still points at them now dangles.
     for gone in sorted(ctx.touched or ()):
-        if gone in ctx.blocks:
+        if gone in ctx.catalog:
             continue
         for source, edge_type in ctx.incoming.get(gone, ()):
             if source in ctx.blocks and (ctx.touched is None or source not in ctx.touched):
@@ -71,12 +71,6 @@ def _dangling_finding(
         ctx.line_of(source, f"[[{target}]]", start=False),
         fix=f"create {target} or correct the link",
     )
-
-
-def _explicit(block) -> Iterator[tuple[str, str]]:
-    for edge_type, targets in block.edges:
-        for target in targets:
-            yield edge_type, target
 
 
 def _cycles(ctx: CheckContext) -> Iterator[Finding]:

@@ -58,14 +58,15 @@ def _hidden(text: str) -> Iterator[tuple[str, str, int, int, str, int]]:
     """(kind, severity, line, column, first code point, count) per kind of hidden character."""
     first: dict[str, tuple[str, int, int, str]] = {}
     count: dict[str, int] = {}
+    if _SUSPECT.search(text) is None:
+        return
     line, col = 1, 0
-    suspicious = _SUSPECT.search(text) is not None
     for i, ch in enumerate(text):
         if ch == "\n":
             line, col = line + 1, 0
             continue
         col += 1
-        if not suspicious or ord(ch) < 0x600:
+        if ord(ch) < 0x600:
             continue
         kind = _hidden_kind(text, i)
         if kind is None:
@@ -85,13 +86,20 @@ _SUSPECT = re.compile(
 
 @dataclass(frozen=True)
 class Rule:
+    """A pattern, run only when the lowercased text holds a word from every trigger group (cheap prefilter)."""
+
     name: str
     severity: str
     pattern: re.Pattern[str]
+    triggers: tuple[tuple[str, ...], ...]
+
+    def finds(self, text: str, lower: str) -> Iterator[re.Match[str]]:
+        if all(any(map(lower.__contains__, group)) for group in self.triggers):
+            yield from self.pattern.finditer(text)
 
 
-def _rule(name: str, severity: str, pattern: str) -> Rule:
-    return Rule(name, severity, re.compile(pattern, re.IGNORECASE))
+def _rule(name: str, pattern: str, *triggers: tuple[str, ...], severity: str = "critical", case: bool = False) -> Rule:
+    return Rule(name, severity, re.compile(pattern, 0 if case else re.IGNORECASE), triggers)
 
 
 _SECRET_WORDS = (
@@ -101,67 +109,98 @@ _SECRET_WORDS = (
 INJECTION_RULES = (
     _rule(
         "override of earlier instructions",
-        "critical",
         r"\b(?:ignore|disregard|forget|override|bypass)\b[^.\n]{0,30}?\b(?:previous|prior|above|earlier|preceding|"
         r"system|original|all)\b[^.\n]{0,20}?\b(?:instructions?|prompts?|rules|directions|guidelines|guardrails)\b",
+        ("ignore", "disregard", "forget", "override", "bypass"),
+        ("instruction", "prompt", "rules", "direction", "guideline", "guardrail"),
     ),
     _rule(
         "chat-template token",
-        "critical",
         r"<\|(?:im_start|im_end|system|endoftext|start_header_id)\|>|\[/?INST\]|<<SYS>>",
+        ("<|", "inst]", "<<sys>>"),
     ),
-    _rule("exfiltration", "critical", r"\bexfiltrat\w*"),
+    _rule("exfiltration", r"\bexfiltrat\w*", ("exfiltrat",)),
     _rule(
         "instruction to send secrets out",
-        "critical",
         rf"\b(?:send|post|upload|leak|forward|e-?mail|transmit|paste)\b[^.\n]{{0,60}}?\b{_SECRET_WORDS}[^.\n]{{0,60}}?"
         r"\b(?:to|at)\s+(?:https?://|[\w.+-]+@[\w-]+\.|[\w-]+\.(?:com|net|org|io|xyz|ru|cn)\b)",
+        ("send", "post", "upload", "leak", "forward", "mail", "transmit", "paste"),
+        ("secret", "credential", "token", "key", "password", "env"),
     ),
     _rule(
         "request to reveal the prompt",
-        "critical",
         r"\b(?:reveal|print|show|output|repeat|leak|dump)\b[^.\n]{0,20}?\b(?:your|the)\s+"
         r"(?:system\s+prompt|hidden\s+prompt|initial\s+prompt|instructions)\b",
+        ("reveal", "print", "show", "output", "repeat", "leak", "dump"),
+        ("prompt", "instructions"),
     ),
     _rule(
         "instruction to hide from the user",
-        "critical",
-        r"\b(?:do\s+not|don't|never)\s+(?:tell|inform|alert|notify|show)\s+(?:this\s+to\s+)?the\s+(?:user|human|operator)\b"
-        r"|\bwithout\s+(?:telling|informing|alerting)\s+the\s+(?:user|human|operator)\b",
+        r"\b(?:do\s+not|don't|never)\s+(?:tell|inform|alert|notify|show)\s+(?:this\s+to\s+)?the\s+"
+        r"(?:user|human|operator)\b|\bwithout\s+(?:telling|informing|alerting)\s+the\s+(?:user|human|operator)\b",
+        ("user", "human", "operator"),
+        ("tell", "inform", "alert", "notif", "show"),
     ),
-    _rule("role reassignment", "critical", r"\bact\s+as\s+(?:an?\s+)?(?:unrestricted|unfiltered|jailbroken)\b"),
-    _rule("role reassignment", "warning", r"\byou\s+are\s+now\b"),
-    _rule("mention of the system prompt", "warning", r"\bsystem\s+prompt\b"),
-    _rule("new instructions", "warning", r"\bnew\s+instructions?\s*:"),
-    _rule("jailbreak", "warning", r"\bjailbr(?:eak|oken)\w*"),
-    _rule("download piped into a shell", "warning", r"\b(?:curl|wget)\b[^\n|]*\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b"),
+    _rule(
+        "role reassignment",
+        r"\bact\s+as\s+(?:an?\s+)?(?:unrestricted|unfiltered|jailbroken)\b",
+        ("unrestricted", "unfiltered", "jailbroken"),
+    ),
+    _rule("role reassignment", r"\byou\s+are\s+now\b", ("you",), ("now",), severity="warning"),
+    _rule("mention of the system prompt", r"\bsystem\s+prompt\b", ("system",), ("prompt",), severity="warning"),
+    _rule("new instructions", r"\bnew\s+instructions?\s*:", ("instruction",), severity="warning"),
+    _rule("jailbreak", r"\bjailbr(?:eak|oken)\w*", ("jailbr",), severity="warning"),
+    _rule(
+        "download piped into a shell",
+        r"\b(?:curl|wget)\b[^\n|]*\|\s*(?:sudo\s+)?(?:ba|z|da)?sh\b",
+        ("curl", "wget"),
+        ("|",),
+        severity="warning",
+    ),
 )
 
 # -- secrets ---------------------------------------------------------------------------------
 
 SECRET_RULES = (
     _rule(
-        "private key", "critical", r"-----BEGIN (?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----"
+        "private key",
+        r"-----BEGIN (?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----",
+        ("private key",),
+        case=True,
     ),
-    Rule("AWS access key ID", "critical", re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b")),
-    _rule("AWS secret access key", "critical", r"aws_?secret_?access_?key\W{0,4}[:=]\s*['\"]?[A-Za-z0-9/+=]{40}\b"),
-    Rule(
-        "GitHub token", "critical", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b")
+    _rule("AWS access key ID", r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", ("akia", "asia", "abia", "acca"), case=True),
+    _rule(
+        "AWS secret access key",
+        r"aws_?secret_?access_?key\W{0,4}[:=]\s*['\"]?[A-Za-z0-9/+=]{40}\b",
+        ("secret",),
     ),
-    Rule("GitLab token", "critical", re.compile(r"\bgl(?:pat|dt|ptt|rt)-[A-Za-z0-9_-]{20,}")),
-    Rule("Slack token", "critical", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    Rule(
+    _rule(
+        "GitHub token",
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+        case=True,
+    ),
+    _rule(
+        "GitLab token", r"\bgl(?:pat|dt|ptt|rt)-[A-Za-z0-9_-]{20,}", ("glpat-", "gldt-", "glptt-", "glrt-"), case=True
+    ),
+    _rule("Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}", ("xox",), case=True),
+    _rule(
         "Slack webhook",
-        "critical",
-        re.compile(r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,}"),
+        r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]{16,}",
+        ("hooks.slack.com",),
+        case=True,
     ),
-    Rule("OpenAI-style API key", "critical", re.compile(r"\bsk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{32,}")),
-    Rule("Google API key", "critical", re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b")),
-    Rule("Stripe live key", "critical", re.compile(r"\b[rs]k_live_[0-9A-Za-z]{24,}\b")),
+    _rule("OpenAI-style API key", r"\bsk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{32,}", ("sk-",), case=True),
+    _rule("Google API key", r"\bAIza[0-9A-Za-z_-]{35}\b", ("aiza",), case=True),
+    _rule("Stripe live key", r"\b[rs]k_live_[0-9A-Za-z]{24,}\b", ("k_live_",), case=True),
 )
-GENERIC_SECRET = re.compile(
-    r"(?i)\b[\w.-]*(?:api[_-]?key|secret|token|passw(?:or)?d|access[_-]?key|auth[_-]?key)[\w.-]*['\"]?\s*[:=]\s*"
-    r"['\"]?([A-Za-z0-9_\-/+=.~]{16,})"
+# `api_key = "…"` and friends; the value must look random (see _generic_secret).
+GENERIC_SECRET = _rule(
+    "high-entropy credential assignment",
+    r"(?:api[_-]?key|secret|token|passw(?:or)?d|access[_-]?key|auth[_-]?key)[\w.-]*['\"]?\s*[:=]\s*"
+    r"['\"]?([A-Za-z0-9_\-/+=.~]{16,})",
+    ("key", "secret", "token", "passw"),
+    ("=", ":"),
 )
 PLACEHOLDER = re.compile(r"(?i)example|sample|dummy|changeme|placeholder|redacted|your|x{4,}|\*{3,}|0{6,}|\.\.\.")
 MIN_ENTROPY = 3.5
@@ -203,8 +242,9 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 line,
                 fix=f"delete the invisible {point} characters (retype the line, or strip them with a script)",
             )
+        lower = text.lower()
         for rule in INJECTION_RULES:
-            match = rule.pattern.search(text)
+            match = next(rule.finds(text, lower), None)
             if match:
                 yield Finding(
                     "MM-X002",
@@ -215,18 +255,18 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                     _line_at(text, match.start()),
                     fix="rewrite it as a plain statement about the project; memory must not instruct agents",
                 )
-        yield from _secrets(text, block.id, path)
+        yield from _secrets(text, lower, block.id, path)
 
 
-def _secrets(text: str, block_id: str, path: str | None) -> Iterator[Finding]:
+def _secrets(text: str, lower: str, block_id: str, path: str | None) -> Iterator[Finding]:
     found: list[tuple[str, int, str]] = []
     for rule in SECRET_RULES:
-        for match in rule.pattern.finditer(text):
+        for match in rule.finds(text, lower):
             found.append((rule.name, match.start(), match.group(0)))
-    for match in GENERIC_SECRET.finditer(text):
+    for match in GENERIC_SECRET.finds(text, lower):
         value = match.group(1)
         if _generic_secret(value) and not any(s <= match.start(1) < s + len(v) for _, s, v in found):
-            found.append(("high-entropy credential assignment", match.start(1), value))
+            found.append((GENERIC_SECRET.name, match.start(1), value))
     for name, start, value in sorted(found, key=lambda item: item[1]):
         yield Finding(
             "MM-X003",

@@ -8,12 +8,13 @@ content is parsed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from mindmem.blocks import Block
 from mindmem.checks.cache import BlockCache
+from mindmem.checks.catalog import Catalog
 from mindmem.checks.context import CheckContext
 from mindmem.errors import BadInput, BlockError
 from mindmem.memory import Memory
@@ -21,6 +22,8 @@ from mindmem.snapshot import assemble, is_block_path
 
 # Files under the memory root that are not blocks and are expected there.
 KNOWN_FILES = (".gitkeep", "README.md")
+# Past this many blocks to read in full, loading the whole parsed-block store beats parsing them.
+MANY_BLOCKS = 300
 Changed = Mapping[str, tuple[str | None, str | None]]
 
 
@@ -43,40 +46,59 @@ def context_for(
     """
     if sum(1 for chosen in (staged, proposal, rev_range) if chosen) > 1:
         raise BadInput("choose one of --staged, --proposal and a range A..B")
-    cache = BlockCache(memory.git.common_dir / "mindmem" / "checks" / "blocks.pickle")
+    cache = BlockCache(memory.git.common_dir / "mindmem" / "checks")
     try:
         if staged:
-            ctx = _staged(memory, cache, index_file)
+            source = _staged(memory, index_file)
         elif proposal:
-            ctx = _proposal(memory, cache, proposal)
+            source = _proposal(memory, proposal)
         elif rev_range:
-            ctx = _range(memory, cache, rev_range)
+            source = _range(memory, rev_range)
         else:
-            ctx = _worktree(memory, cache)
+            source = _worktree(memory)
+        ctx = _build(memory, cache, source, full=full)
     finally:
         cache.save()
-    if full:
-        ctx = replace(ctx, touched=None, touched_paths=None)
-    if today is not None:
-        ctx = replace(ctx, today=today)
-    return ctx
+    return ctx if today is None else replace(ctx, today=today)
 
 
-def _worktree(memory: Memory, cache: BlockCache) -> CheckContext:
-    data = dict(memory.worktree_files())
-    entries = {path: memory.git.blob_sha(raw) for path, raw in data.items()}
-    return _build(memory, cache, entries, data.get, None, "work tree", memory.git.head_commit(), data)
+@dataclass(frozen=True)
+class _Source:
+    """A snapshot as {path: blob sha}, how to read a blob, and what changed (None: check everything)."""
+
+    label: str
+    entries: Mapping[str, str]
+    read: Callable[[str], bytes]
+    changed: Changed | None
+    code_rev: str | None
+    commit: str | None = None
 
 
-def _staged(memory: Memory, cache: BlockCache, index_file: Path | None) -> CheckContext:
+def _worktree(memory: Memory) -> _Source:
+    by_sha: dict[str, bytes] = {}
+    entries = {}
+    for path, data in memory.worktree_files():
+        sha = memory.git.blob_sha(data)
+        entries[path] = sha
+        by_sha[sha] = data
+
+    def read(sha: str) -> bytes:
+        return by_sha[sha] if sha in by_sha else memory.git.read_blob(sha)
+
+    return _Source("work tree", entries, read, None, memory.git.head_commit())
+
+
+def _staged(memory: Memory, index_file: Path | None) -> _Source:
     git = memory.git
-    entries = git.tree_blobs(git.index_tree(index_file), memory.root)
     head = git.head_commit()
     before = git.tree_blobs(head, memory.root) if head else {}
-    return _build(memory, cache, entries, _reader(memory, entries), _diff(before, entries), "staged changes", head)
+    staged = git.staged_changes(memory.root, index_file)
+    entries = {p: sha for p, sha in {**before, **staged}.items() if sha is not None}
+    changed = {p: (before.get(p), sha) for p, sha in staged.items()}
+    return _Source("staged changes", entries, git.read_blob, changed, head)
 
 
-def _range(memory: Memory, cache: BlockCache, rev_range: str) -> CheckContext:
+def _range(memory: Memory, rev_range: str) -> _Source:
     git = memory.git
     a_rev, sep, b_rev = rev_range.partition("..")
     if not sep or not a_rev or not b_rev or b_rev.startswith("."):
@@ -85,10 +107,10 @@ def _range(memory: Memory, cache: BlockCache, rev_range: str) -> CheckContext:
     base = git.merge_base(a, b) or a
     entries = git.tree_blobs(b, memory.root)
     changed = _diff(git.tree_blobs(base, memory.root), entries)
-    return _build(memory, cache, entries, _reader(memory, entries), changed, rev_range, b, commit=b)
+    return _Source(rev_range, entries, git.read_blob, changed, b, commit=b)
 
 
-def _proposal(memory: Memory, cache: BlockCache, pid: str) -> CheckContext:
+def _proposal(memory: Memory, pid: str) -> _Source:
     """The proposal's changes, checked in the tree approve would create (the governed tip with them merged)."""
     from mindmem import governance
 
@@ -103,7 +125,7 @@ def _proposal(memory: Memory, cache: BlockCache, pid: str) -> CheckContext:
     entries = git.tree_blobs(target, memory.root)
     before = git.tree_blobs(prop.base, memory.root) if prop.base else {}
     changed = _diff(before, git.tree_blobs(prop.commit, memory.root))
-    return _build(memory, cache, entries, _reader(memory, entries), changed, f"proposal {prop.id}", prop.head)
+    return _Source(f"proposal {prop.id}", entries, git.read_blob, changed, prop.head)
 
 
 def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, tuple[str | None, str | None]]:
@@ -114,55 +136,48 @@ def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, tupl
     }
 
 
-def _reader(memory: Memory, entries: Mapping[str, str]) -> Callable[[str], bytes | None]:
-    def read(path: str) -> bytes | None:
-        sha = entries.get(path)
-        return memory.git.read_blob(sha) if sha else None
+def _build(memory: Memory, cache: BlockCache, source: _Source, *, full: bool) -> CheckContext:
+    """Digest every block file, then read in full only the blocks the check will look at."""
+    entries, read = source.entries, source.read
+    options = memory.settings.sections.get("checks", {})
+    block_paths = sorted(p for p in entries if is_block_path(p))
+    digests = {p: d for p in block_paths if (d := cache.digest(entries[p], p, read)) is not None}
+    catalog = Catalog(digests, options)
+    touched = touched_paths = None
+    needed = block_paths
+    if source.changed is not None and not full:
+        touched_paths = frozenset(source.changed)
+        touched = frozenset(
+            d.id
+            for path, shas in source.changed.items()
+            if is_block_path(path)
+            for sha in shas
+            if sha and (d := cache.digest(sha, path, read)) is not None
+        )
+        wanted = catalog.neighbourhood(touched)
+        needed = [p for p in block_paths if p in touched_paths or (p in digests and digests[p].id in wanted)]
 
-    return read
+    many = len(needed) > MANY_BLOCKS
 
-
-def _build(
-    memory: Memory,
-    cache: BlockCache,
-    entries: Mapping[str, str],
-    read: Callable[[str], bytes | None],
-    changed: Changed | None,
-    label: str,
-    code_rev: str | None,
-    data: Mapping[str, bytes] | None = None,
-    *,
-    commit: str | None = None,
-) -> CheckContext:
-    def block(path: str, sha: str) -> Block | BlockError:
+    def parsed(path: str) -> Block | BlockError:
         try:
-            return cache.block(sha, (data or {}).get(path), path, memory.git.read_blob)
+            return cache.block(entries[path], path, read, many=many)
         except BlockError as exc:
             return exc
 
-    parsed = [(path, block(path, sha)) for path, sha in sorted(entries.items()) if is_block_path(path)]
-    snapshot, problems = assemble(parsed, memory.root, commit, strict_paths=False)
+    snapshot, problems = assemble([(p, parsed(p)) for p in needed], memory.root, source.commit, strict_paths=False)
     stray = tuple(p for p in sorted(entries) if not is_block_path(p) and p.rsplit("/", 1)[-1] not in KNOWN_FILES)
-    touched = touched_paths = None
-    if changed is not None:
-        touched_paths = frozenset(changed)
-        ids = set()
-        for path, shas in changed.items():
-            for sha in shas:
-                found = block(path, sha) if sha and is_block_path(path) else None
-                if isinstance(found, Block):
-                    ids.add(found.id)
-        touched = frozenset(ids)
     return CheckContext(
         snapshot=snapshot,
+        catalog=catalog,
         root=memory.root,
-        label=label,
+        label=source.label,
         problems=tuple(problems),
         stray=stray,
         touched=touched,
         touched_paths=touched_paths,
-        read=read,
+        read=lambda path: read(entries[path]) if path in entries else None,
         repo=memory.git,
-        code_rev=code_rev,
-        options=memory.settings.sections.get("checks", {}),
+        code_rev=source.code_rev,
+        options=options,
     )
