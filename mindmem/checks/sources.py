@@ -35,6 +35,7 @@ def context_for(
     rev_range: str | None = None,
     full: bool = False,
     index_file: Path | None = None,
+    also_staged: Mapping[str, bytes] | None = None,
     today: date | None = None,
 ) -> CheckContext:
     """What to check. Default: every block in the work tree.
@@ -42,14 +43,16 @@ def context_for(
     `staged`: the index (or `index_file`) against HEAD; `rev_range` "A..B": what changed
     from merge-base(A, B) to B, checked against B; `proposal` "P-…": what the proposal
     changes, checked against the governed branch with the proposal merged in. These three
-    check only the touched blocks (and what they meet) unless `full`.
+    check only the touched blocks (and what they meet) unless `full`. `also_staged`
+    ({path: bytes}) checks the index as it will be once those files are staged too
+    (what `--staged --fix` just wrote).
     """
     if sum(1 for chosen in (staged, proposal, rev_range) if chosen) > 1:
         raise BadInput("choose one of --staged, --proposal and a range A..B")
     cache = BlockCache(memory.git.common_dir / "mindmem" / "checks")
     try:
         if staged:
-            source = _staged(memory, index_file)
+            source = _staged(memory, index_file, also_staged or {})
         elif proposal:
             source = _proposal(memory, proposal)
         elif rev_range:
@@ -88,14 +91,20 @@ def _worktree(memory: Memory) -> _Source:
     return _Source("work tree", entries, read, None, memory.git.head_commit())
 
 
-def _staged(memory: Memory, index_file: Path | None) -> _Source:
+def _staged(memory: Memory, index_file: Path | None, also: Mapping[str, bytes]) -> _Source:
     git = memory.git
     head = git.head_commit()
     before = git.tree_blobs(head, memory.root) if head else {}
     staged = git.staged_changes(memory.root, index_file)
+    extra = {git.blob_sha(data): data for data in also.values()}
+    staged.update({path: git.blob_sha(data) for path, data in also.items()})
     entries = {p: sha for p, sha in {**before, **staged}.items() if sha is not None}
     changed = {p: (before.get(p), sha) for p, sha in staged.items()}
-    return _Source("staged changes", entries, git.read_blob, changed, head)
+
+    def read(sha: str) -> bytes:
+        return extra[sha] if sha in extra else git.read_blob(sha)
+
+    return _Source("staged changes", entries, read, changed, head)
 
 
 def _range(memory: Memory, rev_range: str) -> _Source:

@@ -66,7 +66,9 @@ def check(
     if fix:
         fixed = _apply_fixes(mem, ctx, findings, proposal)
         if fixed.paths:
-            ctx = context_for(mem, staged=staged, proposal=proposal, full=all_)
+            # With --staged the fixes are in the work tree: check the index as it will be once they are added.
+            also = {p: (mem.workdir / p).read_bytes() for p in fixed.paths} if staged else None
+            ctx = context_for(mem, staged=staged, proposal=proposal, full=all_, also_staged=also)
             findings = run_checks(ctx)
     report(ctx, findings, severity, as_json, fixed)
 
@@ -80,17 +82,10 @@ def _apply_fixes(mem, ctx: CheckContext, findings: list[Finding], proposal: str 
 
 def report(ctx: CheckContext, findings: list[Finding], severity: str, as_json: bool, fixed=None) -> None:
     """Print findings (text or JSON) and fail with exit 1 while a critical one remains."""
-    from mindmem.checks.findings import at_least, counts
+    from mindmem.checks.report import text_lines, to_json
 
-    shown = [f for f in findings if at_least(f.severity, severity)]
-    tally = counts(findings)
     if as_json:
-        data = {
-            "target": ctx.label,
-            "checked": len(ctx.focus),
-            "counts": tally,
-            "findings": [f.to_json() for f in shown],
-        }
+        data = to_json(ctx, findings, severity)
         if fixed is not None:
             data["fixed"] = {"paths": list(fixed.paths), "commit": fixed.commit, "skipped": list(fixed.skipped)}
         print_json(data)
@@ -99,16 +94,13 @@ def report(ctx: CheckContext, findings: list[Finding], severity: str, as_json: b
             for path in fixed.paths:
                 typer.echo(f"fixed {path}")
             if fixed.commit:
-                typer.echo(f"committed the fixes into the proposal as {fixed.commit[:12]}")
+                typer.echo(f"wrote the fixes into the proposal as {fixed.commit[:12]}")
             elif fixed.paths and ctx.label == "staged changes":
                 typer.echo("the fixes are in the work tree; `git add` them to stage them")
             for note in fixed.skipped:
                 typer.echo(f"not fixed: {note}")
-        for finding in shown:
-            typer.echo(f"{finding.code} {finding.severity} {finding.location} {finding.message}")
-            if finding.fix:
-                typer.echo(f"  fix: {finding.fix}")
-        summary = ", ".join(f"{n} {sev}" for sev, n in tally.items() if n) or "no findings"
-        typer.echo(f"{summary} ({len(ctx.focus)} block(s) checked in {ctx.label})")
-    if tally["critical"]:
-        raise CheckFailed(f"{tally['critical']} critical finding(s) in {ctx.label}")
+        for line in text_lines(ctx, findings, severity):
+            typer.echo(line)
+    critical = sum(1 for f in findings if f.severity == "critical")
+    if critical:
+        raise CheckFailed(f"{critical} critical finding(s) in {ctx.label}")
