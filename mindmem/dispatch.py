@@ -46,6 +46,26 @@ class Edit:
     edges: Sequence[tuple[str, str]] = ()
     supersedes: str | None = None
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Edit:
+        """An edit as agents send it: `{"action": "add", "type": …, "edges": [["cites", ID]], …}`."""
+        unknown = set(data) - {"action", "type", "id", "title", "body", "fields", "edges", "supersedes"}
+        if unknown:
+            raise BadInput(f"edit has unknown keys: {', '.join(sorted(unknown))}")
+        edges = data.get("edges") or []
+        if not all(isinstance(e, (list, tuple)) and len(e) == 2 for e in edges):
+            raise BadInput("edit edges must be [edge_type, target_id] pairs")
+        return cls(
+            action=data.get("action", "add"),
+            type=data.get("type"),
+            id=data.get("id"),
+            title=data.get("title"),
+            body=data.get("body"),
+            fields=data.get("fields"),
+            edges=tuple((str(t), str(x)) for t, x in edges),
+            supersedes=data.get("supersedes"),
+        )
+
 
 class Dispatcher:
     """The dispatchers for one repo and one agent; caches snapshots and graphs per commit."""
@@ -194,7 +214,7 @@ class Dispatcher:
         phase: str,
         rationale: str,
         blocks: Sequence[str] = (),
-        edits: Sequence[Edit] = (),
+        edits: Sequence[Edit | Mapping[str, Any]] = (),
         proposal: str | None = None,
         target: str | None = None,
         title: str | None = None,
@@ -220,7 +240,12 @@ class Dispatcher:
         return {"reverts": plan.target, "commit": sha, "blocks": list(plan.blocks)}
 
     def _propose(
-        self, memory: Memory, rationale: str, blocks: Sequence[str], edits: Sequence[Edit], title: str | None
+        self,
+        memory: Memory,
+        rationale: str,
+        blocks: Sequence[str],
+        edits: Sequence[Edit | Mapping[str, Any]],
+        title: str | None,
     ) -> dict[str, Any]:
         from mindmem import changes as ch
         from mindmem import governance as gov
@@ -234,7 +259,8 @@ class Dispatcher:
         else:
             changes = {}
             for edit in edits:
-                changes.update(gov.inline_changes(memory, _inline(edit), author=author))
+                request = _inline(edit if isinstance(edit, Edit) else Edit.from_json(edit))
+                changes.update(gov.inline_changes(memory, request, author=author))
         proposal = gov.propose(memory, changes, rationale=rationale, title=title, author=author)
         findings = run_checks(context_for(memory, proposal=proposal.id))
         return {
@@ -258,7 +284,7 @@ class Dispatcher:
         if phase not in self.phases(memory):
             hint = f"a person must run `mm {phase}`" if phase != "propose" else "ask a person to grant it"
             raise AccessDenied(
-                f"agent '{self.agent}' may not {phase} over MCP; {hint} "
+                f"agent '{self.agent}' may not {phase}; {hint} "
                 f"(or grant it in .mindmem/config.toml under [agents.{self.agent}] phases)"
             )
 

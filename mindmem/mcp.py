@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mindmem.dispatch import Dispatcher, Edit
+from mindmem.dispatch import Dispatcher
 from mindmem.errors import BadInput, MindmemError
 
 CLIENTS = ("claude", "cursor", "generic")
@@ -98,7 +98,7 @@ def build_server(repo: str | None, agent: str) -> Any:
             phase,
             rationale,
             blocks=blocks or (),
-            edits=[_edit(e) for e in edits or ()],
+            edits=[e.model_dump(exclude_none=True) for e in edits or ()],
             proposal=proposal,
             target=target,
             title=title,
@@ -159,16 +159,3 @@ def client_config(client: str, repo: str, agent: str) -> str:
     if client == "cursor":
         return json.dumps({"mcpServers": {"mindmem": {"type": "stdio", **entry}}}, indent=2)
     return json.dumps({"name": "mindmem", "transport": "stdio", **entry}, indent=2)
-
-
-def _edit(spec: EditSpec) -> Edit:
-    return Edit(
-        action=spec.action,
-        type=spec.type,
-        id=spec.id,
-        title=spec.title,
-        body=spec.body,
-        fields=spec.fields,
-        edges=tuple((pair[0], pair[1]) for pair in spec.edges),
-        supersedes=spec.supersedes,
-    )

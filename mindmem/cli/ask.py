@@ -1,0 +1,52 @@
+"""`mm ask`: ask memory a question in plain words."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from mindmem.cli.app import JsonOpt, app, print_json, state
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question or request in plain words.")],
+    show_result: Annotated[bool, typer.Option("--full", help="Also print the whole result of the call.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask memory in plain words: one dispatcher call (the same seven as `mm mcp`), answered with cited IDs.
+
+    A rule-based router picks the call (recall and its modes, graph, core, compiled
+    truth, kernels, memory_verify, or a proposal). Requests to approve, reject or roll
+    back are refused: a person runs those commands.
+
+    \b
+    Example:
+      mm ask "why did the billing export time out?"      # recall, mode diagnose
+      mm ask "is it true that billing events live in MySQL?"   # recall, mode verify
+      mm ask "what do we know about PRJ-billing?"         # compiled_truth
+      mm ask "list open tasks" --json
+    """
+    from mindmem.ask import ask as run
+
+    answer = run(str(state["repo"]) if state["repo"] else None, question)
+    if as_json:
+        print_json(answer.to_json())
+        return
+    args = ", ".join(f"{k}={v!r}" for k, v in answer.call.arguments.items() if k != "edits")
+    typer.echo(f"call: {answer.call.tool}({args})")
+    if answer.commit:
+        typer.echo(f"from commit {answer.commit[:12]}")
+    verdict = answer.result.get("verdict")
+    if verdict:
+        typer.echo(f"verdict: {verdict}")
+    if answer.result.get("proposal"):
+        typer.echo(f"proposed {answer.result['proposal']}: {answer.result.get('next', '')}")
+    for item in answer.cited:
+        typer.echo(f"  {item['id']:<20} {item['type']:<9} {item['title']}")
+    if not answer.cited and not answer.result.get("proposal"):
+        typer.echo("  (no blocks cited)")
+    if show_result:
+        typer.echo(json.dumps(answer.result, indent=2, ensure_ascii=False))

@@ -1,0 +1,73 @@
+"""The rule router and `mm ask` on a real repo."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import git
+
+from mindmem.router import route
+
+CASES = [
+    ("why did the billing export time out?", "recall", {"mode": "diagnose"}),
+    ("is it true that we store billing events in MySQL?", "recall",
+     {"mode": "verify", "query": "we store billing events in MySQL"}),
+    ("who owns the deploy pipeline?", "recall", {"mode": "intent"}),
+    ("brief me on the auth service", "recall", {"mode": "bundle"}),
+    ("postgres partitioning", "recall", {"mode": "similar"}),
+    ("approve P-20261125-abcdef", "staged_change", {"phase": "approve", "proposal": "P-20261125-abcdef"}),
+    ("reject P-20261125-abcdef, it duplicates the old one", "staged_change", {"phase": "reject"}),
+    ("roll back P-20261125-abcdef", "staged_change", {"phase": "rollback", "target": "P-20261125-abcdef"}),
+    ("remember that we decided to use Kafka for events", "staged_change", {"phase": "propose"}),
+    ("what do we know about PRJ-billing?", "compiled_truth", {"subject": "PRJ-billing"}),
+    ("show D-20261125-7f3a9c", "core", {"action": "get", "id": "D-20261125-7f3a9c"}),
+    ("list open tasks", "core", {"action": "list", "type": "task", "status": "todo"}),
+    ("how many decisions are active?", "core", {"action": "list", "type": "decision", "status": "active"}),
+    ("memory status", "core", {"action": "status"}),
+    ("any contradictions in memory?", "graph", {"action": "contradict"}),
+    ("what is related to D-20261125-7f3a9c", "graph", {"action": "expand", "id": "D-20261125-7f3a9c"}),
+    ("before I start on PRJ-billing, load the context", "graph", {"action": "prefetch", "subject": "PRJ-billing"}),
+    ("is memory intact?", "memory_verify", {}),
+    ("what are the recall settings?", "kernels", {}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("question", "tool", "expected"), CASES)
+def test_router_picks_the_dispatcher_and_mode(question, tool, expected):
+    call = route(question)
+    assert call.tool == tool
+    assert {k: call.arguments.get(k) for k in expected} == expected
+
+
+def test_router_turns_a_request_to_remember_into_an_edit():
+    call = route("remember that we decided to use Kafka for events")
+    assert call.arguments["edits"] == [
+        {"action": "add", "type": "decision", "title": "We decided to use Kafka for events"}
+    ]
+
+
+def test_mm_ask_answers_with_cited_blocks_and_never_approves(repo, mm):
+    fact = mm("new", "fact", "-t", "The export job runs on Kubernetes", "-b", "In the eu-west cluster.", cwd=repo)
+    pid = json.loads(mm("propose", "--json", "-r", "ops facts for the team", cwd=repo).out)["id"]
+    assert mm("approve", pid, cwd=repo).code == 0
+    fact_id = fact.out.strip()
+    head = git(repo, "rev-parse", "main").strip()
+
+    verify = json.loads(mm("ask", "is it true that the export job runs on Kubernetes?", "--json", cwd=repo).out)
+    assert verify["call"]["tool"] == "recall" and verify["call"]["arguments"]["mode"] == "verify"
+    assert verify["result"]["verdict"] == "supported"
+    assert verify["commit"] == head and fact_id in [c["id"] for c in verify["cited"]]
+
+    human = mm("ask", "show " + fact_id, cwd=repo)
+    assert human.code == 0 and fact_id in human.out and "call: core(action='get'" in human.out
+
+    proposed = json.loads(mm("ask", "remember that we decided to page on-call for export failures", "--json",
+                             cwd=repo).out)  # fmt: skip
+    new_pid = proposed["result"]["proposal"]
+    trailer = git(repo, "log", "-1", "--format=%(trailers:key=Mm-Author,valueonly)", f"proposals/{new_pid}")
+    assert trailer.strip() == "agent:ask"
+
+    refused = mm("ask", f"approve {new_pid}", cwd=repo)
+    assert refused.code == 3 and "a person must run `mm approve`" in refused.err
+    assert git(repo, "rev-parse", "main").strip() == head
