@@ -8,6 +8,7 @@ it (propose from the work tree) or where it is on the governed branch and clean.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import time
@@ -269,9 +270,11 @@ def approve(
     if tip is None:
         raise StateError(f"the governed branch '{branch}' has no commits")
     if git.is_ancestor(proposal.head, tip):
-        # A previous approve moved the branch but died before deleting the proposal ref.
-        git.delete_ref(proposal.branch, proposal.head)
-        raise StateError(f"{pid} is already on {branch}; removed its leftover proposal branch")
+        # A previous approve moved the branch but died before deleting the proposal ref, or a
+        # concurrent approve just finished (then the ref is gone already, which is fine).
+        with contextlib.suppress(RefConflict):
+            git.delete_ref(proposal.branch, proposal.head)
+        raise StateError(f"{pid} is already approved on {branch}; its proposal branch is removed")
     tree, clash = _merged_tree(memory, proposal, tip)
     if tree is None:
         raise StateError(
@@ -297,8 +300,11 @@ def approve(
     )
     sha = git.create_commit(tree, [tip, proposal.head], message, person, sign=signer)
     _pause()
-    git.update_ref(f"refs/heads/{branch}", sha, tip, f"mindmem: approve {pid}")
-    git.delete_ref(proposal.branch, proposal.head)
+    # One locked move of both refs: a racing approve or reject of the same proposal cannot also win.
+    git.move_refs(
+        {f"refs/heads/{branch}": (tip, sha), f"refs/heads/{proposal.branch}": (proposal.head, None)},
+        f"mindmem: approve {pid}",
+    )
     note = None
     if refresh is None:
         note = f"the work tree is not on {branch}; it was left as it is"
@@ -327,8 +333,10 @@ def reject(memory: Memory, pid: str, *, rationale: str) -> str:
     )
     tree = git.commit_info(proposal.head).tree
     sha = git.create_commit(tree, [proposal.head], message, person, sign=_signer(memory, required=False))
-    git.update_ref(f"refs/heads/{REJECTED}{pid}", sha, None, f"mindmem: reject {pid}")
-    git.delete_ref(proposal.branch, proposal.head)
+    git.move_refs(
+        {f"refs/heads/{REJECTED}{pid}": (None, sha), f"refs/heads/{proposal.branch}": (proposal.head, None)},
+        f"mindmem: reject {pid}",
+    )
     return sha
 
 

@@ -247,6 +247,27 @@ class GitRepo:
             # libgit2 reports a held `<ref>.lock` (another writer mid-update) as an OSError.
             raise RefConflict(f"{name} is locked by another writer; nothing was overwritten, try again") from None
 
+    def move_refs(self, updates: Mapping[str, tuple[str | None, str | None]], message: str) -> None:
+        """Compare-and-swap several refs together: name -> (old, new); old None: must not exist, new None: delete.
+
+        All the refs are locked first (git's `.lock` files), then checked, then written, so two writers
+        racing for any of them cannot both win: the loser gets RefConflict and nothing of its moves.
+        """
+        try:
+            with self.raw.transaction() as txn:
+                for name in sorted(updates):
+                    txn.lock_ref(name)
+                for name, (old, new) in updates.items():
+                    ref = self.raw.references.get(name)
+                    if (str(ref.target) if ref is not None else None) != old:
+                        raise RefConflict(f"{name} moved while mm was writing; nothing was overwritten, try again")
+                    if new is None:
+                        txn.remove(name)
+                    else:
+                        txn.set_target(name, new, message=message)
+        except (pygit2.GitError, OSError) as exc:
+            raise RefConflict(f"could not update {', '.join(updates)}: {exc}; nothing was overwritten") from None
+
     def stage_paths(self, paths: list[str]) -> None:
         """Make the user's index agree with the work tree for exactly these paths."""
         index = self.raw.index
