@@ -16,6 +16,7 @@ from mindmem.checks.findings import Edit, Finding
 from mindmem.errors import BadInput, BlockError, StateError
 from mindmem.files import atomic_write
 from mindmem.memory import Memory
+from mindmem.trailers import compose, parse_message
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ def fix_proposal(memory: Memory, pid: str, findings: Iterable[Finding], paths: d
         raise StateError("refusing to write fixes onto the governed branch")
     tip = git.branch_tip(memory.settings.governed_branch)
     changes: dict[str, bytes | None] = {}
+    changed_ids: list[str] = []
     skipped = []
     for block_id, edits in edits_of(findings).items():
         rel = paths.get(block_id)
@@ -106,12 +108,17 @@ def fix_proposal(memory: Memory, pid: str, findings: Iterable[Finding], paths: d
             continue
         if fixed != block:
             changes[rel] = render(fixed).encode()
+            changed_ids.append(block_id)
     commit = None
     if changes:
         # The proposal stays one commit (DESIGN.md section 4): rewrite it with the fixes, keeping its
         # message and author, and move the branch by compare-and-swap from the tip read above.
         info = git.commit_info(prop.commit)
-        message = info.message.rstrip("\n") + f"\nMm-Check-Fixed: {', '.join(sorted(edits_of(findings)))}\n"
+        msg = parse_message(info.message)
+        fields: dict[str, str | list[str]] = dict(msg.trailers)
+        fields["Mm-Blocks"] = sorted({*msg.get_list("Mm-Blocks"), *changed_ids})
+        fields["Mm-Check-Fixed"] = sorted(changed_ids)
+        message = compose(msg.title, msg.body, fields)
         tree = git.tree_with(prop.commit, changes)
         commit = git.create_commit(tree, list(info.parents), message, info.author, memory.person())
         git.update_ref(f"refs/heads/{prop.branch}", commit, prop.head, f"mindmem: check fixes for {prop.id}")
