@@ -19,6 +19,9 @@ from mindmem.extract.base import Candidate, Context, Extraction, Extractor, Span
 # name -> "module:factory"; a factory takes the options (model path, URL …) and returns an Extractor.
 BACKENDS: dict[str, str] = {
     "rules": "mindmem.extract.rules:RulesExtractor",
+    "llama-cpp": "mindmem.extract.llama:LlamaExtractor",
+    "ctransformers": "mindmem.extract.ctransformers:CTransformersExtractor",
+    "openai": "mindmem.extract.openai:OpenAIExtractor",
 }
 
 
