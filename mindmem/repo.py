@@ -7,6 +7,7 @@ are untouched unless a caller asks for it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -270,14 +271,37 @@ class GitRepo:
 
     def stage_paths(self, paths: list[str]) -> None:
         """Make the user's index agree with the work tree for exactly these paths."""
-        index = self.raw.index
-        index.read()
-        for path in paths:
-            if (self.workdir / path).exists():
-                index.add(path)
-            elif path in index:
-                index.remove(path)
-        index.write()
+        with self._index_update() as index:
+            for path in paths:
+                if (self.workdir / path).exists():
+                    index.add(path)
+                elif path in index:
+                    index.remove(path)
+
+    @contextlib.contextmanager
+    def _index_update(self) -> Iterator[pygit2.Index]:
+        """The user's index, read fresh and written back with no other mm process in between.
+
+        git's index.lock only makes a second writer fail; it does not stop two read-modify-write
+        cycles from overlapping, where the later write drops the earlier one's entries (seen with
+        eight concurrent approvals). An flock (released by the kernel if mm is killed) queues them.
+        """
+        import fcntl
+
+        lock = self.common_dir / "mindmem" / "index-update.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            index = self.raw.index
+            index.read()
+            yield index
+            for _ in range(100):  # a git command may hold index.lock for a moment
+                try:
+                    index.write()
+                    return
+                except (pygit2.GitError, OSError):
+                    time.sleep(0.05)
+            raise StateError("another git process holds .git/index.lock; the index was not updated, see `git status`")
 
     # -- history and governance ------------------------------------------------
 
@@ -394,29 +418,27 @@ class GitRepo:
     def refresh_paths(self, new_commit: str, paths: list[str]) -> None:
         """Make work tree and index match `new_commit` for exactly these paths (callers check they are clean)."""
         tree = self.raw[new_commit].peel(pygit2.Tree)
-        index = self.raw.index
-        index.read()
-        for path in paths:
-            try:
-                entry = tree[path]
-            except KeyError:
-                entry = None
-            full = self.workdir / path
-            if entry is None:
-                full.unlink(missing_ok=True)
-                if path in index:
-                    index.remove(path)
-            else:
-                # Paths outside the memory root (a fast-forward of a project repo) may be scripts or links.
-                if entry.filemode == FileMode.LINK:
+        with self._index_update() as index:
+            for path in paths:
+                try:
+                    entry = tree[path]
+                except KeyError:
+                    entry = None
+                full = self.workdir / path
+                if entry is None:
                     full.unlink(missing_ok=True)
-                    full.symlink_to(entry.data.decode())
+                    if path in index:
+                        index.remove(path)
                 else:
-                    atomic_write(full, entry.data)
-                    if entry.filemode == FileMode.BLOB_EXECUTABLE:
-                        full.chmod(0o755)
-                index.add(pygit2.IndexEntry(path, entry.id, entry.filemode))
-        index.write()
+                    # Paths outside the memory root (a fast-forward of a project repo) may be scripts or links.
+                    if entry.filemode == FileMode.LINK:
+                        full.unlink(missing_ok=True)
+                        full.symlink_to(entry.data.decode())
+                    else:
+                        atomic_write(full, entry.data)
+                        if entry.filemode == FileMode.BLOB_EXECUTABLE:
+                            full.chmod(0o755)
+                    index.add(pygit2.IndexEntry(path, entry.id, entry.filemode))
 
     # -- remotes: the real git binary, so transports, credentials and hooks are git's own ------------------
 
