@@ -1,0 +1,89 @@
+"""`mm import`: bring memory over from other tools, as one proposal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from mindmem.cli.app import JsonOpt, app, memory, print_json
+
+import_app = typer.Typer(
+    name="import",
+    help="Import memory from other tools. Each import is one proposal; re-importing proposes nothing new.",
+    no_args_is_help=True,
+)
+app.add_typer(import_app)
+
+RationaleOpt = Annotated[
+    Optional[str], typer.Option("--rationale", "-r", help="Why this memory belongs here (for the proposal).")
+]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Only list what would be imported.")]
+
+
+@import_app.command("mind-mem")
+def mind_mem(
+    path: Annotated[Path, typer.Argument(help="The mind-mem workspace folder.")],
+    rationale: RationaleOpt = None,
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a mind-mem workspace: [ID] blocks with Key: value lines (decisions, tasks, signals, entities).
+
+    IDs are re-drawn in mindmem's format and the original ID is kept in `imported_from`;
+    statuses, Supersedes, References, Sources and Dependencies are mapped to mindmem's.
+
+    \b
+    Example:
+      mm import mind-mem examples/mind-mem-workspace --dry-run
+      mm import mind-mem ~/old-workspace -r "Move our decision log into the repo"
+    """
+    from mindmem.imports.mind_mem import read_workspace
+
+    _run(read_workspace(path), path, rationale, dry_run, as_json, "mind-mem")
+
+
+@import_app.command("markdown")
+def markdown(
+    path: Annotated[Path, typer.Argument(help="Folder of Markdown notes (basic-memory, Obsidian …).")],
+    rationale: RationaleOpt = None,
+    dry_run: DryRunOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a folder of Markdown notes with frontmatter and [[wiki links]].
+
+    Notes become `note` blocks unless their frontmatter `type` is a mindmem type;
+    links between imported notes become relates_to edges; tags come from the
+    frontmatter and #hashtags.
+
+    \b
+    Example:
+      mm import markdown ~/vault/projects --dry-run
+      mm import markdown ~/vault/projects -r "Project notes from the team vault"
+    """
+    from mindmem.imports.markdown import read_folder
+
+    _run(read_folder(path), path, rationale, dry_run, as_json, "markdown")
+
+
+def _run(items: list[Any], path: Path, rationale: str | None, dry_run: bool, as_json: bool, kind: str) -> None:
+    from mindmem.imports import plan, propose
+    from mindmem.trailers import check_rationale
+
+    if not dry_run:
+        check_rationale(rationale)
+    mem = memory()
+    found = plan(mem, items)
+    proposal = None
+    if not dry_run:
+        title = f"Import {len(found.blocks)} blocks from {kind} ({path.name})"
+        proposal = propose(mem, found, rationale=rationale or "", title=title)
+    if as_json:
+        print_json({**found.to_json(), "proposal": proposal.id if proposal else None})
+        return
+    for block in found.blocks:
+        typer.echo(f"{block.id:<22} {block.type:<9} {block.status:<10} {block.title}")
+    typer.echo(f"{len(found.blocks)} new, {found.skipped} already in memory", err=True)
+    if proposal:
+        typer.echo(proposal.id)
