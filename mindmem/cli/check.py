@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -36,9 +38,10 @@ def check(
 ) -> None:
     """Check memory blocks: schema, graph, contradictions, freshness, safety.
 
-    Default: every block in the work tree. --staged, --proposal and A..B check
-    the changed blocks against the blocks they meet (neighbours, shared subject,
-    axis or entity). Exit 1 while a critical finding remains.
+    Default: every block in the work tree. --staged (the index; GIT_INDEX_FILE
+    inside a git hook), --proposal and A..B check the changed blocks against the
+    blocks they meet (neighbours, shared subject, axis or entity). Exit 1 while a
+    critical finding remains.
 
     --fix writes the machine-applicable fixes (e.g. `supersedes` on the newer of
     two contradicting blocks) into the work tree files (also with --staged: stage
@@ -60,7 +63,9 @@ def check(
     if fix and rev_range:
         raise BadInput("--fix writes the work tree or a proposal; a range A..B cannot be rewritten")
     mem = memory()
-    ctx = context_for(mem, staged=staged, proposal=proposal, rev_range=rev_range, full=all_)
+    # Under a git hook (the pre-commit framework runs us there) GIT_INDEX_FILE names the index being committed.
+    index_file = Path(os.environ["GIT_INDEX_FILE"]).absolute() if staged and os.environ.get("GIT_INDEX_FILE") else None
+    ctx = context_for(mem, staged=staged, proposal=proposal, rev_range=rev_range, full=all_, index_file=index_file)
     findings = run_checks(ctx)
     fixed = None
     if fix:
@@ -68,7 +73,7 @@ def check(
         if fixed.paths:
             # With --staged the fixes are in the work tree: check the index as it will be once they are added.
             also = {p: (mem.workdir / p).read_bytes() for p in fixed.paths} if staged else None
-            ctx = context_for(mem, staged=staged, proposal=proposal, full=all_, also_staged=also)
+            ctx = context_for(mem, staged=staged, proposal=proposal, full=all_, index_file=index_file, also_staged=also)
             findings = run_checks(ctx)
     report(ctx, findings, severity, as_json, fixed)
 
