@@ -490,7 +490,8 @@ def verify(ask: Ask, claim: str) -> Verification:
     supported: support and no contradiction; contradicted: any contradiction (memory disputes
     the claim, or disputes the blocks that support it); unknown: no evidence either way.
     """
-    hits, _ = _search(replace(ask, limit=max(ask.limit * 2, POOL)), claim)
+    hits, _ = _search(ask, claim)
+    hits = hits[: ask.limit]
     docs = ask.view.docs(h.id for h in hits)
     blocks = {i: ask.view.block(d) for i, d in docs.items()}
     supporting: dict[str, Evidence] = {}
