@@ -25,6 +25,9 @@ def init(
         Optional[str],
         typer.Option(help="ssh or gpg: list your configured signing key as an approver, named by your git email."),
     ] = None,
+    ci: Annotated[
+        Optional[str], typer.Option("--ci", metavar="HOST", help="Also write pull-request CI files for: github.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Set up mindmem in a git repository (or a new folder).
@@ -38,12 +41,17 @@ def init(
       mm init                      # in your project repo
       mm init ~/team-memory --mode enforce --commit
       mm init --signing ssh --commit   # you become the first approver (docs/governance.md)
+      mm init --ci github              # plus a pull-request workflow (docs/checks.md)
     """
+    from mindmem import ci as ci_files
     from mindmem.memory import Memory
 
     # Like `git -C`, a relative PATH is taken from the -C folder (or $MM_REPO).
     base = Path(state["repo"] or os.environ.get("MM_REPO") or ".")
+    if ci:
+        ci_files.check_host(ci)
     result = Memory.init(base / path, root=root, mode=mode, commit=commit, signing=signing)
+    written = ci_files.write_ci(Memory(result.path), ci) if ci else []
     if as_json:
         print_json(
             {
@@ -52,6 +60,7 @@ def init(
                 "commit": result.commit,
                 "git_initialized": result.git_initialized,
                 "signer": result.signer,
+                "ci": [{"path": f.path, "written": f.written} for f in written],
             }
         )
         return
@@ -60,6 +69,8 @@ def init(
     typer.echo(f"Initialized mindmem memory in {result.path} ({len(result.created)} files)")
     if result.signer:
         typer.echo(f"Listed your {signing} signing key as approver {result.signer}")
+    for f in written:
+        typer.echo(f"{'Wrote' if f.written else 'Kept the existing'} {f.path} (commit it with your project)")
     if result.commit:
         typer.echo(f"Committed {result.commit[:12]} Initialize mindmem memory")
     else:
