@@ -99,7 +99,7 @@ def blocks(draw: st.DrawFn) -> Block:
     )
 
 
-PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # -- round trips -----------------------------------------------------------------
