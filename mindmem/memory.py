@@ -61,6 +61,8 @@ class Memory:
         if mode not in cfg.MODES:
             raise BadInput(f"--mode '{mode}' is not one of {', '.join(cfg.MODES)}")
         target = Path(path)
+        if target.exists() and not target.is_dir():
+            raise BadInput(f"{target} is a file, not a folder")
         # A folder that does not exist yet becomes its own repo, even inside another one (like `git init DIR`).
         is_new = not target.exists()
         target.mkdir(parents=True, exist_ok=True)
@@ -168,6 +170,10 @@ class Memory:
         snap = self.snapshot()
         author = self.author()
         when = b.now_utc()
+        if block_id is None and prefix is None:
+            # PER-billing for a project would be wrong, so an entity needs its kind (or an explicit ID).
+            kinds = "|".join(b.ENTITY_KINDS)
+            raise BadInput(f"an entity needs its kind: use `mm new {kinds}`, or give --id (e.g. PRJ-billing)")
         if block_id is None:
             block_id = b.new_id(
                 block_type, title=title, author=author, when=when, taken=snap.__contains__, prefix=prefix

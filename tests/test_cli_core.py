@@ -71,6 +71,14 @@ def test_init_in_a_new_folder_runs_git_init(tmp_path: Path, mm) -> None:
     fsck(target)
 
 
+def test_init_on_a_file_is_refused(tmp_path: Path, mm) -> None:
+    (tmp_path / "notes.txt").write_text("mine\n")
+    result = mm("init", "notes.txt", cwd=tmp_path)
+    assert result.code == 2
+    assert "notes.txt is a file, not a folder" in result.err
+    assert not (tmp_path / ".git").exists()
+
+
 def test_init_in_an_existing_folder_that_is_not_a_repo(tmp_path: Path, mm) -> None:
     (tmp_path / "notes").mkdir()
     result = mm("init", cwd=tmp_path / "notes")
@@ -290,6 +298,16 @@ def test_new_with_an_unknown_type_exits_2(repo: Path, mm) -> None:
     result = mm("new", "essay", "-t", "x", cwd=repo)
     assert result.code == 2
     assert "unknown block type 'essay'" in result.err
+
+
+def test_a_plain_entity_needs_its_kind_or_an_id(repo: Path, mm) -> None:
+    result = mm("new", "entity", "-t", "Billing", cwd=repo)
+    assert result.code == 2
+    assert "an entity needs its kind: use `mm new person|project|tool|org`" in result.err
+    assert mm("new", "entity", "-t", "Billing", "--id", "PRJ-billing", cwd=repo).out == "PRJ-billing\n"
+    wrong = mm("new", "entity", "-t", "Billing", "--id", "F-20260101-000000", cwd=repo)
+    assert wrong.code == 2
+    assert "has prefix F but type is entity" in wrong.err
 
 
 @pytest.mark.parametrize(
