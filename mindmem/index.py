@@ -125,14 +125,14 @@ def document(block: Block, path: str) -> dict[str, Any]:
         "entities": " ".join(block_entities(block)),
         "links": " ".join(dict.fromkeys(links)),
         "wiki": " ".join(block.wiki_links),
-        "created": _datetime(block.created),
+        "created": utc(block.created),
     }
     if block.subject:
         doc["subject"] = block.subject
     for key in ("valid_from", "valid_to", "expires", "due"):
         value = getattr(block, key)
         if value:
-            doc[key] = _datetime(value)
+            doc[key] = utc(value)
     return doc
 
 
@@ -203,7 +203,7 @@ def analyze(text: str) -> list[str]:
     return list(dict.fromkeys(token.text for token in TEXT_ANALYZER(text)))
 
 
-def _datetime(text: str) -> datetime:
+def utc(text: str) -> datetime:
     """A naive UTC datetime for whoosh, from an ISO date or time."""
     if len(text) == 10:
         return datetime.combine(date.fromisoformat(text), datetime.min.time())

@@ -667,6 +667,7 @@ def bundle(ask: Ask, query: str) -> Bundle:
             "source": u,
             "type": t,
             "target": v,
+            "source_title": near[u].title if u in near else None,
             "target_title": near[v].title if v in near else None,
             "commit": commit,
         }
@@ -679,7 +680,7 @@ def bundle(ask: Ask, query: str) -> Bundle:
             value = getattr(block, key)
             if value:
                 events.append({"date": value, "event": key, "id": block.id, "title": block.title, "commit": commit})
-    timeline = tuple(sorted(events, key=lambda e: (e["date"], e["id"], e["event"])))
+    timeline = tuple(sorted(events, key=lambda e: (idx.utc(e["date"]), e["id"], e["event"])))
 
     mentioned: dict[str, list[str]] = {}
     for block in blocks.values():
