@@ -15,15 +15,18 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mindmem import changes as ch
 from mindmem.blocks import ID_RE, TYPE_DIRS, Block, now_utc, parse, type_of_id
 from mindmem.config import CONFIG_DIR
-from mindmem.errors import BadInput, NotFound, RefConflict, StateError
+from mindmem.errors import BadInput, CheckFailed, NotFound, RefConflict, StateError
 from mindmem.memory import Memory
 from mindmem.repo import CommitInfo, GitRepo, Person
 from mindmem.trailers import check_rationale, compose, parse_message
+
+if TYPE_CHECKING:
+    from mindmem.checks import GateDecision
 
 PROPOSALS = "proposals/"
 REJECTED = "rejected/"
@@ -71,6 +74,7 @@ class Approval:
     signed: bool
     refreshed: tuple[str, ...]
     note: str | None
+    checks: GateDecision
 
 
 @dataclass(frozen=True)
@@ -260,11 +264,18 @@ def approve(
     *,
     rationale: str | None = None,
     keep_worktree: bool = False,
-    trailers: Mapping[str, str] | None = None,
+    override: bool = False,
 ) -> Approval:
-    """Merge the proposal into the governed branch with a (signed) merge commit, by compare-and-swap."""
+    """Merge the proposal into the governed branch with a (signed) merge commit, by compare-and-swap.
+
+    The checks run on the proposal first: in enforce mode a critical finding refuses, in propose
+    mode it needs `override` and a rationale, in detect_only mode it is only recorded. The
+    findings are written into the approval as `Mm-Check` trailers.
+    """
     git = memory.git
     branch = memory.settings.governed_branch
+    if override:
+        check_rationale(rationale, "rationale for --override")
     proposal = open_proposal(memory, pid)
     tip = git.branch_tip(branch)
     if tip is None:
@@ -281,23 +292,21 @@ def approve(
             f"{branch} changed {', '.join(clash)} since {pid} was proposed; "
             f"nothing was written. Run `mm rebase {pid}` to replay it on the new head"
         )
+    decision = _gate(memory, pid, override)
     touched = sorted(git.changed_paths(proposal.base, proposal.commit))
     refresh = _refresh_plan(memory, tip, touched, keep_worktree)
     signer = _signer(memory)
     person = memory.person()
     text = rationale.strip() if rationale else ""
-    message = compose(
-        f"Approve {pid}: {proposal.title}",
-        text,
-        {
-            "Mm-Decision": "approved",
-            "Mm-Proposal": pid,
-            "Mm-Author": proposal.author,
-            "Mm-Approver": person.name,
-            "Mm-Blocks": list(proposal.blocks),
-            **(trailers or {}),
-        },
-    )
+    trailers: list[tuple[str, str | list[str]]] = [
+        ("Mm-Decision", "approved"),
+        ("Mm-Proposal", pid),
+        ("Mm-Author", proposal.author),
+        ("Mm-Approver", person.name),
+        ("Mm-Blocks", list(proposal.blocks)),
+    ]
+    trailers += list(decision.trailers.items())
+    message = compose(f"Approve {pid}: {proposal.title}", text, trailers)
     sha = git.create_commit(tree, [tip, proposal.head], message, person, sign=signer)
     _pause()
     # One locked move of both refs: a racing approve or reject of the same proposal cannot also win.
@@ -313,7 +322,7 @@ def approve(
     else:
         git.refresh_paths(sha, touched)
     _keep_index_in_step(memory)
-    return Approval(proposal, sha, signer is not None, tuple(touched) if refresh else (), note)
+    return Approval(proposal, sha, signer is not None, tuple(touched) if refresh else (), note, decision)
 
 
 def reject(memory: Memory, pid: str, *, rationale: str) -> str:
@@ -472,6 +481,17 @@ def _merged_tree(memory: Memory, proposal: Proposal, tip: str) -> tuple[str | No
         return None, [p.rsplit("/", 1)[-1].removesuffix(".md") for p in clash]
     tree, conflicts = git.merge_tree(base, tip, proposal.commit)
     return tree, conflicts
+
+
+def _gate(memory: Memory, pid: str, override: bool) -> GateDecision:
+    """Run the checks on the proposal merged into the governed branch; refuse per the mode."""
+    from mindmem.checks import context_for, gate, run_checks
+
+    decision = gate(run_checks(context_for(memory, proposal=pid)), memory.settings.mode, override)
+    if not decision.allowed:
+        listed = "; ".join(f"{f.code} {', '.join(f.blocks)}: {f.message}" for f in decision.blocking[:5])
+        raise CheckFailed(f"{pid} not approved: {decision.message}. {listed}")
+    return decision
 
 
 def _refresh_plan(memory: Memory, tip: str, paths: list[str], keep_worktree: bool) -> bool | None:

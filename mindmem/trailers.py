@@ -41,12 +41,16 @@ def check_rationale(text: str | None, what: str = "rationale") -> str:
     return text
 
 
-def compose(title: str, body: str, trailers: Mapping[str, str | Sequence[str]]) -> str:
+Trailers = Mapping[str, str | Sequence[str]] | Sequence[tuple[str, str | Sequence[str]]]
+
+
+def compose(title: str, body: str, trailers: Trailers) -> str:
+    """A commit message; `trailers` is a mapping, or (key, value) pairs when a key repeats."""
     title = " ".join(title.split())
     lines = [title, ""]
     if body.strip():
         lines += [body.strip(), ""]
-    for key, value in trailers.items():
+    for key, value in trailers.items() if isinstance(trailers, Mapping) else trailers:
         text = ", ".join(value) if isinstance(value, (list, tuple)) else str(value)
         lines.append(f"{key}: {' '.join(text.split())}")
     return "\n".join(lines) + "\n"

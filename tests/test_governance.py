@@ -353,3 +353,46 @@ def test_approvers_come_from_the_governed_branch_not_the_worktree(mm, tmp_path):
     report = json.loads(mm("verify", "--json", cwd=repo).out)
     assert report["ok"] is False
     assert sneaky in [o["sha"] for o in report["offenders"]]
+
+
+SECRET = (
+    "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+    "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n"
+    "-----END OPENSSH PRIVATE KEY-----"
+)
+
+
+def _secret_proposal(mm, repo: Path) -> str:
+    _new(mm, repo, "note", "-t", "Deploy key", "-b", SECRET)
+    return _propose(mm, repo, "-r", "the deploy key for the build box")
+
+
+def test_approve_gate_in_propose_mode_needs_an_override_with_a_reason(repo, mm):
+    pid = _secret_proposal(mm, repo)
+    before = _head(repo)
+    refused = mm("approve", pid, cwd=repo)
+    assert refused.code == 1 and "critical" in refused.err and _head(repo) == before
+    no_reason = mm("approve", pid, "--override", cwd=repo)
+    assert no_reason.code == 2 and _head(repo) == before
+    sha = _approve(mm, repo, pid, "--override", "-r", "throwaway key for the demo box only")
+    trailers = git(repo, "log", "-1", "--format=%(trailers:only,unfold)", sha)
+    assert "Mm-Check-Override: yes" in trailers and "Mm-Check-Summary: 1 critical" in trailers
+
+
+def test_approve_gate_in_enforce_mode_refuses_critical_findings(tmp_path, mm):
+    key = _ssh_key(tmp_path, "approver")
+    repo = _enforced_repo(tmp_path, mm, key)
+    pid = _secret_proposal(mm, repo)
+    before = _head(repo)
+    for args in ((), ("--override", "-r", "I really want this in")):
+        refused = mm("approve", pid, *args, cwd=repo)
+        assert refused.code == 1 and "enforce mode refuses" in refused.err and _head(repo) == before
+    assert git(repo, "branch", "--list", f"proposals/{pid}").strip()
+
+
+def test_approve_gate_in_detect_only_mode_records_findings(tmp_path, mm):
+    repo = tmp_path / "loose"
+    assert mm("init", str(repo), "--mode", "detect_only", "--commit").code == 0
+    pid = _secret_proposal(mm, repo)
+    sha = _approve(mm, repo, pid)
+    assert "Mm-Check-Summary: 1 critical" in git(repo, "log", "-1", "--format=%B", sha)

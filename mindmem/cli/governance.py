@@ -177,22 +177,29 @@ def approve(
     keep_worktree: Annotated[
         bool, typer.Option("--keep-worktree", help="Approve even when the work tree has changes to these blocks.")
     ] = False,
+    override: Annotated[
+        bool, typer.Option("--override", help="propose mode: approve despite critical findings (needs -r).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Approve a proposal: a signed merge commit on the governed branch, moved by compare-and-swap.
 
-    Refuses (and writes nothing) when the governed branch changed the same
-    blocks since the proposal was made (run `mm rebase P`), in enforce mode
-    without a key of an allowed signer, or when uncommitted changes would be
-    overwritten.
+    The checks run on the proposal first (`mm check --proposal P`): a critical
+    finding refuses in enforce mode, needs --override with a rationale in propose
+    mode, and is only recorded in detect_only mode; findings go into the commit as
+    Mm-Check trailers. Also refuses (and writes nothing) when the governed branch
+    changed the same blocks since the proposal was made (run `mm rebase P`), in
+    enforce mode without a key of an allowed signer, or when uncommitted changes
+    would be overwritten.
 
     \b
     Example:
       mm approve P-20261125-1a2b3c -r "Matches the storage review"
+      mm approve P-20261125-1a2b3c --override -r "Contradiction is intended: old rule ends Friday"
     """
     from mindmem import governance as gov
 
-    result = gov.approve(memory(), pid, rationale=rationale, keep_worktree=keep_worktree)
+    result = gov.approve(memory(), pid, rationale=rationale, keep_worktree=keep_worktree, override=override)
     if as_json:
         print_json(
             {
@@ -201,10 +208,16 @@ def approve(
                 "signed": result.signed,
                 "refreshed": list(result.refreshed),
                 "note": result.note,
+                "checks": {
+                    "message": result.checks.message,
+                    "overridden": result.checks.overridden,
+                    "trailers": dict(result.checks.trailers),
+                },
             }
         )
         return
     typer.echo(f"approved {pid} in {result.sha[:12]}{'' if result.signed else ' (unsigned)'}")
+    typer.echo(f"checks: {result.checks.message}", err=True)
     if result.note:
         typer.echo(f"note: {result.note}", err=True)
 
