@@ -324,6 +324,13 @@ class GitRepo:
         for commit in walker:
             yield self.commit_info(str(commit.id))
 
+    def commits_between(self, base: str | None, head: str) -> list[str]:
+        """The commits in base..head (reachable from head, not from base), oldest first, like `git rev-list`."""
+        walker = self.raw.walk(pygit2.Oid(hex=head), pygit2.enums.SortMode.TOPOLOGICAL | pygit2.enums.SortMode.REVERSE)
+        if base:
+            walker.hide(pygit2.Oid(hex=base))
+        return [str(commit.id) for commit in walker]
+
     def merge_base(self, a: str, b: str) -> str | None:
         base = self.raw.merge_base(pygit2.Oid(hex=a), pygit2.Oid(hex=b))
         return str(base) if base else None

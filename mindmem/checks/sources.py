@@ -18,7 +18,7 @@ from mindmem.checks.catalog import Catalog
 from mindmem.checks.context import CheckContext
 from mindmem.errors import BadInput, BlockError
 from mindmem.memory import Memory
-from mindmem.snapshot import assemble, is_block_path
+from mindmem.snapshot import Snapshot, assemble, is_block_path
 
 # Files under the memory root that are not blocks and are expected there.
 KNOWN_FILES = (".gitkeep", "README.md")
@@ -63,6 +63,18 @@ def context_for(
     finally:
         cache.save()
     return ctx if today is None else replace(ctx, today=today)
+
+
+def snapshot_at(memory: Memory, rev: str) -> Snapshot:
+    """Every block at a revision, through the blob-keyed cache (fast on a repo that was checked before)."""
+    git = memory.git
+    sha = git.resolve(rev)
+    source = _Source(rev, git.tree_blobs(sha, memory.root), git.read_blob, None, sha, commit=sha)
+    cache = BlockCache(memory.git.common_dir / "mindmem" / "checks")
+    try:
+        return _build(memory, cache, source, full=True).snapshot
+    finally:
+        cache.save()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Check commands: mm check."""
+"""Check commands: mm check and mm review."""
 
 from __future__ import annotations
 
@@ -109,3 +109,35 @@ def report(ctx: CheckContext, findings: list[Finding], severity: str, as_json: b
     critical = sum(1 for f in findings if f.severity == "critical")
     if critical:
         raise CheckFailed(f"{critical} critical finding(s) in {ctx.label}")
+
+
+@app.command()
+def review(
+    target: Annotated[str, typer.Argument(metavar="P|A..B", help="A proposal ID, or a revision range A..B.")],
+    fmt: Annotated[
+        str, typer.Option("--format", metavar="FORMAT", help="text, markdown (a PR comment) or json.")
+    ] = "text",
+) -> None:
+    """Print the review packet for a proposal or a range of commits.
+
+    Rationale, blocks added/changed/removed field by field, edges added and
+    removed, check findings and what `mm approve` would say in this repo's mode,
+    what rests on the changed blocks (graph impact), and commit signatures.
+    Always exits 0 when the packet was made: findings are content, not failure.
+
+    \b
+    Example:
+      mm review P-20261125-ab12cd
+      mm review main..proposals/P-20261125-ab12cd --format markdown > comment.md
+      mm review origin/main..HEAD --format json
+    """
+    from mindmem.review import FORMATS, render
+    from mindmem.review import review as make_review
+
+    if fmt not in FORMATS:
+        raise BadInput(f"--format '{fmt}' is not one of {', '.join(FORMATS)}")
+    packet = make_review(memory(), target)
+    if fmt == "json":
+        print_json(packet.to_json())
+    else:
+        typer.echo(render(packet, fmt), nl=False)

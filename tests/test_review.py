@@ -1,0 +1,86 @@
+"""mm review: the review packet for a proposal or a range, in text, Markdown and JSON."""
+
+from __future__ import annotations
+
+import json
+
+from check_helpers import put, rule
+from conftest import git
+
+OLD = "D-20260101-aaaaaa"
+NEW = "D-20260201-bbbbbb"
+NOTE = "N-20260101-000001"
+
+
+def seeded(repo):
+    put(repo, OLD, "Use Postgres", constraint=rule("storage.engine", "PRJ-billing", "must", "postgresql"))
+    put(repo, NOTE, "Billing schema notes", edges={"cites": [OLD]})
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "memory")
+
+
+def test_proposal_packet_in_all_formats(repo, mm):
+    seeded(repo)
+    put(
+        repo,
+        NEW,
+        "No Postgres",
+        created="2026-02-01T00:00:00Z",
+        constraint=rule("storage.engine", "PRJ-billing", "must_not", "postgresql"),
+    )
+    put(repo, OLD, "Use Postgres for now", constraint=rule("storage.engine", "PRJ-billing", "must", "postgresql"))
+    pid = json.loads(mm("propose", "-r", "Postgres costs too much", "--json", cwd=repo).out)["id"]
+
+    data = json.loads(mm("review", pid, "--format", "json", cwd=repo).out)
+    assert data["target"] == f"proposal {pid}" and data["rationale"] == "Postgres costs too much"
+    assert [(b["id"], b["action"]) for b in data["blocks"]] == [(OLD, "changed"), (NEW, "added")]
+    changed = data["blocks"][0]["fields"]
+    assert changed == [{"field": "title", "old": "Use Postgres", "new": "Use Postgres for now"}]
+    assert [f["code"] for f in data["findings"]] == ["MM-C002"]
+    assert data["gate"]["allowed"] is False and data["mode"] == "propose"
+    assert data["impact"] == [
+        {
+            "block": OLD,
+            "dependents": [
+                {"id": NOTE, "title": "Billing schema notes", "status": "active", "depth": 1, "via": "cites"}
+            ],
+        }
+    ]
+    assert data["commits"][0]["signature"] == "unsigned"
+
+    text = mm("review", pid, cwd=repo)
+    assert text.code == 0  # a packet with critical findings is still a packet
+    assert "gate: refused" in text.out and f"  {OLD}: {NOTE} (cites, depth 1)" in text.out
+    assert "title: Use Postgres -> Use Postgres for now" in text.out
+
+    md = mm("review", pid, "--format", "markdown", cwd=repo).out
+    assert md.startswith(f"## mindmem review: proposal {pid}\n")
+    assert "### Checks: ❌ refused" in md and "| MM-C002 | critical |" in md
+    assert "| title | Use Postgres | Use Postgres for now |" in md
+    assert f"- `{OLD}` ← `{NOTE}` (cites, 1 hop)" in md
+    assert (
+        "| constraint | — | {axis: storage.engine, scope: PRJ-billing, modality: must_not, object: postgresql} |" in md
+    )
+
+
+def test_range_packet_lists_commits_and_edges(repo, mm):
+    seeded(repo)
+    git(repo, "tag", "before")
+    put(repo, NOTE, "Billing schema notes", edges={"depends_on": [OLD]}, body="See the schema.")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Notes depend on the decision\n\nThe schema follows the storage choice.")
+    data = json.loads(mm("review", "before..HEAD", "--format", "json", cwd=repo).out)
+    assert data["title"] == "Notes depend on the decision"
+    assert data["rationale"] == "The schema follows the storage choice."
+    assert data["edges"] == {
+        "added": [{"source": NOTE, "type": "depends_on", "target": OLD}],
+        "removed": [{"source": NOTE, "type": "cites", "target": OLD}],
+    }
+    assert data["findings"] == [] and data["gate"]["allowed"] is True
+    assert len(data["commits"]) == 1
+
+
+def test_bad_targets_and_formats(repo, mm):
+    assert mm("review", "D-20260101-aaaaaa", cwd=repo).code == 2
+    assert mm("review", "HEAD..HEAD", "--format", "html", cwd=repo).code == 2
+    assert mm("review", "P-20260101-abcdef", cwd=repo).code == 2
