@@ -56,8 +56,9 @@ def test_blocks_at_an_older_revision_come_from_git_objects(repo: Path) -> None:
 
 def test_iter_files_reads_one_subtree_and_skips_symlinks(repo: Path) -> None:
     (repo / "memory" / "notes" / "link.md").symlink_to("../../README.md")
-    head = add_and_commit(repo, {"memory/notes/N-20260101-abcdef.md": "x", "other/a.md": "y"}, "mixed")
     git(repo, "add", "memory/notes/link.md")
+    head = add_and_commit(repo, {"memory/notes/N-20260101-abcdef.md": "x", "other/a.md": "y"}, "mixed")
+    assert "memory/notes/link.md" in git(repo, "ls-tree", "-r", "--name-only", head)
     gr = GitRepo.discover(repo)
     files = dict(gr.iter_files(head, "memory"))
     assert files["memory/notes/N-20260101-abcdef.md"] == b"x"
