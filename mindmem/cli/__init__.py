@@ -3,7 +3,22 @@
 Each module registers the commands of one area on the shared typer app.
 """
 
-from mindmem.cli import ask, check, core, dataset, extract, governance, graph, hooks, imports, mcp, model, recall, signing, sync  # noqa: F401  (registers commands)
+from mindmem.cli import (  # noqa: F401  (registers commands)
+    ask,
+    check,
+    core,
+    dataset,
+    extract,
+    governance,
+    graph,
+    hooks,
+    imports,
+    mcp,
+    model,
+    recall,
+    signing,
+    sync,
+)
 from mindmem.cli.app import app, main
 
 __all__ = ["app", "main"]
