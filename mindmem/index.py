@@ -354,9 +354,16 @@ def _count(folder: Path) -> int | str:
         # whoosh leaves a file open when a damaged index fails to load; it closes once the error is dropped.
         warnings.simplefilter("ignore", ResourceWarning)
         try:
-            return _open(folder).doc_count()
+            return _doc_count(_open(folder))
         except Exception as exc:  # any failure to read derived data means: rebuild it, never trust it
             return f"index files unreadable ({type(exc).__name__})"
+
+
+@lru_cache(maxsize=16)
+def _doc_count(ix: wix.FileIndex) -> int:
+    # Opens every segment (which is also what proves the files readable); `_open` hands out one object
+    # per table of contents, so the answer is computed once per index state.
+    return ix.doc_count()
 
 
 def _known(memory: Memory, sha: str) -> bool:
