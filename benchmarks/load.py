@@ -20,6 +20,7 @@ import math
 import os
 import platform
 import pstats
+import resource
 import subprocess
 import sys
 import tempfile
@@ -41,21 +42,28 @@ HELP_TARGET_S = 0.150  # `mm --help`
 
 
 @dataclass(frozen=True)
+class Timing:
+    wall: list[float]
+    cpu: list[float]  # this process, or the child processes for the cold-start rows
+
+
+@dataclass(frozen=True)
 class Row:
     what: str
     blocks: int | None
-    times: list[float]
+    timing: Timing
     target: float | None = None
     per_block: bool = True
 
     def cells(self) -> list[str]:
-        p50, p95 = percentile(self.times, 50), percentile(self.times, 95)
+        p50, p95 = percentile(self.timing.wall, 50), percentile(self.timing.wall, 95)
         per_block = f"{p50 / self.blocks * 1e6:.0f} µs" if self.blocks and self.per_block else ""
         target = ""
         if self.target is not None:
             target = f"≤ {self.target * 1000:.0f} ms " + ("(met)" if p95 <= self.target else "(MISSED)")
         blocks = f"{self.blocks:,}" if self.blocks else ""
-        return [self.what, blocks, str(len(self.times)), ms(p50), ms(p95), per_block, target]
+        cpu = ms(percentile(self.timing.cpu, 50))
+        return [self.what, blocks, str(len(self.timing.wall)), ms(p50), ms(p95), cpu, per_block, target]
 
 
 def percentile(times: list[float], pct: float) -> float:
@@ -67,14 +75,22 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms"
 
 
-def timed(fn: Callable[[], object], runs: int) -> list[float]:
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children: robust to other load on the machine."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed(fn: Callable[[], object], runs: int) -> Timing:
     fn()  # warm the OS file cache and libgit2's object cache once, like a second command would
-    times = []
+    timing = Timing([], [])
     for _ in range(runs):
-        began = time.perf_counter()
+        wall, cpu = time.perf_counter(), cpu_seconds()
         fn()
-        times.append(time.perf_counter() - began)
-    return times
+        timing.cpu.append(cpu_seconds() - cpu)
+        timing.wall.append(time.perf_counter() - wall)
+    return timing
 
 
 def git_batch_read(path: Path, root: str) -> int:
@@ -110,7 +126,7 @@ def in_process(path: Path, n: int, runs: int) -> list[Row]:
     ]
 
 
-def cold(cmd: list[str], runs: int) -> list[float]:
+def cold(cmd: list[str], runs: int) -> Timing:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MM_")}
 
     def once() -> None:
@@ -173,7 +189,7 @@ def main() -> None:
 
     print(f"# benchmarks/load.py, {date.today().isoformat()}\n")
     print(f"Machine: {machine()}.\n")
-    header = ["measurement", "blocks", "runs", "p50", "p95", "per block (p50)", "target (p95)"]
+    header = ["measurement", "blocks", "runs", "p50", "p95", "CPU p50", "per block (p50)", "target (p95)"]
     print("| " + " | ".join(header) + " |")
     print("|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|")
     for row in rows:
