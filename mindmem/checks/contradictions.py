@@ -206,13 +206,20 @@ def _finding(
 
 
 def newer_older(a: Block, b: Block) -> tuple[Block, Block] | None:
-    """(newer, older) when one block is strictly newer and does not reach back before the other's validity."""
+    """(newer, older) when the newer block reads as an update of the older one.
+
+    Not when they were written at the same moment, when the older one already has an end
+    (`valid_to`: shorten the overlap instead), or when the newer one starts no later than the
+    older one (it corrects the older claim rather than replacing it: revoke the wrong one).
+    """
     ta, tb = _created(a), _created(b)
     if ta == tb:
         return None
     newer, older = (a, b) if ta > tb else (b, a)
+    if older.valid_to:
+        return None
     start_new, start_old = _interval(newer).start, _interval(older).start
-    if start_old is not None and (start_new is None or start_new < start_old):
+    if start_old is not None and (start_new is None or start_new <= start_old):
         return None
     return newer, older
 

@@ -13,6 +13,8 @@ any all and or as from into this that it its always only ca wo also
 """
 STOPWORDS = frozenset(_STOP_TEXT.split())
 NEGATIONS = frozenset({"not", "no", "never", "nor", "without"})
+# Before a verb in -ing these negate it ("stop using"); elsewhere "stop" is the antonym of "start".
+STOPPING = frozenset({"stop", "quit", "cease"})
 # word -> (canonical word, polarity); the second word of each pair is the negative one.
 _ANTONYM_PAIRS = (
     ("use", "avoid"),
@@ -58,9 +60,11 @@ def title_signature(title: str) -> tuple[tuple[str, ...], bool]:
     text = title.lower().replace("n't", " not").replace("’", "'")
     positive = True
     words: set[str] = set()
-    for word in _WORD.findall(text):
-        if word in NEGATIONS:
-            positive = not positive
+    tokens = _WORD.findall(text)
+    for i, word in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if word in NEGATIONS or (word in STOPPING and following.endswith("ing") and following in LEXICON):
+            positive = not positive  # "stop using X" says "do not use X"
         elif word in LEXICON:
             canonical, polarity = LEXICON[word]
             positive = positive if polarity else not positive
