@@ -131,19 +131,21 @@ def sync(memory: Memory, remote: str | None = None, *, keep_worktree: bool = Fal
     plan = _plan_refs(git, name, tip, local, remote_refs)
     _spare_checked_out(plan, git.head_branch())
 
+    # Every local move in one locked compare-and-swap: all of them happen, or none.
+    moves: dict[str, tuple[str | None, str | None]] = {f"refs/heads/{r}": old_new for r, old_new in plan.here.items()}
+    moves.update({f"refs/heads/{r}": (sha, None) for r, sha in plan.delete_here.items()})
+    if action in ("fast-forwarded", "fetched"):
+        moves[head_ref] = (ours, tip)
+    if moves:
+        git.move_refs(moves, f"mindmem: sync from {name}")
     note = None
     if action in ("fast-forwarded", "fetched"):
-        git.update_ref(head_ref, tip, ours, f"mindmem: sync from {name}")
         if refresh:
             git.refresh_paths(tip, paths)
         elif refresh is False:
             note = f"the work tree has changes to {', '.join(paths)}; it was left as it is (--keep-worktree)"
         else:
             note = f"the work tree is not on {branch}; it was left as it is"
-    for ref, (old, new) in plan.here.items():
-        git.update_ref(f"refs/heads/{ref}", new, old, f"mindmem: sync {ref} from {name}")
-    for ref, sha in plan.delete_here.items():
-        git.delete_ref(ref, sha)
 
     refspecs = [f"{sha}:refs/heads/{ref}" for ref, sha in plan.push.items()]
     refspecs += [f":refs/heads/{ref}" for ref in plan.delete_remote]
@@ -155,7 +157,7 @@ def sync(memory: Memory, remote: str | None = None, *, keep_worktree: bool = Fal
             git.push(name, refspecs, leases)
         except RefConflict as exc:
             raise RefConflict(
-                f"{exc} ({name} changed while mm was syncing). The updates here were made; run `mm sync` again"
+                f"{exc}; what sync changed here stays. If someone pushed to {name} meanwhile, run `mm sync` again"
             ) from None
 
     before = theirs if action == "pushed" else ours  # the value of the side that moved

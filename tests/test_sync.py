@@ -235,6 +235,22 @@ def test_fast_forward_respects_the_work_tree(world, mm):
     assert path.read_text() == "Bob's own draft\n"
 
 
+def test_fast_forward_refreshes_project_files_with_their_modes(world, mm):
+    _, a, b = world
+    script = a / "deploy.sh"
+    script.write_text("#!/bin/sh\necho deploy\n")
+    script.chmod(0o755)
+    (a / "latest").symlink_to("deploy.sh")
+    git(a, "add", "deploy.sh", "latest")
+    git(a, "commit", "-q", "-m", "Add the deploy script")  # code lives on main too
+    assert sync(mm, a)["governed"]["action"] == "pushed"
+
+    report = sync(mm, b)
+    assert set(report["governed"]["refreshed"]) == {"deploy.sh", "latest"}
+    assert (b / "deploy.sh").stat().st_mode & stat.S_IXUSR and (b / "latest").is_symlink()
+    assert git(b, "status", "--porcelain") == ""
+
+
 def test_fast_forward_off_the_governed_branch_leaves_the_work_tree(world, mm):
     _, a, b = world
     pid, note = propose(mm, a, "Bob is on another branch")
