@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from mindmem.memory import Memory
 
 # Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 STATE_FILE = "state.json"
 AT_CACHE_SIZE = 8
 # A lock older than this (its holder refreshes it while working) or held by a dead pid is broken.
@@ -98,6 +98,8 @@ def schema() -> Schema:
         links=KEYWORD(stored=True),
         # Body wiki links, kept so reading a block back never re-runs markdown-it to find them.
         wiki=STORED(),
+        # The git blob the document was made from: reading the block back is one object lookup.
+        blob=STORED(),
         created=DATETIME(stored=True),
         valid_from=DATETIME(stored=True),
         valid_to=DATETIME(stored=True),
@@ -402,7 +404,7 @@ def _build(
     try:
         ix = wix.create_in(str(fresh), schema())
         files = [] if sha is None else [(p, d) for p, d in memory.git.iter_files(sha, memory.root) if is_block_path(p)]
-        written, _, skipped = _write(ix, files, set(), lock, progress)
+        written, _, skipped = _write(memory, ix, files, set(), lock, progress)
         _write_state(fresh, memory, sha, ix.doc_count(), skipped)
         _swap(fresh, folder)
     except BaseException:
@@ -422,12 +424,13 @@ def _update(
         changed = ((path, new) for path, (_, new) in sorted(changes.items()))
     files = [(path, data) for path, data in changed if is_block_path(path)]
     ix = _open(folder)
-    written, removed, skipped = _write(ix, files, set(state["skipped"]), None, progress)
+    written, removed, skipped = _write(memory, ix, files, set(state["skipped"]), None, progress)
     _write_state(folder, memory, sha, ix.doc_count(), skipped)
     return written, removed
 
 
 def _write(
+    memory: Memory,
     ix: wix.FileIndex,
     files: list[tuple[str, bytes | None]],
     skipped: set[str],
@@ -453,7 +456,7 @@ def _write(
             if block is None:
                 removed += 1
             else:
-                writer.update_document(**document(block, path))
+                writer.update_document(**document(block, path), blob=memory.git.blob_sha(data))
                 written += 1
             if progress is not None and (done % 200 == 0 or done == len(files)):
                 progress(done, len(files))
@@ -580,6 +583,7 @@ class Doc:
     created: str
     score: float = 0.0
     wiki: tuple[str, ...] = ()
+    blob: str = ""
 
 
 def open_view(memory: Memory, at: str | None = None) -> IndexView:
@@ -619,6 +623,7 @@ class IndexView:
         self.git = memory.git
         self.searcher: Searcher = ix.searcher(weighting=BM25F())
         self._blocks: dict[str, Block] = {}
+        self._docsets: dict[tuple[str, tuple[str, ...]], set[int]] = {}
 
     def close(self) -> None:
         self.searcher.close()
@@ -630,8 +635,20 @@ class IndexView:
         query = build_query(text)
         if query is None:
             return []
-        hits = self.searcher.search(query, limit=limit, filter=_any("type", types), mask=_any("status", hide))
+        hits = self.searcher.search(
+            query, limit=limit, filter=self._docset("type", types), mask=self._docset("status", hide)
+        )
         return [_doc(hit.fields(), hit.score) for hit in hits]
+
+    def _docset(self, field: str, values: Collection[str] | None) -> set[int] | None:
+        """Document numbers with one of `values` in `field`, computed once per view (whoosh would per query)."""
+        if not values:
+            return None
+        key = (field, tuple(sorted(values)))
+        found = self._docsets.get(key)
+        if found is None:
+            found = self._docsets[key] = set(self.searcher.docs_for_query(_any(field, values)))
+        return found
 
     def docs(self, ids: Iterable[str]) -> dict[str, Doc]:
         """Stored documents by block ID (IDs with no document are left out)."""
@@ -652,12 +669,13 @@ class IndexView:
 
     def block(self, doc: Doc) -> Block:
         """The block behind a document, read from git at this view's commit (so it matches the index)."""
-        found = self._blocks.get(doc.path)
+        found = self._blocks.get(doc.blob)
         if found is None:
-            data = self.git.read_file(self.commit, doc.path)
-            if data is None:
-                raise StateError(f"{doc.path} is in the index but not at {self.commit[:12]}; run `mm index rebuild`")
-            found = self._blocks[doc.path] = parse(data, doc.path)
+            try:
+                data = self.git.read_blob(doc.blob)
+            except (KeyError, ValueError):
+                raise StateError(f"{doc.path} is in the index but its blob is gone; run `mm index rebuild`") from None
+            found = self._blocks[doc.blob] = parse(data, doc.path)
             # Prime the cached property with what the index recorded (same blob, so the same links).
             vars(found)["wiki_links"] = doc.wiki
         return found
@@ -698,6 +716,7 @@ def _doc(fields: dict[str, Any], score: float) -> Doc:
         created=created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else "",
         score=round(float(score), 4),
         wiki=tuple(fields.get("wiki", "").split()),
+        blob=fields.get("blob", ""),
     )
 
 
