@@ -155,6 +155,7 @@ def main(argv: list[str], env: Mapping[str, str] | None = None, out: TextIO | No
 
 def _pre_commit(memory, index_file: Path | None, out: TextIO) -> int:
     from mindmem.checks import context_for, run_checks
+    from mindmem.checks.findings import at_least
     from mindmem.checks.report import text_lines
 
     try:
@@ -163,9 +164,10 @@ def _pre_commit(memory, index_file: Path | None, out: TextIO) -> int:
     except MindmemError as exc:
         print(f"mindmem: {exc}", file=out)
         return 1
-    if not findings:
+    # A passing commit stays quiet about info-level findings; `mm check` shows them.
+    if not any(at_least(f.severity, "warning") for f in findings):
         return 0
-    for line in text_lines(ctx, findings):
+    for line in text_lines(ctx, findings, "warning"):
         print(line, file=out)
     if any(f.severity == "critical" for f in findings):
         print("mindmem: commit refused; fix the critical findings above (`mm check --staged --fix` may help)", file=out)

@@ -160,3 +160,14 @@ def test_cache_is_derived_and_rebuilt(repo, mm):
     for f in cache.iterdir():
         f.write_bytes(b"garbage")
     assert mm("check", "--json", cwd=repo).out == first
+
+
+def test_a_staged_block_that_no_longer_parses_is_reported_once(repo, mm):
+    put(repo, OLD, "Use Postgres")
+    put(repo, NEW, "Billing schema", edges={"depends_on": [OLD]})
+    commit_all(repo)
+    path = repo / f"memory/decisions/{OLD}.md"
+    path.write_text(path.read_text().replace("title: Use Postgres", "title: Use: Postgres"))
+    git(repo, "add", "memory")
+    data = json.loads(mm("check", "--staged", "--json", cwd=repo).out)
+    assert codes(data) == ["MM-S001"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mindmem.blocks import TYPE_DIRS, type_of_id
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Edit, Finding
 
@@ -37,9 +38,11 @@ def _dangling(ctx: CheckContext) -> Iterator[Finding]:
                 )
             elif target not in ctx.catalog:
                 yield _dangling_finding(ctx, block.id, edge_type, target, (edge_type, target) in explicit)
-    # Blocks deleted by the change: whoever still points at them now dangles.
+    # Blocks deleted by the change: whoever still points at them now dangles. A block whose
+    # file no longer parses is not gone: the schema finding says what is wrong with it.
+    broken = {problem.path for problem in ctx.problems}
     for gone in sorted(ctx.touched or ()):
-        if gone in ctx.catalog:
+        if gone in ctx.catalog or f"{ctx.root}/{TYPE_DIRS[type_of_id(gone)]}/{gone}.md" in broken:
             continue
         for source, edge_type in ctx.incoming.get(gone, ()):
             if source in ctx.blocks and (ctx.touched is None or source not in ctx.touched):

@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Finding
@@ -86,12 +87,20 @@ _SUSPECT = re.compile(
 
 @dataclass(frozen=True)
 class Rule:
-    """A pattern, run only when the lowercased text holds a word from every trigger group (cheap prefilter)."""
+    """A pattern, run only when the lowercased text holds a word from every trigger group (cheap prefilter).
+
+    Compiled on first use: the pre-commit hook checks one block and should not pay for every rule.
+    """
 
     name: str
     severity: str
-    pattern: re.Pattern[str]
+    source: str
+    flags: int
     triggers: tuple[tuple[str, ...], ...]
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile(self.source, self.flags)
 
     def finds(self, text: str, lower: str) -> Iterator[re.Match[str]]:
         if all(any(map(lower.__contains__, group)) for group in self.triggers):
@@ -99,7 +108,7 @@ class Rule:
 
 
 def _rule(name: str, pattern: str, *triggers: tuple[str, ...], severity: str = "critical", case: bool = False) -> Rule:
-    return Rule(name, severity, re.compile(pattern, 0 if case else re.IGNORECASE), triggers)
+    return Rule(name, severity, pattern, 0 if case else re.IGNORECASE, triggers)
 
 
 _SECRET_WORDS = (
