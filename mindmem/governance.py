@@ -151,13 +151,15 @@ def propose_worktree(
     tip = git.branch_tip(branch)
     if tip is None:
         raise StateError(f"the governed branch '{branch}' has no commits yet; commit the mindmem setup first")
-    at_tip: dict[str, bytes] = {}
-    in_tree: dict[str, bytes] = {}
-    for folder in governed_folders(memory):
-        at_tip.update(git.iter_files(tip, folder))
-        in_tree.update(memory.worktree_files(folder))
-    changes = {p: d for p, d in in_tree.items() if at_tip.get(p) != d}
-    changes.update({p: None for p in at_tip if p not in in_tree})
+    # HEAD is the tip here, so only the paths git status reports can differ from it: read just those.
+    changes: dict[str, bytes | None] = {}
+    for path in git.worktree_changes(governed_folders(memory)):
+        full = git.workdir / path
+        # Like Memory.worktree_files: symlinks and files in dot-folders (editor state) are not memory.
+        hidden = any(part.startswith(".") for part in path.split("/")[1:-1])
+        data = full.read_bytes() if full.is_file() and not full.is_symlink() else None
+        if not hidden and data != git.read_file(tip, path):
+            changes[path] = data
     if not changes:
         raise BadInput(f"no uncommitted changes under {memory.root}/ or {CONFIG_DIR}/ to propose")
     proposal = propose(memory, changes, rationale=rationale, title=title, author=author)
@@ -294,7 +296,7 @@ def approve(
         )
     decision = _gate(memory, pid, override)
     touched = sorted(git.changed_paths(proposal.base, proposal.commit))
-    refresh = _refresh_plan(memory, tip, touched, keep_worktree)
+    refresh = refresh_plan(memory, tip, touched, keep_worktree)
     signer = _signer(memory)
     person = memory.person()
     text = rationale.strip() if rationale else ""
@@ -420,7 +422,7 @@ def rollback(memory: Memory, plan: RollbackPlan, *, rationale: str) -> str:
     git = memory.git
     branch = memory.settings.governed_branch
     touched = sorted(plan.changed)
-    refresh = _refresh_plan(memory, plan.tip, touched, keep_worktree=False)
+    refresh = refresh_plan(memory, plan.tip, touched, keep_worktree=False)
     person = memory.person()
     message = compose(
         f"Roll back {plan.target[:12]}: {plan.title}",
@@ -494,7 +496,7 @@ def _gate(memory: Memory, pid: str, override: bool) -> GateDecision:
     return decision
 
 
-def _refresh_plan(memory: Memory, tip: str, paths: list[str], keep_worktree: bool) -> bool | None:
+def refresh_plan(memory: Memory, tip: str, paths: list[str], keep_worktree: bool) -> bool | None:
     """True: refresh these paths after the ref moves; False: leave them (asked to); None: not on the branch."""
     git = memory.git
     if git.raw.is_bare or git.head_branch() != memory.settings.governed_branch:

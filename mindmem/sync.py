@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mindmem.errors import NotFound, RefConflict, StateError
-from mindmem.governance import PROPOSALS, REJECTED, _refresh_plan
+from mindmem.governance import PROPOSALS, REJECTED, refresh_plan
 from mindmem.memory import Memory
 from mindmem.repo import CommitInfo, GitRepo
 from mindmem.trailers import parse_message
@@ -125,7 +125,7 @@ def sync(memory: Memory, remote: str | None = None, *, keep_worktree: bool = Fal
     paths: list[str] = []
     if action == "fast-forwarded":
         paths = sorted(git.changed_paths(ours, tip))
-        refresh = _refresh_plan(memory, ours, paths, keep_worktree)  # raises before anything moved
+        refresh = refresh_plan(memory, ours, paths, keep_worktree)  # raises before anything moved
     local = {**git.refs(PROPOSALS), **git.refs(REJECTED)}
     remote_refs = {**git.remote_tips(name, PROPOSALS), **git.remote_tips(name, REJECTED)}
     plan = _plan_refs(git, name, tip, local, remote_refs)
