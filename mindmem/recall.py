@@ -364,10 +364,8 @@ def _ranked(ask: Ask, text: str) -> list[Hit]:
     strong = [d for d in docs[:STRONG_HITS] if d.score >= STRONG_RATIO * docs[0].score]
     g, near = neighbourhood(ask.view, strong, depth=1)
     for hub in strong:
-        neighbours = [
-            n for n in set(g.successors(hub.id)) | set(g.predecessors(hub.id)) if n in near and ask.visible(near[n])
-        ]
-        neighbours = [n for n in neighbours if n != hub.id]
+        around = set(g.successors(hub.id)) | set(g.predecessors(hub.id))
+        neighbours = sorted(n for n in around if n != hub.id and n in near and ask.visible(near[n]))
         if not neighbours:
             continue
         # Spread like one step of a random walk: a hub with many neighbours gives each a smaller share.
@@ -547,7 +545,8 @@ def _stance(claim: str, block: Block) -> tuple[str, str, str] | None:
     if block.constraint is not None:
         c = block.constraint
         said = f"{c.scope} {c.modality} {c.obj} ({c.axis})"
-        if set(_words(c.obj)) <= claim_words:
+        about = on_topic or _names_entity(claim_words, c.scope)
+        if about and set(_words(c.obj)) <= claim_words:
             agrees = (c.modality in _POSITIVE_MODALITIES) != negated
             return ("support" if agrees else "contradict"), "constraint", said
         # The block's own entities (subject, scope, linked people and projects) are not alternatives.
