@@ -251,12 +251,8 @@ def _markdown(p: Review) -> str:
     if p.rationale:
         out += ["### Rationale", "", *(f"> {line}" if line else ">" for line in p.rationale.splitlines()), ""]
     tally = counts(list(p.findings))
-    out += [
-        f"### Checks: {verdict}",
-        "",
-        f"{tally['critical']} critical, {tally['warning']} warning, {tally['info']} info. {p.decision.message}.",
-        "",
-    ]
+    summary = f"{tally['critical']} critical, {tally['warning']} warning, {tally['info']} info: {p.decision.message}."
+    out += [f"### Checks: {verdict}", "", summary if p.findings else "No findings.", ""]
     if p.findings:
         out += ["| code | severity | where | finding | fix |", "| --- | --- | --- | --- | --- |"]
         out += [
