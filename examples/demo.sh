@@ -93,4 +93,29 @@ run git commit -q -m "Partition the event store"
 run mm truth "$project"
 run mm truth "$project" --at HEAD~1
 
+step "Git hooks: a commit that contradicts memory is refused"
+run mm hooks install
+new queue decision -t "Queue billing events in Kafka" --set subject="$project" --set created=2026-11-01T09:00:00Z \
+  --set "constraint={axis: queue.engine, scope: $project, modality: must, object: kafka}"
+run git add memory
+run git commit -q -m "Queue billing events in Kafka"
+new offkafka decision -t "Do not use Kafka for billing events" --set subject="$project" \
+  --set "constraint={axis: queue.engine, scope: $project, modality: must_not, object: kafka}"
+run git add memory
+show git commit -q -m "Move billing events off Kafka"
+if git commit -q -m "Move billing events off Kafka"; then
+  echo "expected the pre-commit hook to refuse the contradicting block" >&2
+  exit 1
+else
+  echo "(refused, exit $?)"
+fi
+
+step "Fix it as the finding says: the newer decision supersedes the older one; now the commit goes through"
+run mm check --staged --fix
+run git add memory
+run git commit -q -m "Move billing events off Kafka"
+
+step "The review packet of that commit, as a pull-request comment shows it"
+run mm review HEAD~1..HEAD --format markdown
+
 step "Done: the demo repo in $demo_dir is removed on exit"
