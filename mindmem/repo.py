@@ -233,13 +233,18 @@ class GitRepo:
         Only the folders on the changed paths are rewritten; every other subtree is reused as it is, so
         one new block in a 10k-block root costs a few tree writes, not 10k index entries.
         """
+        entries = {p: None if d is None else (self.raw.create_blob(d), int(FileMode.BLOB)) for p, d in changes.items()}
+        return self._rewrite(base, entries)
+
+    def _rewrite(self, base: str | None, entries: Mapping[str, tuple[pygit2.Oid, int] | None]) -> pygit2.Oid:
+        """The tree of `base` with these entries set to (object id, file mode), or removed where None."""
         nested: dict[str, Any] = {}
-        for path, data in changes.items():
+        for path, entry in entries.items():
             *folders, name = path.split("/")
             node = nested
             for folder in folders:
                 node = node.setdefault(folder, {})
-            node[name] = data
+            node[name] = entry
         root = self.raw[base].peel(pygit2.Tree) if base else None
         tree = self._tree_with(root, nested)
         return tree if tree is not None else self.raw.TreeBuilder().write()
@@ -263,7 +268,7 @@ class GitRepo:
                 if builder.get(name) is not None:
                     builder.remove(name)
             else:
-                builder.insert(name, self.raw.create_blob(change), FileMode.BLOB)
+                builder.insert(name, *change)
         return builder.write() if len(builder) else None  # git has no empty folders
 
     def update_ref(self, name: str, new: str, old: str | None, message: str) -> None:
@@ -395,11 +400,32 @@ class GitRepo:
         return out
 
     def merge_tree(self, base: str, ours: str, theirs: str) -> tuple[str | None, list[str]]:
-        """Three-way merge of commits in memory: (tree sha, []) or (None, conflicting paths)."""
+        """Three-way merge of commits in memory: (tree sha, []) or (None, conflicting paths).
+
+        When no path changed on both sides (the usual case: one block per file), the merge is `ours`
+        with the entries `theirs` changed, written along those paths only. libgit2's merge, which
+        rewrites every folder (~75 ms at 10k blocks), runs only when both sides touched a path.
+        """
+        mine, other = self._entry_changes(base, theirs), self._entry_changes(base, ours)
+        touched = mine.keys() | other.keys()
+        folders = {path.rsplit("/", k)[0] for path in touched for k in range(1, path.count("/") + 1)}
+        if not mine.keys() & other.keys() and not folders & touched:  # no shared path, no file/folder swap
+            return str(self._rewrite(ours, mine)), []
         index = self.raw.merge_trees(
             self.raw[base].peel(pygit2.Tree), self.raw[ours].peel(pygit2.Tree), self.raw[theirs].peel(pygit2.Tree)
         )
         return _tree_or_conflicts(self.raw, index)
+
+    def _entry_changes(self, a: str, b: str) -> dict[str, tuple[pygit2.Oid, int] | None]:
+        """path -> (object id, file mode) in `b`, or None where `b` removed it, for every path that differs."""
+        diff = self.raw.diff(self.raw[a].peel(pygit2.Tree), self.raw[b].peel(pygit2.Tree))
+        out: dict[str, tuple[pygit2.Oid, int] | None] = {}
+        for delta in diff.deltas:
+            removed = delta.status == pygit2.enums.DeltaStatus.DELETED
+            out[delta.old_file.path if removed else delta.new_file.path] = (
+                None if removed else (delta.new_file.id, int(delta.new_file.mode))
+            )
+        return out
 
     def revert_tree(self, commit: str, onto: str, mainline: int) -> tuple[str | None, list[str]]:
         """The tree of `onto` with `commit` reverted (mainline 1 for a merge): (tree, []) or (None, conflicts)."""
