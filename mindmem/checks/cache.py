@@ -10,6 +10,7 @@ from nothing if missing, unreadable or from another version of mindmem.
 from __future__ import annotations
 
 import contextlib
+import gc
 import marshal
 import os
 import pickle
@@ -43,11 +44,15 @@ class BlockCache:
     def _load(self, name: str, codec: Any) -> dict[str, Any] | None:
         if self.folder is None or not (self.folder / name).is_file():
             return None
+        # One read and `loads` (marshal reading a file object goes in small steps), with the cyclic
+        # garbage collector paused: tens of thousands of new tuples would trigger it again and again.
+        gc.disable()
         try:
-            with (self.folder / name).open("rb") as handle:
-                fmt, entries = codec.load(handle)
+            fmt, entries = codec.loads((self.folder / name).read_bytes())
         except Exception:  # a torn or foreign file is only a cold cache
             return None
+        finally:
+            gc.enable()
         return entries if fmt == FORMAT and isinstance(entries, dict) else None
 
     def digest(self, sha: str, path: str, read: Callable[[str], bytes]) -> Digest | None:
@@ -55,8 +60,12 @@ class BlockCache:
         self.used.add(sha)
         found = self.digests.get(sha)
         if found is None:
+            data = read(sha)
             try:
-                found = tuple(digest(self.block(sha, path, read)))
+                block = self.fresh.get(sha) or parse(data, path)
+                self.fresh[sha] = block
+                self.new_blocks = True
+                found = tuple(digest(block, data.decode("utf-8", "replace")))
             except BlockError:
                 found = BROKEN
             self.digests[sha] = found

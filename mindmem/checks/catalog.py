@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from mindmem.blocks import Block
+from mindmem.checks.safety import scan
 from mindmem.checks.wording import norm, norm_predicate, title_signature
 
 # Predicates that relate a subject to many objects at once; two facts with them never conflict.
@@ -54,9 +55,13 @@ class Digest(NamedTuple):
     positive: bool  # title polarity
     edges: tuple[tuple[str, str], ...]  # Block.all_edges(): explicit edges and body wiki links
     names: tuple[str, ...]  # an entity's normalised ID, title and aliases
+    # The safety findings of the file's text (safety.scan), kept with the digest so unchanged files are
+    # never scanned again; None when the digest was made from a Block without its text.
+    hazards: tuple[tuple[str, str, str, int, str], ...] | None
 
 
-def digest(block: Block) -> Digest:
+def digest(block: Block, text: str | None = None) -> Digest:
+    """The digest of a block; with its file's `text`, the safety scan too."""
     is_claim = block.type == "fact" and block.subject and block.predicate and block.obj
     words, positive = title_signature(block.title)
     return Digest(
@@ -70,6 +75,7 @@ def digest(block: Block) -> Digest:
         positive,
         tuple(block.all_edges()),
         tuple(norm(n) for n in (block.id, block.title, *block.aliases)) if block.type == "entity" else (),
+        scan(text) if text is not None else None,
     )
 
 

@@ -18,9 +18,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Finding
+
+if TYPE_CHECKING:  # the catalog (imported by the context) runs `scan` when it digests a file
+    from mindmem.checks.context import CheckContext
 
 # -- hidden Unicode ----------------------------------------------------------------------
 
@@ -233,41 +236,36 @@ def redact(secret: str) -> str:
 
 # -- the check ------------------------------------------------------------------------------
 
+# (code, severity, message, line, fix): a finding about a text, before it is tied to a block.
+Hazard = tuple[str, str, str, int, str]
+
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
+    """Findings for the blocks in scope; texts already scanned (digest cache, by blob id) are not scanned again."""
     for block in ctx.focus:
-        text = ctx.text(block.id)
-        if text is None:
-            continue
-        path = ctx.path_of(block.id)
-        for kind, severity, line, col, point, n in _hidden(text):
-            more = f" ({n} in total)" if n > 1 else ""
-            yield Finding(
-                "MM-X001",
-                severity,
-                f"hidden {kind} {point} at line {line}, column {col}{more}: people and models read it differently",
-                (block.id,),
-                path,
-                line,
-                fix=f"delete the invisible {point} characters (retype the line, or strip them with a script)",
-            )
-        lower = text.lower()
-        for rule in INJECTION_RULES:
-            match = next(rule.finds(text, lower), None)
-            if match:
-                yield Finding(
-                    "MM-X002",
-                    rule.severity,
-                    f"prompt-injection phrasing ({rule.name}): {_snippet(match.group(0))!r}",
-                    (block.id,),
-                    path,
-                    _line_at(text, match.start()),
-                    fix="rewrite it as a plain statement about the project; memory must not instruct agents",
-                )
-        yield from _secrets(text, lower, block.id, path)
+        d = ctx.catalog.by_id.get(block.id)
+        hazards = d.hazards if d is not None else None
+        if hazards is None:
+            text = ctx.text(block.id)
+            hazards = scan(text) if text is not None else ()
+        for code, severity, message, line, fix in hazards:
+            yield Finding(code, severity, message, (block.id,), ctx.path_of(block.id), line, fix=fix)
 
 
-def _secrets(text: str, lower: str, block_id: str, path: str | None) -> Iterator[Finding]:
+def scan(text: str) -> tuple[Hazard, ...]:
+    """Everything unsafe in one block file's text."""
+    out: list[Hazard] = []
+    for kind, severity, line, col, point, n in _hidden(text):
+        more = f" ({n} in total)" if n > 1 else ""
+        message = f"hidden {kind} {point} at line {line}, column {col}{more}: people and models read it differently"
+        out.append(("MM-X001", severity, message, line, f"delete the invisible {point} characters (retype the line)"))
+    lower = text.lower()
+    for rule in INJECTION_RULES:
+        match = next(rule.finds(text, lower), None)
+        if match:
+            message = f"prompt-injection phrasing ({rule.name}): {_snippet(match.group(0))!r}"
+            fix = "rewrite it as a plain statement about the project; memory must not instruct agents"
+            out.append(("MM-X002", rule.severity, message, _line_at(text, match.start()), fix))
     found: list[tuple[str, int, str]] = []
     for rule in SECRET_RULES:
         for match in rule.finds(text, lower):
@@ -276,16 +274,10 @@ def _secrets(text: str, lower: str, block_id: str, path: str | None) -> Iterator
         value = match.group(1)
         if _generic_secret(value) and not any(s <= match.start(1) < s + len(v) for _, s, v in found):
             found.append((GENERIC_SECRET.name, match.start(1), value))
+    fix = "delete it and rotate the credential; once committed it stays in git history"
     for name, start, value in sorted(found, key=lambda item: item[1]):
-        yield Finding(
-            "MM-X003",
-            "critical",
-            f"{name} {redact(value)}",
-            (block_id,),
-            path,
-            _line_at(text, start),
-            fix="delete it and rotate the credential; once committed it stays in git history",
-        )
+        out.append(("MM-X003", "critical", f"{name} {redact(value)}", _line_at(text, start), fix))
+    return tuple(out)
 
 
 def _line_at(text: str, offset: int) -> int:
