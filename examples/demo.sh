@@ -118,4 +118,55 @@ run git commit -q -m "Move billing events off Kafka"
 step "The review packet of that commit, as a pull-request comment shows it"
 run mm review HEAD~1..HEAD --format markdown
 
+step "Governance: a team memory repo in enforce mode, with a fresh ssh key as its one approver"
+cd "$demo_dir"
+export MM_HOME="$demo_dir/mm-home" # no personal mindmem settings (signing_key) in the way
+unset MM_SIGNING_KEY MM_SIGNING_FORMAT
+run ssh-keygen -q -t ed25519 -N '' -C demo@example.com -f "$demo_dir/approver_key"
+run git init -q -b main team-memory
+cd team-memory
+run git config user.name "Demo User"
+run git config user.email demo@example.com
+run git config gpg.format ssh
+run git config user.signingkey "$demo_dir/approver_key"
+run mm init --mode enforce --signing ssh --commit
+run git config gpg.ssh.allowedSignersFile "$PWD/.mindmem/allowed_signers"
+run tail -n 1 .mindmem/allowed_signers
+# Run `mm propose …`, print the command and the proposal ID, and keep the ID in the variable named first.
+propose() {
+  local var=$1
+  shift
+  show mm propose "$@" >&2
+  printf -v "$var" '%s' "$(mm propose "$@")"
+  printf '%s\n' "${!var}"
+}
+
+step "Propose a decision: the new block leaves the work tree and waits on a proposal branch"
+new pg decision -t "Store billing events in PostgreSQL" --set tags=[billing,storage]
+propose first -r "Agreed in the storage review"
+run git status --short
+run mm proposals
+run mm diff "$first"
+
+step "Approve it: a signed merge commit on main that git itself verifies"
+run mm approve "$first" -r "Matches the load test"
+run git log --oneline --graph -3
+run git verify-commit HEAD
+
+step "Propose a note and reject it: the reason stays on rejected/P-…"
+propose second -r "Seen once during the load test" --add note --set title="The staging database is shared with QA"
+run mm reject "$second" -r "Not true any more: QA has its own database since October"
+run mm proposals --all
+
+step "Supersede the decision, approve, then roll that approval back with a reason"
+propose kafka -r "Ops already runs Kafka" --add decision --set title="Store billing events in Kafka" \
+  --supersede "$pg"
+run mm approve "$kafka"
+run mm rollback "$kafka" -r "Kafka retention costs too much; back to PostgreSQL"
+run mm list --type decision
+
+step "The governance chain, newest first, and the check CI runs"
+run mm audit
+run mm verify
+
 step "Done: the demo repo in $demo_dir is removed on exit"
