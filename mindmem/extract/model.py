@@ -37,8 +37,8 @@ Each candidate is an object with these keys:
 - "body": more detail from the text, or "".
 - "fields": {{"subject", "predicate", "object": what the statement is about and says, or null;
   "status": null, or for a task todo, doing, blocked, done or canceled;
-  "due", "valid_from": a date YYYY-MM-DD or null (turn "next Friday" into a date using today's date);
-  "tags": a list of short words; "constraint": null;
+  "due": for a task, a date YYYY-MM-DD or null (turn "next Friday" into a date using today's date);
+  "tags": a list of short words;
   entities also have "kind": person, project, tool or org}}.
 - "edges": a list of {{"type", "target"}}; type is one of {", ".join(b.EDGE_TYPES)};
   target is the key of another candidate or the ID of a block listed under "Known blocks".

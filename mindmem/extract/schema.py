@@ -25,14 +25,16 @@ MAX_EDGES = 8
 MAX_TAGS = 8
 TITLE_MAX = 160
 TEXT_MAX = 200
-BODY_MAX = 2000
+# llama.cpp's grammar parser refuses repetitions of 2,000 or more (servers built on it too).
+BODY_MAX = 1500
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,15}$"
 _KEY_RE = re.compile(KEY_PATTERN)
 # The grammar offers these; validation accepts any number from 0 to 1 (a server may not hold to the enum).
 CONFIDENCES = tuple(round(i / 10, 1) for i in range(11))
 TEXT_FIELDS = ("subject", "predicate", "object")
-DATE_FIELDS = ("due", "valid_from")
-FIELD_KEYS = (*TEXT_FIELDS, "status", *DATE_FIELDS, "tags", "constraint")
+# Few fields, on purpose: small models fill every field they are offered, and constraints
+# (for the contradiction checks) are better written by a person than guessed.
+FIELD_KEYS = (*TEXT_FIELDS, "status", "due", "tags")
 CANDIDATE_KEYS = ("key", "type", "span", "title", "body", "fields", "edges", "confidence")
 REQUIRED_KEYS = ("key", "type", "span", "title")
 # Control characters a body may hold; everywhere else none at all.
@@ -44,78 +46,71 @@ def reply_schema(spans: Sequence[str] | None = None) -> dict[str, Any]:
 
     Every property is required and optional ones are nullable, as OpenAI-style strict JSON-schema
     output demands; one variant per candidate type keeps statuses (and an entity's kind) to that type.
+    Shared parts are `$defs`, so a grammar made from the schema holds each of them once.
     """
     span: dict[str, Any] = (
         {"type": "string", "enum": list(dict.fromkeys(spans))} if spans else {"type": "string", "minLength": 1}
     )
-    return {
-        "type": "object",
-        "properties": {
-            "candidates": {
-                "type": "array",
-                "maxItems": MAX_CANDIDATES,
-                "items": {"anyOf": [_candidate_schema(t, span) for t in CANDIDATE_TYPES]},
-            }
+    text = {"type": "string", "minLength": 1, "maxLength": TEXT_MAX}
+    defs = {
+        "span": span,
+        "text": text,
+        "maybe_text": {"anyOf": [{"$ref": "#/$defs/text"}, {"type": "null"}]},
+        "maybe_date": {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]},
+        "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX},
+        "body": {"type": "string", "maxLength": BODY_MAX},
+        "tags": {"type": "array", "maxItems": MAX_TAGS, "items": {"type": "string", "minLength": 1, "maxLength": 40}},
+        "edges": {
+            "type": "array",
+            "maxItems": MAX_EDGES,
+            "items": _object(
+                {
+                    "type": {"type": "string", "enum": list(b.EDGE_TYPES)},
+                    "target": {"type": "string", "minLength": 1, "maxLength": 64},
+                }
+            ),
         },
-        "required": ["candidates"],
-        "additionalProperties": False,
+        "confidence": {"type": "number", "enum": list(CONFIDENCES)},
+    }
+    return {
+        **_object(
+            {
+                "candidates": {
+                    "type": "array",
+                    "maxItems": MAX_CANDIDATES,
+                    "items": {"anyOf": [_candidate_schema(t) for t in CANDIDATE_TYPES]},
+                }
+            }
+        ),
+        "$defs": defs,
     }
 
 
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
 
 
-def _candidate_schema(block_type: str, span: dict[str, Any]) -> dict[str, Any]:
-    text = {"type": "string", "minLength": 1, "maxLength": TEXT_MAX}
-    date = {"type": "string", "format": "date"}
+def _candidate_schema(block_type: str) -> dict[str, Any]:
     fields: dict[str, Any] = {
-        **{key: _nullable(text) for key in TEXT_FIELDS},
-        "status": _nullable({"type": "string", "enum": list(b.STATUSES[block_type])}),
-        **{key: _nullable(date) for key in DATE_FIELDS},
-        "tags": {"type": "array", "maxItems": MAX_TAGS, "items": {"type": "string", "minLength": 1, "maxLength": 40}},
-        "constraint": _nullable(
-            {
-                "type": "object",
-                "properties": {
-                    "axis": text,
-                    "scope": text,
-                    "modality": {"type": "string", "enum": list(b.MODALITIES)},
-                    "object": text,
-                    "predicate": _nullable(text),
-                },
-                "required": ["axis", "scope", "modality", "object", "predicate"],
-                "additionalProperties": False,
-            }
-        ),
+        **{key: {"$ref": "#/$defs/maybe_text"} for key in TEXT_FIELDS},
+        "status": {"anyOf": [{"type": "string", "enum": list(b.STATUSES[block_type])}, {"type": "null"}]},
+        "due": {"$ref": "#/$defs/maybe_date"},
+        "tags": {"$ref": "#/$defs/tags"},
     }
     if block_type == "entity":
         fields["kind"] = {"type": "string", "enum": list(b.ENTITY_KINDS)}
-    edge = {
-        "type": "object",
-        "properties": {
-            "type": {"type": "string", "enum": list(b.EDGE_TYPES)},
-            "target": {"type": "string", "minLength": 1, "maxLength": 64},
-        },
-        "required": ["type", "target"],
-        "additionalProperties": False,
-    }
-    properties = {
-        "key": {"type": "string", "pattern": KEY_PATTERN},
-        "type": {"type": "string", "enum": [block_type]},
-        "span": span,
-        "title": {"type": "string", "minLength": 1, "maxLength": TITLE_MAX},
-        "body": {"type": "string", "maxLength": BODY_MAX},
-        "fields": {
-            "type": "object",
-            "properties": fields,
-            "required": list(fields),
-            "additionalProperties": False,
-        },
-        "edges": {"type": "array", "maxItems": MAX_EDGES, "items": edge},
-        "confidence": {"type": "number", "enum": list(CONFIDENCES)},
-    }
-    return {"type": "object", "properties": properties, "required": list(properties), "additionalProperties": False}
+    return _object(
+        {
+            "key": {"type": "string", "pattern": KEY_PATTERN},
+            "type": {"type": "string", "enum": [block_type]},
+            "span": {"$ref": "#/$defs/span"},
+            "title": {"$ref": "#/$defs/title"},
+            "body": {"$ref": "#/$defs/body"},
+            "fields": _object(fields),
+            "edges": {"$ref": "#/$defs/edges"},
+            "confidence": {"$ref": "#/$defs/confidence"},
+        }
+    )
 
 
 def validate_reply(
@@ -189,7 +184,7 @@ def _candidate(
         except BadInput as exc:
             raise bad(str(exc)) from None
     edges = _edges(item.get("edges") or [], key, keys, known, bad)
-    # The block checks (dates that exist, statuses, constraints, tags) on a stand-in ID and date.
+    # The block checks (dates that exist, statuses, tags) on a stand-in ID and date.
     probe_id = block_id or f"{b.TYPE_PREFIXES[block_type][0]}-20000101-000000"
     meta = {"id": probe_id, "type": block_type, "title": title, "created": "2000-01-01", **fields}
     meta.setdefault("status", b.DEFAULT_STATUS[block_type])
@@ -227,22 +222,13 @@ def _fields(value: Any, block_type: str, bad: Any) -> tuple[dict[str, Any], str 
             out[name] = _string(value[name], f"fields.{name}", TEXT_MAX, bad)
     if value.get("status") is not None:
         out["status"] = value["status"]
-    for name in DATE_FIELDS:
-        if value.get(name) is not None:
-            out[name] = value[name]
+    if value.get("due") is not None:
+        out["due"] = value["due"]
     tags = value.get("tags") or []
     if not isinstance(tags, list) or len(tags) > MAX_TAGS:
         raise bad(f"fields.tags must be a list of at most {MAX_TAGS} strings")
     if tags:
         out["tags"] = [_string(tag, "a tag", 40, bad) for tag in tags]
-    if value.get("constraint") is not None:
-        constraint = value["constraint"]
-        if isinstance(constraint, dict):
-            constraint = {k: v for k, v in constraint.items() if v is not None}
-            for name, part in constraint.items():
-                if isinstance(part, str):
-                    _string(part, f"fields.constraint.{name}", TEXT_MAX, bad)
-        out["constraint"] = constraint
     kind = value.get("kind")
     if block_type == "entity" and kind not in b.ENTITY_KINDS:
         raise bad(f"an entity needs fields.kind, one of {', '.join(b.ENTITY_KINDS)} (got {kind!r})")
@@ -281,7 +267,7 @@ def _string(value: Any, name: str, limit: int, bad: Any, allow: Collection[str] 
         raise bad(f"'{name}' must be a string, not {type(value).__name__}")
     if len(value) > limit:
         raise bad(f"'{name}' is {len(value)} characters; the limit is {limit}")
-    control = next((ch for ch in value if (ch < " " or ch == "\x7f") and ch not in allow), None)
+    control = next((ch for ch in value if (ch < " " or "\x7f" <= ch <= "\x9f") and ch not in allow), None)
     if control is not None:
         raise bad(f"'{name}' holds the control character {control!r}")
     return value
