@@ -570,10 +570,15 @@ def _last_change(memory: Memory, history: list[CommitInfo], block_id: str, tip: 
 
 def _default_title(changes: Mapping[str, bytes | None], before: Mapping[str, bytes | None], root: str) -> str:
     diffs = ch.diff_blocks({p: (before.get(p), d) for p, d in changes.items()})
+    verbs = {"added": "Add", "changed": "Update", "removed": "Remove"}
     if len(diffs) == 1:
-        verb = {"added": "Add", "changed": "Update", "removed": "Remove"}[diffs[0].action]
-        return f"{verb} {diffs[0].block_id}: {diffs[0].title}"
-    return f"Change {len(diffs)} blocks" if diffs else f"Change files under {root}/"
+        return f"{verbs[diffs[0].action]} {diffs[0].block_id}: {diffs[0].title}"
+    if not diffs:
+        return f"Change files under {root}/"
+    actions = {d.action for d in diffs}
+    verb = verbs[actions.pop()] if len(actions) == 1 else "Change"
+    title = f"{verb} {len(diffs)} blocks: " + "; ".join(d.title for d in diffs)
+    return title if len(title) <= 100 else title[:99].rsplit(" ", 1)[0] + "…"
 
 
 def _agent(author: str | None) -> str | None:
