@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from mindmem.memory import Memory
 
 # Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 STATE_FILE = "state.json"
 AT_CACHE_SIZE = 8
 # A lock older than this (its holder refreshes it while working) or held by a dead pid is broken.
@@ -63,6 +63,9 @@ LOCK_WAIT_SECONDS = 120
 # How much a match in each field weighs; applied at query time, so tuning needs no rebuild.
 FIELD_BOOSTS = {"title": 3.0, "headings": 2.0, "body": 1.0, "tags": 2.0, "entities": 2.5}
 ID_BOOSTS = {"id": 6.0, "subject": 2.0, "links": 1.5}
+# A name in the query weighs more in blocks that are about that entity (their subject, scope, or the
+# entity itself) than in blocks that merely mention it.
+ABOUT_BOOST = 2.0
 MAX_QUERY_CHARS = 4000
 MAX_QUERY_TERMS = 64
 
@@ -78,8 +81,16 @@ _NOT_NAMES_TEXT = (
     "yes no not none"
 )
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+# Words that shape a question but say nothing about what to find ("what did she say about X"): left
+# out of the query's text terms. The index keeps them (a block may quote them); only queries skip them.
+_QUESTION_FUNCTION_WORDS = (
+    "what which who whom whose where why how did does do doing done was were has had would could should might "
+    "shall i me my mine he him his she her hers they them their theirs its our ours there any some ever "
+    "about tell know"
+)
 
 TEXT_ANALYZER = StemmingAnalyzer()
+_QUERY_SKIP = frozenset(t.text for t in TEXT_ANALYZER(_QUESTION_FUNCTION_WORDS, removestops=False))
 
 
 def schema() -> Schema:
@@ -93,6 +104,8 @@ def schema() -> Schema:
         body=TEXT(analyzer=TEXT_ANALYZER, phrase=False),
         tags=KEYWORD(lowercase=True, commas=True, scorable=True),
         entities=KEYWORD(lowercase=True, scorable=True),
+        # The entities a block is about: its subject, its constraint's scope, itself if an entity.
+        about=KEYWORD(lowercase=True, scorable=True),
         subject=ID(stored=True),
         # "edge_type:target" and the bare target, for reverse lookups ("who supersedes X?").
         links=KEYWORD(stored=True),
@@ -125,6 +138,7 @@ def document(block: Block, path: str) -> dict[str, Any]:
         "body": "\n".join(text),
         "tags": ",".join(block.tags),
         "entities": " ".join(block_entities(block)),
+        "about": " ".join(about_entities(block)),
         "links": " ".join(dict.fromkeys(links)),
         "wiki": " ".join(block.wiki_links),
         "created": utc(block.created),
@@ -171,6 +185,16 @@ def block_entities(block: Block) -> list[str]:
     return list(dict.fromkeys(t for t in (*_id_terms(ids), *entity_terms(" \n".join(texts))) if t))
 
 
+def about_entities(block: Block) -> list[str]:
+    """Entity terms of what the block is about (subject, constraint scope, the entity itself), lowercase."""
+    ids = [block.subject or ""]
+    if block.constraint is not None:
+        ids.append(block.constraint.scope)
+    if block.type == "entity":
+        ids.append(block.id)
+    return list(dict.fromkeys(_id_terms(ids)))
+
+
 def entity_terms(text: str) -> list[str]:
     """Entity terms in free text (a block or a query): block IDs and capitalised names, lowercase.
 
@@ -180,6 +204,8 @@ def entity_terms(text: str) -> list[str]:
     found = _id_terms(ID_IN_TEXT_RE.findall(text)) + [t.lower() for t in _TICKET_RE.findall(text)]
     for sentence in _SENTENCE_RE.split(text):
         for position, word in enumerate(_WORD_RE.findall(sentence)):
+            # A possessive names the same entity: "Alice's" is alice.
+            word = re.sub(r"['’]s$", "", word)
             if word.lower() in _NOT_NAMES or not word[0].isupper():
                 continue
             if position > 0 or any(ch.isupper() for ch in word[1:]):
@@ -686,12 +712,13 @@ def build_query(text: str) -> PreloadedOr | None:
     if len(text) > MAX_QUERY_CHARS:
         raise BadInput(f"query is {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
     clauses = []
-    for term in analyze(text)[:MAX_QUERY_TERMS]:
+    for term in [t for t in analyze(text) if t not in _QUERY_SKIP][:MAX_QUERY_TERMS]:
         clauses += [Term(field, term, boost=FIELD_BOOSTS[field]) for field in ("title", "headings", "body")]
     for word in list(dict.fromkeys(w.lower() for w in _WORD_RE.findall(text)))[:MAX_QUERY_TERMS]:
         clauses.append(Term("tags", word, boost=FIELD_BOOSTS["tags"]))
     for term in entity_terms(text)[:MAX_QUERY_TERMS]:
         clauses.append(Term("entities", term, boost=FIELD_BOOSTS["entities"]))
+        clauses.append(Term("about", term, boost=ABOUT_BOOST))
     for block_id in dict.fromkeys(ID_IN_TEXT_RE.findall(text)):
         clauses += [Term(field, block_id, boost=boost) for field, boost in ID_BOOSTS.items()]
     # Scores every posting into an array: at 10k blocks about twice as fast as whoosh's union tree
