@@ -24,6 +24,8 @@ from mindmem.files import atomic_write
 
 # A sentinel distinct from None ("the branch must not exist yet").
 CURRENT_TIP = "current-tip"
+_LINK_MODE = int(FileMode.LINK)
+_ZERO_OID = pygit2.Oid(hex="0" * 40)
 # Set inside git hooks; a git child started from one must find its repository from --git-dir, not from these.
 GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
 
@@ -138,14 +140,32 @@ class GitRepo:
         except KeyError:
             return {}
         out: dict[str, str] = {}
-        stack = [(sub, prefix)] if sub.type == ObjectType.TREE else []
+        stack = [(sub, prefix)] if sub.type_str == "tree" else []
+        # type_str and an int mode compare: this loop sees every block file, and enum lookups doubled its cost.
         while stack:
             current, base = stack.pop()
             for entry in current:
-                if entry.type == ObjectType.TREE:
+                kind = entry.type_str
+                if kind == "tree":
                     stack.append((entry, f"{base}/{entry.name}"))
-                elif entry.type == ObjectType.BLOB and entry.filemode != FileMode.LINK:
+                elif kind == "blob" and entry.filemode != _LINK_MODE:
                     out[f"{base}/{entry.name}"] = str(entry.id)
+        return out
+
+    def changed_blobs(self, a: str | None, b: str, prefix: str) -> dict[str, tuple[str | None, str | None]]:
+        """Files under `prefix` that differ between two commits or trees: path -> (old sha, new sha), None where
+        absent. One libgit2 tree diff; no blob is read."""
+        old_tree = self.raw[a].peel(pygit2.Tree) if a else None
+        new_tree = self.raw[b].peel(pygit2.Tree)
+        diff = self.raw.diff(old_tree, new_tree) if old_tree is not None else new_tree.diff_to_tree(swap=True)
+        base = prefix.rstrip("/") + "/"
+        out: dict[str, tuple[str | None, str | None]] = {}
+        for delta in diff.deltas:
+            for file, side in ((delta.old_file, 0), (delta.new_file, 1)):
+                if file.path.startswith(base) and file.id != _ZERO_OID:
+                    pair = list(out.get(file.path, (None, None)))
+                    pair[side] = str(file.id)
+                    out[file.path] = (pair[0], pair[1])
         return out
 
     def read_blob(self, sha: str) -> bytes:

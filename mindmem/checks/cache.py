@@ -15,7 +15,7 @@ import marshal
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +71,21 @@ class BlockCache:
             self.digests[sha] = found
             self.new_digests = True
         return Digest._make(found) if found else None
+
+    def digests_of(self, entries: Mapping[str, str], read: Callable[[str], bytes]) -> dict[str, Digest]:
+        """path -> digest for block files {path: sha}; files that do not parse are left out."""
+        self.used.update(entries.values())
+        known, make = self.digests, Digest._make
+        out = {}
+        for path, sha in entries.items():
+            found = known.get(sha)
+            if found is None:
+                digest_ = self.digest(sha, path, read)
+                if digest_ is not None:
+                    out[path] = digest_
+            elif found:
+                out[path] = make(found)
+        return out
 
     def block(self, sha: str, path: str, read: Callable[[str], bytes], *, many: bool = False) -> Block:
         """The block in blob `sha` (BlockError if it does not parse); `many`: the caller reads most blocks,

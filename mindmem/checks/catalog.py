@@ -85,10 +85,21 @@ def live(d: Digest | Block) -> bool:
 
 
 class Catalog:
-    """Digests of every block file in a snapshot (path -> Digest), with lazily built lookups."""
+    """Digests of every block file in a snapshot (path -> Digest), with lazily built lookups.
 
-    def __init__(self, digests: Mapping[str, Digest], options: Mapping[str, Any] | None = None) -> None:
+    `focus`: the blocks whose contradiction candidates will be asked for (None: any block); the
+    buckets then hold only what those blocks could meet, so an incremental check of one block
+    does not index ten thousand.
+    """
+
+    def __init__(
+        self,
+        digests: Mapping[str, Digest],
+        options: Mapping[str, Any] | None = None,
+        focus: frozenset[str] | None = None,
+    ) -> None:
         self.digests = digests
+        self.focus = focus
         extra = (options or {}).get("multi_valued_predicates", ())
         self.multi_valued = MULTI_VALUED | {norm_predicate(p) for p in extra if isinstance(p, str)}
         self._canon: dict[str, str] = {}
@@ -144,18 +155,23 @@ class Catalog:
 
     @cached_property
     def _buckets(self) -> tuple[dict[Any, list[str]], ...]:
+        wanted: tuple[set[Any], set[Any], set[Any]] | None = None
+        if self.focus is not None:
+            ds = [self.by_id[i] for i in self.focus if i in self.by_id]
+            wanted = ({d.axis for d in ds}, {d.predicate for d in ds}, {d.words for d in ds})
         by_axis: dict[str, list[str]] = defaultdict(list)
         by_claim: dict[tuple[str, str], list[str]] = defaultdict(list)
         by_title: dict[tuple[str, ...], list[str]] = defaultdict(list)
         for d in self.by_id.values():
             if not live(d):
                 continue
-            if d.axis is not None:
+            if d.axis is not None and (wanted is None or d.axis in wanted[0]):
                 by_axis[d.axis].append(d.id)
-            claim = self.claim(d)
-            if claim is not None:
-                by_claim[claim].append(d.id)
-            if len(d.words) >= 2:
+            if d.predicate is not None and (wanted is None or d.predicate in wanted[1]):
+                claim = self.claim(d)
+                if claim is not None:
+                    by_claim[claim].append(d.id)
+            if len(d.words) >= 2 and (wanted is None or d.words in wanted[2]):
                 by_title[d.words].append(d.id)
         return by_axis, by_claim, by_title
 

@@ -126,9 +126,8 @@ def _range(memory: Memory, rev_range: str) -> _Source:
         raise BadInput(f"'{rev_range}' is not a range; write it as A..B, e.g. main..feature")
     a, b = git.resolve(a_rev), git.resolve(b_rev)
     base = git.merge_base(a, b) or a
-    entries = git.tree_blobs(b, memory.root)
-    changed = _diff(git.tree_blobs(base, memory.root), entries)
-    return _Source(rev_range, entries, git.read_blob, changed, b, commit=b)
+    changed = git.changed_blobs(base, b, memory.root)
+    return _Source(rev_range, git.tree_blobs(b, memory.root), git.read_blob, changed, b, commit=b)
 
 
 def _proposal(memory: Memory, pid: str) -> _Source:
@@ -143,18 +142,9 @@ def _proposal(memory: Memory, pid: str) -> _Source:
         merged, _conflicts = git.merge_tree(prop.base, tip, prop.head)
         # A proposal that no longer merges is checked as written; approve reports the conflict itself.
         target = merged or prop.head
+    changed = git.changed_blobs(prop.base, prop.commit, memory.root)
     entries = git.tree_blobs(target, memory.root)
-    before = git.tree_blobs(prop.base, memory.root) if prop.base else {}
-    changed = _diff(before, git.tree_blobs(prop.commit, memory.root))
     return _Source(f"proposal {prop.id}", entries, git.read_blob, changed, prop.head)
-
-
-def _diff(before: Mapping[str, str], after: Mapping[str, str]) -> dict[str, tuple[str | None, str | None]]:
-    return {
-        path: (before.get(path), after.get(path))
-        for path in before.keys() | after.keys()
-        if before.get(path) != after.get(path)
-    }
 
 
 def _build(memory: Memory, cache: BlockCache, source: _Source, *, full: bool) -> CheckContext:
@@ -162,8 +152,7 @@ def _build(memory: Memory, cache: BlockCache, source: _Source, *, full: bool) ->
     entries, read = source.entries, source.read
     options = memory.settings.sections.get("checks", {})
     block_paths = sorted(p for p in entries if is_block_path(p))
-    digests = {p: d for p in block_paths if (d := cache.digest(entries[p], p, read)) is not None}
-    catalog = Catalog(digests, options)
+    digests = cache.digests_of({p: entries[p] for p in block_paths}, read)
     touched = touched_paths = None
     needed = block_paths
     if source.changed is not None and not full:
@@ -175,9 +164,11 @@ def _build(memory: Memory, cache: BlockCache, source: _Source, *, full: bool) ->
             for sha in shas
             if sha and (d := cache.digest(sha, path, read)) is not None
         )
+        catalog = Catalog(digests, options, focus=touched)
         wanted = catalog.neighbourhood(touched)
         needed = [p for p in block_paths if p in touched_paths or (p in digests and digests[p].id in wanted)]
-
+    else:
+        catalog = Catalog(digests, options)
     many = len(needed) > MANY_BLOCKS
 
     def parsed(path: str) -> Block | BlockError:
