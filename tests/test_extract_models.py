@@ -22,7 +22,7 @@ from mindmem import blocks as b
 from mindmem.errors import BadInput, ConfigError, NotFound
 from mindmem.extract import get_extractor
 from mindmem.extract.base import Context
-from mindmem.extract.model import span_choices, split_chunks
+from mindmem.extract.model import Chunk, request, span_choices, split_chunks
 from mindmem.extract.schema import CANDIDATE_KEYS, reply_schema, validate_reply
 from mindmem.models import quantisation_warning, read_info
 from mindmem.snapshot import Snapshot
@@ -185,9 +185,9 @@ def test_chunks_follow_paragraphs_keep_offsets_and_stay_within_the_budget() -> N
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Seed 0: the greedy reply of these random weights to TRANSCRIPT holds a whole candidate, not just [].
+    # Seed 25: the greedy reply of these random weights to TRANSCRIPT holds a whole candidate, not just [].
     # (If the prompt or schema changes, `python tests/gguf_tiny.py` finds such a seed again.)
-    return write_tiny_llama(tmp_path_factory.mktemp("models") / "tiny.gguf", seed=0)
+    return write_tiny_llama(tmp_path_factory.mktemp("models") / "tiny.gguf", seed=25)
 
 
 def test_model_info_reads_the_header(mm, tiny: Path) -> None:
@@ -248,11 +248,10 @@ needs_llama = pytest.mark.skipif(
 @needs_llama
 def test_llama_cpp_extracts_grammar_held_json_that_validates(tiny: Path) -> None:
     jsonschema = pytest.importorskip("jsonschema")
-    from mindmem.extract.model import Chunk, messages
 
     extractor = get_extractor("llama-cpp", {"model": str(tiny)})
-    schema = reply_schema(span_choices(TRANSCRIPT))
-    raw = extractor.complete(messages(Chunk(0, TRANSCRIPT.strip()), context()), schema)
+    messages, schema = request(Chunk(0, TRANSCRIPT.strip()), context())
+    raw = extractor.complete(messages, schema)
     jsonschema.validate(json.loads(raw), schema)  # random weights, held to the schema token by token
 
     seen: list[tuple[int, int]] = []
@@ -300,15 +299,14 @@ def test_llama_cpp_reports_truncated_output(tiny: Path) -> None:
 
 @needs_llama
 def test_llama_cpp_reuses_the_system_prompt_prefix_and_one_model(tiny: Path) -> None:
-    from mindmem.extract.model import Chunk, messages
 
     first = get_extractor("llama-cpp", {"model": str(tiny)})
     assert get_extractor("llama-cpp", {"model": str(tiny)}).llm is first.llm
     first.extract(TRANSCRIPT, context())
     evaluated = list(first.llm.input_ids[: first.llm.n_tokens])
-    second = first.prompt_tokens(messages(Chunk(0, "Carol: ship it on Friday."), context()))
+    second = first.prompt_tokens(request(Chunk(0, "Carol: ship it on Friday."), context())[0])
     shared = next(i for i, (a, z) in enumerate(zip(evaluated, second, strict=False)) if a != z)
-    system = first.prompt_tokens(messages(Chunk(0, "x"), context())[:1])
+    system = first.prompt_tokens(request(Chunk(0, "x"), context())[0][:1])
     # llama.cpp keeps the KV cache for the common prefix: at least the whole system prompt.
     assert shared >= len(system) - 1
 
@@ -317,9 +315,8 @@ def test_llama_cpp_reuses_the_system_prompt_prefix_and_one_model(tiny: Path) -> 
 def test_llama_cpp_turns_thinking_off_for_qwen3_templates(tmp_path: Path) -> None:
     qwen = write_tiny_llama(tmp_path / "q.gguf", template=QWEN3_LIKE)
     extractor = get_extractor("llama-cpp", {"model": str(qwen)})
-    from mindmem.extract.model import Chunk, messages
 
-    prompt = extractor.render(messages(Chunk(0, TRANSCRIPT), context()))
+    prompt = extractor.render(request(Chunk(0, TRANSCRIPT), context())[0])
     assert prompt.startswith("<|im_start|>system\nYou turn a piece of a conversation")
     assert prompt.endswith("<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n")  # an empty thought
 
@@ -418,13 +415,15 @@ def test_openai_backend_asks_for_json_schema_output_and_validates(server: FakeSe
     found = extractor.extract(TRANSCRIPT, context())
     assert [c.title for c in found.candidates] == ["Use Postgres for billing"]
     assert found.candidates[0].span.start == 0 and found.backend == "openai"
-    headers, request = server.requests[0]
+    headers, sent = server.requests[0]
     assert headers["Authorization"] == "Bearer sekrit"
-    assert request["model"] == "qwen3:4b" and request["temperature"] == 0
-    assert request["response_format"]["type"] == "json_schema"
-    assert request["response_format"]["json_schema"]["schema"] == reply_schema(span_choices(TRANSCRIPT.strip()))
-    assert [m["role"] for m in request["messages"]] == ["system", "user"]
-    assert "PER-alice (entity): Alice" in request["messages"][1]["content"]  # known blocks it may link to
+    assert sent["model"] == "qwen3:4b" and sent["temperature"] == 0
+    assert sent["response_format"]["type"] == "json_schema"
+    schema = sent["response_format"]["json_schema"]["schema"]
+    assert schema == reply_schema(span_choices(TRANSCRIPT), ["PER-alice", "D-20260101-aaaaaa"])
+    assert [m["role"] for m in sent["messages"]] == ["system", "user"]
+    # The blocks it may link to: Alice, named in the text, and an active decision about her.
+    assert "- PER-alice (entity): Alice\n- D-20260101-aaaaaa (decision): Use MySQL" in sent["messages"][1]["content"]
 
 
 def test_openai_backend_reads_its_server_from_the_environment(server: FakeServer, monkeypatch) -> None:

@@ -33,7 +33,7 @@ Each candidate is an object with these keys:
   incident (something that went wrong), note (anything else worth keeping) or entity (a person, project,
   tool or organisation that is mentioned).
 - "span": the sentence of the text the candidate comes from, copied exactly.
-- "title": one line that says the decision, fact, task or incident in plain words.
+- "title": one line that says the decision, fact, task or incident in plain words (not an ID).
 - "body": more detail from the text, or "".
 - "fields": {{"subject", "predicate", "object": what the statement is about and says, or null;
   "status": null, or for a task todo, doing, blocked, done or canceled;
@@ -147,14 +147,17 @@ def known_blocks(text: str, context: Context) -> list[b.Block]:
     return [*entities, *about][:KNOWN_MAX]
 
 
-def messages(chunk: Chunk, context: Context) -> Messages:
+def request(chunk: Chunk, context: Context) -> tuple[Messages, dict[str, Any]]:
+    """The chat messages for one chunk, and the schema its reply is held to: spans quoted from the
+    chunk, edge targets among the candidates' keys and the known blocks the prompt lists."""
     known = known_blocks(chunk.text, context)
     listing = "\n".join(f"- {block.id} ({block.type}): {block.title}" for block in known) or "(none)"
     user = (
         f"Today is {context.reference_date.isoformat()}. Source: {context.source}.\n"
         f"Known blocks:\n{listing}\n\nText:\n{chunk.text}"
     )
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    return messages, reply_schema(span_choices(chunk.text), [block.id for block in known])
 
 
 def parse_reply(raw: str) -> Any:
@@ -192,7 +195,7 @@ class ModelExtractor:
         for n, piece in enumerate(pieces, 1):
             where = f"chunk {n} of {len(pieces)} (characters {piece.start}-{piece.start + len(piece.text)})"
             try:
-                raw = self.complete(messages(piece, context), reply_schema(span_choices(piece.text)))
+                raw = self.complete(*request(piece, context))
                 results.append(
                     validate_reply(parse_reply(raw), piece.text, known=known, base=piece.start, backend=self.name)
                 )

@@ -41,8 +41,9 @@ REQUIRED_KEYS = ("key", "type", "span", "title")
 _BODY_CONTROLS = {"\n", "\t"}
 
 
-def reply_schema(spans: Sequence[str] | None = None) -> dict[str, Any]:
-    """The JSON schema of a reply. With `spans`, the quoted span must be one of them (exactly).
+def reply_schema(spans: Sequence[str] | None = None, targets: Sequence[str] = ()) -> dict[str, Any]:
+    """The JSON schema of a reply. With `spans`, the quoted span must be one of them (exactly);
+    an edge target is a candidate key or one of the block IDs in `targets`.
 
     Every property is required and optional ones are nullable, as OpenAI-style strict JSON-schema
     output demands; one variant per candidate type keeps statuses (and an entity's kind) to that type.
@@ -52,8 +53,10 @@ def reply_schema(spans: Sequence[str] | None = None) -> dict[str, Any]:
         {"type": "string", "enum": list(dict.fromkeys(spans))} if spans else {"type": "string", "minLength": 1}
     )
     text = {"type": "string", "minLength": 1, "maxLength": TEXT_MAX}
+    key = {"type": "string", "pattern": KEY_PATTERN}
     defs = {
         "span": span,
+        "key": key,
         "text": text,
         "maybe_text": {"anyOf": [{"$ref": "#/$defs/text"}, {"type": "null"}]},
         "maybe_date": {"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]},
@@ -66,7 +69,7 @@ def reply_schema(spans: Sequence[str] | None = None) -> dict[str, Any]:
             "items": _object(
                 {
                     "type": {"type": "string", "enum": list(b.EDGE_TYPES)},
-                    "target": {"type": "string", "minLength": 1, "maxLength": 64},
+                    "target": {"anyOf": [key, {"type": "string", "enum": list(targets)}]} if targets else key,
                 }
             ),
         },
@@ -101,7 +104,7 @@ def _candidate_schema(block_type: str) -> dict[str, Any]:
         fields["kind"] = {"type": "string", "enum": list(b.ENTITY_KINDS)}
     return _object(
         {
-            "key": {"type": "string", "pattern": KEY_PATTERN},
+            "key": {"$ref": "#/$defs/key"},
             "type": {"type": "string", "enum": [block_type]},
             "span": {"$ref": "#/$defs/span"},
             "title": {"$ref": "#/$defs/title"},
