@@ -215,7 +215,7 @@ def to_blocks(sample: Sample, unit: str, context: int = CONTEXT_TURNS) -> dict[s
         taken.add(block_id)
         if u.speaker:
             # The turn is the title (weighted most); the turns around it are body text under a heading.
-            title = " ".join(u.text.split())
+            title = f"{u.speaker}: " + " ".join(u.text.split())
             body = f"{u.speaker} said: {u.text}" + (f"\n\n## Context\n\n{u.context}" if u.context else "")
         else:
             title = f"Session {u.key[1:]} of {' and '.join(sample.speakers)}"

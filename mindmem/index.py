@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from mindmem.memory import Memory
 
 # Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 STATE_FILE = "state.json"
 AT_CACHE_SIZE = 8
 # A lock older than this (its holder refreshes it while working) or held by a dead pid is broken.
@@ -66,6 +66,9 @@ ID_BOOSTS = {"id": 6.0, "subject": 2.0, "links": 1.5}
 # A name in the query weighs more in blocks that are about that entity (their subject, scope, or the
 # entity itself) than in blocks that merely mention it.
 ABOUT_BOOST = 2.0
+# A "when ...?" question prefers blocks whose text says when something happened (a date, a weekday,
+# "yesterday", "last week"): the answer to a when-question is a time.
+TIME_CUE_BOOST = 2.0
 MAX_QUERY_CHARS = 4000
 MAX_QUERY_TERMS = 64
 
@@ -89,6 +92,21 @@ _QUESTION_FUNCTION_WORDS = (
     "about tell know"
 )
 
+_MONTHS = "january february march april may june july august september october november december"
+_DAYS = "monday tuesday wednesday thursday friday saturday sunday"
+_PERIODS = "morning afternoon evening night week weekend month year spring summer autumn fall winter"
+_TIME_RE = re.compile(
+    rf"\b(?:yesterday|today|tonight|tomorrow|\d+ (?:days?|weeks?|months?|years?) ago|"
+    rf"(?:last|next|this|that) (?:{'|'.join((_PERIODS + ' ' + _DAYS).split())})|"
+    rf"(?:{'|'.join(_MONTHS.split())})|(?:{'|'.join(_DAYS.split())})s?|"
+    rf"(?:19|20)\d\d(?:-\d\d-\d\d)?)\b",
+    re.IGNORECASE,
+)
+_WHEN_RE = re.compile(
+    r"^\W*(?:when|since when|until when|how long ago|(?:what|which) (?:time|date|day|year|month))\b",
+    re.IGNORECASE,
+)
+
 TEXT_ANALYZER = StemmingAnalyzer()
 _QUERY_SKIP = frozenset(t.text for t in TEXT_ANALYZER(_QUESTION_FUNCTION_WORDS, removestops=False))
 
@@ -106,6 +124,8 @@ def schema() -> Schema:
         entities=KEYWORD(lowercase=True, scorable=True),
         # The entities a block is about: its subject, its constraint's scope, itself if an entity.
         about=KEYWORD(lowercase=True, scorable=True),
+        # What kind of answer the text can give: "time" when it says when something happened.
+        cues=KEYWORD(),
         subject=ID(stored=True),
         # "edge_type:target" and the bare target, for reverse lookups ("who supersedes X?").
         links=KEYWORD(stored=True),
@@ -139,6 +159,7 @@ def document(block: Block, path: str) -> dict[str, Any]:
         "tags": ",".join(block.tags),
         "entities": " ".join(block_entities(block)),
         "about": " ".join(about_entities(block)),
+        "cues": "time" if _TIME_RE.search(f"{block.title}\n{block.body}") else "",
         "links": " ".join(dict.fromkeys(links)),
         "wiki": " ".join(block.wiki_links),
         "created": utc(block.created),
@@ -229,6 +250,12 @@ def _id_terms(ids: Iterable[str]) -> list[str]:
 def analyze(text: str) -> list[str]:
     """The stemmed terms the text fields hold for `text`, in order, without repeats."""
     return list(dict.fromkeys(token.text for token in TEXT_ANALYZER(text)))
+
+
+def query_terms(text: str) -> list[str]:
+    """The stemmed terms a query searches the text fields for: `analyze` less the words that only
+    shape a question (what, did, how, her ...)."""
+    return [t for t in analyze(text) if t not in _QUERY_SKIP]
 
 
 def utc(text: str) -> datetime:
@@ -712,7 +739,7 @@ def build_query(text: str) -> PreloadedOr | None:
     if len(text) > MAX_QUERY_CHARS:
         raise BadInput(f"query is {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
     clauses = []
-    for term in [t for t in analyze(text) if t not in _QUERY_SKIP][:MAX_QUERY_TERMS]:
+    for term in query_terms(text)[:MAX_QUERY_TERMS]:
         clauses += [Term(field, term, boost=FIELD_BOOSTS[field]) for field in ("title", "headings", "body")]
     for word in list(dict.fromkeys(w.lower() for w in _WORD_RE.findall(text)))[:MAX_QUERY_TERMS]:
         clauses.append(Term("tags", word, boost=FIELD_BOOSTS["tags"]))
@@ -721,6 +748,8 @@ def build_query(text: str) -> PreloadedOr | None:
         clauses.append(Term("about", term, boost=ABOUT_BOOST))
     for block_id in dict.fromkeys(ID_IN_TEXT_RE.findall(text)):
         clauses += [Term(field, block_id, boost=boost) for field, boost in ID_BOOSTS.items()]
+    if clauses and _WHEN_RE.search(text):
+        clauses.append(Term("cues", "time", boost=TIME_CUE_BOOST))
     # Scores every posting into an array: at 10k blocks about twice as fast as whoosh's union tree
     # (whose block-skipping bookkeeping costs more than it skips for queries of many terms).
     return PreloadedOr(clauses) if clauses else None

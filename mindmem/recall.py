@@ -418,10 +418,10 @@ def decompose(query: str) -> list[str]:
     'X and Y' splits too when both sides carry at least two search terms.
     """
     parts = [_LEADING_RE.sub("", p.strip(" ,.")) for p in _SPLIT_RE.split(query)]
-    parts = [p for p in parts if idx.analyze(p)]
+    parts = [p for p in parts if idx.query_terms(p)]
     if len(parts) == 1:
         halves = [h.strip(" ,.?") for h in re.split(r"\s+and\s+", parts[0], maxsplit=1, flags=re.IGNORECASE)]
-        if len(halves) == 2 and all(len(idx.analyze(h)) >= 2 for h in halves):
+        if len(halves) == 2 and all(len(idx.query_terms(h)) >= 2 for h in halves):
             parts = halves
     return parts if len(parts) > 1 else []
 

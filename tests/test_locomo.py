@@ -61,7 +61,7 @@ def test_blocks_one_per_turn_with_stable_ids_dates_and_speaker(samples: list[loc
     assert turn.id.startswith("N-20230319-") and turn.created == "2023-03-19T10:05:00Z"
     assert (
         turn.subject == "PER-priya"
-        and turn.title == "I had a rough week. I sprained my ankle on a trail run yesterday."
+        and turn.title == "Priya: I had a rough week. I sprained my ankle on a trail run yesterday."
     )
     assert "## Context" in turn.body and "Tomas: The last round was a whiteboard session" in turn.body
     assert dict(turn.extra)["unit"] == "D2:6"

@@ -25,6 +25,7 @@ from recall_world import (
     write_block,
 )
 
+from mindmem import index
 from mindmem.memory import Memory
 from mindmem.recall import classify, decompose, recall
 
@@ -79,6 +80,26 @@ def test_entities_match_by_id_and_by_name(world: Path, mm) -> None:
     assert ids(run(mm, world, "PER-alice"))[:2] == ["PER-alice", NEW_DECISION]
     # "Alice" names PER-alice: the decision that links to her is found by the capitalised name.
     assert NEW_DECISION in ids(run(mm, world, "what did Alice pick", "--type", "decision"))
+
+
+def test_question_words_do_not_match_and_a_name_weighs_most_where_it_is_the_subject(repo: Path, mm) -> None:
+    # The block that only mentions Alice and shares the question's wording ("what did", "new office")
+    # must not beat the one about her that says when it happened.
+    write_block(
+        repo,
+        {"id": "N-20260302-00aa01", "type": "note", "title": "What did Alice think of the new office?"},
+        "Bob asked what did we do with the new office plans.",
+    )
+    write_block(
+        repo,
+        {"id": "N-20260303-00aa02", "type": "note", "title": "Moved desks to the new office", "subject": "PER-alice"},
+        "Alice moved her desk on Tuesday.",
+    )
+    commit(repo, "office notes")
+    assert ids(run(mm, repo, "When did Alice's team move to the new office?"))[0] == "N-20260303-00aa02"
+    assert index.query_terms("What did Alice's team do about it?") == ["alic", "team"]
+    assert index.entity_terms("What did Alice's team do?") == ["alice"]
+    assert run(mm, repo, "what did he do")["results"] == []
 
 
 def test_multi_part_questions_are_split_and_fused(world: Path, mm) -> None:
