@@ -73,11 +73,29 @@ def new_block(
     edges: Iterable[tuple[str, str]],
     author: str,
     when: datetime,
-    taken: Any,
+    taken: Callable[[str], bool],
     body: str = "",
+    block_id: str | None = None,
+    root: str | None = None,
 ) -> Block:
+    """A new, validated block of `kind` (a type, or an entity kind such as `person`).
+
+    The ID is drawn unless given; `fields` may not set `id` or `type`; `edges` add to any
+    `edges` mapping in `fields`. Errors name the block's future path (under `root`, if given).
+    """
     block_type, prefix = resolve_kind(kind)
-    block_id = b.new_id(block_type, title=title, author=author, when=when, taken=taken, prefix=prefix)
+    if block_id is None and prefix is None:
+        # PER-billing for a project would be wrong, so an entity needs its kind (or an explicit ID).
+        kinds = "|".join(b.ENTITY_KINDS)
+        raise BadInput(
+            f"an entity needs its kind: use `mm new {kinds}` (or --add {kinds}), or give --id (e.g. PRJ-billing)"
+        )
+    if block_id is None:
+        block_id = b.new_id(block_type, title=title, author=author, when=when, taken=taken, prefix=prefix)
+    else:
+        b.check_id(block_id, block_type)
+        if taken(block_id):
+            raise BadInput(f"block {block_id} already exists")
     meta: dict[str, Any] = {
         "id": block_id,
         "type": block_type,
@@ -88,9 +106,19 @@ def new_block(
     }
     for key, value in fields.items():
         if key in ("id", "type"):
-            raise BadInput(f"--set {key}=… is not allowed here")
+            raise BadInput(f"--set {key}=… is not allowed; use {'--id' if key == 'id' else 'TYPE'}")
         meta[key] = value
-    return with_edges(b.from_mapping(meta, body.strip("\n"), f"new {block_type}"), edges)
+    edges = list(edges)
+    if edges:
+        edge_map = meta.get("edges") or {}
+        if not isinstance(edge_map, dict):
+            raise BadInput("--set edges=… must be a mapping like {cites: [F-20261120-aa10f3]}")
+        edge_map = {k: v if isinstance(v, list) else [v] for k, v in edge_map.items()}
+        for edge_type, target in edges:
+            edge_map.setdefault(edge_type, []).append(target)
+        meta["edges"] = edge_map
+    relpath = f"{b.TYPE_DIRS[block_type]}/{block_id}.md"
+    return b.from_mapping(meta, body, f"{root}/{relpath}" if root else relpath)
 
 
 def edit(block: Block, fields: Mapping[str, Any], body: str | None = None) -> Block:

@@ -166,46 +166,26 @@ class Memory:
         block_id: str | None = None,
     ) -> Block:
         """Write a new canonical block file into the work tree and return it."""
-        block_type, prefix = _resolve_kind(kind)
+        from mindmem.changes import new_block, resolve_kind
+
+        block_type, _ = resolve_kind(kind)
         snap = self.snapshot()
-        author = self.author()
-        when = b.now_utc()
-        if block_id is None and prefix is None:
-            # PER-billing for a project would be wrong, so an entity needs its kind (or an explicit ID).
-            kinds = "|".join(b.ENTITY_KINDS)
-            raise BadInput(f"an entity needs its kind: use `mm new {kinds}`, or give --id (e.g. PRJ-billing)")
-        if block_id is None:
-            block_id = b.new_id(
-                block_type, title=title, author=author, when=when, taken=snap.__contains__, prefix=prefix
-            )
-        else:
-            b.check_id(block_id, block_type)
-            if block_id in snap:
-                raise BadInput(f"block {block_id} already exists at {snap.paths[block_id]}")
-        meta: dict[str, Any] = {
-            "id": block_id,
-            "type": block_type,
-            "title": title,
-            "status": b.DEFAULT_STATUS[block_type],
-            "created": b.format_time(when),
-            "author": author,
-        }
-        for key, value in (fields or {}).items():
-            if key in ("id", "type"):
-                raise BadInput(f"--set {key}=… is not allowed; use {'--id' if key == 'id' else 'TYPE'}")
-            meta[key] = value
-        if edges:
-            # --edge adds to the edges of a `--set edges={…}`, if any.
-            edge_map = meta.get("edges") or {}
-            if not isinstance(edge_map, dict):
-                raise BadInput("--set edges=… must be a mapping like {cites: [F-20261120-aa10f3]}")
-            edge_map = {k: v if isinstance(v, list) else [v] for k, v in edge_map.items()}
-            for edge_type, target_id in edges:
-                edge_map.setdefault(edge_type, []).append(target_id)
-            meta["edges"] = edge_map
+        if block_id in snap:
+            raise BadInput(f"block {block_id} already exists at {snap.paths[block_id]}")
         text = self.template(block_type) if body is None else body
-        relpath = f"{self.root}/{b.TYPE_DIRS[block_type]}/{block_id}.md"
-        block = b.from_mapping(meta, text, relpath)
+        block = new_block(
+            kind,
+            title=title,
+            fields=fields or {},
+            edges=edges or [],
+            author=self.author(),
+            when=b.now_utc(),
+            taken=snap.__contains__,
+            body=text,
+            block_id=block_id,
+            root=self.root,
+        )
+        relpath = f"{self.root}/{b.block_relpath(block)}"
         target = self.workdir / relpath
         if target.exists():
             raise BadInput(f"{relpath} already exists")
@@ -257,15 +237,6 @@ class Memory:
                     continue
                 with open(full, "rb") as handle:
                     yield f"{rel}/{name}", handle.read()
-
-
-def _resolve_kind(kind: str) -> tuple[str, str | None]:
-    if kind in b.ENTITY_KINDS:
-        return "entity", b.ENTITY_KINDS[kind]
-    if kind in b.TYPES:
-        return kind, None if kind == "entity" else b.TYPE_PREFIXES[kind][0]
-    choices = ", ".join([*b.TYPES, *b.ENTITY_KINDS])
-    raise BadInput(f"unknown block type '{kind}'; expected one of {choices}")
 
 
 def _person(git: GitRepo, env: Mapping[str, str]) -> Person:
