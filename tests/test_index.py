@@ -67,6 +67,28 @@ def test_catch_up_reindexes_only_the_blocks_a_commit_touched(corpus_repo: Path) 
     assert ids_for(memory, "quokka") == [path.stem]
 
 
+def test_cached_term_scores_rank_as_whoosh_does_across_segments(corpus_repo: Path) -> None:
+    from whoosh.query import Or
+
+    memory = Memory(corpus_repo)
+    index.catch_up(memory)
+    # A second segment with a deleted (replaced) document, as incremental catch-ups leave them.
+    path = sorted((corpus_repo / "memory" / "facts").glob("F-*.md"))[0]
+    path.write_text(path.read_text() + "\nThe quokka retention is ninety days.\n")
+    commit(corpus_repo, "edit one fact")
+    view = index.open_view(memory)
+    assert not view.searcher.is_atomic()
+    titles = [blk.title for blk in memory.list(at="HEAD")[:25]]
+    for text in [*titles, "quokka retention", "When did PER-alice decide?"]:
+        ours = view.search(text, limit=15)
+        theirs = view.searcher.search(Or(index.query_clauses(text)), limit=15)
+        assert [d.id for d in ours] == [hit["id"] for hit in theirs], text
+        assert [d.score for d in ours] == [round(hit.score, 4) for hit in theirs], text
+        # Asked again, the cached scores give the same answer.
+        assert view.search(text, limit=15) == ours
+    assert [d.id for d in view.search("quokka", limit=3)] == [path.stem]
+
+
 def test_a_deleted_block_vanishes_from_the_index(world: Path) -> None:
     memory = Memory(world)
     index.catch_up(memory)
