@@ -84,7 +84,7 @@ class VerifyReport:
         }
 
 
-class _Judge:
+class Judge:
     """Signature checks against the approvers committed just before each commit (its first parent).
 
     So an approval is judged by who was an approver when it was made, and an edit of the
@@ -111,7 +111,7 @@ class _Judge:
 def audit(memory: Memory, *, since: str | None = None) -> list[Event]:
     """The governance chain, newest first: every proposal, approval, rejection, rollback and direct change."""
     git = memory.git
-    judge = _Judge(memory)
+    judge = Judge(memory)
     stop, cutoff = _since(memory, since)
     events: list[Event] = []
     tip = git.branch_tip(memory.settings.governed_branch)
@@ -148,7 +148,7 @@ def verify(memory: Memory, *, since: str | None = None) -> VerifyReport:
     In detect_only mode offences are reported as warnings. Blocks at the head must all parse.
     """
     git = memory.git
-    judge = _Judge(memory)
+    judge = Judge(memory)
     since = since or memory.settings.governed_since
     stop = git.resolve(since) if since else None
     tip = git.branch_tip(memory.settings.governed_branch)
@@ -185,7 +185,7 @@ def block_log(memory: Memory, block_id: str) -> list[Event]:
     """Every proposal, approval, rollback, rejection and direct commit that changed one block, newest first."""
     check_id(block_id)
     git = memory.git
-    judge = _Judge(memory)
+    judge = Judge(memory)
     path = f"{memory.root}/{TYPE_DIRS[type_of_id(block_id)]}/{block_id}.md"
     events: dict[str, Event] = {}
     heads = [git.branch_tip(memory.settings.governed_branch)]
@@ -249,7 +249,7 @@ def _proposal_commit(git: GitRepo, head: str) -> str:
     return head
 
 
-def _event(info: CommitInfo, kind: str, judge: _Judge) -> Event:
+def _event(info: CommitInfo, kind: str, judge: Judge) -> Event:
     msg = parse_message(info.message)
     actor = {
         "approved": msg.get("Mm-Approver"),
@@ -271,7 +271,7 @@ def _event(info: CommitInfo, kind: str, judge: _Judge) -> Event:
     )
 
 
-def _proposed(info: CommitInfo, judge: _Judge) -> Event:
+def _proposed(info: CommitInfo, judge: Judge) -> Event:
     event = _event(info, "proposed", judge)
     return replace(event, actor=parse_message(info.message).get("Mm-Author") or event.actor)
 

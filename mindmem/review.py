@@ -95,7 +95,7 @@ class Review:
 
 def review(memory: Memory, target: str) -> Review:
     """The packet for proposal `P-…` or revision range `A..B` (what changed from merge-base(A, B) to B)."""
-    from mindmem.audit import _Judge as Judge  # approvers as of each commit's parent, as audit and verify judge
+    from mindmem.audit import Judge  # approvers as of each commit's parent, as audit and verify judge
 
     git = memory.git
     if ".." in target:
