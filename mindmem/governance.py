@@ -21,6 +21,7 @@ from mindmem import changes as ch
 from mindmem.blocks import ID_RE, TYPE_DIRS, Block, now_utc, parse, type_of_id
 from mindmem.config import CONFIG_DIR
 from mindmem.errors import BadInput, CheckFailed, NotFound, RefConflict, StateError
+from mindmem.index_state import keep_in_step
 from mindmem.memory import Memory
 from mindmem.repo import CommitInfo, GitRepo, Person
 from mindmem.trailers import check_rationale, compose, parse_message
@@ -323,7 +324,7 @@ def approve(
         note = "the work tree has changes to the approved paths; it was left as it is (--keep-worktree)"
     else:
         git.refresh_paths(sha, touched)
-    _keep_index_in_step(memory)
+    keep_in_step(memory)
     return Approval(proposal, sha, signer is not None, tuple(touched) if refresh else (), note, decision)
 
 
@@ -438,7 +439,7 @@ def rollback(memory: Memory, plan: RollbackPlan, *, rationale: str) -> str:
     git.update_ref(f"refs/heads/{branch}", sha, plan.tip, f"mindmem: roll back {plan.target[:12]}")
     if refresh:
         git.refresh_paths(sha, touched)
-    _keep_index_in_step(memory)
+    keep_in_step(memory)
     return sha
 
 
@@ -595,18 +596,6 @@ def _new_proposal_id(git: GitRepo) -> str:
         pid = f"P-{day}-{os.urandom(3).hex()}"
         if git.branch_tip(PROPOSALS + pid) is None and git.branch_tip(REJECTED + pid) is None:
             return pid
-
-
-def _keep_index_in_step(memory: Memory) -> None:
-    """pygit2 commits fire no git hooks, so the tool updates an existing search index itself.
-
-    A repo without an index yet gets one on its first recall; building it here would slow every approval.
-    The path is index.index_root's: importing mindmem.index loads whoosh (~0.3 s), so look before importing.
-    """
-    if (memory.git.common_dir / "mindmem" / "index" / "current").exists():
-        from mindmem import index
-
-        index.catch_up(memory)
 
 
 def _pause() -> None:

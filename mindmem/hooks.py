@@ -177,11 +177,10 @@ def _pre_commit(memory, index_file: Path | None, out: TextIO) -> int:
 
 def _keep_index(memory, name: str, out: TextIO) -> int:
     """Catch the search index up with the new commit, if an index exists (building one is recall's job)."""
-    from mindmem import index
+    from mindmem.index_state import keep_in_step
 
     try:
-        if index.status(memory).indexed is not None:
-            index.catch_up(memory)
+        keep_in_step(memory)
     except MindmemError as exc:
         # A post-* hook cannot undo the commit; say what happened and let git carry on.
         print(f"mindmem: the {name} hook could not update the search index: {exc}", file=out)

@@ -54,7 +54,8 @@ from mindmem.snapshot import is_block_path
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
 
-    from mindmem.memory import Memory
+    from mindmem.index_state import index_root
+from mindmem.memory import Memory
 
 # Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
 FORMAT_VERSION = 5
@@ -299,10 +300,6 @@ class IndexStatus:
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self), "skipped": list(self.skipped)}
-
-
-def index_root(memory: Memory) -> Path:
-    return memory.git.common_dir / "mindmem" / "index"
 
 
 def target(memory: Memory) -> tuple[str | None, str | None]:
