@@ -49,13 +49,13 @@ from whoosh.scoring import BM25F
 from mindmem.blocks import ID_IN_TEXT_RE, TYPE_PREFIXES, Block, parse
 from mindmem.errors import BadInput, BlockError, NotFound, StateError
 from mindmem.files import atomic_write
+from mindmem.index_state import index_root
 from mindmem.snapshot import is_block_path
 
 if TYPE_CHECKING:
     from whoosh.searching import Searcher
 
-    from mindmem.index_state import index_root
-from mindmem.memory import Memory
+    from mindmem.memory import Memory
 
 # Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
 FORMAT_VERSION = 5

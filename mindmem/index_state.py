@@ -7,8 +7,10 @@ whether there is an index to update, so they ask here first.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mindmem.memory import Memory
+if TYPE_CHECKING:
+    from mindmem.memory import Memory
 
 
 def index_root(memory: Memory) -> Path:
