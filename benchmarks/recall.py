@@ -1,4 +1,5 @@
-"""Index and recall speed: full build, catch-up after a one-block commit, query latency per mode.
+"""Index and recall speed: full build, catch-up after a one-block commit, query latency per mode, and
+recall beside a naive scan and (when installed) the `mind-mem` package on the same blocks.
 
 Corpora come from benchmarks/corpus.py (committed repos). For each size:
 - full index build (`index.rebuild`), best of 2;
@@ -8,23 +9,36 @@ Corpora come from benchmarks/corpus.py (committed repos). For each size:
 - recall p50/p95 per mode, in process, on queries made from the corpus (block titles for
   similar/intent/bundle, fact statements for verify, incident titles for diagnose), as wall
   time and as CPU time of this process (on a shared machine the CPU figure is the stable one);
-- `mm recall` from the CLI (a new process per query), p50.
+- `mm recall` from the CLI (a new process per query), p50;
+- side by side on the same similar queries (block titles): a naive baseline that scans and scores
+  every block read from the snapshot (distinct query words found in title and body), and, with
+  `--mind-mem PYTHON` (an interpreter in a throwaway venv where `pip install mind-mem` worked), the
+  mind-mem package's `recall` over the same blocks written in its Markdown format. Each reports
+  p50 latency and known-item hit@5 (the block whose title was asked is in the top 5), and the
+  ratio to mindmem.
 
-    python benchmarks/recall.py [--sizes 1000 10000] [--queries 100] [--cli 10]
+    python benchmarks/recall.py [--sizes 1000 10000 100000] [--queries 100] [--cli 10]
+                                [--side-queries 50] [--mind-mem PYTHON]
+
+The default sizes are 1k and 10k; 100k takes several minutes and about 1 GB of memory to build.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import re
 import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -33,11 +47,14 @@ import corpus
 
 from mindmem import blocks as b
 from mindmem import index
+from mindmem.blocks import Block
 from mindmem.memory import Memory
 from mindmem.recall import MODES, recall
 from mindmem.repo import Person
 
 PERSON = Person("Bench", "bench@mindmem.invalid")
+HERE = Path(__file__).resolve().parent
+TOP = 5
 
 
 def ms(seconds: float) -> str:
@@ -98,7 +115,141 @@ def fresh_process_catch_up(path: Path) -> tuple[float, float]:
     return child([sys.executable, "-c", script, str(path)])
 
 
-def run(n: int, count: int, cli_runs: int) -> None:
+# -- side by side: a naive scan and mind-mem ---------------------------------------------
+
+_WORD_RE = re.compile(r"[a-z0-9]+")
+
+
+def naive_search(blocks: Sequence[Block], query: str, limit: int = 10) -> list[str]:
+    """What a tool without an index does: read every block's text and count the query's words in it."""
+    words = set(_WORD_RE.findall(query.lower()))
+    scored = []
+    for blk in blocks:
+        found = len(words & set(_WORD_RE.findall(f"{blk.title}\n{blk.body}".lower())))
+        if found:
+            scored.append((-found, blk.id))
+    return [block_id for _, block_id in sorted(scored)[:limit]]
+
+
+@dataclass(frozen=True)
+class Side:
+    """One retriever's figures on the same queries."""
+
+    name: str
+    p50: float
+    cpu50: float
+    hit: float
+
+
+def side_line(side: Side, ours: Side) -> str:
+    speed = side.cpu50 / ours.cpu50 if ours.cpu50 else float("nan")
+    return (
+        f"{side.name:<28} p50 {ms(side.p50):>9}  cpu p50 {ms(side.cpu50):>9}  hit@{TOP} {side.hit:.3f}"
+        f"   ({speed:.1f}x mindmem's CPU, {side.hit / ours.hit if ours.hit else float('nan'):.2f}x its hit@{TOP})"
+    )
+
+
+def known_item(queries: Sequence[str], targets: Sequence[str], answers: Sequence[Sequence[str]]) -> float:
+    """Share of queries whose target block is among the first TOP answers."""
+    return sum(t in a[:TOP] for t, a in zip(targets, answers, strict=True)) / max(1, len(queries))
+
+
+# mindmem type -> (mind-mem file, ID prefix, field holding the title). mind-mem has no fact or
+# note type: those go where its importers put outside memory (memory/IMPORTED.md).
+_MIND_MEM_FILES = {
+    "decision": ("decisions/DECISIONS.md", "D", "Statement"),
+    "task": ("tasks/TASKS.md", "T", "Title"),
+    "incident": ("entities/incidents.md", "INC", "Title"),
+    "fact": ("memory/IMPORTED.md", "IMP", "Statement"),
+    "note": ("memory/IMPORTED.md", "IMP", "Statement"),
+}
+_MIND_MEM_ENTITIES = {"PER": "entities/people.md", "PRJ": "entities/projects.md", "TOOL": "entities/tools.md"}
+
+
+def mind_mem_workspace(python: str, path: Path, blocks: Sequence[Block]) -> dict[str, str]:
+    """Write `blocks` as a mind-mem workspace (`[ID]` headers, `Key: value` lines); mind-mem ID -> block ID."""
+    subprocess.run([python, "-m", "mind_mem.init_workspace", str(path)], check=True, capture_output=True)
+    files: dict[str, list[str]] = defaultdict(list)
+    ids: dict[str, str] = {}
+    serial: dict[str, int] = defaultdict(int)
+    for blk in blocks:
+        day = blk.created[:10].replace("-", "")
+        if blk.type == "entity":
+            prefix = blk.id.split("-", 1)[0]
+            rel = _MIND_MEM_ENTITIES.get(prefix, "entities/projects.md")
+            new_id, title_key = (blk.id if prefix in _MIND_MEM_ENTITIES else f"PRJ-{blk.id[4:]}"), "Name"
+        else:
+            rel, prefix, title_key = _MIND_MEM_FILES[blk.type]
+            serial[f"{prefix}{day}"] += 1
+            new_id = f"{prefix}-{day}-{serial[f'{prefix}{day}']:03d}"
+        ids[new_id] = blk.id
+        body = " ".join(blk.body.split())
+        lines = [f"[{new_id}]", f"Date: {blk.created[:10]}", f"Status: {blk.status}", f"{title_key}: {blk.title}"]
+        if body:
+            lines.append(f"Context: {body}")
+        if blk.tags:
+            lines.append(f"Tags: {', '.join(blk.tags)}")
+        files[rel].append("\n".join(lines))
+    for rel, entries in files.items():
+        target = path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("a", encoding="utf-8") as handle:
+            handle.write("\n\n" + "\n\n".join(entries) + "\n")
+    return ids
+
+
+def mind_mem_side(python: str, workdir: Path, blocks: Sequence[Block], queries: Sequence[str]) -> dict:
+    """Run benchmarks/mind_mem_side.py under `python` on a workspace of `blocks`; its JSON answer."""
+    workspace = workdir / "mind-mem"
+    ids = mind_mem_workspace(python, workspace, blocks)
+    request = workdir / "mind-mem-request.json"
+    request.write_text(json.dumps({"workspace": str(workspace), "queries": list(queries), "limit": 10}))
+    done = subprocess.run(
+        [python, str(HERE / "mind_mem_side.py"), str(request)], check=True, capture_output=True, text=True
+    )
+    answer = json.loads(done.stdout)
+    for item in answer["answers"]:
+        item["ids"] = [ids.get(i, i) for i in item["ids"]]
+    return answer
+
+
+def side_by_side(memory: Memory, count: int, rng: random.Random, mind_mem: str | None, workdir: Path) -> None:
+    blocks = [blk for blk in memory.list(at="HEAD") if blk.status not in ("superseded", "revoked")]
+    picked = [rng.choice(blocks) for _ in range(count)]
+    queries, targets = [blk.title for blk in picked], [blk.id for blk in picked]
+
+    def timed_side(name: str, search: Callable[[str], list[str]]) -> Side:
+        search(queries[0])
+        wall, cpu, answers = [], [], []
+        for q in queries:
+            began, began_cpu = time.perf_counter(), time.process_time()
+            answers.append(search(q))
+            wall.append(time.perf_counter() - began)
+            cpu.append(time.process_time() - began_cpu)
+        return Side(name, statistics.median(wall), statistics.median(cpu), known_item(queries, targets, answers))
+
+    ours = timed_side("mindmem recall (similar)", lambda q: [h.id for h in recall(memory, q).hits])
+    print(f"\nside by side, {count} title queries over the {len(blocks)} current blocks")
+    print(side_line(ours, ours))
+    print(side_line(timed_side("naive scan of every block", lambda q: naive_search(blocks, q)), ours))
+    if mind_mem:
+        try:
+            answer = mind_mem_side(mind_mem, workdir, blocks, queries)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            print(f"mind-mem: could not run under {mind_mem}: {exc}")
+            return
+        items = answer["answers"]
+        hit = known_item(queries, targets, [i["ids"] for i in items])
+        side = Side(
+            "mind-mem recall",
+            statistics.median(i["wall"] for i in items),
+            statistics.median(i["cpu"] for i in items),
+            hit,
+        )
+        print(side_line(side, ours) + f"; import {answer['import_seconds']:.2f} s")
+
+
+def run(n: int, count: int, cli_runs: int, side_queries: int, mind_mem: str | None) -> None:
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         made = timed(lambda: corpus.build_repo(Path(tmp) / "repo", n, seed=0, commits=5))
@@ -152,16 +303,22 @@ def run(n: int, count: int, cli_runs: int) -> None:
             wall, cpu = (statistics.median(x) for x in zip(*cli, strict=True))
             print(f"mm recall (CLI, new process) p50 {ms(wall)}, cpu {ms(cpu)} ({cli_runs} queries)")
 
+        side_by_side(memory, side_queries, rng, mind_mem, Path(tmp))
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--cli", type=int, default=10, help="CLI runs per size (0 to skip)")
+    parser.add_argument("--side-queries", type=int, default=50, help="queries for the side-by-side comparison")
+    parser.add_argument(
+        "--mind-mem", metavar="PYTHON", help="an interpreter with the mind-mem package, to compare its recall"
+    )
     args = parser.parse_args()
     print("# benchmarks/recall.py")
     for n in args.sizes:
-        run(n, args.queries, args.cli)
+        run(n, args.queries, args.cli, args.side_queries, args.mind_mem)
 
 
 if __name__ == "__main__":
