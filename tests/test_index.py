@@ -118,6 +118,35 @@ def test_rebuild_when_the_index_folder_is_removed(world: Path) -> None:
     assert again.rebuilt and again.reason == "no index yet" and again.documents == 14
 
 
+def test_an_index_whose_whoosh_files_are_missing_is_rebuilt(world: Path) -> None:
+    # A build killed after state.json was copied in but before whoosh wrote its table of contents,
+    # or files removed by hand: the state alone is not trusted.
+    memory = Memory(world)
+    folder = Path(index.catch_up(memory).path)
+    for toc in folder.glob("_MAIN_*.toc"):
+        toc.unlink()
+    again = index.catch_up(memory)
+    assert again.rebuilt and "unreadable" in again.reason and again.documents == 14
+    assert NEW_DECISION in ids_for(memory, "postgresql")
+
+
+def test_a_damaged_cached_index_for_at_is_rebuilt(world: Path, mm) -> None:
+    memory = Memory(world)
+    old = git(world, "rev-parse", "HEAD").strip()
+    write_block(world, {"id": QUEUE_LIMIT, "type": "fact", "title": "Event queue limit is 100k messages"}, "Raised.")
+    commit(world, "raise the limit")
+    assert mm("recall", "queue", "--at", old, cwd=world).code == 0
+    cached = index.index_root(memory) / "at" / old
+    for segment in cached.glob("*.seg"):
+        segment.write_bytes(b"garbage")
+    for toc in cached.glob("_MAIN_*.toc"):
+        toc.write_bytes(b"\0")
+    result = mm("recall", "queue limit messages", "--at", old, "--json", cwd=world)
+    assert result.code == 0, result.err
+    titles = [r["title"] for r in json.loads(result.out)["results"]]
+    assert "Event queue limit is 10k messages" in titles
+
+
 def test_rebuild_when_the_format_version_changes(world: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     memory = Memory(world)
     index.catch_up(memory)

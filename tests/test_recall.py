@@ -273,6 +273,18 @@ def test_whoosh_syntax_and_stopwords_are_plain_text(world: Path, mm, query: str)
         assert result.code == 0, result.err
 
 
+def test_a_long_query_of_many_words_and_odd_characters_is_answered(world: Path, mm) -> None:
+    # Just under the length limit, hundreds of distinct words (only the first 64 terms are searched),
+    # control and bidi characters, emoji: an answer, never a traceback.
+    words = " ".join(f"word{n}" for n in range(400))
+    long_query = ("billing events PostgreSQL " + words)[: 4000 - 1]
+    for query in (long_query, "billing\x00 events\x01 \u202e PostgreSQL 🙂", "\t\n  billing  \r\n"):
+        for mode in ("similar", "verify", "intent", "diagnose", "bundle"):
+            result = mm("recall", query, "--mode", mode, "--json", cwd=world)
+            assert result.code == 0 and "Traceback" not in result.err, (mode, result.err)
+    assert ids(run(mm, world, long_query))[0] == NEW_DECISION
+
+
 def test_recall_needs_committed_memory(tmp_path: Path, mm) -> None:
     assert mm("init", str(tmp_path / "fresh"), cwd=tmp_path).code == 0
     result = mm("recall", "billing", cwd=tmp_path / "fresh")
