@@ -170,3 +170,23 @@ run mm audit
 run mm verify
 
 step "Done: the demo repo in $demo_dir is removed on exit"
+
+step "Recall in the project repo: every mode answers from committed memory on main"
+cd "$demo_dir/project"
+new outage incident -t "Billing events dropped at peak load" --edge depends_on:"$fact" \
+  -b "Writers timed out at 2000/s and events were lost for ten minutes."
+new backpressure task -t "Add backpressure to the billing writer" --edge derived_from:"$outage"
+run git add memory
+run git commit -q -m "Outage and its fix"
+run mm index status
+run mm recall "where do billing events live?" -k 3
+run mm recall "billing events are stored in PostgreSQL" --mode verify
+run mm recall "what did we decide about the billing queue?" --mode intent -k 3
+run mm recall "billing events lost at peak" --mode diagnose -k 1
+run mm recall "billing event store" --mode bundle -k 1
+
+step "Recall as of an older commit: before the supersede, the first storage decision answers"
+before=$(git log --format=%h -1 --grep='^Billing memory$')
+run mm recall "store billing events" -k 2
+run mm recall "store billing events" -k 2 --at "$before"
+run mm truth "$project"
