@@ -1,6 +1,6 @@
 """The mind-mem half of benchmarks/recall.py, run by an interpreter that has the `mind-mem` package.
 
-    /tmp/mind-mem-venv/bin/python benchmarks/mind_mem_side.py REQUEST.json
+    "$VENV/bin/python" benchmarks/mind_mem_side.py REQUEST.json   (VENV: a throwaway venv with mind-mem)
 
 REQUEST.json: {"workspace": PATH, "queries": [...], "limit": 10}. Prints JSON: for each query the
 IDs mind-mem's `recall` returned, its wall and CPU seconds, and the import time. Imports nothing
