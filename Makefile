@@ -7,10 +7,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean
 
+# The llm extra builds llama-cpp-python from source: minutes the first time, then pip's wheel cache.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "mindmem needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,mcp]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,mcp,llm]'
 	@touch $(STAMP)
 
 demo: $(STAMP)

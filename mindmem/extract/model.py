@@ -28,7 +28,7 @@ SYSTEM_PROMPT = f"""\
 You turn a piece of a conversation, meeting notes or a log into memory blocks for a team's memory.
 Reply with one JSON object and nothing else: {{"candidates": [...]}}, at most {MAX_CANDIDATES} candidates.
 Each candidate is an object with these keys:
-- "key": a short lowercase name for the candidate (c1, c2, ...), so other candidates' edges can point at it.
+- "key": c1 for the first candidate, c2 for the second, and so on; other candidates' edges point at it.
 - "type": decision (something the team decided), fact (something true), task (something to do),
   incident (something that went wrong), note (anything else worth keeping) or entity (a person, project,
   tool or organisation that is mentioned).

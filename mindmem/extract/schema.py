@@ -12,7 +12,6 @@ before any block is built.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
 from typing import Any
 
@@ -27,8 +26,9 @@ TITLE_MAX = 160
 TEXT_MAX = 200
 # llama.cpp's grammar parser refuses repetitions of 2,000 or more (servers built on it too).
 BODY_MAX = 1500
-KEY_PATTERN = r"^[a-z][a-z0-9_]{0,15}$"
-_KEY_RE = re.compile(KEY_PATTERN)
+# Candidates are named c1, c2, ...: small models asked for "a short name" invent names they then
+# misspell in edges; a fixed set the grammar offers keeps references to names that can exist.
+KEYS = tuple(f"c{i}" for i in range(1, MAX_CANDIDATES + 1))
 # The grammar offers these; validation accepts any number from 0 to 1 (a server may not hold to the enum).
 CONFIDENCES = tuple(round(i / 10, 1) for i in range(11))
 TEXT_FIELDS = ("subject", "predicate", "object")
@@ -53,7 +53,7 @@ def reply_schema(spans: Sequence[str] | None = None, targets: Sequence[str] = ()
         {"type": "string", "enum": list(dict.fromkeys(spans))} if spans else {"type": "string", "minLength": 1}
     )
     text = {"type": "string", "minLength": 1, "maxLength": TEXT_MAX}
-    key = {"type": "string", "pattern": KEY_PATTERN}
+    key = {"type": "string", "enum": list(KEYS)}
     defs = {
         "span": span,
         "key": key,
@@ -69,7 +69,7 @@ def reply_schema(spans: Sequence[str] | None = None, targets: Sequence[str] = ()
             "items": _object(
                 {
                     "type": {"type": "string", "enum": list(b.EDGE_TYPES)},
-                    "target": {"anyOf": [key, {"type": "string", "enum": list(targets)}]} if targets else key,
+                    "target": {"type": "string", "enum": [*KEYS, *targets]},
                 }
             ),
         },
@@ -142,8 +142,8 @@ def validate_reply(
         if not isinstance(item, dict):
             raise BadInput(f"model reply: candidates[{i}] must be an object")
         key = item.get("key")
-        if not isinstance(key, str) or not _KEY_RE.match(key):
-            raise BadInput(f"model reply: candidates[{i}] key {key!r} must match {KEY_PATTERN}")
+        if key not in KEYS:
+            raise BadInput(f"model reply: candidates[{i}] key {key!r} is not one of c1, c2, ... c{MAX_CANDIDATES}")
         if key in keys:
             raise BadInput(f"model reply: candidates[{i}] repeats key '{key}'")
         keys.append(key)
@@ -251,7 +251,7 @@ def _edges(value: Any, key: str, keys: Sequence[str], known: Collection[str], ba
         if not isinstance(target, str):
             raise bad(f"edge target {target!r} must be a string")
         if target == key:
-            raise bad("an edge points at the candidate itself")
+            continue  # says nothing; to_blocks would drop it too
         if target in keys:
             resolved = f"key:{target}"
         elif b.ID_RE.match(target):
@@ -259,7 +259,10 @@ def _edges(value: Any, key: str, keys: Sequence[str], known: Collection[str], ba
                 raise bad(f"edge target {target} is not a block in memory")
             resolved = target
         else:
-            raise bad(f"edge target {target!r} is neither a candidate key of this reply nor a block ID")
+            missing = (
+                "names no candidate of this reply" if target in KEYS else "is neither a candidate key nor a block ID"
+            )
+            raise bad(f"edge target {target!r} {missing}")
         if (edge_type, resolved) not in out:
             out.append((edge_type, resolved))
     return tuple(out)
