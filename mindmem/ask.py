@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mindmem.config import user_config
 from mindmem.dispatch import Dispatcher
 from mindmem.router import Call, route
 
@@ -20,23 +22,42 @@ class Answer:
     result: dict[str, Any]
     cited: tuple[dict[str, str], ...]
     commit: str | None
+    router: str = "rules"
+    text: str | None = None  # the model's answer from the evidence, when a model routed
 
     def to_json(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "router": self.router,
             "call": self.call.to_json(),
             "commit": self.commit,
+            "answer": self.text,
             "cited": list(self.cited),
             "result": self.result,
         }
 
 
-def ask(repo: str | None, question: str, *, call: Call | None = None) -> Answer:
-    """Route the question (by rules unless `call` is given), make the call, and collect what it cites."""
-    call = call or route(question)
-    dispatcher = Dispatcher(repo, AGENT)
+def ask(repo: str | None, question: str, *, model: str | None = None, env: Mapping[str, str] | None = None) -> Answer:
+    """Route the question, make the call, collect what it cites.
+
+    With a model (`model`, `$MM_MODEL` or the user config) the model emits the call as schema-held
+    JSON and then answers from the evidence; without one, the rule router picks the call.
+    """
+    env = os.environ if env is None else env
+    dispatcher = Dispatcher(repo, AGENT, env=env)
+    if not (model or user_config(env).get("model")):
+        call = route(question)
+        result = getattr(dispatcher, call.tool)(**call.arguments)
+        return Answer(question, call, result, tuple(cited(result)), _commit(result))
+    from mindmem.extract.model_router import ModelRouter
+
+    router = ModelRouter(model, env=env)
+    call = router.route(question)
     result = getattr(dispatcher, call.tool)(**call.arguments)
-    return Answer(question, call, result, tuple(cited(result)), _commit(result))
+    found = tuple(cited(result))
+    text, ids = router.answer(question, result, {item["id"] for item in found})
+    chosen = tuple(item for item in found if item["id"] in ids) or found
+    return Answer(question, call, result, chosen, _commit(result), "model", text)
 
 
 def cited(result: Any) -> Iterator[dict[str, str]]:

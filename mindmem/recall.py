@@ -286,8 +286,12 @@ def recall(
     type: str | None = None,
     at: str | None = None,
     all_status: bool = False,
+    parts: list[str] | None = None,
 ) -> Result:
-    """Answer `query` from committed memory (the governed branch, or memory as of `at`: a revision or date)."""
+    """Answer `query` from committed memory (the governed branch, or memory as of `at`: a revision or date).
+
+    `parts` replaces the rule-based split of a multi-part question with given sub-queries.
+    """
     if mode not in MODES:
         raise BadInput(f"unknown mode '{mode}'; expected one of {', '.join(MODES)}")
     if type is not None and type not in TYPES:
@@ -299,7 +303,8 @@ def recall(
         raise BadInput("the query is empty; say what to look for")
     if len(query) > idx.MAX_QUERY_CHARS:
         raise BadInput(f"query is {len(query)} characters; the limit is {idx.MAX_QUERY_CHARS}")
-    ask = Ask(idx.open_view(memory, at), limit, (type,) if type else None, () if all_status else HIDDEN_STATUSES)
+    hide = () if all_status else HIDDEN_STATUSES
+    ask = Ask(idx.open_view(memory, at), limit, (type,) if type else None, hide, tuple(parts) if parts else None)
     if mode == "verify":
         return verify(ask, query)
     if mode == "diagnose":
@@ -319,6 +324,8 @@ class Ask:
     limit: int
     types: tuple[str, ...] | None
     hide: tuple[str, ...]
+    # Sub-queries someone else made (a model, for `--reformulate`); None: split the question by rules.
+    parts: tuple[str, ...] | None = None
 
     @property
     def commit(self) -> str:
@@ -343,7 +350,7 @@ def similar(ask: Ask, query: str) -> Search:
 def _search(ask: Ask, query: str, for_part: Callable[[str], Ask] | None = None) -> tuple[list[Hit], tuple[str, ...]]:
     """Ranked hits for a question; a multi-part question also runs each part (asked as `for_part` says)
     and fuses the rankings."""
-    parts = decompose(query)
+    parts = list(ask.parts) if ask.parts is not None else decompose(query)
     ranked = _ranked(ask, query)
     if parts:
         ranked = fuse([ranked, *(_ranked(for_part(part) if for_part else ask, part) for part in parts)])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -14,13 +14,18 @@ from mindmem.cli.app import JsonOpt, app, print_json, state
 def ask(
     question: Annotated[str, typer.Argument(help="A question or request in plain words.")],
     show_result: Annotated[bool, typer.Option("--full", help="Also print the whole result of the call.")] = False,
+    model: Annotated[
+        Optional[str], typer.Option("--model", help="GGUF model to route and answer (default: $MM_MODEL or config).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ask memory in plain words: one dispatcher call (the same seven as `mm mcp`), answered with cited IDs.
 
-    A rule-based router picks the call (recall and its modes, graph, core, compiled
-    truth, kernels, memory_verify, or a proposal). Requests to approve, reject or roll
-    back are refused: a person runs those commands.
+    Without a model, a rule-based router picks the call (recall and its modes, graph,
+    core, compiled truth, kernels, memory_verify, or a proposal) and the evidence is
+    printed. With a model (--model, $MM_MODEL or the user config) the model emits the
+    call as schema-held JSON and answers from the evidence, citing block IDs.
+    Requests to approve, reject or roll back are refused: a person runs those commands.
 
     \b
     Example:
@@ -31,7 +36,7 @@ def ask(
     """
     from mindmem.ask import ask as run
 
-    answer = run(str(state["repo"]) if state["repo"] else None, question)
+    answer = run(str(state["repo"]) if state["repo"] else None, question, model=model)
     if as_json:
         print_json(answer.to_json())
         return
@@ -39,6 +44,8 @@ def ask(
     typer.echo(f"call: {answer.call.tool}({args})")
     if answer.commit:
         typer.echo(f"from commit {answer.commit[:12]}")
+    if answer.text:
+        typer.echo(f"answer: {answer.text}")
     verdict = answer.result.get("verdict")
     if verdict:
         typer.echo(f"verdict: {verdict}")

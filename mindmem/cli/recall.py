@@ -37,6 +37,11 @@ def recall(
         typer.Option("--at", help="Answer from memory as of a revision, or a date (YYYY-MM-DD or ISO time)."),
     ] = None,
     all_status: Annotated[bool, typer.Option("--all-status", help="Include superseded and revoked blocks.")] = False,
+    reformulate: Annotated[
+        bool,
+        typer.Option("--reformulate", help="Let the configured model ($MM_MODEL or --model) split the question."),
+    ] = False,
+    model: Annotated[Optional[str], typer.Option("--model", help="GGUF model for --reformulate.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer from committed memory (the governed branch), ranked, each result with the commit it came from.
@@ -47,6 +52,8 @@ def recall(
     finds incidents and tasks for a problem with their causes, fixes and tests;
     bundle prints an evidence bundle (JSON) of facts, relations, timeline and
     entities. Superseded and revoked blocks are hidden unless --all-status.
+    A multi-part question is split by rules and the parts' rankings fused; with
+    --reformulate a local model (see docs/models.md) writes the sub-queries instead.
 
     \b
     Example:
@@ -59,7 +66,12 @@ def recall(
     from mindmem.recall import Bundle, Diagnoses, Verification
     from mindmem.recall import recall as run
 
-    result = run(memory(), query, mode=mode, limit=limit, type=type_, at=at, all_status=all_status)
+    parts = None
+    if reformulate:
+        from mindmem.extract.model_router import ModelRouter
+
+        parts = ModelRouter(model).queries(query)
+    result = run(memory(), query, mode=mode, limit=limit, type=type_, at=at, all_status=all_status, parts=parts)
     if as_json or isinstance(result, Bundle):
         print_json(result.to_json())
     elif isinstance(result, Verification):
