@@ -121,11 +121,11 @@ def propose(
     person = memory.person()
     who = agent or person.name
     title = " ".join((title or _default_title(effective, before, memory.root)).split())
+    commit_author = Person(who, person.email) if agent else person
+    tree = git.tree_with(base, effective)
     for _ in range(16):
         pid = _new_proposal_id(git)
         message = compose(title, rationale, {"Mm-Proposal": pid, "Mm-Author": who, "Mm-Blocks": ids})
-        commit_author = Person(who, person.email) if agent else person
-        tree = git.tree_with(base, effective)
         sha = git.create_commit(tree, [base], message, commit_author, person)
         try:
             git.update_ref(f"refs/heads/{PROPOSALS}{pid}", sha, None, f"mindmem: propose {pid}")
