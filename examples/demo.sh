@@ -3,6 +3,7 @@
 # Each step prints the command it runs, then its output.
 set -euo pipefail
 
+examples="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 demo_dir="$(mktemp -d "${TMPDIR:-/tmp}/mindmem-demo.XXXXXX")"
 trap 'rm -rf "$demo_dir"' EXIT
 # A known identity for the demo's commits, whatever this machine's git config says.
@@ -169,8 +170,6 @@ step "The governance chain, newest first, and the check CI runs"
 run mm audit
 run mm verify
 
-step "Done: the demo repo in $demo_dir is removed on exit"
-
 step "Recall in the project repo: every mode answers from committed memory on main"
 cd "$demo_dir/project"
 new outage incident -t "Billing events dropped at peak load" --edge depends_on:"$fact" \
@@ -190,3 +189,32 @@ before=$(git log --format=%h -1 --grep='^Billing memory$')
 run mm recall "store billing events" -k 2
 run mm recall "store billing events" -k 2 --at "$before"
 run mm truth "$project"
+
+step "Extraction: a meeting transcript becomes one proposal (rules, no model)"
+cd "$demo_dir/team-memory"
+run mm extract "$examples/meeting.md" --reference-date 2026-11-24 --dry-run
+show mm extract "$examples/meeting.md" --reference-date 2026-11-24 -r "Billing sync notes, 24 Nov"
+extracted=$(mm extract "$examples/meeting.md" --reference-date 2026-11-24 -r "Billing sync notes, 24 Nov")
+printf '%s\n' "$extracted"
+run mm approve "$extracted" -r "Notes match what we agreed"
+
+step "Imports: a mind-mem workspace and a folder of Markdown notes, each one proposal; re-importing adds nothing"
+for source in "mind-mem $examples/mind-mem-workspace" "markdown $examples/notes-vault"; do
+  read -r kind path <<<"$source"
+  show mm import "$kind" "$path" -r "Moving our old memory in"
+  imported=$(mm import "$kind" "$path" -r "Moving our old memory in")
+  printf '%s\n' "$imported"
+  run mm approve "$imported"
+done
+show mm import markdown "$examples/notes-vault" -r "The same notes again"
+mm import markdown "$examples/notes-vault" -r "The same notes again" || true
+
+step "Ask in plain words: one dispatcher call, answered with the block IDs it cites"
+run mm ask "why did the nightly export time out?"
+run mm ask "is it true that the export job runs on Kubernetes?"
+run mm ask "list open tasks"
+
+step "An agent over MCP: it recalls and proposes; a person approves with mm approve"
+run python "$examples/agent_session.py" "$PWD"
+
+step "Done: the demo repo in $demo_dir is removed on exit"

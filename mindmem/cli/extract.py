@@ -64,7 +64,8 @@ def extract(
     if as_json:
         print_json({**found.to_json(), "proposal": proposal.id if proposal else None})
         return
-    _show(found, text)
+    # Like `mm propose`: with a proposal, stdout is just its ID (for scripts) and the listing goes to stderr.
+    _show(found, text, err=proposal is not None)
     if proposal:
         typer.echo(proposal.id)
         typer.echo(f"  review: mm diff {proposal.id}    approve: mm approve {proposal.id}", err=True)
@@ -111,15 +112,15 @@ def _progress(quiet: bool) -> Any:
     return bar()
 
 
-def _show(found: Any, text: str) -> None:
+def _show(found: Any, text: str, err: bool) -> None:
     by_key = {c.key: c for c in found.extraction.candidates}
     new_ids = {block.id for block in found.blocks}
     for cand in found.extraction.candidates:
         state = "existing" if cand.existing else "new"
-        typer.echo(f"{cand.type:<9} {cand.id or ''} {cand.title}  [{state}]")
+        typer.echo(f"{cand.type:<9} {cand.id or ''} {cand.title}  [{state}]", err=err)
         line = text.count("\n", 0, cand.span.start) + 1
-        typer.echo(f"    from line {line}: {' '.join(cand.span.text.split())[:100]}")
+        typer.echo(f"    from line {line}: {' '.join(cand.span.text.split())[:100]}", err=err)
         for edge_type, target in cand.edges:
             name = by_key[target[4:]].title if target.startswith("key:") and target[4:] in by_key else target
-            typer.echo(f"    {edge_type} -> {name}")
-    typer.echo(f"{len(new_ids)} new block(s)")
+            typer.echo(f"    {edge_type} -> {name}", err=err)
+    typer.echo(f"{len(new_ids)} new block(s)", err=err)

@@ -82,8 +82,8 @@ def _run(items: list[Any], path: Path, rationale: str | None, dry_run: bool, as_
     if as_json:
         print_json({**found.to_json(), "proposal": proposal.id if proposal else None})
         return
-    for block in found.blocks:
-        typer.echo(f"{block.id:<22} {block.type:<9} {block.status:<10} {block.title}")
+    for block in found.blocks:  # with a proposal, stdout is just its ID (for scripts), as for `mm propose`
+        typer.echo(f"{block.id:<22} {block.type:<9} {block.status:<10} {block.title}", err=proposal is not None)
     typer.echo(f"{len(found.blocks)} new, {found.skipped} already in memory", err=True)
     if proposal:
         typer.echo(proposal.id)
