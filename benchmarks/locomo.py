@@ -342,6 +342,8 @@ class Report:
     bm25: Scores
     build_seconds: float
     query_seconds: float
+    # Questions whose evidence names no turn of its conversation (a typo in the data): skipped too.
+    unmatched: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -350,6 +352,7 @@ class Report:
             "samples": self.samples,
             "questions": self.questions,
             "skipped": self.skipped,
+            "unmatched": self.unmatched,
             "recall": self.recall.to_json(),
             "bm25": self.bm25.to_json(),
             "build_seconds": round(self.build_seconds, 2),
@@ -395,8 +398,11 @@ def _ask(sample: Sample, unit: str, report: Report, retrievers: dict[str, Retrie
     known = {t.dia_id for t in sample.turns}
     for question in sample.questions:
         gold = {unit_key(d, unit) for d in question.evidence if d in known}
-        if not gold:
+        if not question.evidence:
             report.skipped += 1
+            continue
+        if not gold:
+            report.unmatched += 1
             continue
         report.questions += 1
         for name, retrieve in retrievers.items():
@@ -412,7 +418,8 @@ def table(report: Report) -> str:
     )
     lines = [
         f"# LoCoMo evidence recall: {report.file}, unit {report.unit}, {report.samples} sample(s), "
-        f"{report.questions} question(s) asked, {report.skipped} skipped (no evidence)",
+        f"{report.questions} question(s) asked, {report.skipped} skipped (no evidence)"
+        + (f", {report.unmatched} skipped (evidence names no turn)" if report.unmatched else ""),
         head,
     ]
     rows = [("overall", report.recall.overall, report.bm25.overall)]

@@ -85,6 +85,21 @@ def test_turn_harness_figures(by_turn: locomo.Report) -> None:
     assert mine["any@5"] > plain["any@5"] and mine["mrr"] > plain["mrr"]
 
 
+def test_evidence_naming_no_turn_is_counted_apart(tmp_path: Path) -> None:
+    data = json.loads(FIXTURE.read_text())[:1]
+    data[0]["qa"] = [
+        {"question": "What class did Tomas take?", "answer": "pottery", "evidence": ["D1:2"], "category": 4},
+        {"question": "Where is the moon?", "answer": "up", "evidence": ["D9:99"], "category": 4},
+        {"question": "Anything?", "answer": "no", "evidence": [], "category": 3},
+    ]
+    path = tmp_path / "small.json"
+    path.write_text(json.dumps(data))
+    report = locomo.evaluate(path, "turn", workdir=tmp_path)
+    assert (report.questions, report.skipped, report.unmatched) == (1, 1, 1)
+    assert report.recall.overall.figures()["any@5"] == 1.0
+    assert "1 skipped (evidence names no turn)" in locomo.table(report)
+
+
 def test_session_harness(tmp_path: Path) -> None:
     report = locomo.evaluate(FIXTURE, "session", limit_samples=1, workdir=tmp_path)
     assert (report.samples, report.questions, report.skipped) == (1, 18, 1)
