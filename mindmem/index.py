@@ -92,8 +92,9 @@ _NOT_NAMES_TEXT = (
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 # Words that shape a question but say nothing about what to find ("what did she say about X"): left
 # out of the query's text terms. The index keeps them (a block may quote them); only queries skip them.
+# "done" and "doing" stay: in a memory they are task states people search for.
 _QUESTION_FUNCTION_WORDS = (
-    "what which who whom whose where why how did does do doing done was were has had would could should might "
+    "what which who whom whose where why how did does do was were has had would could should might "
     "shall i me my mine he him his she her hers they them their theirs its our ours there any some ever "
     "about tell know"
 )
@@ -781,7 +782,11 @@ def query_clauses(text: str) -> list[Term]:
         clauses += [Term(field, term, boost=FIELD_BOOSTS[field]) for field in ("title", "headings", "body")]
     for word in list(dict.fromkeys(w.lower() for w in _WORD_RE.findall(text)))[:MAX_QUERY_TERMS]:
         clauses.append(Term("tags", word, boost=FIELD_BOOSTS["tags"]))
-    for term in entity_terms(text)[:MAX_QUERY_TERMS]:
+    names = entity_terms(text)
+    words = _WORD_RE.findall(text)
+    if not names and len(words) == 1 and words[0][0].isupper():
+        names = entity_terms(f"the {words[0]}")  # a lone capitalised word ("Pricing", "Alice") is a name
+    for term in names[:MAX_QUERY_TERMS]:
         clauses.append(Term("entities", term, boost=FIELD_BOOSTS["entities"]))
         clauses.append(Term("about", term, boost=ABOUT_BOOST))
     for block_id in dict.fromkeys(ID_IN_TEXT_RE.findall(text)):
