@@ -37,6 +37,7 @@ from typing import Any
 from mindmem import blocks as b
 from mindmem import index
 from mindmem.blocks import Block
+from mindmem.errors import BadInput
 from mindmem.memory import Memory
 from mindmem.recall import recall
 from mindmem.repo import GitRepo, Person
@@ -196,7 +197,11 @@ def unit_key(dia_id: str, unit: str) -> str:
 
 
 def person_id(name: str) -> str:
-    return "PER-" + (b.slugify(name) or "someone")
+    """The speaker's entity ID: PER-<slug>, or a hash when the name has no ASCII letters to slug."""
+    try:
+        return "PER-" + b.slugify(name)
+    except BadInput:
+        return "PER-speaker-" + hashlib.sha1(name.encode()).hexdigest()[:6]
 
 
 def to_blocks(sample: Sample, unit: str, context: int = CONTEXT_TURNS) -> dict[str, Block]:

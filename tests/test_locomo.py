@@ -71,6 +71,12 @@ def test_blocks_one_per_turn_with_stable_ids_dates_and_speaker(samples: list[loc
     assert "Tomas: Exactly, they make picking arms" in sessions["S2"].body
 
 
+def test_speaker_ids() -> None:
+    assert locomo.person_id("Caroline") == "PER-caroline"
+    assert locomo.person_id("张伟").startswith("PER-speaker-")
+    b.check_id(locomo.person_id("张伟"), "entity")
+
+
 def test_turn_harness_figures(by_turn: locomo.Report) -> None:
     assert (by_turn.samples, by_turn.questions, by_turn.skipped) == (2, 33, 1)
     for scores in (by_turn.recall, by_turn.bm25):
