@@ -112,11 +112,12 @@ def smollm2_path() -> Path | None:
     return path if path.is_file() else None
 
 
-def find_seed(text: str, context: object, seeds: range = range(100)) -> int | None:
-    """The first seed whose greedy reply to `text` holds a candidate that passes validation.
+def find_seed(text: str, contexts: list[object], seeds: range = range(200)) -> int | None:
+    """The first seed whose greedy replies to `text` pass validation in every context, holding a
+    candidate in the first.
 
-    The extraction test wants a model that writes whole candidates, not `[]`; when the prompt or
-    the schema changes, its seed may need picking again: `python tests/gguf_tiny.py`.
+    The extraction tests want a model that writes whole candidates, not `[]`; when the prompt or
+    the schema changes, their seed may need picking again: `python tests/gguf_tiny.py`.
     """
     import tempfile
 
@@ -125,12 +126,14 @@ def find_seed(text: str, context: object, seeds: range = range(100)) -> int | No
 
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
-            model = write_tiny_llama(Path(tmp) / f"seed{seed}.gguf", seed=seed)
+            extractor = get_extractor(
+                "llama-cpp", {"model": str(write_tiny_llama(Path(tmp) / f"{seed}.gguf", seed=seed))}
+            )
             try:
-                found = get_extractor("llama-cpp", {"model": str(model)}).extract(text, context)  # type: ignore[arg-type]
+                found = [extractor.extract(text, context) for context in contexts]  # type: ignore[arg-type]
             except BadInput:
                 continue
-            if found.candidates:
+            if found[0].candidates:
                 return seed
     return None
 
@@ -141,4 +144,4 @@ if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).parent))
     import test_extract_models as t
 
-    print(find_seed(t.TRANSCRIPT, t.context()))
+    print(find_seed(t.TRANSCRIPT, [t.context(), t.CLI_CONTEXT]))

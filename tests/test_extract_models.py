@@ -52,6 +52,8 @@ OLD = b.from_mapping(
     "d",
 )
 MEMORY = Snapshot(None, {ALICE.id: ALICE, OLD.id: OLD})
+# What `mm extract call.txt --reference-date 2026-11-25` sees in a new memory repo.
+CLI_CONTEXT = Context(date(2026, 11, 25), Snapshot(None), "call.txt")
 
 
 def context(**kw: Any) -> Context:
@@ -190,9 +192,10 @@ def test_chunks_follow_paragraphs_keep_offsets_and_stay_within_the_budget() -> N
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Seed 0: the greedy reply of these random weights to TRANSCRIPT holds a whole candidate, not just [].
-    # (If the prompt or schema changes, `python tests/gguf_tiny.py` finds such a seed again.)
-    return write_tiny_llama(tmp_path_factory.mktemp("models") / "tiny.gguf", seed=0)
+    # Seed 9: the greedy replies of these random weights to TRANSCRIPT validate, in context() and in
+    # CLI_CONTEXT, and the first holds a whole candidate, not just []. If the prompt or the schema
+    # changes, `python tests/gguf_tiny.py` finds such a seed again.
+    return write_tiny_llama(tmp_path_factory.mktemp("models") / "tiny.gguf", seed=9)
 
 
 def test_model_info_reads_the_header(mm, tiny: Path) -> None:
@@ -472,3 +475,51 @@ def test_openai_backend_needs_a_configured_server_and_says_when_it_is_down(tmp_p
         slow = get_extractor("openai", {"url": url, "model": "m", "timeout": 0.2})
         with pytest.raises(BadInput, match=r"did not answer within 0.2 s"):
             slow.extract(TRANSCRIPT, context())
+
+
+# -- through `mm extract` -----------------------------------------------------------------------
+
+
+def test_mm_extract_with_the_openai_backend_makes_one_proposal(mm, repo: Path, server: FakeServer) -> None:
+    (repo / "call.txt").write_text(TRANSCRIPT)
+    task = cand(
+        key="c2",
+        type="task",
+        span="Bob: I will migrate the invoices table by 2026-12-04.",
+        title="Migrate the invoices table",
+        fields={**cand()["fields"], "status": "todo", "due": "2026-12-04"},
+        edges=[{"type": "depends_on", "target": "c1"}],
+    )
+    server.content = json.dumps({"candidates": [cand(edges=[]), task]})
+    args = ("extract", str(repo / "call.txt"), "--backend", "openai", "--url", server.url, "--model", "m")
+    result = mm(*args, "--json", "-r", "Billing call notes", cwd=repo)
+    assert result.code == 0, result.err
+    out = json.loads(result.out)
+    decision, todo = out["blocks"]
+    assert out["backend"] == "openai" and out["proposal"]
+    assert todo["edges"] == {"depends_on": [decision["id"]]} and todo["due"] == "2026-12-04"
+    assert [c["span"]["start"] for c in out["candidates"]] == [0, TRANSCRIPT.index("Bob:")]
+    server.content = json.dumps({"candidates": [cand(edges=[{"type": "cites", "target": "c7"}])]})
+    bad = mm(*args, "--dry-run", cwd=repo)
+    assert bad.code == 2 and "edge target 'c7' names no candidate of this reply" in bad.err
+
+
+@needs_llama
+def test_mm_extract_with_the_llama_cpp_backend(mm, repo: Path, tiny: Path, monkeypatch) -> None:
+    (repo / "call.txt").write_text(TRANSCRIPT)
+    monkeypatch.setenv("MM_MODEL", str(tiny))
+    args = ("extract", str(repo / "call.txt"), "--backend", "llama-cpp", "--reference-date", "2026-11-25")
+    result = mm(*args, "--dry-run", "--json", cwd=repo)
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["backend"] == "llama-cpp" and json.loads(result.out)["proposal"] is None
+    wrong = mm(
+        "extract",
+        str(repo / "call.txt"),
+        "--backend",
+        "llama-cpp",
+        "--url",
+        "http://localhost:1",
+        "--dry-run",
+        cwd=repo,
+    )
+    assert wrong.code == 2 and "--url is for --backend openai" in wrong.err

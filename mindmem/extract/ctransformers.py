@@ -24,12 +24,15 @@ class CTransformersExtractor(ModelExtractor):
     def __init__(
         self,
         model: str | None = None,
+        url: str | None = None,
         *,
         max_tokens: int = 2048,
         chunk_tokens: int = 1024,
         env: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(max_tokens=max_tokens, chunk_tokens=chunk_tokens)
+        if url:
+            raise BadInput("the ctransformers backend runs a local GGUF; --url is for --backend openai")
         path = model_path(model, env)
         info = read_info(path)
         if info.architecture not in SUPPORTED_ARCHITECTURES:

@@ -71,6 +71,7 @@ class LlamaExtractor(ModelExtractor):
     def __init__(
         self,
         model: str | None = None,
+        url: str | None = None,
         *,
         n_ctx: int | None = None,
         max_tokens: int = 2048,
@@ -80,6 +81,8 @@ class LlamaExtractor(ModelExtractor):
         env: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(max_tokens=max_tokens, chunk_tokens=chunk_tokens)
+        if url:
+            raise BadInput("the llama-cpp backend runs a local GGUF; --url is for --backend openai")
         path = model_path(model, env)
         info = read_info(path)  # a clear error for a file that is not GGUF, before llama.cpp reads it
         if info.chat_template is None:
