@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -99,3 +100,27 @@ def repo(tmp_path: Path) -> Path:
     result = run_mm("init", "--commit", cwd=path)
     assert result.code == 0, result.err
     return path
+
+
+# Helpers for tests that drive the CLI: each asserts success and returns what a script would use.
+
+
+def new_block(mm, repo: Path, *args: str) -> str:
+    """`mm new …`; the new block's ID."""
+    result = mm("new", *args, cwd=repo)
+    assert result.code == 0, result.err
+    return result.out.strip()
+
+
+def propose(mm, repo: Path, *args: str) -> str:
+    """`mm propose --json …`; the proposal ID."""
+    result = mm("propose", "--json", *args, cwd=repo)
+    assert result.code == 0, result.err
+    return json.loads(result.out)["id"]
+
+
+def approve(mm, repo: Path, pid: str, *args: str) -> str:
+    """`mm approve P --json …`; the approval's sha."""
+    result = mm("approve", pid, "--json", *args, cwd=repo)
+    assert result.code == 0, result.err
+    return json.loads(result.out)["sha"]

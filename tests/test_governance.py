@@ -7,25 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import fsck, git
-
-
-def _new(mm, repo: Path, *args: str) -> str:
-    result = mm("new", *args, cwd=repo)
-    assert result.code == 0, result.err
-    return result.out.strip()
-
-
-def _propose(mm, repo: Path, *args: str) -> str:
-    result = mm("propose", "--json", *args, cwd=repo)
-    assert result.code == 0, result.err
-    return json.loads(result.out)["id"]
-
-
-def _approve(mm, repo: Path, pid: str, *args: str) -> str:
-    result = mm("approve", pid, "--json", *args, cwd=repo)
-    assert result.code == 0, result.err
-    return json.loads(result.out)["sha"]
+from conftest import approve, fsck, git, new_block, propose
 
 
 def _trailers(repo: Path, rev: str) -> dict[str, str]:
@@ -39,9 +21,9 @@ def _head(repo: Path, ref: str = "main") -> str:
 
 
 def test_propose_from_worktree_moves_changes_to_a_branch(repo, mm):
-    block_id = _new(mm, repo, "decision", "-t", "Use PostgreSQL")
+    block_id = new_block(mm, repo, "decision", "-t", "Use PostgreSQL")
     before = _head(repo)
-    pid = _propose(mm, repo, "-r", "storage review agreed on it")
+    pid = propose(mm, repo, "-r", "storage review agreed on it")
     # The change left the work tree (like a stash) and lives on the proposal branch.
     assert git(repo, "status", "--porcelain") == ""
     assert not (repo / f"memory/decisions/{block_id}.md").exists()
@@ -60,7 +42,7 @@ def test_propose_from_worktree_moves_changes_to_a_branch(repo, mm):
 
 
 def test_propose_needs_a_rationale_and_changes(repo, mm):
-    _new(mm, repo, "note", "-t", "Scratch")
+    new_block(mm, repo, "note", "-t", "Scratch")
     short = mm("propose", "-r", "too   sh", cwd=repo)
     assert short.code == 2 and "8 non-whitespace" in short.err
     assert git(repo, "branch", "--list", "proposals/*") == ""
@@ -77,7 +59,7 @@ def test_propose_files_and_stream(repo, mm, tmp_path):
         "created: 2026-11-20T10:00:00Z\n---\nThe billing job runs at 02:00 UTC.\n"
     )
     (outside / "fact.md").write_text(text)
-    pid = _propose(mm, repo, "-r", "copied from the ops wiki", "--file", str(outside / "fact.md"))
+    pid = propose(mm, repo, "-r", "copied from the ops wiki", "--file", str(outside / "fact.md"))
     assert git(repo, "show", f"proposals/{pid}:memory/facts/F-20261120-aa10f3.md") == text
     second = text.replace("aa10f3", "bb20e4").replace("nightly", "hourly")
     third = text.replace("aa10f3", "cc30d5").replace("Billing runs nightly", "Invoices are PDF")
@@ -91,9 +73,9 @@ def test_propose_files_and_stream(repo, mm, tmp_path):
 
 
 def test_inline_add_supersede_edit_revoke(repo, mm):
-    old = _new(mm, repo, "decision", "-t", "Use MySQL", "--set", "tags=[db]")
-    _approve(mm, repo, _propose(mm, repo, "-r", "first storage choice"))
-    pid = _propose(
+    old = new_block(mm, repo, "decision", "-t", "Use MySQL", "--set", "tags=[db]")
+    approve(mm, repo, propose(mm, repo, "-r", "first storage choice"))
+    pid = propose(
         mm,
         repo,
         "-r",
@@ -111,25 +93,25 @@ def test_inline_add_supersede_edit_revoke(repo, mm):
     assert {"field": "status", "old": "active", "new": "superseded"} in actions[old]["fields"]
     (new_id,) = [i for i, c in actions.items() if c["action"] == "added"]
     assert actions[new_id]["edges_added"] == [{"type": "supersedes", "target": old}]
-    _approve(mm, repo, pid)
+    approve(mm, repo, pid)
     listed = {b["id"]: b["status"] for b in json.loads(mm("list", "--json", cwd=repo).out)}
     assert listed == {old: "superseded", new_id: "active"}
 
-    edit = _propose(mm, repo, "-r", "tagging for the billing team", "--edit", new_id, "--set", "tags=[db, billing]")
-    _approve(mm, repo, edit)
-    revoke = _propose(mm, repo, "-r", "decision withdrawn in review", "--revoke", new_id)
-    _approve(mm, repo, revoke)
+    edit = propose(mm, repo, "-r", "tagging for the billing team", "--edit", new_id, "--set", "tags=[db, billing]")
+    approve(mm, repo, edit)
+    revoke = propose(mm, repo, "-r", "decision withdrawn in review", "--revoke", new_id)
+    approve(mm, repo, revoke)
     block = json.loads(mm("show", new_id, "--json", cwd=repo).out)
     assert block["status"] == "revoked" and block["tags"] == ["db", "billing"]
     fsck(repo)
 
 
 def test_approve_writes_a_two_parent_merge_and_refreshes_the_worktree(repo, mm):
-    block_id = _new(mm, repo, "fact", "-t", "Deploys go through staging")
-    pid = _propose(mm, repo, "-r", "ops confirmed the deploy path")
+    block_id = new_block(mm, repo, "fact", "-t", "Deploys go through staging")
+    pid = propose(mm, repo, "-r", "ops confirmed the deploy path")
     proposal_head = _head(repo, f"proposals/{pid}")
     old_main = _head(repo)
-    sha = _approve(mm, repo, pid, "-r", "matches the runbook")
+    sha = approve(mm, repo, pid, "-r", "matches the runbook")
     assert _head(repo) == sha
     parents = git(repo, "rev-list", "--parents", "-n", "1", sha).split()[1:]
     assert parents == [old_main, proposal_head]
@@ -147,11 +129,11 @@ def test_approve_writes_a_two_parent_merge_and_refreshes_the_worktree(repo, mm):
 
 
 def test_approve_refuses_a_stale_proposal_and_rebase_replays_it(repo, mm):
-    block_id = _new(mm, repo, "task", "-t", "Migrate billing", "--set", "tags=[billing]")
-    _approve(mm, repo, _propose(mm, repo, "-r", "task for the migration"))
-    first = _propose(mm, repo, "-r", "work has started now", "--edit", block_id, "--set", "status=doing")
-    second = _propose(mm, repo, "-r", "add the ops tag as well", "--edit", block_id, "--set", "tags=[billing, ops]")
-    _approve(mm, repo, second)
+    block_id = new_block(mm, repo, "task", "-t", "Migrate billing", "--set", "tags=[billing]")
+    approve(mm, repo, propose(mm, repo, "-r", "task for the migration"))
+    first = propose(mm, repo, "-r", "work has started now", "--edit", block_id, "--set", "status=doing")
+    second = propose(mm, repo, "-r", "add the ops tag as well", "--edit", block_id, "--set", "tags=[billing, ops]")
+    approve(mm, repo, second)
     main_before = _head(repo)
     refused = mm("approve", first, cwd=repo)
     assert refused.code == 3
@@ -161,16 +143,16 @@ def test_approve_refuses_a_stale_proposal_and_rebase_replays_it(repo, mm):
     assert [(p["id"], p["applies_cleanly"]) for p in listed] == [(first, False)]
     # Different lines of the same block: the replay merges cleanly and keeps both changes.
     assert mm("rebase", first, cwd=repo).code == 0
-    _approve(mm, repo, first)
+    approve(mm, repo, first)
     block = json.loads(mm("show", block_id, "--json", "--at", "main", cwd=repo).out)
     assert block["status"] == "doing" and block["tags"] == ["billing", "ops"]
     fsck(repo)
 
 
 def test_approve_refuses_to_overwrite_uncommitted_changes(repo, mm):
-    block_id = _new(mm, repo, "note", "-t", "Standup notes")
-    _approve(mm, repo, _propose(mm, repo, "-r", "keep the standup notes"))
-    pid = _propose(mm, repo, "-r", "rename the note title", "--edit", block_id, "--set", "title=Daily standup")
+    block_id = new_block(mm, repo, "note", "-t", "Standup notes")
+    approve(mm, repo, propose(mm, repo, "-r", "keep the standup notes"))
+    pid = propose(mm, repo, "-r", "rename the note title", "--edit", block_id, "--set", "title=Daily standup")
     path = repo / f"memory/notes/{block_id}.md"
     path.write_text(path.read_text() + "\nLocal edit in progress.\n")
     before = _head(repo)
@@ -183,8 +165,8 @@ def test_approve_refuses_to_overwrite_uncommitted_changes(repo, mm):
 
 
 def test_reject_records_the_reason_and_renames_the_branch(repo, mm):
-    _new(mm, repo, "decision", "-t", "Rewrite everything in Rust")
-    pid = _propose(mm, repo, "-r", "an ambitious idea")
+    new_block(mm, repo, "decision", "-t", "Rewrite everything in Rust")
+    pid = propose(mm, repo, "-r", "an ambitious idea")
     head = _head(repo, f"proposals/{pid}")
     assert mm("reject", pid, "-r", "short", cwd=repo).code == 2
     assert _head(repo, f"proposals/{pid}") == head
@@ -202,11 +184,11 @@ def test_reject_records_the_reason_and_renames_the_branch(repo, mm):
 
 
 def test_rollback_of_an_approval_shows_dependents_then_reverts(repo, mm):
-    fact = _new(mm, repo, "fact", "-t", "Queue is RabbitMQ")
-    first = _propose(mm, repo, "-r", "documenting the queue")
-    _approve(mm, repo, first)
-    task = _new(mm, repo, "task", "-t", "Tune the queue", "--edge", f"depends_on:{fact}")
-    _approve(mm, repo, _propose(mm, repo, "-r", "tuning work is planned"))
+    fact = new_block(mm, repo, "fact", "-t", "Queue is RabbitMQ")
+    first = propose(mm, repo, "-r", "documenting the queue")
+    approve(mm, repo, first)
+    task = new_block(mm, repo, "task", "-t", "Tune the queue", "--edge", f"depends_on:{fact}")
+    approve(mm, repo, propose(mm, repo, "-r", "tuning work is planned"))
     before = _head(repo)
     dry = json.loads(mm("rollback", first, "--dry-run", "--json", cwd=repo).out)
     assert dry["blocks"] == [fact] and dry["sha"] is None
@@ -228,10 +210,10 @@ def test_rollback_of_an_approval_shows_dependents_then_reverts(repo, mm):
 
 
 def test_rollback_of_a_block_restores_its_previous_version(repo, mm):
-    block_id = _new(mm, repo, "fact", "-t", "Timeout is 30s")
-    _approve(mm, repo, _propose(mm, repo, "-r", "measured in production"))
-    _approve(
-        mm, repo, _propose(mm, repo, "-r", "raised after incident", "--edit", block_id, "--set", "title=Timeout is 60s")
+    block_id = new_block(mm, repo, "fact", "-t", "Timeout is 30s")
+    approve(mm, repo, propose(mm, repo, "-r", "measured in production"))
+    approve(
+        mm, repo, propose(mm, repo, "-r", "raised after incident", "--edit", block_id, "--set", "title=Timeout is 60s")
     )
     result = mm("rollback", block_id, "-r", "the raise caused retries to pile up", cwd=repo)
     assert result.code == 0, result.err
@@ -243,11 +225,11 @@ def test_rollback_of_a_block_restores_its_previous_version(repo, mm):
 
 
 def test_audit_and_verify_read_the_chain(repo, mm):
-    _new(mm, repo, "note", "-t", "Release checklist")
-    pid = _propose(mm, repo, "-r", "checklist for releases")
-    _approve(mm, repo, pid, "-r", "useful for everyone")
-    _new(mm, repo, "note", "-t", "Half-baked idea")
-    other = _propose(mm, repo, "-r", "an idea worth recording")
+    new_block(mm, repo, "note", "-t", "Release checklist")
+    pid = propose(mm, repo, "-r", "checklist for releases")
+    approve(mm, repo, pid, "-r", "useful for everyone")
+    new_block(mm, repo, "note", "-t", "Half-baked idea")
+    other = propose(mm, repo, "-r", "an idea worth recording")
     mm("reject", other, "-r", "belongs in the wiki, not memory", cwd=repo)
     events = json.loads(mm("audit", "--json", cwd=repo).out)
     kinds = [(e["kind"], e["proposal"]) for e in events]
@@ -270,7 +252,7 @@ def test_audit_and_verify_read_the_chain(repo, mm):
 def test_verify_in_detect_only_mode_warns(tmp_path, mm):
     path = tmp_path / "loose"
     assert mm("init", str(path), "--mode", "detect_only", "--commit").code == 0
-    _new(mm, path, "note", "-t", "Written directly")
+    new_block(mm, path, "note", "-t", "Written directly")
     git(path, "add", "-A")
     git(path, "commit", "-q", "-m", "direct write")
     report = mm("verify", "--json", cwd=path)
@@ -289,11 +271,11 @@ def test_approve_keeps_an_existing_search_index_in_step(repo, mm):
     from mindmem import index
     from mindmem.memory import Memory
 
-    _new(mm, repo, "fact", "-t", "Backups run at midnight")
-    _approve(mm, repo, _propose(mm, repo, "-r", "ops told us the schedule"))
+    new_block(mm, repo, "fact", "-t", "Backups run at midnight")
+    approve(mm, repo, propose(mm, repo, "-r", "ops told us the schedule"))
     index.catch_up(Memory(repo))
-    block_id = _new(mm, repo, "fact", "-t", "Restores take two hours")
-    sha = _approve(mm, repo, _propose(mm, repo, "-r", "measured in the last drill"))
+    block_id = new_block(mm, repo, "fact", "-t", "Restores take two hours")
+    sha = approve(mm, repo, propose(mm, repo, "-r", "measured in the last drill"))
     status = index.status(Memory(repo))
     assert status.fresh and status.indexed == sha
     assert block_id in [doc.id for doc in index.open_view(Memory(repo)).search("restores", limit=5)]
@@ -322,9 +304,9 @@ def test_approvers_come_from_the_governed_branch_not_the_worktree(mm, tmp_path):
     alice = _ssh_key(tmp_path, "alice")
     mallory = _ssh_key(tmp_path, "mallory")
     repo = _enforced_repo(tmp_path, mm, alice)
-    _new(mm, repo, "fact", "-t", "Approvals are signed")
-    pid = _propose(mm, repo, "-r", "documenting the policy")
-    sha = _approve(mm, repo, pid)
+    new_block(mm, repo, "fact", "-t", "Approvals are signed")
+    pid = propose(mm, repo, "-r", "documenting the policy")
+    sha = approve(mm, repo, pid)
     assert subprocess.run(["git", "verify-commit", sha], cwd=repo, capture_output=True).returncode == 0
     assert mm("verify", cwd=repo).code == 0
 
@@ -334,8 +316,8 @@ def test_approvers_come_from_the_governed_branch_not_the_worktree(mm, tmp_path):
     listed = signers.read_text() + f"mallory@example.com {pub[0]} {pub[1]}\n"
     signers.write_text(listed)
     git(repo, "config", "user.signingkey", str(mallory))
-    _new(mm, repo, "fact", "-t", "Mallory was here")
-    other = _propose(mm, repo, "-r", "mallory sneaks a fact in")
+    new_block(mm, repo, "fact", "-t", "Mallory was here")
+    other = propose(mm, repo, "-r", "mallory sneaks a fact in")
     assert ".mindmem/allowed_signers" in git(repo, "diff", "--name-only", "main", f"proposals/{other}")
     before = _head(repo)
     refused = mm("approve", other, cwd=repo)
@@ -348,8 +330,8 @@ def test_approvers_come_from_the_governed_branch_not_the_worktree(mm, tmp_path):
     git(repo, "commit", "-q", "-m", "add mallory", "--", ".mindmem/allowed_signers")
     sneaky = _head(repo)
     mm("reject", other, "-r", "conflicts with the approver change", cwd=repo)
-    _new(mm, repo, "fact", "-t", "Mallory again")
-    assert mm("approve", _propose(mm, repo, "-r", "now she is listed on main"), cwd=repo).code == 0
+    new_block(mm, repo, "fact", "-t", "Mallory again")
+    assert mm("approve", propose(mm, repo, "-r", "now she is listed on main"), cwd=repo).code == 0
     report = json.loads(mm("verify", "--json", cwd=repo).out)
     assert report["ok"] is False
     assert sneaky in [o["sha"] for o in report["offenders"]]
@@ -363,8 +345,8 @@ SECRET = (
 
 
 def _secret_proposal(mm, repo: Path) -> str:
-    _new(mm, repo, "note", "-t", "Deploy key", "-b", SECRET)
-    return _propose(mm, repo, "-r", "the deploy key for the build box")
+    new_block(mm, repo, "note", "-t", "Deploy key", "-b", SECRET)
+    return propose(mm, repo, "-r", "the deploy key for the build box")
 
 
 def test_approve_gate_in_propose_mode_needs_an_override_with_a_reason(repo, mm):
@@ -374,7 +356,7 @@ def test_approve_gate_in_propose_mode_needs_an_override_with_a_reason(repo, mm):
     assert refused.code == 1 and "critical" in refused.err and _head(repo) == before
     no_reason = mm("approve", pid, "--override", cwd=repo)
     assert no_reason.code == 2 and _head(repo) == before
-    sha = _approve(mm, repo, pid, "--override", "-r", "throwaway key for the demo box only")
+    sha = approve(mm, repo, pid, "--override", "-r", "throwaway key for the demo box only")
     trailers = git(repo, "log", "-1", "--format=%(trailers:only,unfold)", sha)
     assert "Mm-Check-Override: yes" in trailers and "Mm-Check-Summary: 1 critical" in trailers
 
@@ -394,5 +376,5 @@ def test_approve_gate_in_detect_only_mode_records_findings(tmp_path, mm):
     repo = tmp_path / "loose"
     assert mm("init", str(repo), "--mode", "detect_only", "--commit").code == 0
     pid = _secret_proposal(mm, repo)
-    sha = _approve(mm, repo, pid)
+    sha = approve(mm, repo, pid)
     assert "Mm-Check-Summary: 1 critical" in git(repo, "log", "-1", "--format=%B", sha)

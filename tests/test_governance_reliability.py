@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import fsck, git
+from conftest import approve, fsck, git, new_block, propose
 
 from mindmem.governance import PAUSE_ENV
 
@@ -105,24 +105,6 @@ def refused(mm, repo: Path, args: list[str], code: int, message: str, cwd: Path 
     assert message in result.err, result.err
     assert result.err.startswith("mm: error: ") and "Traceback" not in result.err
     assert state(repo) == before
-
-
-def new_block(mm, repo: Path, *args: str) -> str:
-    result = mm("new", *args, cwd=repo)
-    assert result.code == 0, result.err
-    return result.out.strip()
-
-
-def propose(mm, repo: Path, *args: str) -> str:
-    result = mm("propose", "--json", *args, cwd=repo)
-    assert result.code == 0, result.err
-    return json.loads(result.out)["id"]
-
-
-def approve(mm, repo: Path, pid: str) -> str:
-    result = mm("approve", pid, "--json", cwd=repo)
-    assert result.code == 0, result.err
-    return json.loads(result.out)["sha"]
 
 
 def note(mm, repo: Path, title: str) -> str:
