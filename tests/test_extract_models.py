@@ -372,10 +372,11 @@ def test_ctransformers_refuses_architectures_it_cannot_load(tmp_path: Path) -> N
 @pytest.mark.skipif(
     __import__("importlib").util.find_spec("ctransformers") is None, reason="ctransformers is not installed (extra)"
 )
-def test_ctransformers_runs_a_llama_gguf_and_reports_a_runaway_reply(tiny: Path) -> None:
+def test_ctransformers_runs_a_llama_gguf_and_fails_clearly_without_a_grammar(tiny: Path) -> None:
     extractor = get_extractor("ctransformers", {"model": str(tiny), "max_tokens": 200})
-    with pytest.raises(BadInput, match=r"ctransformers backend, chunk 1 of 1 .* truncated after 200 tokens"):
-        extractor.extract(TRANSCRIPT, context())  # no grammar: random weights never close the JSON
+    # No grammar: random weights write noise, which is refused as such (it stops, or it runs on).
+    with pytest.raises(BadInput, match=r"ctransformers backend, chunk 1 of 1 .*(not valid JSON|truncated after 200)"):
+        extractor.extract(TRANSCRIPT, context())
 
 
 # -- openai-compatible servers ------------------------------------------------------------------
