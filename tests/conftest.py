@@ -124,3 +124,28 @@ def approve(mm, repo: Path, pid: str, *args: str) -> str:
     result = mm("approve", pid, "--json", *args, cwd=repo)
     assert result.code == 0, result.err
     return json.loads(result.out)["sha"]
+
+
+def ssh_key(folder: Path, name: str, passphrase: str = "") -> Path:
+    """A fresh ed25519 key pair `folder/name` and `folder/name.pub`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", name, "-f", str(path)],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+def enforced_repo(path: Path, mm, key: Path) -> Path:
+    """A new repo set up the way a team starts: enforce mode, the user's ssh key as the one approver,
+    and git told where the approvers are (so `git verify-commit` agrees)."""
+    path.mkdir(parents=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "gpg.format", "ssh")
+    git(path, "config", "user.signingkey", str(key))
+    git(path, "config", "gpg.ssh.allowedSignersFile", str(path / ".mindmem/allowed_signers"))
+    result = mm("init", "--mode", "enforce", "--signing", "ssh", "--commit", cwd=path)
+    assert result.code == 0, result.err
+    return path

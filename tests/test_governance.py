@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import approve, fsck, git, new_block, propose
+from conftest import approve, enforced_repo, fsck, git, new_block, propose, ssh_key
 
 
 def _trailers(repo: Path, rev: str) -> dict[str, str]:
@@ -281,29 +281,10 @@ def test_approve_keeps_an_existing_search_index_in_step(repo, mm):
     assert block_id in [doc.id for doc in index.open_view(Memory(repo)).search("restores", limit=5)]
 
 
-def _ssh_key(tmp_path: Path, name: str) -> Path:
-    key = tmp_path / name
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
-    return key
-
-
-def _enforced_repo(tmp_path: Path, mm, key: Path) -> Path:
-    """A new repo set up the way a team starts: enforce mode, the user's ssh key as the one approver."""
-    repo = tmp_path / "team"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "gpg.format", "ssh")
-    git(repo, "config", "user.signingkey", str(key))
-    git(repo, "config", "gpg.ssh.allowedSignersFile", str(repo / ".mindmem/allowed_signers"))
-    result = mm("init", "--mode", "enforce", "--signing", "ssh", "--commit", cwd=repo)
-    assert result.code == 0, result.err
-    return repo
-
-
 def test_approvers_come_from_the_governed_branch_not_the_worktree(mm, tmp_path):
-    alice = _ssh_key(tmp_path, "alice")
-    mallory = _ssh_key(tmp_path, "mallory")
-    repo = _enforced_repo(tmp_path, mm, alice)
+    alice = ssh_key(tmp_path / "keys", "alice")
+    mallory = ssh_key(tmp_path / "keys", "mallory")
+    repo = enforced_repo(tmp_path / "team", mm, alice)
     new_block(mm, repo, "fact", "-t", "Approvals are signed")
     pid = propose(mm, repo, "-r", "documenting the policy")
     sha = approve(mm, repo, pid)
@@ -362,8 +343,7 @@ def test_approve_gate_in_propose_mode_needs_an_override_with_a_reason(repo, mm):
 
 
 def test_approve_gate_in_enforce_mode_refuses_critical_findings(tmp_path, mm):
-    key = _ssh_key(tmp_path, "approver")
-    repo = _enforced_repo(tmp_path, mm, key)
+    repo = enforced_repo(tmp_path / "team", mm, ssh_key(tmp_path / "keys", "approver"))
     pid = _secret_proposal(mm, repo)
     before = _head(repo)
     for args in ((), ("--override", "-r", "I really want this in")):

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import approve, fsck, git, new_block, propose
+from conftest import approve, enforced_repo, fsck, git, new_block, propose, ssh_key
 
 from mindmem.governance import PAUSE_ENV
 
@@ -132,25 +132,10 @@ def paused_approve(repo: Path, pid: str, marker: Path) -> subprocess.Popen[str]:
     return proc
 
 
-def ssh_key(folder: Path, name: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    key = folder / name
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)], check=True)
-    return key
-
-
 @pytest.fixture
 def enforced(tmp_path: Path, mm) -> Path:
     """A team repo in enforce mode whose one approver is the user's ssh key (git config, allowed_signers)."""
-    key = ssh_key(tmp_path / "keys", "alice")
-    repo = tmp_path / "team"
-    repo.mkdir()
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "gpg.format", "ssh")
-    git(repo, "config", "user.signingkey", str(key))
-    git(repo, "config", "gpg.ssh.allowedSignersFile", str(repo / ".mindmem/allowed_signers"))
-    result = mm("init", "--mode", "enforce", "--signing", "ssh", "--commit", cwd=repo)
-    assert result.code == 0, result.err
+    repo = enforced_repo(tmp_path / "team", mm, ssh_key(tmp_path / "keys", "alice"))
     assert "test@example.com" in git(repo, "show", "main:.mindmem/allowed_signers")
     return repo
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pygit2
 import pytest
-from conftest import git
+from conftest import git, ssh_key
 
 from mindmem import signing as sg
 from mindmem.errors import BadInput, ConfigError, StateError
@@ -20,17 +20,6 @@ from mindmem.signing import SigningKey
 
 ALICE = Person("Alice Approver", "alice@example.com")
 HAS_GPG = shutil.which("gpg") is not None and shutil.which("gpgconf") is not None
-
-
-def ssh_key(folder: Path, name: str, passphrase: str = "") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    subprocess.run(
-        ["ssh-keygen", "-q", "-t", "ed25519", "-N", passphrase, "-C", name, "-f", str(path)],
-        check=True,
-        capture_output=True,
-    )
-    return path
 
 
 def _signer(key: SigningKey | None):
