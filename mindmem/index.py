@@ -309,11 +309,7 @@ def target(memory: Memory) -> tuple[str | None, str | None]:
     Recall answers from committed, governed memory so that what an agent is told does not depend on
     which branch happens to be checked out, and unapproved proposals never leak into answers.
     """
-    branch = memory.settings.governed_branch
-    tip = memory.git.branch_tip(branch)
-    if tip is not None:
-        return branch, tip
-    return "HEAD", memory.git.head_commit()
+    return memory.governed_head()
 
 
 def status(memory: Memory) -> IndexStatus:
@@ -550,35 +546,8 @@ def _swap(fresh: Path, folder: Path) -> None:
 
 
 def resolve_at(memory: Memory, at: str) -> str:
-    """The commit `--at` names: a revision, or a date (YYYY-MM-DD, or an ISO time) meaning the last
-    commit of the target branch at or before it. A bare date means the end of that day, UTC."""
-    when = _parse_when(at)
-    if when is None:
-        return memory.git.resolve(at)
-    ref, tip = target(memory)
-    if tip is None:
-        raise NotFound("nothing is committed yet, so there is no memory as of any date")
-    stamp = when.timestamp()
-    for commit in memory.git.walk(tip, first_parent=True):
-        if commit.time <= stamp:
-            return commit.sha
-    raise NotFound(f"no commit on {ref} at or before {at}; its history starts later")
-
-
-def _parse_when(text: str) -> datetime | None:
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise BadInput(f"--at {text}: not a valid date") from None
-        return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", text):
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            raise BadInput(f"--at {text}: not a valid ISO time") from None
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return None
+    """The commit `--at` names (a revision or a date): see `Memory.resolve_at`."""
+    return memory.resolve_at(at)
 
 
 def at_folder(memory: Memory, sha: str) -> Path:

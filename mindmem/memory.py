@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -104,11 +106,34 @@ class Memory:
     def root(self) -> str:
         return self.settings.root
 
+    def governed_head(self) -> tuple[str, str | None]:
+        """(ref, commit) of committed memory: the governed branch, or HEAD while that branch has no commit."""
+        tip = self.git.branch_tip(self.settings.governed_branch)
+        if tip is not None:
+            return self.settings.governed_branch, tip
+        return "HEAD", self.git.head_commit()
+
+    def resolve_at(self, at: str) -> str:
+        """The commit `--at` names: a revision, or a date (YYYY-MM-DD, or an ISO time) meaning the last
+        first-parent commit of the governed branch (HEAD while it has none) at or before it.
+        A bare date means the end of that day, UTC."""
+        when = _parse_when(at)
+        if when is None:
+            return self.git.resolve(at)
+        ref, tip = self.governed_head()
+        if tip is None:
+            raise NotFound("nothing is committed yet, so there is no memory as of any date")
+        stamp = when.timestamp()
+        for commit in self.git.walk(tip, first_parent=True):
+            if commit.time <= stamp:
+                return commit.sha
+        raise NotFound(f"no commit on {ref} at or before {at}; its history starts later")
+
     def snapshot(self, at: str | None = None) -> Snapshot:
-        """All blocks in the work tree (`at=None`) or at a revision, read from git objects."""
+        """All blocks in the work tree (`at=None`) or at a revision or date (see `resolve_at`), from git objects."""
         if at is None:
             return load(self.worktree_files(), self.root, None)
-        sha = self.git.resolve(at)
+        sha = self.resolve_at(at)
         return load(self.git.iter_files(sha, self.root), self.root, sha)
 
     def get(self, block_id: str, at: str | None = None) -> Block:
@@ -237,6 +262,23 @@ class Memory:
                     continue
                 with open(full, "rb") as handle:
                     yield f"{rel}/{name}", handle.read()
+
+
+def _parse_when(text: str) -> datetime | None:
+    """`--at` as a moment, when it is a date or an ISO time rather than a revision."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            day = date.fromisoformat(text)
+        except ValueError:
+            raise BadInput(f"--at {text}: not a valid date") from None
+        return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", text):
+        try:
+            value = datetime.fromisoformat(text)
+        except ValueError:
+            raise BadInput(f"--at {text}: not a valid ISO time") from None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
 
 
 def _person(git: GitRepo, env: Mapping[str, str]) -> Person:

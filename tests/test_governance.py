@@ -358,3 +358,16 @@ def test_approve_gate_in_detect_only_mode_records_findings(tmp_path, mm):
     pid = _secret_proposal(mm, repo)
     sha = approve(mm, repo, pid)
     assert "Mm-Check-Summary: 1 critical" in git(repo, "log", "-1", "--format=%B", sha)
+
+
+def test_every_read_takes_a_date_for_at(repo, mm):
+    """`--at 2026-…` means the last commit of the governed branch at or before that day, for every read."""
+    block_id = new_block(mm, repo, "fact", "-t", "Cache TTL is 60s")
+    approve(mm, repo, propose(mm, repo, "-r", "documenting the cache"))
+    day = git(repo, "log", "-1", "--format=%cs", "main").strip()  # the approval's day
+    for args in (("show", block_id), ("list",), ("graph", "expand", block_id), ("truth", block_id)):
+        result = mm(*args, "--at", day, "--json", cwd=repo)
+        assert result.code == 0, (args, result.err)
+    before = mm("list", "--at", "2000-01-01", cwd=repo)
+    assert before.code == 2 and "history starts later" in before.err
+    assert mm("list", "--at", "2026-02-30", cwd=repo).code == 2
