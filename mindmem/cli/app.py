@@ -31,7 +31,9 @@ app = typer.Typer(
 state: dict[str, Any] = {"repo": None}
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-AtOpt = Annotated[Optional[str], typer.Option("--at", help="Read from this revision (branch, tag, sha, HEAD~3).")]
+AtOpt = Annotated[
+    Optional[str], typer.Option("--at", help="Read as of a revision (branch, tag, sha, HEAD~3) or a date (YYYY-MM-DD).")
+]
 
 
 def memory() -> Memory:
