@@ -24,14 +24,15 @@ show() {
   printf '%s\n' "$out"
 }
 run() { show "$@"; "$@"; }
-# Run `mm new …`, print the command and the new ID, and keep the ID in the variable named first.
-new() {
+# Run a command that prints one ID, print the command and the ID, and keep the ID in the variable named first.
+keep() {
   local var=$1
   shift
-  show mm new "$@" >&2
-  printf -v "$var" '%s' "$(mm new "$@")"
+  show "$@" >&2
+  printf -v "$var" '%s' "$("$@")"
   printf '%s\n' "${!var}"
 }
+new() { local var=$1; shift; keep "$var" mm new "$@"; }
 
 step "A project repo with some history"
 run git init -q -b main project
@@ -133,14 +134,7 @@ run git config user.signingkey "$demo_dir/approver_key"
 run mm init --mode enforce --signing ssh --commit
 run git config gpg.ssh.allowedSignersFile "$PWD/.mindmem/allowed_signers"
 run tail -n 1 .mindmem/allowed_signers
-# Run `mm propose …`, print the command and the proposal ID, and keep the ID in the variable named first.
-propose() {
-  local var=$1
-  shift
-  show mm propose "$@" >&2
-  printf -v "$var" '%s' "$(mm propose "$@")"
-  printf '%s\n' "${!var}"
-}
+propose() { local var=$1; shift; keep "$var" mm propose "$@"; }
 
 step "Propose a decision: the new block leaves the work tree and waits on a proposal branch"
 new pg decision -t "Store billing events in PostgreSQL" --set tags=[billing,storage]
@@ -193,17 +187,13 @@ run mm truth "$project"
 step "Extraction: a meeting transcript becomes one proposal (rules, no model)"
 cd "$demo_dir/team-memory"
 run mm extract "$examples/meeting.md" --reference-date 2026-11-24 --dry-run
-show mm extract "$examples/meeting.md" --reference-date 2026-11-24 -r "Billing sync notes, 24 Nov"
-extracted=$(mm extract "$examples/meeting.md" --reference-date 2026-11-24 -r "Billing sync notes, 24 Nov")
-printf '%s\n' "$extracted"
+keep extracted mm extract "$examples/meeting.md" --reference-date 2026-11-24 -r "Billing sync notes, 24 Nov"
 run mm approve "$extracted" -r "Notes match what we agreed"
 
 step "Imports: a mind-mem workspace and a folder of Markdown notes, each one proposal; re-importing adds nothing"
 for source in "mind-mem $examples/mind-mem-workspace" "markdown $examples/notes-vault"; do
   read -r kind path <<<"$source"
-  show mm import "$kind" "$path" -r "Moving our old memory in"
-  imported=$(mm import "$kind" "$path" -r "Moving our old memory in")
-  printf '%s\n' "$imported"
+  keep imported mm import "$kind" "$path" -r "Moving our old memory in"
   run mm approve "$imported"
 done
 show mm import markdown "$examples/notes-vault" -r "The same notes again"
