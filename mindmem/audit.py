@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mindmem import signing
-from mindmem.blocks import TYPE_DIRS, check_id, type_of_id
+from mindmem.blocks import check_id, id_relpath
 from mindmem.config import CONFIG_FILE
 from mindmem.errors import BadInput, BlockError
 from mindmem.governance import ALLOWED_GPG, ALLOWED_SIGNERS, PROPOSALS, REJECTED, format_time_s, governed_folders
@@ -186,7 +186,7 @@ def block_log(memory: Memory, block_id: str) -> list[Event]:
     check_id(block_id)
     git = memory.git
     judge = Judge(memory)
-    path = f"{memory.root}/{TYPE_DIRS[type_of_id(block_id)]}/{block_id}.md"
+    path = f"{memory.root}/{id_relpath(block_id)}"
     events: dict[str, Event] = {}
     heads = [git.branch_tip(memory.settings.governed_branch)]
     heads += list(git.refs(PROPOSALS).values()) + list(git.refs(REJECTED).values())

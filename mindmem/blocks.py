@@ -485,7 +485,12 @@ def type_of_id(block_id: str) -> str:
 
 def block_relpath(block: Block) -> str:
     """Where a block lives under the memory root."""
-    return f"{TYPE_DIRS[block.type]}/{block.id}.md"
+    return id_relpath(block.id)
+
+
+def id_relpath(block_id: str) -> str:
+    """Where the block with this ID lives under the memory root (its prefix says its type)."""
+    return f"{TYPE_DIRS[type_of_id(block_id)]}/{block_id}.md"
 
 
 def new_id(

@@ -117,7 +117,7 @@ def new_block(
         for edge_type, target in edges:
             edge_map.setdefault(edge_type, []).append(target)
         meta["edges"] = edge_map
-    relpath = f"{b.TYPE_DIRS[block_type]}/{block_id}.md"
+    relpath = b.id_relpath(block_id)
     return b.from_mapping(meta, body, f"{root}/{relpath}" if root else relpath)
 
 

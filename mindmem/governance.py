@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mindmem import changes as ch
-from mindmem.blocks import ID_RE, TYPE_DIRS, Block, now_utc, parse, type_of_id
+from mindmem.blocks import ID_RE, Block, id_relpath, now_utc, parse
 from mindmem.config import CONFIG_DIR
 from mindmem.errors import BadInput, CheckFailed, NotFound, RefConflict, StateError
 from mindmem.index_state import keep_in_step
@@ -184,7 +184,7 @@ def block_at_head(memory: Memory, block_id: str) -> Block | None:
     tip = memory.git.branch_tip(memory.settings.governed_branch)
     if tip is None:
         return None
-    path = f"{memory.root}/{TYPE_DIRS[type_of_id(block_id)]}/{block_id}.md"
+    path = f"{memory.root}/{id_relpath(block_id)}"
     data = memory.git.read_file(tip, path)
     return parse(data, path) if data is not None else None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from mindmem.blocks import TYPE_DIRS, Block, parse
+from mindmem.blocks import Block, block_relpath, parse
 from mindmem.errors import BlockError
 
 
@@ -62,7 +62,7 @@ def assemble(
         if block.id in blocks:
             problems.append(BlockError(path, f"duplicate id {block.id} (also in {paths[block.id]})"))
             continue
-        expected = f"{root}/{TYPE_DIRS[block.type]}/{block.id}.md"
+        expected = f"{root}/{block_relpath(block)}"
         if strict_paths and path != expected:
             problems.append(BlockError(path, f"block {block.id} should live at {expected}"))
         blocks[block.id] = block

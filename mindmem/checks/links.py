@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mindmem.blocks import TYPE_DIRS, type_of_id
+from mindmem.blocks import id_relpath
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Edit, Finding
 
@@ -42,7 +42,7 @@ def _dangling(ctx: CheckContext) -> Iterator[Finding]:
     # file no longer parses is not gone: the schema finding says what is wrong with it.
     broken = {problem.path for problem in ctx.problems}
     for gone in sorted(ctx.touched or ()):
-        if gone in ctx.catalog or f"{ctx.root}/{TYPE_DIRS[type_of_id(gone)]}/{gone}.md" in broken:
+        if gone in ctx.catalog or f"{ctx.root}/{id_relpath(gone)}" in broken:
             continue
         for source, edge_type in ctx.incoming.get(gone, ()):
             if source in ctx.blocks and (ctx.touched is None or source not in ctx.touched):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mindmem.blocks import TYPE_DIRS
+from mindmem.blocks import block_relpath
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Finding
 
@@ -42,7 +42,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             )
     for block in ctx.focus:
         path = ctx.path_of(block.id)
-        expected = f"{ctx.root}/{TYPE_DIRS[block.type]}/{block.id}.md"
+        expected = f"{ctx.root}/{block_relpath(block)}"
         if path != expected:
             yield Finding(
                 "MM-S003",
