@@ -270,8 +270,12 @@ class Memory:
                 full = os.path.join(dirpath, name)
                 if os.path.islink(full):
                     continue
-                with open(full, "rb") as handle:
-                    yield f"{rel}/{name}", handle.read()
+                try:
+                    with open(full, "rb") as handle:
+                        data = handle.read()
+                except FileNotFoundError:
+                    continue  # another process (an approve's refresh) removed it after the listing
+                yield f"{rel}/{name}", data
 
 
 def _parse_when(text: str) -> datetime | None:
