@@ -527,9 +527,10 @@ class GitRepo:
             data = (self.workdir / path).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             data = None
-        index = self.raw.index
-        index.read()
-        return data, (str(index[path].id) if path in index else None)
+        with self.locked("index-update"):  # never read an index another mm process is writing
+            index = self.raw.index
+            index.read()
+            return data, (str(index[path].id) if path in index else None)
 
     def blob_sha(self, data: bytes) -> str:
         return str(pygit2.hash(data))
