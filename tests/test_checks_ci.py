@@ -89,9 +89,8 @@ def test_ci_on_an_initialised_repo_writes_and_updates_the_workflow(repo, mm):
     again = json.loads(mm("ci", "github", "--install", PINNED, "--json", cwd=repo).out)
     assert [f["state"] for f in again["files"]] == ["updated", "kept", "kept"]
     assert workflow.read_text() == written
-    assert [f["state"] for f in json.loads(mm("ci", "github", "--install", PINNED, "--json", cwd=repo).out)["files"]][
-        0
-    ] == "unchanged"
+    third = json.loads(mm("ci", "github", "--install", PINNED, "--json", cwd=repo).out)
+    assert third["files"][0]["state"] == "unchanged"
 
 
 def test_ci_installs_from_a_folder_in_the_repo(repo, mm):
