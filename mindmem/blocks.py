@@ -63,7 +63,8 @@ _HASH_ID = r"(?:D|F|T|I|N)-\d{8}-[0-9a-f]{6}"
 _ENTITY_ID = r"(?:PER|PRJ|TOOL|ORG)-[a-z0-9]+(?:-[a-z0-9]+)*"
 ID_RE = re.compile(rf"^(?:{_HASH_ID}|{_ENTITY_ID})$")
 ID_IN_TEXT_RE = re.compile(rf"\b(?:{_HASH_ID}|{_ENTITY_ID})\b")
-WIKI_LINK_RE = re.compile(r"\[\[([^\[\]\s]+)\]\]")
+# `[[ID]]`, and Obsidian's `[[ID|shown text]]` and `[[ID#Heading]]` / `[[ID#^block]]`: group 1 is the target.
+WIKI_LINK_RE = re.compile(r"\[\[([^\[\]|#\n]+)(?:#[^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CITATION_RE = re.compile(r"^(?P<path>[^@#\s]+)@(?P<sha>[0-9a-f]{4,40})(?:#L(?P<start>\d+)(?:-L(?P<end>\d+))?)?$")
 
@@ -538,7 +539,8 @@ def format_time(when: datetime) -> str:
 
 
 def wiki_links(body: str) -> tuple[str, ...]:
-    """`[[ID]]` targets in Markdown text, outside code spans, fences and indented code."""
+    """`[[ID]]` targets (also `[[ID|alias]]`, `[[ID#heading]]`) in Markdown text, outside code spans,
+    fences and indented code."""
     if "[[" not in body:
         return ()
     from markdown_it import MarkdownIt
@@ -553,8 +555,9 @@ def wiki_links(body: str) -> tuple[str, ...]:
                 run.append(child.content if child.type == "text" else "\n")
                 continue
             for match in WIKI_LINK_RE.finditer("".join(run)):
-                if ID_RE.match(match.group(1)) and match.group(1) not in found:
-                    found.append(match.group(1))
+                target = match.group(1)
+                if ID_RE.match(target) and target not in found:
+                    found.append(target)
             run = []
     return tuple(found)
 

@@ -395,3 +395,8 @@ def test_wiki_links_count_as_relates_to_once() -> None:
         "t.md",
     )
     assert list(block.all_edges()) == [("relates_to", "PER-bob"), ("relates_to", "PRJ-x")]
+
+
+def test_obsidian_alias_and_heading_links_are_wiki_links() -> None:
+    text = "See [[D-20261125-000001|the old choice]], [[F-20261120-aa10f3#Why it matters]] and [[PER-alice#^a1|Al]]."
+    assert b.wiki_links(text) == ("D-20261125-000001", "F-20261120-aa10f3", "PER-alice")

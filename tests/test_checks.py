@@ -43,7 +43,7 @@ def test_broken_block_is_critical_with_file_and_line(repo, mm):
 
 def test_duplicate_misplaced_stray_and_inverted_validity(repo, mm):
     put(repo, F1, "Billing runs on Postgres", valid_from="2026-03-01", valid_to="2026-01-01")
-    copy = repo / "memory/facts/copy.md"
+    copy = repo / "memory/facts/F-20260101-ffffff.md"  # named like a block, so read as one
     copy.write_text((repo / f"memory/facts/{F1}.md").read_text())
     put(repo, A, "Use queues")
     (repo / f"memory/decisions/{A}.md").rename(repo / f"memory/notes/{A}.md")

@@ -63,7 +63,16 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 fix="swap or correct valid_from / valid_to",
             )
     for path in ctx.stray:
-        if ctx.path_in_scope(path):
+        if ctx.path_in_scope(path) and path.endswith(".md"):
+            yield Finding(
+                "MM-S005",
+                "info",
+                "a Markdown note, not a block (block files are named ID.md); mm ignores it",
+                (),
+                path,
+                fix="leave it (notes may live beside blocks), or make it a block with `mm import markdown`",
+            )
+        elif ctx.path_in_scope(path):
             yield Finding(
                 "MM-S005",
                 "info",

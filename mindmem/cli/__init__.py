@@ -18,6 +18,7 @@ from mindmem.cli import (  # noqa: F401  (registers commands)
     model,
     recall,
     signing,
+    status,
     sync,
 )
 from mindmem.cli.app import app, main

@@ -260,19 +260,33 @@ def validate(as_json: JsonOpt = False) -> None:
 
     Reports every problem, not only the first: bad YAML, missing or wrong-typed
     fields, IDs that do not match their type, duplicate IDs, misplaced files.
+    Markdown files that are not named ID.md (notes written in Obsidian, say) are
+    listed as warnings: every other command ignores them.
 
     \b
     Example:
       mm validate
     """
-    count, problems = memory().validate()
+    from mindmem.snapshot import is_note_path
+
+    mem = memory()
+    count, problems = mem.validate()
+    notes = sorted(path for path, _ in mem.worktree_files() if is_note_path(path))
+    note = "a Markdown note, not a block (block files are named ID.md); mm ignores it"
     if as_json:
         print_json(
-            {"blocks": count, "problems": [{"path": p.path, "line": p.line, "message": p.reason} for p in problems]}
+            {
+                "blocks": count,
+                "problems": [{"path": p.path, "line": p.line, "message": p.reason} for p in problems],
+                "warnings": [{"path": path, "message": note} for path in notes],
+            }
         )
     else:
         for problem in problems:
             typer.echo(str(problem))
-        typer.echo(f"{count} block file(s), {len(problems)} problem(s)")
+        for path in notes:
+            typer.echo(f"{path}: warning: {note}")
+        warned = f", {len(notes)} note(s) ignored" if notes else ""
+        typer.echo(f"{count} block file(s), {len(problems)} problem(s){warned}")
     if problems:
         raise typer.Exit(CheckFailed.exit_code)
