@@ -123,7 +123,7 @@ def approve(mm, repo: Path, pid: str, *args: str) -> str:
     """`mm approve P --json …`; the approval's sha."""
     result = mm("approve", pid, "--json", *args, cwd=repo)
     assert result.code == 0, result.err
-    return json.loads(result.out)["sha"]
+    return json.loads(result.out)["commit"]
 
 
 def ssh_key(folder: Path, name: str, passphrase: str = "") -> Path:

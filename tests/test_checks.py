@@ -260,6 +260,18 @@ def test_citations_stale_moved_gone_and_unknown(repo, mm):
     assert (unknown["code"], unknown["severity"]) == ("MM-F003", "info")
 
 
+def test_citation_out_of_range_is_flagged_and_superseded_blocks_may_age(repo, mm):
+    sha = _code_commit(repo, "".join(f"line {n}\n" for n in range(1, 11)))[:10]
+    put(repo, A, "Store", citations=[f"src/store.py@{sha}#L400-L410"])
+    [wrong] = check(mm, repo)[0]["findings"]  # the file never changed, the range was never there
+    assert wrong["code"] == "MM-F002" and "lines 400-410 are not in src/store.py" in wrong["message"]
+    put(repo, A, "Store", citations=[f"src/store.py@{sha}#L2-L3"])
+    _code_commit(repo, "line 1\nrewritten\n")
+    assert [f["code"] for f in check(mm, repo)[0]["findings"]] == ["MM-F002"]
+    put(repo, A, "Store", status="superseded", citations=[f"src/store.py@{sha}#L2-L3"])
+    assert [f["code"] for f in check(mm, repo)[0]["findings"] if f["code"].startswith("MM-F")] == []
+
+
 # -- safety -------------------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ def check(
     targets: Annotated[
         Optional[list[str]],
         typer.Argument(
-            metavar="[A..B | FILE...]",
+            metavar="A..B | FILE",
             help="A..B: the blocks changed from A to B, against B. FILE...: those blocks in the work tree.",
             show_default=False,
         ),

@@ -234,6 +234,7 @@ def list_(
 @app.command()
 def fmt(
     check: Annotated[bool, typer.Option("--check", help="Only report files that are not canonical (exit 1).")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Rewrite every block file into its canonical form.
 
@@ -244,8 +245,14 @@ def fmt(
     Example:
       mm fmt --check    # in CI
       mm fmt
+      mm fmt --check --json
     """
     changed = memory().fmt(check=check)
+    if as_json:
+        print_json({"check": check, "changed": changed, "canonical": not changed})
+        if check and changed:
+            raise typer.Exit(CheckFailed.exit_code)
+        return
     for path in changed:
         typer.echo(("would reformat " if check else "reformatted ") + path)
     if check and changed:

@@ -204,7 +204,7 @@ def approve(
         print_json(
             {
                 "proposal": pid,
-                "sha": result.sha,
+                "commit": result.sha,
                 "signed": result.signed,
                 "refreshed": list(result.refreshed),
                 "note": result.note,
