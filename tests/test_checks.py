@@ -331,3 +331,14 @@ def test_placeholders_and_prose_are_not_secrets(repo, mm):
 
 def _zero() -> dict[str, int]:
     return {"critical": 0, "warning": 0, "info": 0}
+
+
+def test_template_placeholder_bodies_are_a_finding(repo, mm):
+    block_id = mm("new", "decision", "-t", "Use queues", cwd=repo).out.strip()  # the template body
+    incident = mm("new", "incident", "-t", "Export timed out", cwd=repo).out.strip()  # headings only
+    data, code = check(mm, repo)
+    found = {f["blocks"][0]: f for f in data["findings"] if f["code"] == "MM-S006"}
+    assert set(found) == {block_id, incident} and code == 0
+    assert "'What forced a choice.'" in found[block_id]["message"] and found[block_id]["line"] == 12
+    written = mm("new", "decision", "-t", "Use kafka", "-b", "## Context\n\nThe queue is full.", cwd=repo).out.strip()
+    assert written not in {f["blocks"][0] for f in check(mm, repo)[0]["findings"] if f["code"] == "MM-S006"}

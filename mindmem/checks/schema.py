@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mindmem.blocks import block_relpath
+from mindmem.checks import placeholders
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Finding
 
@@ -16,6 +17,7 @@ DUPLICATE_PREFIX = "duplicate id "
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
+    yield from placeholders.check(ctx)
     for problem in ctx.problems:
         if not ctx.path_in_scope(problem.path):
             continue
