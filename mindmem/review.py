@@ -9,15 +9,18 @@ the changed blocks (graph impact), and who signed the commits.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mindmem.changes import BlockDiff, diff_blocks
-from mindmem.checks import Finding, GateDecision, context_for, gate, run_checks
+from mindmem.blocks import parse
+from mindmem.changes import BlockDiff, diff_block, diff_blocks
+from mindmem.checks import CheckContext, Finding, GateDecision, context_for, gate, run_checks
 from mindmem.checks.findings import counts
 from mindmem.checks.sources import snapshot_at
 from mindmem.errors import BadInput
 from mindmem.memory import Memory
+from mindmem.snapshot import is_block_path
 from mindmem.trailers import parse_message
 
 
@@ -94,8 +97,10 @@ class Review:
         }
 
 
-def review(memory: Memory, target: str) -> Review:
-    """The packet for proposal `P-…` or revision range `A..B` (what changed from merge-base(A, B) to B)."""
+def review(memory: Memory, target: str, progress: Callable[[str], None] | None = None) -> Review:
+    """The packet for proposal `P-…` or revision range `A..B` (what changed from merge-base(A, B) to B).
+    `progress(stage)` hears each stage as it starts."""
+    step = progress or (lambda _stage: None)
     from mindmem.audit import Judge  # approvers as of each commit's parent, as audit and verify judge
 
     git = memory.git
@@ -120,8 +125,11 @@ def review(memory: Memory, target: str) -> Review:
         diff_head, snapshot_rev = prop.commit, prop.head
     else:
         raise BadInput(f"'{target}' is neither a proposal (P-…) nor a range (A..B)")
+    step(f"checking {len(ctx.focus)} block(s)")
     findings = run_checks(ctx)
-    blocks = tuple(diff_blocks(git.changed_paths(base, diff_head, memory.root)))
+    step("comparing the blocks field by field")
+    blocks = tuple(_diffs(ctx, git.changed_paths(base, diff_head, memory.root)))
+    step("reading the signatures")
     judge = Judge(memory)
     commits = []
     for sha in shas:
@@ -142,9 +150,27 @@ def review(memory: Memory, target: str) -> Review:
         blocks=blocks,
         findings=tuple(findings),
         decision=gate(findings, memory.settings.mode),
-        impact=_impact(memory, snapshot_rev, blocks),
+        impact=_impact(memory, snapshot_rev, blocks, step),
         governance=tuple(sorted(git.changed_paths(base, diff_head, ".mindmem"))),
     )
+
+
+def _diffs(ctx: CheckContext, changed: Mapping[str, tuple[bytes | None, bytes | None]]) -> list[BlockDiff]:
+    """`changes.diff_blocks`, reusing the blocks the checks already parsed (and found the links of)
+    when the file is the same: at 5,000 blocks that halves the time of a review."""
+    by_path = {path: block_id for block_id, path in ctx.snapshot.paths.items()}
+    out = []
+    for path in sorted(changed):
+        old_data, new_data = changed[path]
+        if not is_block_path(path):
+            continue
+        block_id = by_path.get(path)
+        if new_data is None or block_id is None or ctx.read is None or ctx.read(path) != new_data:
+            out += diff_blocks({path: (old_data, new_data)})
+            continue
+        old = parse(old_data, path) if old_data is not None else None
+        out.append(diff_block(path, old, ctx.snapshot.blocks[block_id]))
+    return out
 
 
 def _range(memory: Memory, base: str, head: str) -> list[str]:
@@ -158,10 +184,13 @@ def _range(memory: Memory, base: str, head: str) -> list[str]:
     return out
 
 
-def _impact(memory: Memory, rev: str, blocks: tuple[BlockDiff, ...]) -> tuple[tuple[str, tuple[Dependent, ...]], ...]:
+def _impact(
+    memory: Memory, rev: str, blocks: tuple[BlockDiff, ...], step: Callable[[str], None]
+) -> tuple[tuple[str, tuple[Dependent, ...]], ...]:
     """What rests on each changed or removed block (mm graph impact), in the snapshot after the change."""
     from mindmem.graph import build_graph, impact
 
+    step("walking the graph for impact")
     g = build_graph(snapshot_at(memory, rev))
     out = []
     for d in blocks:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from mindmem.cli.app import JsonOpt, app, memory, print_json, state
+from mindmem.cli.progress import progress
 from mindmem.errors import BadInput, CheckFailed
 
 if TYPE_CHECKING:
@@ -73,10 +74,13 @@ def check(
         raise BadInput("--fix writes the work tree or a proposal; a range A..B cannot be rewritten")
     # Under a git hook (the pre-commit framework runs us there) GIT_INDEX_FILE names the index being committed.
     index_file = Path(os.environ["GIT_INDEX_FILE"]).absolute() if staged and os.environ.get("GIT_INDEX_FILE") else None
-    ctx = context_for(
-        mem, staged=staged, proposal=proposal, rev_range=rev_range, full=all_, index_file=index_file, paths=paths
-    )
-    findings = run_checks(ctx)
+    with progress("check") as step:
+        step("reading the blocks")
+        ctx = context_for(
+            mem, staged=staged, proposal=proposal, rev_range=rev_range, full=all_, index_file=index_file, paths=paths
+        )
+        step(f"checking {len(ctx.focus)} block(s)")
+        findings = run_checks(ctx)
     fixed = None
     if fix:
         fixed = _apply_fixes(mem, ctx, findings, proposal)
@@ -184,7 +188,9 @@ def review(
         raise BadInput(f"--format '{fmt}' is not one of {', '.join(FORMATS)}")
     if max_chars is not None and (as_json or fmt != "markdown"):
         raise BadInput("--max-chars shortens Markdown; use it with --format markdown")
-    packet = make_review(memory(), target)
+    with progress("review") as step:
+        step("reading the change")
+        packet = make_review(memory(), target, step)
     if as_json or fmt == "json":
         print_json(packet.to_json())
     else:
