@@ -1,10 +1,10 @@
 """`mm review (P | A..B)`: the review packet for a memory change, as text, Markdown (a PR comment) or JSON.
 
-Rendering (text, Markdown, and the Markdown summary that fits a pull-request comment) is
-in `review_format`. It gathers what a reviewer needs in one place: the rationale, the blocks added,
+It gathers what a reviewer needs in one place: the rationale, the blocks added,
 changed and removed field by field, the edges added and removed, the check
 findings and what the approve gate would say in this repo's mode, what rests on
-the changed blocks (graph impact), and who signed the commits.
+the changed blocks (graph impact), and who signed the commits. Rendering (text, Markdown,
+and the Markdown summary that fits a pull-request comment) is in `review_format`.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Any
 from mindmem.blocks import parse
 from mindmem.changes import BlockDiff, diff_block, diff_blocks
 from mindmem.checks import CheckContext, Finding, GateDecision, context_for, gate, run_checks
-from mindmem.checks.findings import counts
+from mindmem.checks.findings import counts, sort_key
 from mindmem.checks.sources import snapshot_at
 from mindmem.errors import BadInput
+from mindmem.governance.candidate import GovernanceChange
 from mindmem.memory import Memory
 from mindmem.snapshot import is_block_path
 from mindmem.trailers import parse_message
@@ -64,7 +65,8 @@ class Review:
     findings: tuple[Finding, ...]
     decision: GateDecision
     impact: tuple[tuple[str, tuple[Dependent, ...]], ...]
-    governance: tuple[str, ...] = ()  # files under .mindmem/ the change touches (settings, approvers)
+    paths: tuple[str, ...] = ()  # every path the change touches, memory or not
+    governance: tuple[GovernanceChange, ...] = ()  # who may do what, field by field: shown first
 
     @property
     def edges_added(self) -> list[tuple[str, str, str]]:
@@ -77,6 +79,8 @@ class Review:
     def to_json(self) -> dict[str, Any]:
         return {
             "target": self.target,
+            "governance": [c.to_json() for c in self.governance],
+            "paths": list(self.paths),
             "title": self.title,
             "rationale": self.rationale,
             "author": self.author,
@@ -93,7 +97,6 @@ class Review:
             "counts": counts(list(self.findings)),
             "gate": {"allowed": self.decision.allowed, "mode": self.decision.mode, "message": self.decision.message},
             "impact": [{"block": b, "dependents": [d.to_json() for d in deps]} for b, deps in self.impact],
-            "governance": list(self.governance),
         }
 
 
@@ -101,7 +104,7 @@ def review(memory: Memory, target: str, progress: Callable[[str], None] | None =
     """The packet for proposal `P-…` or revision range `A..B` (what changed from merge-base(A, B) to B).
     `progress(stage)` hears each stage as it starts."""
     step = progress or (lambda _stage: None)
-    from mindmem.audit import Judge  # approvers as of each commit's parent, as audit and verify judge
+    from mindmem.governance.audit import Judge  # approvers as of each commit's parent, as audit and verify judge
 
     git = memory.git
     if ".." in target:
@@ -115,18 +118,21 @@ def review(memory: Memory, target: str, progress: Callable[[str], None] | None =
         rationale = "\n\n".join(m.body for m in messages if m.body)
         author = messages[-1].get("Mm-Author") if messages else None
         diff_head, snapshot_rev = head, head
+        paths, changes, extra = sorted(git.changed_names(base, head)), (), []
     elif target.startswith("P-"):
         from mindmem import governance
 
-        ctx = context_for(memory, proposal=target)
         prop = governance.find_proposal(memory, target)
+        cand = governance.candidate(memory, prop)
+        ctx = context_for(memory, proposal=governance.merge_for_checks(cand))
         base, head, title, rationale, author = prop.base, prop.head, prop.title, prop.rationale, prop.author
-        shas = [prop.commit]
+        shas = list(prop.commits)
         diff_head, snapshot_rev = prop.commit, prop.head
+        paths, changes, extra = sorted(cand.changed), cand.governance, cand.findings
     else:
         raise BadInput(f"'{target}' is neither a proposal (P-…) nor a range (A..B)")
     step(f"checking {len(ctx.focus)} block(s)")
-    findings = run_checks(ctx)
+    findings = sorted(run_checks(ctx) + extra, key=sort_key)
     step("comparing the blocks field by field")
     blocks = tuple(_diffs(ctx, git.changed_paths(base, diff_head, memory.root)))
     step("reading the signatures")
@@ -151,7 +157,8 @@ def review(memory: Memory, target: str, progress: Callable[[str], None] | None =
         findings=tuple(findings),
         decision=gate(findings, memory.settings.mode),
         impact=_impact(memory, snapshot_rev, blocks, step),
-        governance=tuple(sorted(git.changed_paths(base, diff_head, ".mindmem"))),
+        paths=tuple(paths),
+        governance=tuple(changes),
     )
 
 

@@ -57,6 +57,8 @@ def _short(value: Any, limit: int | None = 80) -> str:
 
 def _text(p: Review) -> str:
     out = [f"{p.target}: {p.title}"]
+    if p.governance:
+        out += ["governance changes (who may do what):", *(f"  {c.detail}" for c in p.governance)]
     if p.author:
         out.append(f"author: {p.author}")
     out.append(f"base {(p.base or '-')[:12]}  head {p.head[:12]}  mode {p.mode}")
@@ -67,8 +69,7 @@ def _text(p: Review) -> str:
         out.append(f"  {f.code} {f.severity} {f.location} {f.message}")
         if f.fix:
             out.append(f"    fix: {f.fix}")
-    if p.governance:
-        out += ["", "governance files changed:", *(f"  {path}" for path in p.governance)]
+    out += ["", f"paths ({len(p.paths)}):", *(f"  {path}" for path in p.paths)]
     out += ["", f"blocks ({len(p.blocks)}):"]
     for d in p.blocks:
         out.append(f"  {d.action} {d.block_id}  {d.title}")
@@ -93,7 +94,7 @@ def _cell(value: Any, limit: int | None = 120) -> str:
 
 
 def _markdown(p: Review) -> str:
-    out = _header(p)
+    out = _header(p) + _governance(p)
     if p.rationale:
         out += ["### Rationale", "", *(f"> {line}" if line else ">" for line in p.rationale.splitlines()), ""]
     out += _checks_heading(p)
@@ -104,7 +105,7 @@ def _markdown(p: Review) -> str:
             for f in p.findings
         ]
         out.append("")
-    out += _governance(p)
+    out += [f"### Paths ({len(p.paths)})", "", *(f"- `{path}`" for path in p.paths), ""]
     out += [f"### Blocks ({len(p.blocks)})", ""]
     for d in p.blocks:
         out += [f"#### {d.action} `{d.block_id}` {_cell(d.title)}", ""]
@@ -148,10 +149,14 @@ def _checks_heading(p: Review) -> list[str]:
 
 
 def _governance(p: Review) -> list[str]:
-    if not p.governance:
+    """Who may do what, field by field (proposals); for a range, the governance files it touches."""
+    if p.governance:
+        return ["### ⚠️ Governance changes", "", *(f"- {_cell(c.detail)}" for c in p.governance), ""]
+    files = [path for path in p.paths if path.startswith(".mindmem/")]
+    if not files:
         return []
-    lines = ["### Governance files", "", "This change touches who may approve or how memory is governed:", ""]
-    return [*lines, *(f"- `{path}`" for path in p.governance), ""]
+    lines = ["### ⚠️ Governance files", "", "This change touches how memory is governed or who approves:", ""]
+    return [*lines, *(f"- `{path}`" for path in files), ""]
 
 
 class _Budget:
@@ -176,7 +181,7 @@ def summary(p: Review, max_chars: int, full_chars: int) -> str:
     tail = ["", f"_Summary: the full packet is {full_chars:,} characters. {MORE}_"]
     reserve = sum(len(line) + 1 for line in tail) + 200  # room for the "… and N more" lines
     out = _Budget(max_chars, reserve)
-    head = [*_header(p), *_checks_heading(p)]
+    head = [*_header(p), *_governance(p), *_checks_heading(p)]
     if not out.add(*head):
         return _cut("\n".join(head), max_chars)
     critical = [f for f in p.findings if f.severity == "critical"]
@@ -187,7 +192,6 @@ def summary(p: Review, max_chars: int, full_chars: int) -> str:
                 out.lines.append(f"\n… and {len(critical) - n} more critical finding(s).")
                 break
         out.add("")
-    out.add(*_governance(p))
     out.add(f"### Blocks ({len(p.blocks)})", "")
     for n, d in enumerate(p.blocks):
         fields = f" ({len(d.fields)} field(s))" if d.fields else ""

@@ -14,6 +14,7 @@ from typing import Any
 
 from mindmem.checks.findings import Finding, counts
 from mindmem.config import CONFIG_DIR
+from mindmem.errors import StateError
 from mindmem.memory import Memory
 
 
@@ -84,12 +85,17 @@ def status(memory: Memory, *, now: float | None = None) -> Status:
 
 
 def _proposals(memory: Memory, now: float) -> list[ProposalState]:
-    from mindmem import governance
+    from mindmem import governance as gov
     from mindmem.checks import context_for, run_checks
 
     out = []
-    for proposal, clean in governance.list_proposals(memory):
-        findings = run_checks(context_for(memory, proposal=proposal.id))
+    for proposal in gov.list_proposals(memory):
+        try:
+            cand = gov.candidate(memory, proposal)
+        except StateError:  # unrelated history: `mm proposals` says so, there is nothing to check
+            findings = []
+        else:
+            findings = run_checks(context_for(memory, proposal=gov.merge_for_checks(cand))) + list(cand.findings)
         critical = tuple(f"{f.code} {f.message}" for f in findings if f.severity == "critical")
         out.append(
             ProposalState(
@@ -97,7 +103,7 @@ def _proposals(memory: Memory, now: float) -> list[ProposalState]:
                 proposal.title,
                 proposal.author,
                 max(0, int(now - proposal.time)),
-                clean,
+                gov.proposal_state(memory, proposal) == "merges cleanly",
                 counts(findings),
                 critical,
             )

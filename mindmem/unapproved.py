@@ -54,8 +54,8 @@ def proposed_by(memory: Memory, author: str) -> list[ProposedBlock]:
 
     git = memory.git
     out = []
-    for proposal, _clean in governance.list_proposals(memory):
-        if proposal.author != author:
+    for proposal in governance.list_proposals(memory):
+        if author not in proposal.author.split(", "):
             continue
         created = proposal.to_json()["created"]
         for path, (old, new) in sorted(git.changed_paths(proposal.base, proposal.commit, memory.root).items()):

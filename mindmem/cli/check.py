@@ -64,7 +64,7 @@ def check(
       mm check --severity critical
     """
     from mindmem.checks import context_for, run_checks
-    from mindmem.checks.findings import SEVERITIES
+    from mindmem.checks.findings import SEVERITIES, sort_key
 
     if severity not in SEVERITIES:
         raise BadInput(f"--severity '{severity}' is not one of {', '.join(SEVERITIES)}")
@@ -76,22 +76,32 @@ def check(
     index_file = Path(os.environ["GIT_INDEX_FILE"]).absolute() if staged and os.environ.get("GIT_INDEX_FILE") else None
     with progress("check") as step:
         step("reading the blocks")
+        merge, own = _proposal(mem, proposal) if proposal else (None, [])
         ctx = context_for(
-            mem, staged=staged, proposal=proposal, rev_range=rev_range, full=all_, index_file=index_file, paths=paths
+            mem, staged=staged, proposal=merge, rev_range=rev_range, full=all_, index_file=index_file, paths=paths
         )
         step(f"checking {len(ctx.focus)} block(s)")
-        findings = run_checks(ctx)
+        findings = sorted(run_checks(ctx) + own, key=sort_key)
     fixed = None
     if fix:
         fixed = _apply_fixes(mem, ctx, findings, proposal)
         if fixed.paths:
             # With --staged the fixes are in the work tree: check the index as it will be once they are added.
             also = {p: (mem.workdir / p).read_bytes() for p in fixed.paths} if staged else None
+            merge, own = _proposal(mem, proposal) if proposal else (None, [])
             ctx = context_for(
-                mem, staged=staged, proposal=proposal, full=all_, index_file=index_file, also_staged=also, paths=paths
+                mem, staged=staged, proposal=merge, full=all_, index_file=index_file, also_staged=also, paths=paths
             )
-            findings = run_checks(ctx)
+            findings = sorted(run_checks(ctx) + own, key=sort_key)
     report(ctx, findings, severity, as_json, fixed)
+
+
+def _proposal(mem, pid: str):
+    """The proposal as approve would merge it, and the findings on it as a whole (files outside memory…)."""
+    from mindmem import governance as gov
+
+    cand = gov.candidate(mem, gov.find_proposal(mem, pid))
+    return gov.merge_for_checks(cand), cand.findings
 
 
 def _split_targets(mem, targets: list[str]) -> tuple[str | None, list[str] | None]:
