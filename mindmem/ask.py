@@ -61,7 +61,8 @@ def ask(repo: str | None, question: str, *, model: str | None = None, env: Mappi
 
 
 def cited(result: Any) -> Iterator[dict[str, str]]:
-    """The blocks a result names (anything with an id and a title), first mention first, at most MAX_CITED."""
+    """The blocks a result names (anything with an id and a title), first mention first, at most MAX_CITED,
+    each with its status so a superseded or revoked block is never cited as if it still held."""
     seen: set[str] = set()
     stack = [result]
     while stack and len(seen) < MAX_CITED:
@@ -70,7 +71,12 @@ def cited(result: Any) -> Iterator[dict[str, str]]:
             block_id, title = item.get("id"), item.get("title")
             if isinstance(block_id, str) and isinstance(title, str) and block_id not in seen:
                 seen.add(block_id)
-                yield {"id": block_id, "title": title, "type": str(item.get("type") or "")}
+                yield {
+                    "id": block_id,
+                    "title": title,
+                    "type": str(item.get("type") or ""),
+                    "status": str(item.get("status") or ""),
+                }
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)

@@ -83,10 +83,30 @@ class Dispatcher:
 
     # -- reads -------------------------------------------------------------------
 
-    def recall(self, query: str, mode: str = "similar", limit: int = 10, at: str | None = None) -> dict[str, Any]:
+    def recall(
+        self,
+        query: str,
+        mode: str = "similar",
+        limit: int = 10,
+        at: str | None = None,
+        include_proposals: bool = False,
+    ) -> dict[str, Any]:
+        """Recall from approved memory; with `include_proposals`, this agent's open proposals that
+        share a word with the query come back apart, under `unapproved`."""
         from mindmem import recall
 
-        return recall.recall(self.memory(), query, mode=mode, limit=_limit(limit), at=at).to_json()
+        memory = self.memory()
+        out = recall.recall(memory, query, mode=mode, limit=_limit(limit), at=at).to_json()
+        if include_proposals:
+            from mindmem import unapproved
+
+            out["unapproved"] = unapproved.section(unapproved.matching(self._own(memory), query)[:limit])
+        return out
+
+    def _own(self, memory: Memory) -> list[Any]:
+        from mindmem import unapproved
+
+        return unapproved.proposed_by(memory, f"agent:{self.agent}")
 
     def graph(
         self,
@@ -147,15 +167,40 @@ class Dispatcher:
         status: str | None = None,
         tag: str | None = None,
         at: str | None = None,
+        include_proposals: bool = False,
     ) -> dict[str, Any]:
         _one_of("action", action, CORE_ACTIONS)
         memory = self.memory()
+        out = self._core(memory, action, id, type, status, tag, at)
+        if include_proposals:
+            from mindmem import unapproved
+
+            own = self._own(memory)
+            if action == "get":
+                own = [item for item in own if item.block_id == id]
+            elif action == "list":
+                own = [item for item in own if _listed(item.block, type, status, tag)]
+            out["unapproved"] = unapproved.section(own, full=action == "get")
+        return out
+
+    def _core(
+        self,
+        memory: Memory,
+        action: str,
+        id: str | None,
+        type: str | None,
+        status: str | None,
+        tag: str | None,
+        at: str | None,
+    ) -> dict[str, Any]:
         if action == "status":
             return self._status(memory)
         snap, _ = self._graph(memory, at)
         if action == "get":
             if not id:
                 raise BadInput("core get needs `id`")
+            if id not in snap.blocks and any(item.block_id == id for item in self._own(memory)):
+                return {"commit": snap.commit, "path": None, "block": None}  # only proposed so far
             block, _ = memory.lookup(id, snap.commit) if id not in snap.blocks else (snap.blocks[id], snap)
             return {"commit": snap.commit, "path": snap.paths[block.id], "block": block.to_json()}
         found = memory.list(type=type, status=status, tag=tag, at=snap.commit)
@@ -342,6 +387,17 @@ def _inline(edit: Edit) -> Any:
     if edit.action == "revoke":
         return InlineEdit(revoke=(edit.id,) if edit.id else ())
     raise BadInput(f"edit action '{edit.action}' is not one of add, edit, revoke")
+
+
+def _listed(block: Any, type: str | None, status: str | None, tag: str | None) -> bool:
+    """Whether a proposed block passes `core list`'s filters (a removed one, None, does not)."""
+    if block is None:
+        return False
+    return (
+        (type is None or block.type == type)
+        and (status is None or block.status == status)
+        and (tag is None or tag in block.tags)
+    )
 
 
 def _one_of(name: str, value: str, allowed: Sequence[str]) -> None:

@@ -211,7 +211,8 @@ class Memory:
         block = new_block(
             kind,
             title=title,
-            fields=fields or {},
+            # The file is named by ID; Obsidian shows a note by its first alias, so that is the title.
+            fields={"aliases": [title], **(fields or {})},
             edges=edges or [],
             author=self.author(),
             when=b.now_utc(),

@@ -562,6 +562,13 @@ class GitRepo:
 
     # -- remotes: the real git binary, so transports, credentials and hooks are git's own ------------------
 
+    def remote_url(self, remote: str) -> str | None:
+        """The URL a remote is configured with, or None when there is no such remote."""
+        try:
+            return self.raw.remotes[remote].url
+        except (KeyError, ValueError):
+            return None
+
     def remote_tips(self, remote: str, prefix: str) -> dict[str, str]:
         """Remote-tracking branches refs/remotes/REMOTE/<prefix>… -> tip sha, keyed by the branch name."""
         base = f"refs/remotes/{remote}/"

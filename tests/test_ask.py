@@ -71,3 +71,19 @@ def test_mm_ask_answers_with_cited_blocks_and_never_approves(repo, mm):
     refused = mm("ask", f"approve {new_pid}", cwd=repo)
     assert refused.code == 3 and "a person must run `mm approve`" in refused.err
     assert git(repo, "rev-parse", "main").strip() == head
+
+
+def test_ask_marks_superseded_blocks(repo, mm):
+    mm("new", "project", "-t", "Billing", cwd=repo)
+    old = mm("new", "decision", "-t", "Store billing events in MySQL", "--set", "subject=PRJ-billing", "-b", "x y",
+             cwd=repo).out.strip()  # fmt: skip
+    pid = json.loads(mm("propose", "--json", "-r", "billing storage decisions", cwd=repo).out)["id"]
+    assert mm("approve", pid, cwd=repo).code == 0
+    pid = json.loads(mm("propose", "--json", "-r", "postgres won the storage review", "--add", "decision",
+                        "--set", "title=Store billing events in PostgreSQL", "--set", "subject=PRJ-billing",
+                        "--supersede", old, cwd=repo).out)["id"]  # fmt: skip
+    assert mm("approve", pid, cwd=repo).code == 0
+    text = mm("ask", "what do we know about PRJ-billing?", cwd=repo).out
+    [line] = [line for line in text.splitlines() if old in line]
+    assert line.endswith("Store billing events in MySQL  [superseded]")
+    assert "Store billing events in PostgreSQL" in text and "PostgreSQL  [" not in text

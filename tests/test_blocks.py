@@ -395,3 +395,22 @@ def test_wiki_links_count_as_relates_to_once() -> None:
         "t.md",
     )
     assert list(block.all_edges()) == [("relates_to", "PER-bob"), ("relates_to", "PRJ-x")]
+
+
+def test_obsidian_alias_and_heading_links_are_wiki_links() -> None:
+    text = "See [[D-20261125-000001|the old choice]], [[F-20261120-aa10f3#Why it matters]] and [[PER-alice#^a1|Al]]."
+    assert b.wiki_links(text) == ("D-20261125-000001", "F-20261120-aa10f3", "PER-alice")
+
+
+FRAGMENTS = [
+    "[[D-20261125-000001]]", "[[PER-alice|Al]]", "[[F-20261120-aa10f3#Why]]", "[[ D-20261125-000002 ]]",
+    "[[not an id]]", "[[", "]]", "[", "]", "(", ")", "`", "``", "*", "_", "**", "<b>", "&amp;", "\\", "|", "#",
+    "~~~", "```", "\n", "\n\n", "    ", "\t", "> ", "- ", "1. ", "# ", ": ", "x", "word", " ", "http://x.y",
+]  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=30))
+def test_the_plain_text_fast_path_finds_what_the_parser_finds(parts: list[str]) -> None:
+    body = "".join(parts)
+    assert b.wiki_links(body) == b._wiki_links_parsed(body)

@@ -52,7 +52,8 @@ def ask(
     if answer.result.get("proposal"):
         typer.echo(f"proposed {answer.result['proposal']}: {answer.result.get('next', '')}")
     for item in answer.cited:
-        typer.echo(f"  {item['id']:<20} {item['type']:<9} {item['title']}")
+        retired = f"  [{item['status']}]" if item.get("status") in ("superseded", "revoked") else ""
+        typer.echo(f"  {item['id']:<20} {item['type']:<9} {item['title']}{retired}")
     if not answer.cited and not answer.result.get("proposal"):
         typer.echo("  (no blocks cited)")
     if show_result:
