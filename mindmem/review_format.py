@@ -39,19 +39,19 @@ APPROVAL_NEEDS = {
 }
 
 
-def _value(value: Any) -> str:
+def value_text(value: Any) -> str:
     """A frontmatter value as it reads in a block file: `{axis: x, scope: y}`, `[a, b]`."""
     if value is None:
         return "—"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_value(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {value_text(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
     return str(value)
 
 
-def _short(value: Any, limit: int | None = 80) -> str:
-    text = " ".join(_value(value).split())
+def short(value: Any, limit: int | None = 80) -> str:
+    text = " ".join(value_text(value).split())
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -74,7 +74,7 @@ def _text(p: Review) -> str:
     for d in p.blocks:
         out.append(f"  {d.action} {d.block_id}  {d.title}")
         for c in d.fields:
-            out.append(f"    {c.key}: {_short(c.old)} -> {_short(c.new)}")
+            out.append(f"    {c.key}: {short(c.old)} -> {short(c.new)}")
         out += [f"    {line}" for line in d.body]
     for label, edges in (("edges added", p.edges_added), ("edges removed", p.edges_removed)):
         if edges:
@@ -90,7 +90,7 @@ def _text(p: Review) -> str:
 
 
 def _cell(value: Any, limit: int | None = 120) -> str:
-    return _short(value, limit).replace("|", "\\|")
+    return short(value, limit).replace("|", "\\|")
 
 
 def _markdown(p: Review) -> str:
