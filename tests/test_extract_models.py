@@ -292,6 +292,31 @@ def test_the_grammar_makes_later_edges_and_control_characters_impossible(tiny: P
 
 
 @needs_llama
+def test_llama_cpp_strings_admit_no_raw_control_characters(tiny: Path) -> None:
+    from llama_cpp import LlamaGrammar
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    from mindmem.extract.llama import schema_grammar
+
+    schema = {"type": "object", "properties": {"s": {"type": "string"}}, "required": ["s"]}
+    assert r"\x00-\x1F\x7F-\x9F" in schema_grammar(schema) and r"\x00-\x1F" not in json_schema_to_gbnf(
+        json.dumps(schema)
+    )
+    llm = get_extractor("llama-cpp", {"model": str(tiny)}).llm
+    bell = llm.tokenize(b"\x07", add_bos=False)[-1]  # the byte token <0x07>
+    prompt = llm.tokenize(b"Say something", add_bos=True)
+
+    def complete(grammar: str) -> str:
+        grammar_ = LlamaGrammar.from_string(grammar, verbose=False)
+        out = llm.create_completion(prompt, max_tokens=40, temperature=0.0, grammar=grammar_, logit_bias={bell: 50})
+        return out["choices"][0]["text"]
+
+    # Pushed hard towards a raw BEL, the stock grammar lets it into the string; ours does not.
+    assert "\x07" in complete(json_schema_to_gbnf(json.dumps(schema)))
+    assert "\x07" not in complete(schema_grammar(schema))
+
+
+@needs_llama
 def test_llama_cpp_reports_truncated_output(tiny: Path) -> None:
     extractor = get_extractor("llama-cpp", {"model": str(tiny)})
     extractor.max_tokens = 4

@@ -13,7 +13,9 @@
 from __future__ import annotations
 
 import atexit
+import json
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,8 +23,46 @@ from mindmem.errors import BadInput
 from mindmem.extract.model import Messages, ModelExtractor, Reply, model_path
 from mindmem.models import read_info
 
+# llama-cpp-python's string character rule. It admits raw control characters, and escapes
+# (\f, \b, \u0007) that decode to them.
+_STOCK_CHAR = r'char ::= [^"\\] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F])'
+# Ours: no control characters (C0, DEL, C1), raw or escaped, except newline and tab escapes in a body;
+# other strings are one line. Any other character is written as itself (UTF-8), not as \u.
+_CHAR_RULES = (
+    r'char ::= [^"\\\x00-\x1F\x7F-\x9F] | "\\" (["\\/nt])',
+    r'line-char ::= [^"\\\x00-\x1F\x7F-\x9F] | "\\" (["\\/])',
+)
+MULTILINE_RULES = ("body",)
+_CHAR_REF = re.compile(r"(?<![\w-])char(?![\w-])")
+# `(char (char (char)?)?)?`: up to three chars, as the converter spells a maxLength.
+_NESTED_CHARS = re.compile(r"\(char(?: \(char)*\)\?(?:\)\?)*")
 # (model path, n_ctx, threads, extra buffers) -> Llama
 _LOADED: dict[tuple[str, int, int, bool], Any] = {}
+
+
+def schema_grammar(schema: Mapping[str, Any]) -> str:
+    """GBNF for a JSON schema: strings closed to control characters, long repetitions compact.
+
+    llama-cpp-python writes `maxLength: 160` as 160 nested optional groups, which llama.cpp's parser
+    refuses past a few hundred (and then crashes on the missing grammar); `char{0,160}` is the same
+    language in the parser's own repetition syntax.
+    """
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    out = []
+    for line in json_schema_to_gbnf(json.dumps(schema)).splitlines():
+        name = line.split(" ::= ", 1)[0]
+        if name == "char":
+            if line != _STOCK_CHAR:
+                # A new llama-cpp-python changed the rule: refuse rather than run with an unknown hole.
+                raise BadInput(f"unexpected string rule from llama-cpp-python's grammar converter: {line}")
+            out += _CHAR_RULES
+            continue
+        line = _NESTED_CHARS.sub(lambda m: f"char{{0,{m.group(0).count('(char')}}}", line)
+        if name not in MULTILINE_RULES:
+            line = name + " ::= " + _CHAR_REF.sub("line-char", line.split(" ::= ", 1)[1])
+        out.append(line)
+    return "\n".join(out)
 
 
 class LlamaExtractor(ModelExtractor):
@@ -80,18 +120,24 @@ class LlamaExtractor(ModelExtractor):
         return self.llm.tokenize(self.render(messages).encode("utf-8"), add_bos=False, special=True)
 
     def complete(self, messages: Messages, reply: Reply) -> str:
+        return self.generate(messages, reply.grammar(), reply.max_tokens(self.max_tokens))
+
+    def complete_json(self, messages: Messages, schema: Mapping[str, Any]) -> str:
+        """A reply held to a JSON schema (the model router's calls)."""
+        return self.generate(messages, schema_grammar(schema), self.max_tokens)
+
+    def generate(self, messages: Messages, grammar: str, max_tokens: int) -> str:
         from llama_cpp import LlamaGrammar
 
         tokens = self.prompt_tokens(messages)
-        max_tokens = reply.max_tokens(self.max_tokens)
         if len(tokens) + max_tokens > self.n_ctx:
             raise BadInput(
                 f"the prompt is {len(tokens)} tokens; with max_tokens {max_tokens} it does not fit "
                 f"the context of {self.n_ctx}: lower chunk_tokens or raise n_ctx"
             )
-        grammar = LlamaGrammar.from_string(reply.grammar(), verbose=False)
-        out = self.llm.create_completion(tokens, max_tokens=max_tokens, temperature=0.0, grammar=grammar)
-        self.last_usage = out["usage"]
+        held = LlamaGrammar.from_string(grammar, verbose=False)
+        out = self.llm.create_completion(tokens, max_tokens=max_tokens, temperature=0.0, grammar=held)
+        self.last_usage = dict(out["usage"])
         choice = out["choices"][0]
         if choice["finish_reason"] != "stop":
             raise BadInput(

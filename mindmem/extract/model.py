@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -213,6 +214,10 @@ class ModelExtractor:
             raise BadInput(f"max_tokens is {max_tokens}; a reply needs at least 128")
         self.max_tokens = max_tokens
         self.chunk_tokens = chunk_tokens
+        # One record per chunk asked (seconds, whether the reply was usable, the backend's token
+        # usage when it reports one): what benchmarks read for seconds per chunk and tokens/s.
+        self.calls: list[dict[str, Any]] = []
+        self.last_usage: dict[str, int] = {}
 
     def count_tokens(self, text: str) -> int:
         """An estimate (about four characters a token) for backends without a tokenizer at hand."""
@@ -232,6 +237,7 @@ class ModelExtractor:
         for n, piece in enumerate(pieces, 1):
             where = f"chunk {n} of {len(pieces)} (characters {piece.start}-{piece.start + len(piece.text)})"
             messages, reply = request(piece, context)
+            start, self.last_usage, usable = time.perf_counter(), {}, False
             try:
                 raw = self.complete(messages, reply)
                 found = validate_reply(
@@ -241,6 +247,8 @@ class ModelExtractor:
                 failures.append(f"{where} skipped: {exc}")
             else:
                 results.append(replace(found, warnings=tuple(f"{where}: {w}" for w in found.warnings)))
+                usable = True
+            self.calls.append({"seconds": time.perf_counter() - start, "usable": usable, **self.last_usage})
             report(n, len(pieces))
         if failures and not results:
             raise BadInput(f"{self.name} backend: {failures[0]}")

@@ -91,7 +91,7 @@ class ModelRouter:
         self.llm = LlamaExtractor(model, max_tokens=640, chunk_tokens=512, env=env)
 
     def _ask(self, user: str, schema: dict[str, Any]) -> Any:
-        raw = self.llm.complete([{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], schema)
+        raw = self.llm.complete_json([{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], schema)
         try:
             return json.loads(raw)
         except json.JSONDecodeError as exc:
