@@ -66,12 +66,13 @@ def test_hybrid_keeps_the_rules_and_adds_what_the_model_found_besides() -> None:
             _cand("c1", "decision", 10, 30),  # the rules' decision again
             _cand("c2", "entity", 50, 53, id="PER-bob"),  # and their Bob
             _cand("c3", "task", 50, 90, edges=(("depends_on", "key:c1"), ("relates_to", "key:c2"))),
-            _cand("c4", "fact", 0, 40),  # same line, another type: something new
+            _cand("c4", "fact", 0, 40),  # the same sentence judged again: the rules win
+            _cand("c5", "fact", 95, 120),  # a sentence the rules passed over
         ),
         ("chunk 1 of 1: candidate 'c5' dropped: line 9 is not one of the 4 numbered lines",),
     )
     merged = combine(rules, model)
-    assert [c.key for c in merged.candidates] == ["decision-1", "PER-bob", "m.c3", "m.c4"]
+    assert [c.key for c in merged.candidates] == ["decision-1", "PER-bob", "m.c3", "m.c5"]
     assert merged.candidates[2].edges == (("depends_on", "key:decision-1"), ("relates_to", "key:PER-bob"))
     assert merged.backend == "hybrid" and merged.warnings == model.warnings
 

@@ -1,8 +1,8 @@
 """The `hybrid` backend: the rules first, then a model adds what they missed.
 
-The rules are quick and precise on the phrasings they know; a model reads looser wording. Each
-model candidate whose type matches a rules candidate with an overlapping span is the same find and
-is dropped (edges to it point at the rules' one); an entity the rules already have is kept once.
+The rules are quick and precise on the phrasings they know; a model reads looser wording. A model
+candidate whose span overlaps a rules candidate's is dropped (edges to it point at the rules' one):
+the sentence was already judged; an entity the rules already have is kept once.
 If the model fails on every chunk, the rules' candidates stand, with the model's error as a warning.
 """
 
@@ -56,8 +56,10 @@ def combine(rules: Extraction, model: Extraction, backend: str = "hybrid") -> Ex
 
 
 def _overlapping(cand: Candidate, others: tuple[Candidate, ...]) -> str | None:
+    """A rules candidate (not an entity) from the same sentence: the rules already judged it, and on
+    the labelled set their type is right far more often than a small model's."""
     for other in others:
-        if other.type == cand.type and other.span.start < cand.span.end and cand.span.start < other.span.end:
+        if other.type != "entity" and other.span.start < cand.span.end and cand.span.start < other.span.end:
             return other.key
     return None
 

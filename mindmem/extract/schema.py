@@ -182,8 +182,8 @@ def _candidate(
     number = item.get("line")
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= len(lines):
         raise _Drop(f"line {number!r} is not one of the {len(lines)} numbered lines")
-    line = lines[number - 1]
     title = _one_line(item.get("title"), "title", TITLE_MAX)
+    line = lines[_anchor(number - 1, title, lines)]
     fields: dict[str, Any] = {}
     block_id = None
     if block_type == "entity":
@@ -209,6 +209,21 @@ def _candidate(
         confidence=CONFIDENCE,
     )
     return cand, dropped
+
+
+def _anchor(named: int, title: str, lines: Sequence[Line]) -> int:
+    """The line a candidate comes from: the one it names, unless another line holds clearly more of
+    its title's words (small models often name the line next to the right one)."""
+    words = _words(title)
+    if not words:
+        return named
+    shares = [len(words & _words(line.text)) for line in lines]
+    best = max(range(len(lines)), key=lambda i: (shares[i], -abs(i - named)))
+    return best if shares[best] >= max(2, shares[named] + 2) else named
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
 
 
 def mentions(text: str, name: str) -> bool:
