@@ -101,6 +101,16 @@ def test_a_valid_reply_becomes_candidates_with_the_lines_it_names() -> None:
     assert (alice_.id, alice_.existing) == ("PER-alice", True)
 
 
+def test_a_candidate_naming_the_line_next_to_its_own_is_anchored_by_its_words() -> None:
+    off_by_one = cand(line=2, title="Use Postgres for the billing service", edges=[])
+    vague = cand(key="c2", line=2, title="Invoices", edges=[])
+    found = validate_reply({"candidates": [off_by_one, vague]}, TRANSCRIPT)
+    assert [c.span.text for c in found.candidates] == [
+        "Alice: We decided to use Postgres for the billing service.",
+        "Bob: I will migrate the invoices table by 2026-12-04.",  # one shared word: the named line stands
+    ]
+
+
 def test_long_lines_are_numbered_sentence_by_sentence() -> None:
     text = "Short line.\n\n" + "First of many. " * 30 + "\nLast."
     lines = numbered_lines(text)
