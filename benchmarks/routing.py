@@ -3,11 +3,14 @@
 Scored on the held-out split of `mm dataset dispatch` (phrasings the training split never
 uses), and on plain questions written by hand, not by the generator's templates (right tool, and
 right tool and mode): benchmarks/routing/plain.txt, which the rules were tuned on, and
-benchmarks/routing/heldout.txt, written afterwards and never tuned on. Measures correct tool, correct mode (recall mode, staged_change phase, graph/core
-action), exact arguments that name things (IDs, proposal, subject), valid call, and time
-per question, for the rule router and for a GGUF model given with --model.
+benchmarks/routing/heldout.txt, written afterwards and never tuned on. On the generated set it
+measures correct tool, correct mode (recall mode, staged_change phase, graph/core action), exact
+arguments that name things (IDs, proposal, subject), valid call, and time per question; for the
+rule router, and for a GGUF model given with --model (alone, and falling back to the rules when
+its reply is not a valid call). Misses on the plain sets go to stderr.
 
-    python benchmarks/routing.py [--count 2000] [--seed 11] [--model PATH] [--few-shot 0] [--misses]
+    python benchmarks/routing.py [--count 2000] [--seed 11] [--model 0.5b|1.5b|PATH] [--few-shot N]
+        [--half tuning|held-out|all] [--plain-only]
 """
 
 from __future__ import annotations

@@ -63,7 +63,10 @@ _PREFETCH = (
 )
 _EXPAND = r"\b(related|neighbou?rs?|linked|connected|around|depends? on|hangs? off|points? (to|at)|what cites)\b"
 _GET = r"^(show|get|open|print|display|read|pull up|fetch|let me (read|see))\b|\bwhat does \S+ say\b"
-_LIST = r"\b(list|enumerate|how many|count|every|all (the )?(open |active )?\w+s|what \w+s do we have|which \w+s (are|is))\b"
+_LIST = (
+    r"\b(list|enumerate|how many|count|every|all (the )?(open |active )?\w+s|what \w+s do we have|"
+    r"which \w+s (are|is))\b"
+)
 _STATUS = (
     r"\b(status|overview|summary) of (the )?(memory|repo)\b|^(memory )?status\??$|\boverview of\b.*\bmemory\b|"
     r"\bhow (many|big)\b.*\b(blocks?|memory|proposals?)\b|\bmemory (stats|statistics|size)\b|"
