@@ -35,8 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mindmem.errors import BadInput
 from mindmem.extract import get_extractor
-from mindmem.extract.base import Candidate, Context, Extraction
+from mindmem.extract.base import Candidate, Context, Extraction, Span
 from mindmem.extract.hybrid import combine
+from mindmem.extract.schema import is_heading
 from mindmem.snapshot import Snapshot
 
 DOCS = Path(__file__).resolve().parent / "extraction" / "docs"
@@ -152,8 +153,12 @@ def main() -> None:
     parser.add_argument("--docs", type=int, help="only the first N documents")
     parser.add_argument("--threads", type=int, help="llama.cpp threads (default: one per physical core)")
     parser.add_argument("--save", type=Path, help="write every candidate and timing here as JSON")
+    parser.add_argument("--scored", type=Path, help="score a file --save wrote (a run cut short) instead of running")
     args = parser.parse_args()
     docs = load(args.docs)
+    if args.scored:
+        rescore(docs, json.loads(args.scored.read_text()))
+        return
     rules = get_extractor("rules")
     model = None
     if args.model:
@@ -189,11 +194,40 @@ def main() -> None:
     if model is not None:
         report(f"model ({Path(args.model).name})", runs["model"], times["model"])
         report(f"hybrid (rules + {Path(args.model).name})", runs["hybrid"], times["hybrid"])
-        _speed(model)
+        _speed(model.calls)
 
 
-def _speed(model: object) -> None:
-    calls = model.calls  # type: ignore[attr-defined]
+def rescore(docs: list[tuple[str, str, list[Expected]]], saved: list[dict]) -> None:
+    """The report for the documents a saved run got through."""
+    expected = {name: items for name, _text, items in docs}
+    runs: dict[str, list] = {"rules": [], "model": [], "hybrid": []}
+    seconds = []
+    for entry in saved:
+        rules, model = _extraction(entry["rules"]), _extraction(entry["model"])
+        # Validation now drops candidates from heading lines; runs saved before that get the same.
+        kept = tuple(c for c in model.candidates if c.type == "entity" or not is_heading(c.span.text))
+        model = Extraction(model.backend, kept, model.warnings)
+        for label, found in (("rules", rules), ("model", model), ("hybrid", combine(rules, model))):
+            runs[label].append(score(found, expected[entry["doc"]]))
+        seconds.append(entry["seconds"])
+    for label in runs:
+        report(label, runs[label], seconds if label != "rules" else [0.0])
+    _speed([call for entry in saved for call in entry["calls"]])
+
+
+def _extraction(data: dict) -> Extraction:
+    cands = tuple(
+        Candidate(
+            key=c["key"], type=c["type"], title=c["title"], span=Span(**c["span"]), body=c["body"],
+            fields=c["fields"], edges=tuple((e["type"], e["target"]) for e in c["edges"]), id=c["id"],
+            existing=c["existing"], confidence=c["confidence"],
+        )
+        for c in data["candidates"]
+    )  # fmt: skip
+    return Extraction(data["backend"], cands, tuple(data["warnings"]))
+
+
+def _speed(calls: list[dict]) -> None:
     usable = sum(1 for c in calls if c["usable"])
     per_chunk = [c["seconds"] for c in calls]
     rate = sum(c.get("completion_tokens", 0) for c in calls) / sum(per_chunk)

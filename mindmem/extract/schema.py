@@ -184,6 +184,8 @@ def _candidate(
         raise _Drop(f"line {number!r} is not one of the {len(lines)} numbered lines")
     title = _one_line(item.get("title"), "title", TITLE_MAX)
     line = lines[_anchor(number - 1, title, lines)]
+    if block_type != "entity" and is_heading(line.text):
+        raise _Drop(f"line {number} is a heading, not a {block_type}")
     fields: dict[str, Any] = {}
     block_id = None
     if block_type == "entity":
@@ -209,6 +211,11 @@ def _candidate(
         confidence=CONFIDENCE,
     )
     return cand, dropped
+
+
+def is_heading(line: str) -> bool:
+    """A Markdown heading names a document or section; it states no decision, task or fact."""
+    return line.lstrip().startswith("#")
 
 
 def _anchor(named: int, title: str, lines: Sequence[Line]) -> int:
