@@ -108,8 +108,11 @@ def main() -> None:
     parser.add_argument("--few-shot", type=int, default=0, help="add N train-split examples to the model's prompt")
     parser.add_argument("--half", choices=("tuning", "held-out", "all"), default="all", help="plain questions to ask")
     parser.add_argument("--plain-only", action="store_true", help="skip the generated questions")
+    parser.add_argument("--sample", type=int, help="only N plain questions, evenly spaced (models are slow)")
     args = parser.parse_args()
     questions = [q for q in plain_questions() if args.half in ("all", q[0])]
+    if args.sample and args.sample < len(questions):
+        questions = [questions[i * len(questions) // args.sample] for i in range(args.sample)]
     routers: dict[str, Callable[[str], Call | None]] = {"rules": route}
     if args.model:
         from mindmem.extract.model_router import ModelRouter
@@ -117,8 +120,15 @@ def main() -> None:
         examples = [(p.prompt, p.call) for p in dispatch_pairs(args.few_shot * 40, 5) if p.split == "train"]
         model = ModelRouter(_model(args.model), examples=_spread(examples, args.few_shot))
         label = f"model {Path(_model(args.model)).name}" + (f", {args.few_shot} examples" if args.few_shot else "")
-        routers[label] = model.route_or_none
-        routers[label + ", rules when invalid"] = lambda q: model.route_or_none(q) or route(q)
+        asked: dict[str, Call | None] = {}  # each question goes to the model once
+
+        def by_model(q: str) -> Call | None:
+            if q not in asked:
+                asked[q] = model.route_or_none(q)
+            return asked[q]
+
+        routers[label] = by_model
+        routers[label + ", rules when invalid"] = lambda q: by_model(q) or route(q)
     print(f"{len(questions)} plain questions written by hand ({args.half})\n")
     print("| router | half | questions | right tool | right tool and mode | s per question |")
     print("|---|---|---|---|---|---|")
