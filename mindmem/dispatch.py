@@ -193,8 +193,8 @@ class Dispatcher:
         }
 
     def memory_verify(self) -> dict[str, Any]:
-        from mindmem.audit import verify
         from mindmem.checks import context_for, run_checks
+        from mindmem.governance.verify import verify
 
         memory = self.memory()
         report = verify(memory)
@@ -226,13 +226,14 @@ class Dispatcher:
         memory = self.memory()
         self.require(memory, phase)
         if phase == "propose":
-            return self._propose(memory, rationale, blocks, edits, title)
+            return self._propose(memory, rationale, blocks, edits, title, proposal)
         if phase in ("approve", "reject"):
             if not proposal:
                 raise BadInput(f"{phase} needs `proposal` (P-…)")
             if phase == "approve":
-                approval = gov.approve(memory, proposal, rationale=rationale)
-                return {"proposal": proposal, "commit": approval.sha, "signed": approval.signed}
+                # Recorded in the signed approval: a person's key signs, but an agent decided.
+                approval = gov.approve(memory, proposal, rationale=rationale, via=f"agent:{self.agent}")
+                return {"proposal": proposal, "commit": approval.commit, "signed": approval.signed}
             return {"proposal": proposal, "commit": gov.reject(memory, proposal, rationale=rationale)}
         if not target:
             raise BadInput("rollback needs `target` (P-…, a block ID or a commit sha)")
@@ -247,6 +248,7 @@ class Dispatcher:
         blocks: Sequence[str],
         edits: Sequence[Edit | Mapping[str, Any]],
         title: str | None,
+        amend: str | None,
     ) -> dict[str, Any]:
         from mindmem import changes as ch
         from mindmem import governance as gov
@@ -265,9 +267,10 @@ class Dispatcher:
         from mindmem.trailers import check_rationale
 
         check_rationale(rationale)  # a retry is held to the same rules as a first call
-        retried = _open_twin(memory, changes, author)
-        proposal = retried or gov.propose(memory, changes, rationale=rationale, title=title, author=author)
-        findings = run_checks(context_for(memory, proposal=proposal.id))
+        retried = None if amend else _open_twin(memory, changes, author)
+        proposal = retried or gov.propose(memory, changes, rationale=rationale, title=title, author=author, amend=amend)
+        cand = gov.candidate(memory, proposal)
+        findings = run_checks(context_for(memory, proposal=gov.merge_for_checks(cand))) + cand.findings
         return {
             **({"retried": True} if retried else {}),
             "proposal": proposal.id,
@@ -323,7 +326,7 @@ class Dispatcher:
             "mode": s.mode,
             "blocks": len(snap),
             "by_type": by_type,
-            "open_proposals": [p.id for p, _ in gov.list_proposals(memory)],
+            "open_proposals": [p.id for p in gov.list_proposals(memory)],
             "agent": self.agent,
         }
 
@@ -378,9 +381,9 @@ def _open_twin(memory: Memory, changes: Mapping[str, bytes | None], author: str)
         return sorted(out)
 
     wanted = content(changes)
-    for proposal, _clean in gov.list_proposals(memory):
+    for proposal in gov.list_proposals(memory):
         if proposal.author == author and proposal.state == "open":
-            made = memory.git.changed_paths(proposal.base, proposal.commit, memory.root)
+            made = gov.proposal_changes(memory, proposal)
             if content({path: new for path, (_old, new) in made.items()}) == wanted:
                 return proposal
     return None

@@ -52,6 +52,6 @@ def open_proposal_blocks(memory: object) -> Iterator[Block]:
     """The blocks that open proposals add or change, as each proposal has them."""
     from mindmem import governance as gov
 
-    for proposal, _clean in gov.list_proposals(memory):  # type: ignore[arg-type]
+    for proposal in gov.list_proposals(memory):  # type: ignore[arg-type]
         snapshot = memory.snapshot(proposal.head)  # type: ignore[attr-defined]
         yield from (snapshot.blocks[i] for i in proposal.blocks if i in snapshot.blocks)
