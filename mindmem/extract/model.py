@@ -23,7 +23,7 @@ from mindmem.errors import BadInput, NotFound
 from mindmem.extract.base import Candidate, Context, Extraction
 from mindmem.extract.grammar import reply_grammar
 from mindmem.extract.schema import MAX_CANDIDATES, numbered_lines, reply_schema, validate_reply
-from mindmem.extract.updates import updated_blocks
+from mindmem.extract.updates import Updates
 
 Messages = list[dict[str, str]]
 
@@ -158,7 +158,8 @@ def known_blocks(text: str, context: Context) -> list[b.Block]:
     names = {block.id for block in entities}
     live = ("active", "todo", "doing", "blocked")
     about = [block for block in blocks if block.subject in names and block.status in live]
-    updated = [old for line in numbered_lines(text) for old in updated_blocks(line.text, blocks)]
+    changes = Updates(blocks)
+    updated = [old for line in numbered_lines(text) for old in changes.of(line.text)]
     return list(dict.fromkeys([*updated, *entities, *about]))[:KNOWN_MAX]
 
 

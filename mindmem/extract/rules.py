@@ -23,7 +23,7 @@ from mindmem.blocks import ID_IN_TEXT_RE, Block, slugify
 from mindmem.errors import BadInput
 from mindmem.extract.base import Candidate, Context, Extraction, Span
 from mindmem.extract.dates import find_dates
-from mindmem.extract.updates import UPDATABLE, updated_blocks
+from mindmem.extract.updates import UPDATABLE, Updates
 
 _SPEAKER = re.compile(
     r"^[ \t]*(?:[-*>]\s+)?(?:\[[^\]\n]{1,40}\]\s*)?(?:\*\*)?(?P<name>[A-Z][\w.'-]{0,30}(?: [A-Z][\w.'-]{0,30})?)"
@@ -142,8 +142,9 @@ class RulesExtractor:
         _attendees(text, entities)
         candidates: list[Candidate] = []
         titles = {(b.type, _norm(b.title)) for b in context.existing.blocks.values()}
+        changes = Updates(context.existing.blocks.values())
         for n, sentence in enumerate(_sentences(text)):
-            updates = updated_blocks(sentence.text, context.existing.blocks.values())
+            updates = changes.of(sentence.text)
             kind = _kind(sentence.text) or (updates[0].type if updates else None)
             if kind is None:
                 continue

@@ -36,20 +36,43 @@ def _numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
+class Updates:
+    """The active facts and decisions of a memory, indexed by title word, to ask per sentence which
+    of them it updates. Built once per extraction: a sentence costs a look-up per word, not a scan."""
+
+    def __init__(self, blocks: Iterable[Block]) -> None:
+        self.entries: list[tuple[Block, set[str], set[str]]] = []
+        self.by_word: dict[str, list[int]] = {}
+        for block in blocks:
+            if block.type in UPDATABLE and block.status == "active":
+                words = _words(block.title)
+                for word in words:
+                    self.by_word.setdefault(word, []).append(len(self.entries))
+                self.entries.append((block, words, _numbers(block.title)))
+
+    def of(self, sentence: str) -> list[Block]:
+        """Active facts and decisions the sentence gives a new value for, best match first."""
+        if not self.entries:
+            return []
+        numbers = _numbers(sentence)
+        changed = bool(_CHANGED.search(sentence))
+        if not (numbers or changed):
+            return []
+        shared: dict[int, int] = {}
+        for word in _words(sentence):
+            for i in self.by_word.get(word, ()):
+                shared[i] = shared.get(i, 0) + 1
+        found: list[tuple[float, Block]] = []
+        for i, count in shared.items():
+            block, theirs, old = self.entries[i]
+            if count < MIN_SHARED or count < len(theirs) / 2:
+                continue
+            new_value = bool(numbers - old) and bool(old - numbers)
+            if new_value or (changed and numbers != old):
+                found.append((count / len(theirs), block))
+        return [block for _, block in sorted(found, key=lambda item: -item[0])]
+
+
 def updated_blocks(sentence: str, blocks: Iterable[Block]) -> list[Block]:
     """Active facts and decisions the sentence gives a new value for, best match first."""
-    words, numbers = _words(sentence), _numbers(sentence)
-    changed = bool(_CHANGED.search(sentence))
-    found: list[tuple[float, Block]] = []
-    for block in blocks:
-        if block.type not in UPDATABLE or block.status != "active":
-            continue
-        theirs = _words(block.title)
-        shared = words & theirs
-        if len(shared) < MIN_SHARED or len(shared) < len(theirs) / 2:
-            continue
-        old = _numbers(block.title)
-        new_value = bool(numbers - old) and bool(old - numbers)
-        if new_value or (changed and numbers != old):
-            found.append((len(shared) / len(theirs), block))
-    return [block for _, block in sorted(found, key=lambda item: -item[0])]
+    return Updates(blocks).of(sentence)
