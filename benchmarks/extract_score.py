@@ -37,7 +37,7 @@ from mindmem.errors import BadInput
 from mindmem.extract import get_extractor
 from mindmem.extract.base import Candidate, Context, Extraction, Span
 from mindmem.extract.hybrid import combine
-from mindmem.extract.schema import is_heading
+from mindmem.extract.schema import not_a_statement
 from mindmem.snapshot import Snapshot
 
 DOCS = Path(__file__).resolve().parent / "extraction" / "docs"
@@ -204,8 +204,8 @@ def rescore(docs: list[tuple[str, str, list[Expected]]], saved: list[dict]) -> N
     seconds = []
     for entry in saved:
         rules, model = _extraction(entry["rules"]), _extraction(entry["model"])
-        # Validation now drops candidates from heading lines; runs saved before that get the same.
-        kept = tuple(c for c in model.candidates if c.type == "entity" or not is_heading(c.span.text))
+        # Validation now drops candidates from lines that state nothing; runs saved before get the same.
+        kept = tuple(c for c in model.candidates if c.type == "entity" or not not_a_statement(c.span.text))
         model = Extraction(model.backend, kept, model.warnings)
         for label, found in (("rules", rules), ("model", model), ("hybrid", combine(rules, model))):
             runs[label].append(score(found, expected[entry["doc"]]))

@@ -139,18 +139,20 @@ def test_the_schema_offers_the_chunks_line_numbers_and_the_listed_blocks() -> No
         (cand(type="idea"), "type 'idea' is not one of"),
         (cand(title="two\nlines"), "'title' holds a control character"),
         (cand(title="x" * 121), "'title' is 121 characters"),
-        (cand(line=9), "line 9 is not one of the 4 numbered lines"),
+        (cand(line=9), "line 9 is not one of the 6 numbered lines"),
         (cand(line=4, title="Billing call"), "line 4 is a heading, not a decision"),
-        (cand(line="1"), "line '1' is not one of the 4 numbered lines"),
+        (cand(line=5, title="People"), "line 5 is a list of names or a header field, not a decision"),
+        (cand(line=6, title="Thanks"), "line 6 is too short to state anything, not a decision"),
+        (cand(line="1"), "line '1' is not one of the 6 numbered lines"),
         (task(key="c1", due="2026-02-30"), "due '2026-02-30' is not a date"),
         (cand(kind="person"), "unknown key 'kind'"),
-        (cand(type="entity", title="Carol", kind="person", edges=[]), "'Carol' is not a name the text gives"),
+        (cand(type="entity", title="Dave", kind="person", edges=[]), "'Dave' is not a name the text gives"),
         (cand(type="entity", title="Alice", edges=[]), "an entity needs a kind"),
     ],
 )
 def test_a_bad_candidate_is_dropped_with_a_warning_and_the_others_kept(bad: dict[str, Any], message: str) -> None:
     good = cand(key="c2", type="incident", line=3, title="Staging ran out of disk", edges=[])
-    text = TRANSCRIPT + "# Billing call\n"
+    text = TRANSCRIPT + "# Billing call\nAttendees: Alice, Bob, Carol\nThanks all!\n"
     found = validate_reply({"candidates": [bad, good]}, text, known=MEMORY.blocks.keys())
     assert [c.title for c in found.candidates] == ["Staging ran out of disk"]
     assert len(found.warnings) == 1 and message in found.warnings[0], found.warnings

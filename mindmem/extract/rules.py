@@ -81,12 +81,12 @@ _LEADS = re.compile(
 _NAME = re.compile(r"(?<![\w-])(?:[A-Z][a-z0-9]*[A-Z0-9][\w]*|[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)(?![\w-])")
 _STRONG_TOOL_CUE = (
     r"\b(?:use|using|uses|adopt|adopting|migrate to|migrating to|switch to|switching to|move to|moving to|"
-    r"deploy(?:ed)? (?:on|to)|run(?:s|ning)? on|hosted on)\s+$"
+    r"deploy(?:ed)? (?:on|to)|run(?:s|ning)? on|hosted on|go(?:ing)? with)\s+$"
 )
 _TOOL_CUE = re.compile(_STRONG_TOOL_CUE + r"|\b(?:with|in|on|from)\s+$", re.I)
 # An all-capitals word ("EU", "VAT", "API") is an ordinary abbreviation unless the text uses it as a tool.
 _ACRONYM = re.compile(r"[A-Z]{2,6}s?")
-_ACRONYM_TOOL_CUE = re.compile(_STRONG_TOOL_CUE, re.I)
+_STRONG_TOOL = re.compile(_STRONG_TOOL_CUE, re.I)
 _PROJECT_CUE = re.compile(r"\b(?:project|service|repo|initiative)\s+$", re.I)
 _PROJECT_AFTER = re.compile(r"^\s+(?:project|service|team|repo|initiative)\b", re.I)
 _PERSON_AFTER = re.compile(r"^\s+(?:will|'ll|’ll|said|says|thinks|owns|is on|takes|took|agreed|asked)\b")
@@ -245,10 +245,12 @@ def _kind_of_name(text: str, m: re.Match[str]) -> str | None:
     before, after, name = text[: m.start()], text[m.end() :], m.group(0)
     if _PROJECT_CUE.search(before) or _PROJECT_AFTER.match(after):
         return "PRJ"
+    if _STRONG_TOOL.search(before):  # "let's go with Greenhouse", "migrate to Kafka": a tool
+        return "TOOL" if m.start() > 0 else None
     if _PERSON_AFTER.match(after) or (_PERSON_CUE.search(before) and " " not in name and name.istitle()):
         return "PER"
     if _ACRONYM.fullmatch(name):
-        return "TOOL" if _ACRONYM_TOOL_CUE.search(before) else None
+        return "TOOL" if _STRONG_TOOL.search(before) else None
     inner_caps = " " not in name and any(c.isupper() for c in name[1:])
     if _TOOL_CUE.search(before) or inner_caps or any(c.isdigit() for c in name):
         return "TOOL" if m.start() > 0 else None

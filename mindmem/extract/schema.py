@@ -184,8 +184,8 @@ def _candidate(
         raise _Drop(f"line {number!r} is not one of the {len(lines)} numbered lines")
     title = _one_line(item.get("title"), "title", TITLE_MAX)
     line = lines[_anchor(number - 1, title, lines)]
-    if block_type != "entity" and is_heading(line.text):
-        raise _Drop(f"line {number} is a heading, not a {block_type}")
+    if block_type != "entity" and not_a_statement(line.text):
+        raise _Drop(f"line {number} {not_a_statement(line.text)}, not a {block_type}")
     fields: dict[str, Any] = {}
     block_id = None
     if block_type == "entity":
@@ -194,7 +194,9 @@ def _candidate(
             raise _Drop(f"an entity needs a kind, one of {', '.join(b.ENTITY_KINDS)} (got {kind!r})")
         if not mentions(text, title) or len(title.split()) > 4 or any(c in title for c in ":,;"):
             raise _Drop(f"the entity {title!r} is not a name the text gives")
-        block_id = f"{b.ENTITY_KINDS[kind]}-{b.slugify(title)}"
+        # "Atlas project", "billing service": the kind is not part of the name.
+        name = re.sub(r"\s+(project|service|team|repo)$", "", title, flags=re.I) if kind == "project" else title
+        block_id = f"{b.ENTITY_KINDS[kind]}-{b.slugify(name)}"
     elif block_type == "task":
         fields = _task_fields(item, text)
     edges, dropped = _edges(item.get("edges") or [], earlier, targets, block_type)
@@ -213,9 +215,19 @@ def _candidate(
     return cand, dropped
 
 
-def is_heading(line: str) -> bool:
-    """A Markdown heading names a document or section; it states no decision, task or fact."""
-    return line.lstrip().startswith("#")
+_LIST_LINE = re.compile(r"^\W*(attendees|present|participants|people|cc|to|from|date|status)\s*:", re.I)
+
+
+def not_a_statement(line: str) -> str | None:
+    """Why a line states no decision, task, fact or incident (it names a document or lists people),
+    or None. Small models turn such lines into candidates; the rules never do."""
+    if line.lstrip().startswith("#"):
+        return "is a heading"
+    if _LIST_LINE.match(line):
+        return "is a list of names or a header field"
+    if len(re.findall(r"\w+", line)) < 4:
+        return "is too short to state anything"
+    return None
 
 
 def _anchor(named: int, title: str, lines: Sequence[Line]) -> int:
