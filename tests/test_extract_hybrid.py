@@ -50,10 +50,13 @@ def test_a_sentence_that_changes_a_fact_in_memory_supersedes_it() -> None:
     assert updated_blocks("We now serve 1200 pages a minute", [LIMIT]) == []
 
 
-def test_ordinary_abbreviations_are_not_tools() -> None:
-    text = "Alice: For the record, VAT rules in the EU changed, so the API needs a new field.\nBob: We will use AWS.\n"
+def test_ordinary_abbreviations_and_write_up_labels_are_not_entities() -> None:
+    text = (
+        "Alice: For the record, VAT rules in the EU changed, so the API needs a new field.\nBob: We will use AWS.\n"
+        "Follow-up: Carla will add the field by Friday.\nTom: Let's go with Greenhouse for scheduling.\n"
+    )
     entities = {c.id for c in _rules(text).candidates if c.type == "entity"}
-    assert entities == {"PER-alice", "PER-bob", "TOOL-aws"}
+    assert entities == {"PER-alice", "PER-bob", "PER-carla", "PER-tom", "TOOL-aws", "TOOL-greenhouse"}
 
 
 def test_hybrid_keeps_the_rules_and_adds_what_the_model_found_besides() -> None:
