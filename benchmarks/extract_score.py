@@ -55,9 +55,9 @@ class Expected:
     due: str | None = None
 
 
-def load(limit: int | None = None) -> list[tuple[str, str, list[Expected]]]:
+def load(limit: int | None = None, start: int = 0) -> list[tuple[str, str, list[Expected]]]:
     out = []
-    for path in sorted(DOCS.glob("*.md"))[:limit]:
+    for path in sorted(DOCS.glob("*.md"))[start:limit]:
         text = path.read_text()
         items = []
         for line in path.with_suffix(".expected").read_text().splitlines():
@@ -151,14 +151,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="0.5b, 1.5b or a GGUF path: also score the model alone and hybrid")
     parser.add_argument("--docs", type=int, help="only the first N documents")
+    parser.add_argument("--start", type=int, default=0, help="skip the first K documents")
     parser.add_argument("--threads", type=int, help="llama.cpp threads (default: one per physical core)")
     parser.add_argument("--save", type=Path, help="write every candidate and timing here as JSON")
-    parser.add_argument("--scored", type=Path, help="score a file --save wrote (a run cut short) instead of running")
+    parser.add_argument(
+        "--scored",
+        type=Path,
+        nargs="+",
+        help="score files --save wrote (runs cut short or in parts) instead of running",
+    )
     args = parser.parse_args()
-    docs = load(args.docs)
     if args.scored:
-        rescore(docs, json.loads(args.scored.read_text()))
+        rescore(load(), [entry for path in args.scored for entry in json.loads(path.read_text())])
         return
+    docs = load(args.docs, args.start)
     rules = get_extractor("rules")
     model = None
     if args.model:
@@ -200,10 +206,13 @@ def main() -> None:
 def rescore(docs: list[tuple[str, str, list[Expected]]], saved: list[dict]) -> None:
     """The report for the documents a saved run got through."""
     expected = {name: items for name, _text, items in docs}
+    texts = {name: text for name, text, _items in docs}
     runs: dict[str, list] = {"rules": [], "model": [], "hybrid": []}
     seconds = []
     for entry in saved:
-        rules, model = _extraction(entry["rules"]), _extraction(entry["model"])
+        # The rules as they are now (quick and deterministic); the model's reply as it was saved.
+        rules = get_extractor("rules").extract(texts[entry["doc"]], Context(REFERENCE, Snapshot(None), entry["doc"]))
+        model = _extraction(entry["model"])
         # Validation now drops candidates from lines that state nothing; runs saved before get the same.
         kept = tuple(c for c in model.candidates if c.type == "entity" or not not_a_statement(c.span.text))
         model = Extraction(model.backend, kept, model.warnings)
