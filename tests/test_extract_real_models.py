@@ -23,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from models import model_path
 
 MEETING = (Path(__file__).resolve().parent.parent / "examples" / "meeting.md").read_text()
+# Where benchmarks/models.py put it, read before the tests' fresh HOME hides the real cache.
+FETCHED = model_path("qwen-1.5b")
 
 
 def _model() -> Path:
@@ -31,7 +33,7 @@ def _model() -> Path:
     chosen = os.environ.get("MM_TEST_MODEL")
     if not chosen:
         pytest.skip("opt-in: set MM_TEST_MODEL=PATH.gguf (python benchmarks/models.py fetches Qwen2.5-Coder)")
-    path = Path(chosen) if chosen != "1.5b" else model_path("qwen-1.5b")
+    path = Path(chosen) if chosen != "1.5b" else FETCHED
     if not path.is_file():
         pytest.skip(f"no model at {path}: run python benchmarks/models.py")
     return path
