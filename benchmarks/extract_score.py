@@ -37,7 +37,7 @@ from mindmem.errors import BadInput
 from mindmem.extract import get_extractor
 from mindmem.extract.base import Candidate, Context, Extraction, Span
 from mindmem.extract.hybrid import combine
-from mindmem.extract.schema import not_a_statement
+from mindmem.extract.schema import not_a_name, not_a_statement
 from mindmem.snapshot import Snapshot
 
 DOCS = Path(__file__).resolve().parent / "extraction" / "docs"
@@ -213,8 +213,9 @@ def rescore(docs: list[tuple[str, str, list[Expected]]], saved: list[dict]) -> N
         # The rules as they are now (quick and deterministic); the model's reply as it was saved.
         rules = get_extractor("rules").extract(texts[entry["doc"]], Context(REFERENCE, Snapshot(None), entry["doc"]))
         model = _extraction(entry["model"])
-        # Validation now drops candidates from lines that state nothing; runs saved before get the same.
-        kept = tuple(c for c in model.candidates if c.type == "entity" or not not_a_statement(c.span.text))
+        # Validation now drops candidates from lines that state nothing and entities that are no names;
+        # runs saved before that get the same.
+        kept = tuple(c for c in model.candidates if _still_valid(c))
         model = Extraction(model.backend, kept, model.warnings)
         for label, found in (("rules", rules), ("model", model), ("hybrid", combine(rules, model))):
             runs[label].append(score(found, expected[entry["doc"]]))
@@ -222,6 +223,11 @@ def rescore(docs: list[tuple[str, str, list[Expected]]], saved: list[dict]) -> N
     for label in runs:
         report(label, runs[label], seconds if label != "rules" else [0.0])
     _speed([call for entry in saved for call in entry["calls"]])
+
+
+def _still_valid(cand: Candidate) -> bool:
+    """Whether the checks added since a run was saved keep this candidate."""
+    return not not_a_name(cand.title) if cand.type == "entity" else not_a_statement(cand.span.text) is None
 
 
 def _extraction(data: dict) -> Extraction:

@@ -192,7 +192,7 @@ def _candidate(
         kind = item.get("kind")
         if kind not in b.ENTITY_KINDS:
             raise _Drop(f"an entity needs a kind, one of {', '.join(b.ENTITY_KINDS)} (got {kind!r})")
-        if not mentions(text, title) or len(title.split()) > 4 or any(c in title for c in ":,;"):
+        if not mentions(text, title) or not_a_name(title):
             raise _Drop(f"the entity {title!r} is not a name the text gives")
         # "Atlas project", "billing service": the kind is not part of the name.
         name = re.sub(r"\s+(project|service|team|repo)$", "", title, flags=re.I) if kind == "project" else title
@@ -216,6 +216,18 @@ def _candidate(
 
 
 _LIST_LINE = re.compile(r"^\W*(attendees|present|participants|people|cc|to|from|date|status)\s*:", re.I)
+
+
+# Words that label parts of notes ("Attendees:", "Impact:"); small models take them for names.
+LABELS = frozenset(
+    ("attendees", "present", "participants", "people", "agenda", "summary", "impact", "context", "decision",
+     "consequences", "status", "follow-up", "todo", "action item", "action items", "notes", "root cause")
+)  # fmt: skip
+
+
+def not_a_name(name: str) -> bool:
+    """Whether an entity's name cannot be one: a label, more than four words, or holding : , ;"""
+    return name.strip().lower() in LABELS or len(name.split()) > 4 or any(c in name for c in ":,;")
 
 
 def not_a_statement(line: str) -> str | None:
