@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from mindmem.blocks import ENTITY_KINDS
 from mindmem.errors import BadInput
 from mindmem.extract import get_extractor
 from mindmem.extract.base import Candidate, Context, Extraction, Span
@@ -227,7 +228,10 @@ def rescore(docs: list[tuple[str, str, list[Expected]]], saved: list[dict]) -> N
 
 def _still_valid(cand: Candidate) -> bool:
     """Whether the checks added since a run was saved keep this candidate."""
-    return not not_a_name(cand.title) if cand.type == "entity" else not_a_statement(cand.span.text) is None
+    if cand.type != "entity":
+        return not_a_statement(cand.span.text) is None
+    kind = {prefix: kind for kind, prefix in ENTITY_KINDS.items()}[str(cand.id).split("-")[0]]
+    return not not_a_name(cand.title, kind)
 
 
 def _extraction(data: dict) -> Extraction:

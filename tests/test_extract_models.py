@@ -149,6 +149,7 @@ def test_the_schema_offers_the_chunks_line_numbers_and_the_listed_blocks() -> No
         (cand(type="entity", title="Dave", kind="person", edges=[]), "'Dave' is not a name the text gives"),
         (cand(type="entity", title="Alice", edges=[]), "an entity needs a kind"),
         (cand(type="entity", title="Attendees", kind="project", edges=[]), "'Attendees' is not a name the text gives"),
+        (cand(type="entity", title="invoices table", kind="project", edges=[]), "is not a name the text gives"),
     ],
 )
 def test_a_bad_candidate_is_dropped_with_a_warning_and_the_others_kept(bad: dict[str, Any], message: str) -> None:

@@ -192,7 +192,7 @@ def _candidate(
         kind = item.get("kind")
         if kind not in b.ENTITY_KINDS:
             raise _Drop(f"an entity needs a kind, one of {', '.join(b.ENTITY_KINDS)} (got {kind!r})")
-        if not mentions(text, title) or not_a_name(title):
+        if not mentions(text, title) or not_a_name(title, kind):
             raise _Drop(f"the entity {title!r} is not a name the text gives")
         # "Atlas project", "billing service": the kind is not part of the name.
         name = re.sub(r"\s+(project|service|team|repo)$", "", title, flags=re.I) if kind == "project" else title
@@ -225,8 +225,12 @@ LABELS = frozenset(
 )  # fmt: skip
 
 
-def not_a_name(name: str) -> bool:
-    """Whether an entity's name cannot be one: a label, more than four words, or holding : , ;"""
+def not_a_name(name: str, kind: str = "tool") -> bool:
+    """Whether an entity's name cannot be one: a label, more than four words, holding : , ; or, for
+    a person, project or organisation, without a capital letter ("web apps" is no project's name;
+    tools may be lower-case: dbt, pnpm)."""
+    if kind != "tool" and not any(c.isupper() for c in name):
+        return True
     return name.strip().lower() in LABELS or len(name.split()) > 4 or any(c in name for c in ":,;")
 
 
