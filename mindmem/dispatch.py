@@ -269,8 +269,8 @@ class Dispatcher:
         check_rationale(rationale)  # a retry is held to the same rules as a first call
         retried = None if amend else _open_twin(memory, changes, author)
         proposal = retried or gov.propose(memory, changes, rationale=rationale, title=title, author=author, amend=amend)
-        cand = gov.candidate(memory, proposal)
-        findings = run_checks(context_for(memory, proposal=gov.merge_for_checks(cand))) + cand.findings
+        merge, own = gov.checks_for(memory, proposal.id)
+        findings = run_checks(context_for(memory, proposal=merge)) + own
         return {
             **({"retried": True} if retried else {}),
             "proposal": proposal.id,

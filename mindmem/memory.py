@@ -92,7 +92,7 @@ class Memory:
             raise StateError("--commit needs HEAD on a branch; check out a branch first")
 
         branch = git.head_branch() or "main"
-        settings = cfg.Settings(root=root, mode=mode, governed_branch=branch, governed_since=git.head_commit())
+        settings = cfg.Settings(root=root, mode=mode, governed_branch=branch)
         # Files a person already has (a memory/README.md, say) are theirs: never overwritten, never committed.
         files = {rel: data for rel, data in _init_files(settings).items() if not (workdir / rel).exists()}
         signer = None
@@ -270,8 +270,12 @@ class Memory:
                 full = os.path.join(dirpath, name)
                 if os.path.islink(full):
                     continue
-                with open(full, "rb") as handle:
-                    yield f"{rel}/{name}", handle.read()
+                try:
+                    with open(full, "rb") as handle:
+                        data = handle.read()
+                except FileNotFoundError:
+                    continue  # another process (an approve's refresh) removed it after the listing
+                yield f"{rel}/{name}", data
 
 
 def _parse_when(text: str) -> datetime | None:

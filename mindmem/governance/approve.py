@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 from mindmem.errors import BadInput, CheckFailed, RefConflict, StateError
 from mindmem.governance.candidate import Candidate, candidate
-from mindmem.governance.proposals import REJECTED, Proposal, open_proposal
+from mindmem.governance.proposals import REJECTED, Proposal, find_proposal, open_proposal
 from mindmem.index_state import keep_in_step
 from mindmem.memory import Memory
 from mindmem.signing import ALLOWED_GPG, ALLOWED_SIGNERS
 from mindmem.trailers import check_rationale, compose
 
 if TYPE_CHECKING:
-    from mindmem.checks import GateDecision, Merge
+    from mindmem.checks import Finding, GateDecision, Merge
 
 SIGNING_HELP = (
     "set up ssh signing: `ssh-keygen -t ed25519 -f ~/.ssh/mm_signing`, "
@@ -71,7 +71,7 @@ def approve(
         with contextlib.suppress(RefConflict):
             git.delete_ref(proposal.branch, proposal.head)
         raise StateError(f"{pid} is already approved on {branch}; its proposal branch is removed")
-    cand = candidate(memory, proposal)
+    cand = candidate(memory, proposal, tip)
     if cand.tree is None:
         raise StateError(
             f"{branch} changed {', '.join(cand.clash)} since {pid} was proposed; "
@@ -87,14 +87,40 @@ def approve(
         )
     decision = _gate(memory, cand, override)
     touched = sorted(cand.changed)
-    refresh = refresh_plan(memory, cand.tip, touched, keep_worktree)
-    signer = approval_signer(
-        memory, governance=bool(cand.governance) or any(p.startswith(".mindmem/") for p in touched)
-    )
+    # Work-tree proposes read and reset files: they never run during the dirty check or the refresh.
+    # (Not held while signing and moving refs: a slow approve must not stall the others.)
+    with git.locked("worktree"):
+        refresh = refresh_plan(memory, cand.tip, touched, keep_worktree)
+    sha, signed = _write_approval(memory, cand, decision, rationale, via, before_ref_move)
+    if refresh:
+        with git.locked("worktree"):
+            git.refresh_paths(sha, touched)
+    note = None
+    if refresh is None:
+        note = f"the work tree is not on {branch}; it was left as it is"
+    elif refresh is False:
+        note = "the work tree has changes to the approved paths; it was left as it is (keep_worktree)"
+    keep_in_step(memory)
+    return Approval(proposal, sha, signed, tuple(touched) if refresh else (), note, decision, via)
+
+
+def _write_approval(
+    memory: Memory,
+    cand: Candidate,
+    decision: GateDecision,
+    rationale: str | None,
+    via: str | None,
+    before_ref_move: Callable[[], None] | None,
+) -> tuple[str, bool]:
+    """The (signed) merge commit, and one locked move of both refs: a racing approve or reject loses."""
+    git = memory.git
+    proposal, branch = cand.proposal, memory.settings.governed_branch
+    governance = any(p.startswith(".mindmem/") for p in cand.changed)
+    signer = approval_signer(memory, governance=governance)
     person = memory.person()
     trailers: list[tuple[str, str | list[str]]] = [
         ("Mm-Decision", "approved"),
-        ("Mm-Proposal", pid),
+        ("Mm-Proposal", proposal.id),
         ("Mm-Author", proposal.author),
         ("Mm-Approver", person.name),
         ("Mm-Blocks", list(proposal.blocks)),
@@ -102,26 +128,16 @@ def approve(
     if via:
         trailers.append(("Mm-Approved-Via", via))
     trailers += list(decision.trailers.items())
-    message = compose(f"Approve {pid}: {proposal.title}", rationale.strip() if rationale else "", trailers)
+    message = compose(f"Approve {proposal.id}: {proposal.title}", rationale.strip() if rationale else "", trailers)
     assert cand.tree is not None
     sha = git.create_commit(cand.tree, [cand.tip, proposal.head], message, person, sign=signer)
     if before_ref_move is not None:
         before_ref_move()
-    # One locked move of both refs: a racing approve or reject of the same proposal cannot also win.
     git.move_refs(
         {f"refs/heads/{branch}": (cand.tip, sha), f"refs/heads/{proposal.branch}": (proposal.head, None)},
-        f"mindmem: approve {pid}",
+        f"mindmem: approve {proposal.id}",
     )
-    note = None
-    if refresh is None:
-        note = f"the work tree is not on {branch}; it was left as it is"
-    elif refresh is False:
-        note = "the work tree has changes to the approved paths; it was left as it is (keep_worktree)"
-    else:
-        with git.locked("worktree"):
-            git.refresh_paths(sha, touched)
-    keep_in_step(memory)
-    return Approval(proposal, sha, signer is not None, tuple(touched) if refresh else (), note, decision, via)
+    return sha, signer is not None
 
 
 def merge_for_checks(cand: Candidate) -> Merge:
@@ -130,6 +146,13 @@ def merge_for_checks(cand: Candidate) -> Merge:
 
     p = cand.proposal
     return Merge(f"proposal {p.id}", p.base, p.commit, cand.tree or p.commit)
+
+
+def checks_for(memory: Memory, pid: str) -> tuple[Merge, list[Finding]]:
+    """What `mm check --proposal P`, review and MCP propose check: the merge, and the findings on the
+    proposal as a whole (files outside memory, claimed authors, governance changes)."""
+    cand = candidate(memory, find_proposal(memory, pid))
+    return merge_for_checks(cand), cand.findings
 
 
 def reject(memory: Memory, pid: str, *, rationale: str) -> str:
@@ -232,12 +255,16 @@ def refresh_plan(memory: Memory, tip: str, paths: list[str], keep_worktree: bool
 def approval_signer(memory: Memory, *, governance: bool) -> Callable[[bytes], str] | None:
     """How to sign an approval so that `mm verify` accepts it, or refuse before anything is written.
 
-    enforce mode, and a change to `.mindmem/` in propose mode, need a key of an approver listed on
-    the governed branch; other approvals in propose mode are signed when a key is set up.
+    enforce mode, and a change to `.mindmem/` in propose mode once anyone is listed as an approver,
+    need a key of an approver listed on the governed branch; other approvals in propose mode are
+    signed when a key is set up. (With no approver listed, propose mode has no one to ask.)
     """
+    from mindmem.governance.audit import Judge
+
     mode = memory.settings.mode
-    required = mode == "enforce" or (governance and mode == "propose")
-    return _signer(memory, required=required)
+    tip = memory.git.branch_tip(memory.settings.governed_branch)
+    guarded = governance and mode == "propose" and tip is not None and Judge(memory).has_approvers(tip)
+    return _signer(memory, required=mode == "enforce" or guarded)
 
 
 def _signer(memory: Memory, *, required: bool) -> Callable[[bytes], str] | None:
