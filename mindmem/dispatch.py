@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mindmem.errors import BadInput, MindmemError, StateError
+from mindmem.blocks import parse as parse_block
+from mindmem.errors import BadInput, BlockError, MindmemError, StateError
 from mindmem.memory import Memory
 from mindmem.snapshot import Snapshot
 
@@ -308,10 +309,15 @@ class Dispatcher:
             for edit in edits:
                 request = _inline(edit if isinstance(edit, Edit) else Edit.from_json(edit))
                 changes.update(gov.inline_changes(memory, request, author=author))
-        proposal = gov.propose(memory, changes, rationale=rationale, title=title, author=author, amend=amend)
+        from mindmem.trailers import check_rationale
+
+        check_rationale(rationale)  # a retry is held to the same rules as a first call
+        retried = None if amend else _open_twin(memory, changes, author)
+        proposal = retried or gov.propose(memory, changes, rationale=rationale, title=title, author=author, amend=amend)
         merge, own = gov.checks_for(memory, proposal.id)
         findings = run_checks(context_for(memory, proposal=merge)) + own
         return {
+            **({"retried": True} if retried else {}),
             "proposal": proposal.id,
             "commit": proposal.commit,
             "blocks": list(proposal.blocks),
@@ -412,3 +418,28 @@ def _limit(limit: int) -> int:
 
 
 __all__ = ["DISPATCHERS", "AccessDenied", "Dispatcher", "Edit", "MindmemError"]
+
+
+def _open_twin(memory: Memory, changes: Mapping[str, bytes | None], author: str) -> Any:
+    """The open proposal by the same author with the same content, if any: a propose retried (say after
+    a lost reply) returns it instead of making a second one. Blocks compare by type, title and body,
+    since an added block draws a new ID and time on each call."""
+    from mindmem import governance as gov
+
+    def content(files: Mapping[str, bytes | None]) -> list[tuple[str, ...]]:
+        out = []
+        for path, data in files.items():
+            try:
+                block = parse_block(data, path) if data is not None else None
+            except BlockError:
+                block = None
+            out.append((block.type, block.title, block.body.strip()) if block else (path, repr(data)))
+        return sorted(out)
+
+    wanted = content(changes)
+    for proposal in gov.list_proposals(memory):
+        if proposal.author == author and proposal.state == "open":
+            made = gov.proposal_changes(memory, proposal)
+            if content({path: new for path, (_old, new) in made.items()}) == wanted:
+                return proposal
+    return None

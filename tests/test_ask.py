@@ -30,6 +30,15 @@ CASES = [
     ("before I start on PRJ-billing, load the context", "graph", {"action": "prefetch", "subject": "PRJ-billing"}),
     ("is memory intact?", "memory_verify", {}),
     ("what are the recall settings?", "kernels", {}),
+    # Plain wordings the first rules sent to similar search.
+    ("does the API really allow 1200 requests a minute", "recall", {"mode": "verify"}),
+    ("what went wrong with the payment retries last week", "recall", {"mode": "diagnose"}),
+    ("how many blocks are in memory", "core", {"action": "status"}),
+    ("run the memory checks", "memory_verify", {}),
+    ("which phases is this agent allowed", "kernels", {}),
+    ("don't merge P-20261123-c0ffee, throw it out", "staged_change", {"phase": "reject"}),
+    ("make a note that Varnish caches product pages", "staged_change", {"phase": "propose"}),
+    ("what hangs off I-20261118-222222", "graph", {"action": "expand"}),
 ]  # fmt: skip
 
 
