@@ -21,6 +21,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 from mindmem import yaml_guard
 from mindmem.errors import BadInput, BlockError
+from mindmem.text import normalise
 
 # Limits that keep any input cheap to judge and plain to read (see docs/block-format.md).
 MAX_BLOCK_BYTES = 1024 * 1024
@@ -391,7 +392,7 @@ def decode(data: str | bytes, path: str) -> str:
             raise BlockError(path, f"invalid UTF-8 at byte {exc.start}") from None
     if "\0" in text:
         raise BlockError(path, "binary file (contains NUL bytes), not a Markdown block")
-    return text.removeprefix("\ufeff").replace("\r\n", "\n")
+    return normalise(text)
 
 
 def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str | None = None) -> Block:

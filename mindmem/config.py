@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from mindmem.errors import ConfigError
+from mindmem.errors import BadInput, ConfigError
 
 SCHEMA_VERSION = 1
 CONFIG_DIR = ".mindmem"
@@ -37,9 +37,10 @@ _ENV = {"root": "MM_ROOT", "governed_branch": "MM_GOVERNED_BRANCH", "mode": "MM_
 _KEYS = {f.name for f in fields(Settings)} - {"sections"}
 
 
-def parse_settings(text: str, env: Mapping[str, str], source: str = CONFIG_FILE) -> Settings:
+def parse_settings(raw: bytes | str, env: Mapping[str, str], source: str = CONFIG_FILE) -> Settings:
+    """The settings in `.mindmem/config.toml` (raw bytes are decoded by the one rule: UTF-8, BOM, CRLF)."""
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(_decode(raw, source))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from None
     version = data.get("schema_version")
@@ -121,13 +122,22 @@ def user_config(env: Mapping[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if path.is_file():
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            data = tomllib.loads(_decode(path.read_bytes(), f"{path.name} in MM_HOME"))
+        except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path.name} in MM_HOME: invalid TOML: {exc}") from None
     for key in ("author", "signing_key", "signing_format", "model"):
         if env.get(f"MM_{key.upper()}"):
             data[key] = env[f"MM_{key.upper()}"]
     return data
+
+
+def _decode(data: bytes | str, source: str) -> str:
+    from mindmem.text import decode
+
+    try:
+        return decode(data, source)
+    except BadInput as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _toml_str(value: str) -> str:

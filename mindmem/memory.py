@@ -42,7 +42,7 @@ class Memory:
         config_path = self.git.workdir / cfg.CONFIG_FILE
         if not config_path.is_file():
             raise StateError(f"{self.git.workdir} is not a mindmem repo (no {cfg.CONFIG_FILE}); run `mm init`")
-        self.settings = cfg.parse_settings(config_path.read_text(encoding="utf-8"), self.env)
+        self.settings = cfg.parse_settings(config_path.read_bytes(), self.env)
 
     # -- setup -------------------------------------------------------------
 
