@@ -12,12 +12,15 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from mindmem.blocks import MAX_BLOCK_BYTES
 from mindmem.errors import BadInput, ConfigError
 
 SCHEMA_VERSION = 1
 CONFIG_DIR = ".mindmem"
 CONFIG_FILE = f"{CONFIG_DIR}/config.toml"
 MODES = ("detect_only", "propose", "enforce")
+MIN_BLOCK_BYTES = 1024
+_INT_KEYS = ("schema_version", "max_block_bytes")
 _RESERVED_ROOTS = {".git", CONFIG_DIR}
 
 
@@ -30,6 +33,8 @@ class Settings:
     mode: str = "propose"
     governed_since: str | None = None
     schema_version: int = SCHEMA_VERSION
+    # Block files over this size are refused unread; it may only be lowered (parsing caps at 1 MiB).
+    max_block_bytes: int = MAX_BLOCK_BYTES
     sections: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -56,8 +61,8 @@ def parse_settings(raw: bytes | str, env: Mapping[str, str], source: str = CONFI
         if env.get(var):
             plain[key] = env[var]
     for key, value in plain.items():
-        expected = int if key == "schema_version" else str
-        if not isinstance(value, expected):
+        expected = int if key in _INT_KEYS else str
+        if not isinstance(value, expected) or isinstance(value, bool):
             raise ConfigError(f"{source}: '{key}' must be a {expected.__name__}")
     settings = Settings(**plain, sections={k: v for k, v in data.items() if isinstance(v, dict)})
     check_settings(settings, source)
@@ -68,6 +73,11 @@ def check_settings(settings: Settings, source: str = CONFIG_FILE) -> None:
     if settings.mode not in MODES:
         raise ConfigError(f"{source}: mode '{settings.mode}' is not one of {', '.join(MODES)}")
     check_root(settings.root, source)
+    if not MIN_BLOCK_BYTES <= settings.max_block_bytes <= MAX_BLOCK_BYTES:
+        raise ConfigError(
+            f"{source}: max_block_bytes is {settings.max_block_bytes}; "
+            f"it must be between {MIN_BLOCK_BYTES} and {MAX_BLOCK_BYTES} (1 MiB)"
+        )
     if not settings.governed_branch or " " in settings.governed_branch:
         raise ConfigError(f"{source}: governed_branch '{settings.governed_branch}' is not a branch name")
 
@@ -95,6 +105,8 @@ def render_settings(settings: Settings) -> str:
     ]
     if settings.governed_since:
         lines.append(f"governed_since = {_toml_str(settings.governed_since)}")
+    if settings.max_block_bytes != MAX_BLOCK_BYTES:
+        lines.append(f"max_block_bytes = {settings.max_block_bytes}")
     text = "\n".join(lines) + "\n"
     # Tables that later features own are kept but not reformatted beyond TOML basics.
     for name, table in settings.sections.items():
