@@ -183,7 +183,22 @@ class Memory:
                 unread.append(data)
             elif is_block_path(path):
                 files.append((path, data))
-        return len(files) + len(unread), unread + scan(files, self.root, None)[1]
+        return len(files) + len(unread), unread + scan(files, self.root, None)[1] + self._signer_problems()
+
+    def _signer_problems(self) -> list[BlockError]:
+        """allowed_signers lines that do not parse (signature checks skip them, dropping an approver unseen)."""
+        from mindmem.signing import ALLOWED_SIGNERS, unparsable_signer_lines
+
+        try:
+            data = walk.read_regular(self.workdir / ALLOWED_SIGNERS, ALLOWED_SIGNERS, self.settings.max_block_bytes)
+        except walk.Vanished:
+            return []
+        except BlockError as exc:
+            return [exc]
+        return [
+            BlockError(ALLOWED_SIGNERS, f"not an allowed_signers line: {why}", number)
+            for number, why in unparsable_signer_lines(data)
+        ]
 
     def path_of(self, block: Block) -> Path:
         return self.workdir / self.root / b.block_relpath(block)

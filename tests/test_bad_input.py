@@ -191,3 +191,15 @@ def test_alias_bomb_of_any_depth_is_judged_quickly() -> None:
         with pytest.raises(BlockError, match="anchor"):
             parse(alias_bomb(depth), NOTE)
     assert time.monotonic() - start < 10
+
+
+def test_allowed_signers_lines_that_do_not_parse_are_findings_naming_the_line(repo: Path, mm) -> None:
+    signers = repo / ".mindmem/allowed_signers"
+    good = 'alice@example.com namespaces="git" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGJ0ZXN0a2V5\n'
+    signers.write_text(signers.read_text() + good + "bob@example.com\ncarol ssh-ed25519 not*base64\n")
+    result = mm("validate", cwd=repo)
+    assert result.code == 1
+    assert result.out.splitlines()[:2] == [
+        ".mindmem/allowed_signers:3: not an allowed_signers line: no key type (like ssh-ed25519) after the principals",
+        ".mindmem/allowed_signers:4: not an allowed_signers line: no base64 public key after ssh-ed25519",
+    ]
