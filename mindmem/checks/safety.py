@@ -311,13 +311,17 @@ def _hidden_hazards(text: str, decoded: list[tuple[int, str]]) -> list[Hazard]:
     return out
 
 
-def _read_views(views: list[tuple[str, Callable[[int], int]]]) -> Iterator[tuple[str, str, Callable[[int], int]]]:
-    """(text, lowercased, offset -> line) for every way the texts can be read; cheapest first."""
+def _read_views(
+    views: list[tuple[str, Callable[[int], int]]], *, flat: bool
+) -> Iterator[tuple[str, str, Callable[[int], int]]]:
+    """(text, lowercased, offset -> line) for every way the texts can be read; cheapest first.
+
+    With `flat`, line breaks read as spaces (same offsets), so a phrase split over two lines is
+    one phrase; every pattern that matches the text as written matches it flat too.
+    """
     for text, line_of in views:
-        yield text, text.lower(), line_of
-        if "\n" in text:
-            flat = text.replace("\n", " ")  # same offsets: a phrase across a line break reads as one
-            yield flat, flat.lower(), line_of
+        shown = text.replace("\n", " ") if flat else text
+        yield shown, shown.lower(), line_of
         view = reading.normalised(text)
         if view is not None:
             yield view.text, view.text.lower(), lambda i, v=view, f=line_of: f(v.source_offset(i))
@@ -326,7 +330,7 @@ def _read_views(views: list[tuple[str, Callable[[int], int]]]) -> Iterator[tuple
 def _injection_hazards(views: list[tuple[str, Callable[[int], int]]]) -> list[Hazard]:
     found: dict[int, Hazard] = {}  # by rule, first reading that matches
     fix = "rewrite it as a plain statement about the project; memory must not instruct agents"
-    for text, lower, line_of in _read_views(views):
+    for text, lower, line_of in _read_views(views, flat=True):
         for n, rule in enumerate(INJECTION_RULES):
             match = None if n in found else next(rule.finds(text, lower), None)
             if match:
@@ -339,7 +343,7 @@ def _injection_hazards(views: list[tuple[str, Callable[[int], int]]]) -> list[Ha
 
 def _secret_hazards(views: list[tuple[str, Callable[[int], int]]]) -> list[Hazard]:
     found: dict[tuple[str, int], tuple[str, int, str]] = {}
-    for text, lower, line_of in _read_views(views):
+    for text, lower, line_of in _read_views(views, flat=False):
         for name, start, value in _secrets(text, lower):
             line = line_of(start)
             found.setdefault((name, line), (name, line, value))
