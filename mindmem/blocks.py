@@ -263,8 +263,13 @@ def parse(data: str | bytes, path: str) -> Block:
             # The context often names where the trouble started (an unclosed '[' or quote), a line earlier.
             reason += f" ({exc.context} started on line {exc.context_mark.line + 1})"
         raise BlockError(path, f"invalid YAML: {reason}", line) from None
+    except yaml.reader.ReaderError as exc:
+        # `fm` starts with the rest of the opening line, so counting its line breaks gives the file line.
+        point = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        line = fm.count("\n", 0, exc.position) + 1
+        raise BlockError(path, f"invalid YAML: the character U+{point:04X} is not allowed in YAML", line) from None
     except yaml.YAMLError as exc:
-        raise BlockError(path, f"invalid YAML: {exc}", 1) from None
+        raise BlockError(path, f"invalid YAML: {_one_line(exc)}", 1) from None
     if not isinstance(meta, dict):
         raise BlockError(path, "frontmatter must be a YAML mapping of keys to values", 2)
     return from_mapping(meta, content, path, _fm_text=fm)
@@ -367,7 +372,7 @@ def parse_value(text: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         raise BadInput(f"cannot read value {_short(text)!r} as YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
-        raise BadInput(f"cannot read value {_short(text)!r} as YAML: {exc}") from None
+        raise BadInput(f"cannot read value {_short(text)!r} as YAML: {_one_line(exc)}") from None
 
 
 def decode(data: str | bytes, path: str) -> str:
@@ -465,6 +470,8 @@ def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str
         except ValueError as exc:
             raise fail("edges", str(exc)) from None
 
+    if "\0" in body:
+        raise BlockError(path, "the body holds a NUL character; a block is text")
     values["extra"] = tuple((k, v) for k, v in meta.items() if k not in KEY_ATTRS)
     for key, value in values["extra"]:
         problem = _not_plain(value, set())
@@ -635,6 +642,10 @@ def _citation_problem(text: str) -> str | None:
     if path.startswith("/") or "\\" in path or ".." in path.split("/"):
         return f"citation '{_short(text)}' must name a path inside the repository (no leading '/', no '..')"
     return None
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
 
 
 def _short(text: str, limit: int = 60) -> str:

@@ -237,10 +237,13 @@ class Memory:
         )
         relpath = f"{self.root}/{b.block_relpath(block)}"
         walk.check_write_target(self.workdir, relpath)
+        data = b.render(block).encode()
+        if len(data) > self.settings.max_block_bytes:
+            raise BadInput(f"{relpath}: block would be {len(data)} bytes; the limit is {self.settings.max_block_bytes}")
         target = self.workdir / relpath
         if target.exists():
             raise BadInput(f"{relpath} already exists")
-        atomic_write(target, b.render(block).encode())
+        atomic_write(target, data)
         return block
 
     def fmt(self, *, check: bool = False) -> list[str]:

@@ -1,8 +1,9 @@
 """The one decoding rule for text mm reads: block files, stdin, `--file` paths and the config.
 
 Strict UTF-8 (invalid bytes are refused with the source and the byte offset, never replaced),
-a leading byte-order mark dropped, CRLF read as LF. Every carrier goes through here, so a
-file that is accepted from disk is accepted the same from stdin, and refused the same.
+no NUL characters (binary data), a leading byte-order mark dropped, CRLF read as LF. Every
+carrier goes through here, so a file accepted from disk is accepted the same from stdin, and
+refused the same.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ def decode(data: bytes | str, source: str) -> str:
             data = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise BadInput(f"{source}: invalid UTF-8 at byte {exc.start}") from None
+    if "\0" in data:
+        raise BadInput(f"{source}: NUL character at offset {data.index(chr(0))}; this is binary, not text")
     return normalise(data)
 
 

@@ -132,7 +132,10 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise BadInput(f"--set expects key=value, got {item!r}")
-        fields[key.strip()] = parse_value(value)
+        try:
+            fields[key.strip()] = parse_value(value)
+        except BadInput as exc:
+            raise BadInput(f"--set {key.strip()}: {exc}") from None
     return fields
 
 
