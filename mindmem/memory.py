@@ -44,7 +44,17 @@ class Memory:
         config_path = self.git.workdir / cfg.CONFIG_FILE
         if not config_path.is_file():
             raise StateError(f"{self.git.workdir} is not a mindmem repo (no {cfg.CONFIG_FILE}); run `mm init`")
-        self.settings = cfg.parse_settings(config_path.read_bytes(), self.env)
+        # The work tree's config only points at the governed branch; what decides is committed there.
+        worktree = cfg.parse_settings(config_path.read_bytes(), source=cfg.CONFIG_FILE)
+        self.settings, self.overrides, self.config_branches = cfg.resolve_settings(
+            worktree, self._committed_config, self.env, self.git.head_branch()
+        )
+        self.worktree_settings = worktree
+
+    def _committed_config(self, branch: str) -> bytes | None:
+        # Raw bytes: parse_settings decodes them by the one rule (bad UTF-8 is an error naming the branch).
+        tip = self.git.branch_tip(branch)
+        return self.git.read_file(tip, cfg.CONFIG_FILE) if tip else None
 
     # -- setup -------------------------------------------------------------
 
