@@ -213,7 +213,10 @@ def validate(repo: Path, data: bytes, scratch: Path) -> Outcome:
 
 def propose_stdin(repo: Path, data: bytes, scratch: Path) -> Outcome:
     return _run(
-        "propose --file -", repo, ("<stdin>",), _cli("propose", "-r", RATIONALE, "--file", "-", repo=repo, stdin=data)
+        "propose --file -",
+        repo,
+        ("<stdin>", *PLACED),
+        _cli("propose", "-r", RATIONALE, "--file", "-", repo=repo, stdin=data),
     )
 
 
@@ -221,7 +224,10 @@ def propose_file(repo: Path, data: bytes, scratch: Path) -> Outcome:
     path = scratch / "block.md"
     path.write_bytes(data)
     return _run(
-        "propose --file PATH", repo, (str(path),), _cli("propose", "-r", RATIONALE, "--file", str(path), repo=repo)
+        "propose --file PATH",
+        repo,
+        (str(path), *PLACED),
+        _cli("propose", "-r", RATIONALE, "--file", str(path), repo=repo),
     )
 
 
@@ -272,10 +278,13 @@ def mcp_propose(repo: Path, data: bytes, scratch: Path) -> Outcome:
             return exc.exit_code, "", f"mm: error: {exc}\n"
         return 0, "", ""
 
-    return _run("mcp staged_change", repo, ("blocks[0]",), call)
+    return _run("mcp staged_change", repo, ("blocks[0]", *PLACED), call)
 
 
 RATIONALE = "fuzzing bad input"
+# Once a block parses, propose's own refusals (a secret stops the proposal) name the path the block
+# would have in the repository rather than where it came from; that still names the block.
+PLACED = (NOTE_PATH,)
 CARRIERS: dict[str, Callable[[Path, bytes, Path], Outcome]] = {
     "validate": validate,
     "propose --file -": propose_stdin,
