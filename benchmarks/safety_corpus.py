@@ -1,10 +1,12 @@
 """False positives of the safety scan on the generated corpus, and what it catches in the evasion corpus.
 
-    python benchmarks/safety_corpus.py [--n 10000] [--seed 0]
+    python benchmarks/safety_corpus.py [--n 10000] [--seed 0] [--locomo ../shared/data/locomo-dev.json]
 
 Every block of the generated corpus (`corpus.py`, ordinary project memory with no planted
 hazards) is rendered and scanned; a block with any MM-X finding is a false positive, and a
-critical one counts separately. Then every case of tests/fixtures/evasions is scanned as the
+critical one counts separately. The same is done for real conversation turns when the LoCoMo
+file is there (one block per turn, as benchmarks/locomo.py builds them; read at run time, never
+copied; skipped with a note when missing). Then every case of tests/fixtures/evasions is scanned as the
 evasion test places it, and the share flagged critical is printed with the misses by name.
 """
 
@@ -28,8 +30,29 @@ from mindmem.blocks import render  # noqa: E402
 from mindmem.checks.safety import scan  # noqa: E402
 
 
-def false_positives(n: int, seed: int) -> dict[str, object]:
-    texts = [render(block) for block in corpus.generate(n, seed=seed)]
+def generated_texts(n: int, seed: int) -> list[str]:
+    return [render(block) for block in corpus.generate(n, seed=seed)]
+
+
+def locomo_texts(path: Path) -> list[str]:
+    """One note block per conversation turn: "Speaker: text" as the body."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    texts = []
+    for sample in raw:
+        for key, turns in sample["conversation"].items():
+            if not key.startswith("session_") or not isinstance(turns, list):
+                continue
+            for turn in turns:
+                body = f"{turn['speaker']}: {turn.get('text', '')}"
+                texts.append(
+                    f"---\nid: N-20260101-{len(texts) % 0xFFFFFF:06x}\ntype: note\ntitle: turn\n"
+                    f"status: active\ncreated: 2026-01-01\n---\n{body}\n"
+                )
+    return texts
+
+
+def false_positives(texts: list[str]) -> dict[str, object]:
+    n = len(texts)
     start = time.perf_counter()
     results = [scan(text) for text in texts]
     seconds = time.perf_counter() - start
@@ -63,17 +86,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--locomo", type=Path, default=HERE.parent.parent / "shared/data/locomo-dev.json")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    fp, ev = false_positives(args.n, args.seed), evasions()
+    corpora = {"generated corpus": false_positives(generated_texts(args.n, args.seed))}
+    if args.locomo.is_file():
+        corpora["LoCoMo turns"] = false_positives(locomo_texts(args.locomo))
+    ev = evasions()
     if args.json:
-        print(json.dumps({"false_positives": fp, "evasions": ev}, indent=2))
+        print(json.dumps({"false_positives": corpora, "evasions": ev}, indent=2))
         return 0
-    print(f"generated corpus: {fp['blocks']} blocks, scanned in {fp['scan_seconds']:.2f} s")
-    print(f"  flagged (any severity): {fp['flagged']} ({fp['flagged_pct']:.2f}%)")
-    print(f"  flagged critical:       {fp['critical']} ({fp['critical_pct']:.2f}%)")
-    for kind, count in fp["kinds"].items():  # type: ignore[union-attr]
-        print(f"    {count:5}  {kind}")
+    for name, fp in corpora.items():
+        print(f"{name}: {fp['blocks']} blocks, scanned in {fp['scan_seconds']:.2f} s")
+        print(f"  flagged (any severity): {fp['flagged']} ({fp['flagged_pct']:.2f}%)")
+        print(f"  flagged critical:       {fp['critical']} ({fp['critical_pct']:.2f}%)")
+        for kind, count in fp["kinds"].items():  # type: ignore[union-attr]
+            print(f"    {count:5}  {kind}")
+    if not args.locomo.is_file():
+        print(f"LoCoMo turns: skipped ({args.locomo} not found)")
     print(f"evasion corpus: {ev['cases']} cases {ev['by_kind']}")
     print(f"  flagged critical: {ev['critical']} ({ev['critical_pct']:.1f}%)")
     for miss in ev["missed"]:  # type: ignore[union-attr]
