@@ -94,7 +94,7 @@ class Memory:
             raise StateError("--commit needs HEAD on a branch; check out a branch first")
 
         branch = git.head_branch() or "main"
-        settings = cfg.Settings(root=root, mode=mode, governed_branch=branch, governed_since=git.head_commit())
+        settings = cfg.Settings(root=root, mode=mode, governed_branch=branch)
         # Files a person already has (a memory/README.md, say) are theirs: never overwritten, never committed.
         files = {rel: data for rel, data in _init_files(settings).items() if not (workdir / rel).exists()}
         signer = None

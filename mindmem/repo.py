@@ -523,8 +523,10 @@ class GitRepo:
 
     def worktree_state(self, path: str) -> tuple[bytes | None, str | None]:
         """(work tree bytes, index blob sha) of one path; None where absent."""
-        full = self.workdir / path
-        data = full.read_bytes() if full.is_file() else None
+        try:
+            data = (self.workdir / path).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            data = None
         index = self.raw.index
         index.read()
         return data, (str(index[path].id) if path in index else None)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from conftest import approve, enforced_repo, fsck, git, new_block, propose, refused, rev, ssh_key, state
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mindmem.dispatch import AccessDenied, Dispatcher
 
@@ -328,6 +330,36 @@ def test_a_proposal_that_changes_nothing_is_refused(team: Path, mm):
     refused(mm, team, ["rebase", second], 3, "changes nothing on the new head")
 
 
+RACER = """
+import sys, time
+from pathlib import Path
+from mindmem import Memory
+from mindmem import governance as gov
+from mindmem.errors import MindmemError
+
+repo, go = sys.argv[1], Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.001)
+try:
+    print(gov.propose_worktree(Memory(repo), rationale="racing for the same file").id)
+except MindmemError as exc:
+    print(f"refused: {exc}")
+"""
+
+
+def test_two_work_tree_proposes_of_one_new_file_one_wins_the_other_says_so(team: Path, mm, tmp_path: Path):
+    block_id = new_block(mm, team, "note", "-t", "Raced for")
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", RACER, str(team), str(go)], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    go.touch()
+    outs = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
+    assert outs[0].startswith("P-") and outs[1].startswith("refused: no uncommitted changes"), outs
+    assert [p["blocks"] for p in json.loads(mm("proposals", "--json", cwd=team).out)] == [[block_id]]
+
+
 STRESS = """
 import sys, time
 from pathlib import Path
@@ -411,3 +443,62 @@ def test_expect_catches_a_rewind_on_a_fresh_clone(team: Path, tmp_path: Path, mm
     git(tmp_path, "clone", "-q", str(team), str(clone))
     code, report = verify(mm, clone, "--expect", tip)
     assert code == 1 and "does not contain" in report["offenders"][0]["reason"]
+
+
+# -- the invariant behind 4 and 8, by property ---------------------------------------------------
+
+STEPS = st.lists(
+    st.sampled_from(["propose", "commit-on-branch", "main-moves", "rebase", "approve"]), min_size=3, max_size=9
+)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=STEPS)
+def test_every_block_of_an_approved_proposal_head_lands_or_the_command_said_why(steps, tmp_path_factory):
+    """After any sequence of propose, commit-on-branch, rebase and approve, each approval put every block
+    of the proposal's head on the governed branch; every other outcome was a clear refusal."""
+    from mindmem import Memory
+    from mindmem import governance as gov
+    from mindmem.changes import InlineEdit
+    from mindmem.errors import MindmemError
+
+    path = tmp_path_factory.mktemp("prop")
+    Memory.init(path, commit=True)
+    memory = Memory(path)
+    pid: str | None = None
+    shared = f"memory/notes/{'N-20261201-0a0a0a'}.md"
+    for n, step in enumerate(steps):
+        memory = Memory(path)
+        try:
+            if step == "propose" or pid is None:
+                request = InlineEdit(add="note", fields={"title": f"Step {n}"})
+                pid = gov.propose(memory, gov.inline_changes(memory, request), rationale=f"step {n} adds a note").id
+            elif step == "commit-on-branch":
+                branch = f"proposals/{pid}"
+                head = memory.git.branch_tip(branch)
+                memory.git.commit_files(
+                    branch,
+                    {shared: block_text("N-20261201-0a0a0a", f"Shared {n}").encode()},
+                    f"commit {n} on the branch\n",
+                    memory.person(),
+                    expected_tip=head,
+                )
+            elif step == "main-moves":
+                memory.git.commit_files(
+                    "main",
+                    {shared: block_text("N-20261201-0a0a0a", f"Main {n}").encode()},
+                    f"Approve main move {n}\n\nMm-Decision: approved\n",
+                    memory.person(),
+                )
+            elif step == "rebase":
+                gov.rebase(memory, pid)
+            else:
+                head = gov.open_proposal(memory, pid)
+                wanted = {p: new for p, (_, new) in gov.proposal_changes(memory, head).items()}
+                done = gov.approve(memory, pid)
+                for rel, data in wanted.items():
+                    assert memory.git.read_file(done.commit, rel) == data, rel
+                pid = None
+        except MindmemError as exc:
+            assert str(exc), "a refusal must say why"
+    fsck(path)

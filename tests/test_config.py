@@ -26,7 +26,7 @@ def test_init_writes_a_config_that_reads_back(repo: Path) -> None:
         "propose",
         1,
     )
-    assert settings.governed_since is not None
+    assert settings.governed_since is None
     assert cfg.parse_settings(cfg.render_settings(settings), {}) == settings
 
 

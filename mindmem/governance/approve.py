@@ -87,14 +87,40 @@ def approve(
         )
     decision = _gate(memory, cand, override)
     touched = sorted(cand.changed)
-    refresh = refresh_plan(memory, cand.tip, touched, keep_worktree)
-    signer = approval_signer(
-        memory, governance=bool(cand.governance) or any(p.startswith(".mindmem/") for p in touched)
-    )
+    # Work-tree proposes read and reset files: they never run during the dirty check or the refresh.
+    # (Not held while signing and moving refs: a slow approve must not stall the others.)
+    with git.locked("worktree"):
+        refresh = refresh_plan(memory, cand.tip, touched, keep_worktree)
+    sha, signed = _write_approval(memory, cand, decision, rationale, via, before_ref_move)
+    if refresh:
+        with git.locked("worktree"):
+            git.refresh_paths(sha, touched)
+    note = None
+    if refresh is None:
+        note = f"the work tree is not on {branch}; it was left as it is"
+    elif refresh is False:
+        note = "the work tree has changes to the approved paths; it was left as it is (keep_worktree)"
+    keep_in_step(memory)
+    return Approval(proposal, sha, signed, tuple(touched) if refresh else (), note, decision, via)
+
+
+def _write_approval(
+    memory: Memory,
+    cand: Candidate,
+    decision: GateDecision,
+    rationale: str | None,
+    via: str | None,
+    before_ref_move: Callable[[], None] | None,
+) -> tuple[str, bool]:
+    """The (signed) merge commit, and one locked move of both refs: a racing approve or reject loses."""
+    git = memory.git
+    proposal, branch = cand.proposal, memory.settings.governed_branch
+    governance = any(p.startswith(".mindmem/") for p in cand.changed)
+    signer = approval_signer(memory, governance=governance)
     person = memory.person()
     trailers: list[tuple[str, str | list[str]]] = [
         ("Mm-Decision", "approved"),
-        ("Mm-Proposal", pid),
+        ("Mm-Proposal", proposal.id),
         ("Mm-Author", proposal.author),
         ("Mm-Approver", person.name),
         ("Mm-Blocks", list(proposal.blocks)),
@@ -102,26 +128,16 @@ def approve(
     if via:
         trailers.append(("Mm-Approved-Via", via))
     trailers += list(decision.trailers.items())
-    message = compose(f"Approve {pid}: {proposal.title}", rationale.strip() if rationale else "", trailers)
+    message = compose(f"Approve {proposal.id}: {proposal.title}", rationale.strip() if rationale else "", trailers)
     assert cand.tree is not None
     sha = git.create_commit(cand.tree, [cand.tip, proposal.head], message, person, sign=signer)
     if before_ref_move is not None:
         before_ref_move()
-    # One locked move of both refs: a racing approve or reject of the same proposal cannot also win.
     git.move_refs(
         {f"refs/heads/{branch}": (cand.tip, sha), f"refs/heads/{proposal.branch}": (proposal.head, None)},
-        f"mindmem: approve {pid}",
+        f"mindmem: approve {proposal.id}",
     )
-    note = None
-    if refresh is None:
-        note = f"the work tree is not on {branch}; it was left as it is"
-    elif refresh is False:
-        note = "the work tree has changes to the approved paths; it was left as it is (keep_worktree)"
-    else:
-        with git.locked("worktree"):
-            git.refresh_paths(sha, touched)
-    keep_in_step(memory)
-    return Approval(proposal, sha, signer is not None, tuple(touched) if refresh else (), note, decision, via)
+    return sha, signer is not None
 
 
 def merge_for_checks(cand: Candidate) -> Merge:
