@@ -19,9 +19,13 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
+from mindmem import yaml_guard
 from mindmem.errors import BadInput, BlockError
+from mindmem.text import normalise
 
+# Limits that keep any input cheap to judge and plain to read (see docs/block-format.md).
 MAX_BLOCK_BYTES = 1024 * 1024
+MAX_TITLE_CHARS = 300
 
 TYPE_PREFIXES: dict[str, tuple[str, ...]] = {
     "decision": ("D",),
@@ -247,7 +251,10 @@ def parse(data: str | bytes, path: str) -> Block:
     try:
         meta = _canonical_meta(fm)
         if meta is None:
+            yaml_guard.check(fm, _Loader)  # anchors, duplicate keys, depth, huge numbers: before building
             meta = yaml.load(fm, Loader=_Loader)
+    except yaml_guard.Refused as exc:
+        raise BlockError(path, exc.message, exc.line + 1) from None
     except yaml.MarkedYAMLError as exc:
         # `fm` starts with the rest of the opening '---' line, so 0-based YAML lines are 1-based file lines.
         mark = exc.problem_mark or exc.context_mark
@@ -257,8 +264,13 @@ def parse(data: str | bytes, path: str) -> Block:
             # The context often names where the trouble started (an unclosed '[' or quote), a line earlier.
             reason += f" ({exc.context} started on line {exc.context_mark.line + 1})"
         raise BlockError(path, f"invalid YAML: {reason}", line) from None
+    except yaml.reader.ReaderError as exc:
+        # `fm` starts with the rest of the opening line, so counting its line breaks gives the file line.
+        point = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        line = fm.count("\n", 0, exc.position) + 1
+        raise BlockError(path, f"invalid YAML: the character U+{point:04X} is not allowed in YAML", line) from None
     except yaml.YAMLError as exc:
-        raise BlockError(path, f"invalid YAML: {exc}", 1) from None
+        raise BlockError(path, f"invalid YAML: {_one_line(exc)}", 1) from None
     if not isinstance(meta, dict):
         raise BlockError(path, "frontmatter must be a YAML mapping of keys to values", 2)
     return from_mapping(meta, content, path, _fm_text=fm)
@@ -354,15 +366,22 @@ def _yaml_str(text: str) -> bool:
 def parse_value(text: str) -> Any:
     """A YAML value in the block dialect, for `--set key=value` (so `tags=[a, b]` works)."""
     try:
+        yaml_guard.check(text, _Loader)
         return yaml.load(text, Loader=_Loader)
+    except yaml_guard.Refused as exc:
+        raise BadInput(f"cannot read value {_short(text)!r}: {exc.message}") from None
     except yaml.MarkedYAMLError as exc:
-        raise BadInput(f"cannot read value {text!r} as YAML: {exc.problem or exc.context}") from None
+        raise BadInput(f"cannot read value {_short(text)!r} as YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
-        raise BadInput(f"cannot read value {text!r} as YAML: {exc}") from None
+        raise BadInput(f"cannot read value {_short(text)!r} as YAML: {_one_line(exc)}") from None
 
 
 def decode(data: str | bytes, path: str) -> str:
-    """Check size and encoding of a block file's raw contents."""
+    """Check size and encoding of a block file's raw contents.
+
+    The one decoding rule (also for stdin and the config, see `mindmem.text`): strict UTF-8,
+    a leading byte-order mark dropped, CRLF read as LF.
+    """
     if isinstance(data, str):
         raw_len = len(data.encode("utf-8", "surrogatepass"))
         if raw_len > MAX_BLOCK_BYTES:
@@ -379,7 +398,7 @@ def decode(data: str | bytes, path: str) -> str:
             raise BlockError(path, f"invalid UTF-8 at byte {exc.start}") from None
     if "\0" in text:
         raise BlockError(path, "binary file (contains NUL bytes), not a Markdown block")
-    return text.removeprefix("\ufeff")
+    return normalise(text)
 
 
 def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str | None = None) -> Block:
@@ -414,8 +433,9 @@ def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str
         check_id(values["id"], block_type)
     except BadInput as exc:
         raise fail("id", str(exc)) from None
-    if values["title"].splitlines() != [values["title"]]:
-        raise fail("title", "field 'title' must be one line")
+    problem = _title_problem(values["title"])
+    if problem:
+        raise fail("title", problem)
     if values["status"] not in STATUSES[block_type]:
         allowed = ", ".join(STATUSES[block_type])
         raise fail("status", f"status '{values['status']}' is not valid for a {block_type}; expected one of {allowed}")
@@ -429,8 +449,9 @@ def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str
                 raise fail(key, f"field '{key}' must be a list of strings")
             values[key] = tuple(items)
     for citation in values.get("citations", ()):
-        if not CITATION_RE.match(citation):
-            raise fail("citations", f"citation '{citation}' must look like path@sha or path@sha#L10-L42")
+        problem = _citation_problem(citation)
+        if problem:
+            raise fail("citations", problem)
 
     for key in DATE_KEYS:
         if key in meta and meta[key] is not None:
@@ -450,6 +471,8 @@ def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str
         except ValueError as exc:
             raise fail("edges", str(exc)) from None
 
+    if "\0" in body:
+        raise BlockError(path, "the body holds a NUL character; a block is text")
     values["extra"] = tuple((k, v) for k, v in meta.items() if k not in KEY_ATTRS)
     for key, value in values["extra"]:
         problem = _not_plain(value, set())
@@ -639,10 +662,8 @@ def _edges(value: Any, own_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         targets = value.get(edge_type)
         if targets is None:
             continue
-        if isinstance(targets, str):
-            targets = [targets]
         if not isinstance(targets, list):
-            raise ValueError(f"edges.{edge_type} must be a list of block IDs")
+            raise ValueError(f"edges.{edge_type} must be a list of block IDs, like [{_short(str(targets), 30)}]")
         for target in targets:
             if not isinstance(target, str) or not ID_RE.match(target):
                 raise ValueError(f"edges.{edge_type} points at {target!r}, which is not a block ID")
@@ -653,6 +674,35 @@ def _edges(value: Any, own_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         if targets:
             out.append((edge_type, tuple(targets)))
     return tuple(out)
+
+
+def _title_problem(title: str) -> str | None:
+    if len(title) > MAX_TITLE_CHARS:
+        return f"field 'title' is {len(title)} characters; the limit is {MAX_TITLE_CHARS} (put the rest in the body)"
+    if title.splitlines() != [title]:
+        return "field 'title' must be one line"
+    control = next((ch for ch in title if unicodedata.category(ch) == "Cc"), None)
+    if control is not None:
+        return f"field 'title' holds the control character U+{ord(control):04X}; retype it"
+    return None
+
+
+def _citation_problem(text: str) -> str | None:
+    m = CITATION_RE.match(text)
+    if not m:
+        return f"citation '{_short(text)}' must look like path@sha or path@sha#L10-L42"
+    path = m["path"]
+    if path.startswith("/") or "\\" in path or ".." in path.split("/"):
+        return f"citation '{_short(text)}' must name a path inside the repository (no leading '/', no '..')"
+    return None
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _citation(text: str) -> Citation:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -144,7 +143,9 @@ def new(
       echo "Deploys go through the staging cluster." | mm new fact -t "Deploy path" -b -
     """
     if body == "-":
-        body = sys.stdin.read()
+        from mindmem.text import read_stdin
+
+        body = read_stdin()
     mem = memory()
     block = mem.new(kind, title=title, body=body, fields=parse_sets(set_), edges=parse_edges(edge), block_id=block_id)
     path = mem.path_of(block).relative_to(mem.workdir).as_posix()
@@ -163,7 +164,10 @@ def parse_sets(items: list[str] | None) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise BadInput(f"--set expects key=value, got {item!r}")
-        fields[key.strip()] = parse_value(value)
+        try:
+            fields[key.strip()] = parse_value(value)
+        except BadInput as exc:
+            raise BadInput(f"--set {key.strip()}: {exc}") from None
     return fields
 
 

@@ -11,6 +11,7 @@ import typer
 
 from mindmem.cli.app import JsonOpt, app, memory, print_json
 from mindmem.errors import BadInput
+from mindmem.text import STDIN, read_file, read_stdin
 
 
 @app.command()
@@ -79,14 +80,11 @@ def extract(
 
 def _read(source: str) -> tuple[str, str]:
     if source == "-":
-        return sys.stdin.read(), "<stdin>"
+        return read_stdin(), STDIN
     path = Path(source)
     if not path.is_file():
         raise BadInput(f"{source}: no such file")
-    try:
-        return path.read_text(encoding="utf-8"), path.name
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"{source}: not UTF-8 text (byte {exc.start})") from None
+    return read_file(path, source), path.name
 
 
 def _date(text: str | None) -> date | None:

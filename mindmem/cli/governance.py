@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -79,14 +78,16 @@ def propose(
         raise BadInput("use either --file or inline edits (--add/--edit/--supersede/--revoke), not both")
     if (set_ or edge or body is not None) and not (add or edit):
         raise BadInput("--set, --edge and --body go with --add or --edit")
-    text = sys.stdin.read() if body == "-" else body
+    from mindmem.text import read_stdin
+
+    text = read_stdin() if body == "-" else body
     if files:
         from mindmem import changes as ch
 
         texts: list[tuple[str, bytes | str]] = []
         for path in files:
             if str(path) == "-":
-                texts += ch.split_stream(sys.stdin.read())
+                texts += ch.split_stream(read_stdin())
             elif not path.is_file():
                 raise BadInput(f"{path}: no such file")
             else:

@@ -20,28 +20,38 @@ from typing import Any
 
 import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from mindmem import blocks as b
-from mindmem.errors import BadInput
+from mindmem import walk, yaml_guard
+from mindmem.errors import BadInput, BlockError
 from mindmem.imports.common import Imported, title_from
+from mindmem.text import decode
 
 _HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
 _WIKI = re.compile(r"\[\[([^\]|#\n]+)(#[^\]|\n]*)?(\|[^\]\n]*)?\]\]")
 _HASHTAG = re.compile(r"(?<![\w&/#])#([A-Za-z][\w/-]{1,40})")
 _FENCE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
+_FRONTMATTER = YAMLHandler()
+_LOADER = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 KINDS = {"decision": "decision", "fact": "fact", "task": "task", "incident": "incident", "note": "note",
          **{kind: "entity" for kind in b.ENTITY_KINDS}}  # fmt: skip
 
 
 def read_folder(root: Path) -> list[Imported]:
+    """Every note under `root`: regular files only; a symlink or special file named *.md refuses the import."""
     if not root.is_dir():
         raise BadInput(f"{root}: not a folder of Markdown notes")
-    paths = [
-        p for p in sorted(root.rglob("*.md")) if not any(part.startswith(".") for part in p.relative_to(root).parts)
-    ]
-    if not paths:
+    notes = []
+    for rel, data in walk.tree(str(root), ".", b.MAX_BLOCK_BYTES):
+        rel = rel.removeprefix("./")
+        if not rel.endswith(".md"):
+            continue
+        if isinstance(data, BlockError):
+            raise BadInput(f"{root / rel}: cannot import: {data.reason}") from None
+        notes.append(_read(root / rel, rel, data))
+    if not notes:
         raise BadInput(f"{root}: no Markdown notes (*.md) found")
-    notes = [_read(path, root) for path in paths]
     by_name: dict[str, str] = {}
     for note in notes:
         for name in note["names"]:
@@ -84,14 +94,17 @@ def rewrite_links(body: str, resolve: Callable[[str], str | None]) -> tuple[str,
     return "".join(pieces), found
 
 
-def _read(path: Path, root: Path) -> dict[str, Any]:
-    rel = path.relative_to(root).as_posix()
+def _read(path: Path, rel: str, data: bytes) -> dict[str, Any]:
+    text = decode(data, rel)
     try:
-        post = frontmatter.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"{rel}: not UTF-8 text (byte {exc.start})") from None
-    except yaml.YAMLError as exc:
-        raise BadInput(f"{rel}: invalid frontmatter: {exc}") from None
+        if _FRONTMATTER.detect(text):
+            # Refuse anchors, duplicate keys and huge numbers before python-frontmatter builds anything.
+            yaml_guard.check(_FRONTMATTER.split(text)[0], _LOADER)
+        post = frontmatter.loads(text)
+    except yaml_guard.Refused as exc:
+        raise BadInput(f"{rel}:{exc.line + 1}: invalid frontmatter: {exc.message}") from None
+    except (yaml.YAMLError, ValueError) as exc:
+        raise BadInput(f"{rel}: invalid frontmatter: {_one_line(exc)}") from None
     fm, body = post.metadata, post.content.strip("\n")
     heading = _HEADING.search(body)
     title = title_from(str(fm.get("title") or (heading.group(1) if heading else path.stem.replace("-", " "))))
@@ -121,6 +134,10 @@ def _read(path: Path, root: Path) -> dict[str, Any]:
     if fm.get("permalink"):
         names.append(str(fm["permalink"]))
     return {"meta": meta, "body": body, "source": rel, "names": names}
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
 
 
 def _tags(value: Any) -> list[str]:
