@@ -116,7 +116,8 @@ def _split_targets(mem, targets: list[str]) -> tuple[str | None, list[str] | Non
 
 
 def _apply_fixes(mem, ctx: CheckContext, findings: list[Finding], proposal: str | None):
-    from mindmem.checks.fix import fix_proposal, fix_worktree
+    from mindmem.checks.fix import fix_worktree
+    from mindmem.governance.fix import fix_proposal
 
     paths = dict(ctx.snapshot.paths)
     return fix_proposal(mem, proposal, findings, paths) if proposal else fix_worktree(mem, findings, paths)

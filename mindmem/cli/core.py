@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from mindmem.cli.app import AtOpt, JsonOpt, app, memory, print_json, state
 from mindmem.cli.ci import InstallOpt, show_ci
+from mindmem.cli.options import parse_edges, parse_sets
 from mindmem.errors import BadInput, CheckFailed
 
 
@@ -153,33 +154,6 @@ def new(
         print_json({"id": block.id, "path": path})
     else:
         typer.echo(block.id)
-
-
-def parse_sets(items: list[str] | None) -> dict[str, Any]:
-    """`--set key=value` options; values are YAML, so `tags=[a, b]` works."""
-    from mindmem.blocks import parse_value
-
-    fields: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise BadInput(f"--set expects key=value, got {item!r}")
-        try:
-            fields[key.strip()] = parse_value(value)
-        except BadInput as exc:
-            raise BadInput(f"--set {key.strip()}: {exc}") from None
-    return fields
-
-
-def parse_edges(items: list[str] | None) -> list[tuple[str, str]]:
-    """`--edge EDGE_TYPE:ID` options."""
-    edges = []
-    for item in items or []:
-        edge_type, sep, target = item.partition(":")
-        if not sep:
-            raise BadInput(f"--edge expects EDGE_TYPE:ID, got {item!r}")
-        edges.append((edge_type, target))
-    return edges
 
 
 @app.command()

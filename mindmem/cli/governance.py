@@ -69,7 +69,7 @@ def propose(
           --set due=2026-12-01
     """
     from mindmem import governance as gov
-    from mindmem.cli.core import parse_edges, parse_sets
+    from mindmem.cli.options import parse_edges, parse_sets
 
     mem = memory()
     rationale = rationale or ""
