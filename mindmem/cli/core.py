@@ -252,11 +252,13 @@ def validate(as_json: JsonOpt = False) -> None:
     Example:
       mm validate
     """
+    from mindmem import walk
     from mindmem.snapshot import is_note_path
 
     mem = memory()
     count, problems = mem.validate()
-    notes = sorted(path for path, _ in mem.worktree_files() if is_note_path(path))
+    # Listed, not read: an unreadable file is already one of the problems.
+    notes = sorted(p for p, _ in walk.tree(str(mem.workdir), mem.root, mem.settings.max_block_bytes) if is_note_path(p))
     note = "a Markdown note, not a block (block files are named ID.md); mm ignores it"
     if as_json:
         print_json(
