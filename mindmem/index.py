@@ -46,6 +46,7 @@ from whoosh.query import Term
 from whoosh.query.compound import DefaultOr
 from whoosh.scoring import BM25F
 
+from mindmem import ranking
 from mindmem.blocks import ID_IN_TEXT_RE, TYPE_PREFIXES, Block, parse
 from mindmem.errors import BadInput, BlockError, NotFound, StateError
 from mindmem.files import atomic_write
@@ -58,21 +59,12 @@ if TYPE_CHECKING:
     from mindmem.memory import Memory
 
 # Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 STATE_FILE = "state.json"
 AT_CACHE_SIZE = 8
 # A lock older than this (its holder refreshes it while working) or held by a dead pid is broken.
 LOCK_STALE_SECONDS = 600
 LOCK_WAIT_SECONDS = 120
-# How much a match in each field weighs; applied at query time, so tuning needs no rebuild.
-FIELD_BOOSTS = {"title": 3.0, "headings": 2.0, "body": 1.0, "tags": 2.0, "entities": 2.5}
-ID_BOOSTS = {"id": 6.0, "subject": 2.0, "links": 1.5}
-# A name in the query weighs more in blocks that are about that entity (their subject, scope, or the
-# entity itself) than in blocks that merely mention it.
-ABOUT_BOOST = 2.0
-# A "when ...?" question prefers blocks whose text says when something happened (a date, a weekday,
-# "yesterday", "last week"): the answer to a when-question is a time.
-TIME_CUE_BOOST = 2.0
 MAX_QUERY_CHARS = 4000
 # Postings whose scores an open index keeps between queries (about 12 bytes each).
 POSTINGS_CACHE = 2_000_000
@@ -107,10 +99,6 @@ _TIME_RE = re.compile(
     rf"(?:last|next|this|that) (?:{'|'.join((_PERIODS + ' ' + _DAYS).split())})|"
     rf"(?:{'|'.join(_MONTHS.split())})|(?:{'|'.join(_DAYS.split())})s?|"
     rf"(?:19|20)\d\d(?:-\d\d-\d\d)?)\b",
-    re.IGNORECASE,
-)
-_WHEN_RE = re.compile(
-    r"^\W*(?:when|since when|until when|how long ago|(?:what|which) (?:time|date|day|year|month))\b",
     re.IGNORECASE,
 )
 
@@ -214,13 +202,15 @@ def block_entities(block: Block) -> list[str]:
 
 
 def about_entities(block: Block) -> list[str]:
-    """Entity terms of what the block is about (subject, constraint scope, the entity itself), lowercase."""
+    """Entity terms of who or what the block is about, lowercase: its subject, constraint scope, the
+    entity itself, and the words of its author's name (who said something is a signal, as the subject is)."""
     ids = [block.subject or ""]
     if block.constraint is not None:
         ids.append(block.constraint.scope)
     if block.type == "entity":
         ids.append(block.id)
-    return list(dict.fromkeys(_id_terms(ids)))
+    author = [w.lower() for w in _WORD_RE.findall(block.author or "") if w.lower() not in _NOT_NAMES]
+    return list(dict.fromkeys([*_id_terms(ids), *author]))
 
 
 def entity_terms(text: str) -> list[str]:
@@ -650,56 +640,104 @@ class IndexView:
         self._blocks: dict[str, Block] = {}
         self._docsets: dict[tuple[str, tuple[str, ...]], set[int]] = {}
         # (field, term) -> (document numbers, BM25F scores at boost 1), least recently used first.
-        self._postings: OrderedDict[tuple[str, str], tuple[array[int], array[float]]] = OrderedDict()
+        self._postings: OrderedDict[tuple[Any, ...], tuple[array[int], array[float]]] = OrderedDict()
         self._cached_postings = 0
+        self._field_lengths: dict[str, tuple[array[float], float]] = {}
+        self.documents = self.searcher.doc_count()
 
     def close(self) -> None:
         self.searcher.close()
 
     def search(
-        self, text: str, *, limit: int, types: Collection[str] | None = None, hide: Collection[str] = ()
+        self,
+        text: str,
+        *,
+        limit: int,
+        types: Collection[str] | None = None,
+        hide: Collection[str] = (),
+        weights: ranking.Weights = ranking.DEFAULT,
     ) -> list[Doc]:
-        """Ranked documents for free text: BM25F over the fields with FIELD_BOOSTS, plus entity and ID matches.
+        """Ranked documents for free text, scored as `mindmem.ranking` describes.
 
-        Scores are whoosh's own (the sum of each clause's BM25F score times its boost, as a whoosh Or
-        query gives), but each term's scores are computed once per view and kept: queries in one
-        process share most of their terms, and summing cached arrays is several times faster than
-        whoosh's matcher tree re-reading and re-scoring every posting per query.
+        Each term's scores are computed once per view and kept: queries in one process share most
+        of their terms, and summing cached arrays is several times faster than re-reading postings.
         """
         totals: dict[int, float] = {}
-        for clause in query_clauses(text):
-            boost = clause.boost
-            for docnum, score in zip(*self._term_scores(clause.fieldname, clause.text), strict=True):
-                totals[docnum] = totals.get(docnum, 0.0) + boost * score
+        for key, weight in query_signals(text, weights):
+            for docnum, score in zip(*self._scores(key, weights), strict=True):
+                totals[docnum] = totals.get(docnum, 0.0) + weight * score
+        if totals and ranking.asks_when(text) and weights.time_prior:
+            for docnum in self._docnums("cues", "time"):
+                if docnum in totals:
+                    totals[docnum] *= 1 + weights.time_prior
         keep, drop = self._docset("type", types), self._docset("status", hide)
         found = (
             (docnum, score)
             for docnum, score in totals.items()
             if (keep is None or docnum in keep) and (drop is None or docnum not in drop)
         )
-        # Ties go to the lower document number, as whoosh orders them.
         top = heapq.nsmallest(limit, found, key=lambda hit: (-hit[1], hit[0]))
         return [_doc(self.searcher.stored_fields(docnum), score) for docnum, score in top]
 
-    def _term_scores(self, field: str, text: str) -> tuple[array[int], array[float]]:
-        key = (field, text)
-        found = self._postings.get(key)
+    def _scores(self, key: tuple[str, str], weights: ranking.Weights) -> tuple[array[int], array[float]]:
+        """(document numbers, scores) of one signal: ("text", term) is BM25F over the text fields;
+        (field, term) of a keyword field is that term's idf where present (a bounded bonus)."""
+        cache_key = (*key, weights) if key[0] == "text" else key
+        found = self._postings.get(cache_key)
         if found is not None:
-            self._postings.move_to_end(key)
+            self._postings.move_to_end(cache_key)
             return found
-        docnums, scores = array("l"), array("d")
-        context = self.searcher.context()
-        for leaf, offset in self.searcher.leaf_searchers():
-            matcher = Term(field, text).matcher(leaf, context)
-            while matcher.is_active():
-                docnums.append(matcher.id() + offset)
-                scores.append(matcher.score())
-                matcher.next()
-        self._postings[key] = found = (docnums, scores)
-        self._cached_postings += len(docnums)
+        field, term = key
+        if field == "text":
+            found = self._bm25f(term, weights)
+        else:
+            docnums = self._docnums(field, term)
+            found = (docnums, array("d", [ranking.idf(self.documents, len(docnums))] * len(docnums)))
+        self._postings[cache_key] = found
+        self._cached_postings += len(found[0])
         while self._cached_postings > POSTINGS_CACHE and len(self._postings) > 1:
             _, (old, _) = self._postings.popitem(last=False)
             self._cached_postings -= len(old)
+        return found
+
+    def _bm25f(self, term: str, weights: ranking.Weights) -> tuple[array[int], array[float]]:
+        combined: dict[int, float] = {}
+        for field in ranking.TEXT_FIELDS:
+            weight = weights.text(field)
+            lengths, average = self._lengths(field)
+            for docnum, tf in self._frequencies(field, term):
+                norm = ranking.normalised(tf, lengths[docnum], average, weights.b)
+                combined[docnum] = combined.get(docnum, 0.0) + weight * norm
+        if not combined:
+            return array("l"), array("d")
+        weight = ranking.idf(self.documents, len(combined))
+        docnums = array("l", sorted(combined))
+        scores = array("d", (weight * ranking.saturate(combined[d], weights.k1) for d in docnums))
+        return docnums, scores
+
+    def _frequencies(self, field: str, term: str) -> Iterable[tuple[int, float]]:
+        context = self.searcher.context()
+        for leaf, offset in self.searcher.leaf_searchers():
+            if (field, term) not in leaf.reader():
+                continue
+            matcher = Term(field, term).matcher(leaf, context)
+            while matcher.is_active():
+                yield matcher.id() + offset, matcher.weight()
+                matcher.next()
+
+    def _docnums(self, field: str, term: str) -> array[int]:
+        return array("l", (docnum for docnum, _ in self._frequencies(field, term)))
+
+    def _lengths(self, field: str) -> tuple[array[float], float]:
+        """Every document's length in `field` (by document number) and the average length."""
+        found = self._field_lengths.get(field)
+        if found is None:
+            lengths = array("d")
+            for leaf, _ in self.searcher.leaf_searchers():
+                reader = leaf.reader()
+                lengths.extend(reader.doc_field_length(n, field, 0) or 0 for n in range(reader.doc_count_all()))
+            average = sum(lengths) / self.documents if self.documents else 0.0
+            found = self._field_lengths[field] = (lengths, average)
         return found
 
     def _docset(self, field: str, values: Collection[str] | None) -> set[int] | None:
@@ -716,7 +754,7 @@ class IndexView:
         """Stored documents by block ID (IDs with no document are left out)."""
         out = {}
         for block_id in dict.fromkeys(ids):
-            docnums = self._term_scores("id", block_id)[0]
+            docnums = self._docnums("id", block_id)
             if docnums:
                 out[block_id] = _doc(self.searcher.stored_fields(docnums[0]), 0.0)
         return out
@@ -724,7 +762,7 @@ class IndexView:
     def linking(self, targets: Iterable[str], edge_type: str | None = None, limit: int | None = None) -> list[Doc]:
         """Documents with an edge (of `edge_type`, or any) to one of `targets`, at most `limit` of them."""
         terms = [f"{edge_type}:{t}" if edge_type else t for t in dict.fromkeys(targets)]
-        found = sorted({docnum for term in terms for docnum in self._term_scores("links", term)[0]})
+        found = sorted({docnum for term in terms for docnum in self._docnums("links", term)})
         return [_doc(self.searcher.stored_fields(docnum), 0.0) for docnum in found[:limit]]
 
     def block(self, doc: Doc) -> Block:
@@ -741,28 +779,23 @@ class IndexView:
         return found
 
 
-def query_clauses(text: str) -> list[Term]:
-    """The whoosh terms, with their boosts, that free text is searched for; never parses whoosh syntax,
-    so any input is safe. A document's score is the sum of the boosted scores of the terms it matches."""
+def query_signals(text: str, weights: ranking.Weights = ranking.DEFAULT) -> list[tuple[tuple[str, str], float]]:
+    """What free text is searched for: ((field, term), weight) pairs, "text" standing for BM25F over the
+    text fields. Never parses whoosh syntax, so any input is safe."""
     if len(text) > MAX_QUERY_CHARS:
         raise BadInput(f"query is {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
-    clauses = []
-    for term in query_terms(text)[:MAX_QUERY_TERMS]:
-        clauses += [Term(field, term, boost=FIELD_BOOSTS[field]) for field in ("title", "headings", "body")]
+    signals = [(("text", term), 1.0) for term in query_terms(text)[:MAX_QUERY_TERMS]]
     for word in list(dict.fromkeys(w.lower() for w in _WORD_RE.findall(text)))[:MAX_QUERY_TERMS]:
-        clauses.append(Term("tags", word, boost=FIELD_BOOSTS["tags"]))
+        signals.append((("tags", word), weights.tags))
     names = entity_terms(text)
     words = _WORD_RE.findall(text)
     if not names and len(words) == 1 and words[0][0].isupper():
         names = entity_terms(f"the {words[0]}")  # a lone capitalised word ("Pricing", "Alice") is a name
     for term in names[:MAX_QUERY_TERMS]:
-        clauses.append(Term("entities", term, boost=FIELD_BOOSTS["entities"]))
-        clauses.append(Term("about", term, boost=ABOUT_BOOST))
+        signals += [(("entities", term), weights.entities), (("about", term), weights.about)]
     for block_id in dict.fromkeys(ID_IN_TEXT_RE.findall(text)):
-        clauses += [Term(field, block_id, boost=boost) for field, boost in ID_BOOSTS.items()]
-    if clauses and _WHEN_RE.search(text):
-        clauses.append(Term("cues", "time", boost=TIME_CUE_BOOST))
-    return clauses
+        signals += [((field, block_id), weight) for field, weight in ranking.ID_WEIGHTS.items()]
+    return signals
 
 
 def _any(field: str, values: Collection[str] | None) -> DefaultOr | None:
