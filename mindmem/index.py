@@ -149,7 +149,7 @@ def document(block: Block, path: str) -> dict[str, Any]:
         "type": block.type,
         "status": block.status,
         "title": block.title,
-        "headings": "\n".join(headings),
+        "headings": "\n".join([*headings, *statement_words(block)]),
         "body": "\n".join(text),
         "tags": ",".join(block.tags),
         "entities": " ".join(block_entities(block)),
@@ -166,6 +166,15 @@ def document(block: Block, path: str) -> dict[str, Any]:
         if value:
             doc[key] = utc(value)
     return doc
+
+
+def statement_words(block: Block) -> list[str]:
+    """The structured claim of a block in words (a constraint's axis and object, a fact's predicate and
+    object), so "storage engine" finds the decision whose constraint is on `storage.engine`."""
+    parts = [block.predicate or "", block.obj or ""]
+    if block.constraint is not None:
+        parts += [block.constraint.axis, block.constraint.obj]
+    return [re.sub(r"[._]+", " ", p) for p in parts if p]
 
 
 def sections(body: str) -> tuple[list[str], list[str]]:
@@ -644,6 +653,7 @@ class IndexView:
         self._cached_postings = 0
         self._field_lengths: dict[str, tuple[array[float], float]] = {}
         self.documents = self.searcher.doc_count()
+        self._fields: dict[int, dict[str, Any]] = {}
 
     def close(self) -> None:
         self.searcher.close()
@@ -677,7 +687,7 @@ class IndexView:
             if (keep is None or docnum in keep) and (drop is None or docnum not in drop)
         )
         top = heapq.nsmallest(limit, found, key=lambda hit: (-hit[1], hit[0]))
-        return [_doc(self.searcher.stored_fields(docnum), score) for docnum, score in top]
+        return [self._stored(docnum, score) for docnum, score in top]
 
     def _scores(self, key: tuple[str, str], weights: ranking.Weights) -> tuple[array[int], array[float]]:
         """(document numbers, scores) of one signal: ("text", term) is BM25F over the text fields;
@@ -726,17 +736,32 @@ class IndexView:
                 matcher.next()
 
     def _docnums(self, field: str, term: str) -> array[int]:
-        return array("l", (docnum for docnum, _ in self._frequencies(field, term)))
+        """Documents holding `term` in `field` (cached like scores: reverse links are asked per query)."""
+        key = ("#", field, term)
+        found = self._postings.get(key)
+        if found is None:
+            docnums = array("l", (docnum for docnum, _ in self._frequencies(field, term)))
+            found = self._postings[key] = (docnums, array("d"))
+            self._cached_postings += len(docnums)
+        return found[0]
+
+    def _stored(self, docnum: int, score: float) -> Doc:
+        fields = self._fields.get(docnum)
+        if fields is None:
+            fields = self._fields[docnum] = self.searcher.stored_fields(docnum)
+        return _doc(fields, score)
 
     def _lengths(self, field: str) -> tuple[array[float], float]:
         """Every document's length in `field` (by document number) and the average length."""
         found = self._field_lengths.get(field)
         if found is None:
-            lengths = array("d")
+            lengths, total = array("d"), 0.0
             for leaf, _ in self.searcher.leaf_searchers():
                 reader = leaf.reader()
                 lengths.extend(reader.doc_field_length(n, field, 0) or 0 for n in range(reader.doc_count_all()))
-            average = sum(lengths) / self.documents if self.documents else 0.0
+                # Deleted documents (replaced by a catch-up) keep their numbers but not their lengths.
+                total += sum(lengths[len(lengths) - reader.doc_count_all() + n] for n in reader.all_doc_ids())
+            average = total / self.documents if self.documents else 0.0
             found = self._field_lengths[field] = (lengths, average)
         return found
 
@@ -756,14 +781,14 @@ class IndexView:
         for block_id in dict.fromkeys(ids):
             docnums = self._docnums("id", block_id)
             if docnums:
-                out[block_id] = _doc(self.searcher.stored_fields(docnums[0]), 0.0)
+                out[block_id] = self._stored(docnums[0], 0.0)
         return out
 
     def linking(self, targets: Iterable[str], edge_type: str | None = None, limit: int | None = None) -> list[Doc]:
         """Documents with an edge (of `edge_type`, or any) to one of `targets`, at most `limit` of them."""
         terms = [f"{edge_type}:{t}" if edge_type else t for t in dict.fromkeys(targets)]
         found = sorted({docnum for term in terms for docnum in self._docnums("links", term)})
-        return [_doc(self.searcher.stored_fields(docnum), 0.0) for docnum in found[:limit]]
+        return [self._stored(docnum, 0.0) for docnum in found[:limit]]
 
     def block(self, doc: Doc) -> Block:
         """The block behind a document, read from git at this view's commit (so it matches the index)."""

@@ -21,13 +21,13 @@ import math
 import re
 from dataclasses import dataclass
 
-K1 = 1.2
-B = 0.75
+K1 = 0.9
+B = 0.5
 # BM25F field weights: what a match in each text field is worth before saturation.
-TEXT_WEIGHTS = {"title": 2.0, "headings": 1.5, "body": 1.0}
+TEXT_WEIGHTS = {"title": 1.5, "headings": 1.5, "body": 1.0}
 # Added per query name, times that name's idf in the field (bounded like a BM25 term at tf 1).
 ABOUT_WEIGHT = 1.0
-ENTITY_WEIGHT = 0.5
+ENTITY_WEIGHT = 0.25
 TAG_WEIGHT = 1.0
 ID_WEIGHTS = {"id": 6.0, "subject": 2.0, "links": 1.5}
 TIME_PRIOR = 0.05

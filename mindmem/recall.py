@@ -41,7 +41,9 @@ POOL = 30
 # The top hits within STRONG_RATIO of the best score pass a share of their score to graph neighbours.
 STRONG_HITS = 3
 STRONG_RATIO = 0.5
-NEIGHBOUR_WEIGHT = 0.3
+NEIGHBOUR_WEIGHT = 0.2
+# The share of the best score among blocks created at the same moment that each of them gets.
+MOMENT_WEIGHT = 0.5
 # Incoming links read per block when walking out from hits: an entity that half the memory links to
 # is a hub, and its neighbours are capped rather than all loaded.
 LINK_CAP = 50
@@ -365,7 +367,12 @@ def _ranked(ask: Ask, text: str) -> list[Hit]:
     docs = ask.view.search(text, limit=max(POOL, ask.limit * 3), types=ask.types, hide=ask.hide)
     if not docs:
         return []
-    scores = {d.id: d.score for d in docs}
+    # Context: blocks written at the same moment (one conversation session, one extraction run) as a
+    # strong match share part of its score, as graph neighbours do below.
+    best: dict[str, float] = {}
+    for d in docs:
+        best[d.created] = max(best.get(d.created, 0.0), d.score)
+    scores = {d.id: d.score + MOMENT_WEIGHT * best[d.created] for d in docs}
     found = {d.id: d for d in docs}
     via: dict[str, str] = {}
     strong = [d for d in docs[:STRONG_HITS] if d.score >= STRONG_RATIO * docs[0].score]
