@@ -63,6 +63,7 @@ _NEGATION_RE = re.compile(
     re.IGNORECASE,
 )
 _POSITIVE_MODALITIES = ("must", "should", "may")
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 
 # (label, pattern, types searched). The label with most matches wins; ties go to the earlier one.
 INTENTS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = tuple(
@@ -542,7 +543,8 @@ def _stance(claim: str, block: Block) -> tuple[str, str, str] | None:
     """(side, kind, reason) of one block towards a claim; side is support or contradict, None when unrelated.
 
     Kinds: constraint (the block's constraint and the claim agree or clash), fact (same subject and
-    predicate), substitution (same topic, the claim names something the block does not and vice versa),
+    predicate), number (same topic, the claim's number is not the block's), substitution (same topic, the
+    claim names something the block does not and vice versa),
     negation (the claim negates what the block says, or the other way round), text (plain support).
     """
     claim_terms = set(idx.analyze(claim))
@@ -579,12 +581,19 @@ def _stance(claim: str, block: Block) -> tuple[str, str, str] | None:
             return "contradict", "fact", f"{said}; the claim says otherwise"
     if not on_topic:
         return None
+    sentence = _best_sentence(claim_terms, block)
+    claim_numbers = set(_NUMBER_RE.findall(claim))
+    if claim_numbers and not claim_numbers & set(_NUMBER_RE.findall(text)):
+        # Same topic, other numbers: the block says another amount; with no number it says none at all.
+        said = set(_NUMBER_RE.findall(sentence))
+        if said:
+            return "contradict", "number", f"the block says {', '.join(sorted(said))}: {sentence.strip()[:160]}"
+        return None
     novel = claim_names - set(_words(text))
     missing = {n for n in idx.entity_terms(text) if "-" not in n} - claim_words
     if novel and missing:
         names = f"the claim names {', '.join(sorted(novel))}, the block {', '.join(sorted(missing))}"
         return "contradict", "substitution", names
-    sentence = _best_sentence(claim_terms, block)
     if bool(_NEGATION_RE.search(sentence)) != negated:
         return "contradict", "negation", f"the block says: {sentence.strip()[:160]}"
     return "support", "text", f"mentions {', '.join(sorted(claim_terms & block_terms))}"

@@ -179,6 +179,19 @@ def test_verify_follows_explicit_contradicts_edges_and_negation(world: Path, mm)
     assert NO_CACHE in against and against[NO_CACHE]["kind"] in ("edge", "negation")
 
 
+def test_verify_calls_another_number_on_the_same_topic_a_contradiction(repo: Path, mm) -> None:
+    write_block(
+        repo,
+        {"id": "N-20260302-00bb01", "type": "note", "title": "API rate limit"},
+        "The public API rate limit is 600 requests per minute per key.",
+    )
+    commit(repo, "rate limit")
+    wrong = run(mm, repo, "the API rate limit is 1200 requests per minute", "--mode", "verify")
+    assert wrong["verdict"] == "contradicted"
+    assert wrong["contradicting"][0]["kind"] == "number" and "600" in wrong["contradicting"][0]["reason"]
+    assert run(mm, repo, "the API rate limit is 600 requests per minute", "--mode", "verify")["verdict"] == "supported"
+
+
 def test_verify_says_unknown_without_evidence(world: Path, mm) -> None:
     data = verdict(mm, world, "the office plants need watering")
     assert (data["verdict"], data["supporting"], data["contradicting"]) == ("unknown", [], [])
