@@ -775,6 +775,12 @@ class IndexView:
             found = self._docsets[key] = set(self.searcher.docs_for_query(_any(field, values)))
         return found
 
+    def listing(self, types: Collection[str], statuses: Collection[str], limit: int) -> list[Doc]:
+        """Documents of `types` in `statuses`, newest first (for questions that name a state, not words)."""
+        found = (self._docset("type", types) or set()) & (self._docset("status", statuses) or set())
+        docs = [self._stored(docnum, 0.0) for docnum in found]
+        return sorted(docs, key=lambda d: (d.created, d.id), reverse=True)[:limit]
+
     def docs(self, ids: Iterable[str]) -> dict[str, Doc]:
         """Stored documents by block ID (IDs with no document are left out)."""
         out = {}

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from mindmem import graph
 from mindmem import index as idx
-from mindmem.blocks import ID_IN_TEXT_RE, TYPE_PREFIXES, TYPES, Block
+from mindmem.blocks import ID_IN_TEXT_RE, TASK_STATUSES, TYPE_PREFIXES, TYPES, Block
 from mindmem.errors import BadInput
 from mindmem.snapshot import Snapshot
 
@@ -64,6 +64,18 @@ _NEGATION_RE = re.compile(
 )
 _POSITIVE_MODALITIES = ("must", "should", "may")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+
+_OPEN = ("todo", "doing", "blocked")
+_STATUS_WORDS = tuple(
+    (re.compile(pattern, re.IGNORECASE), statuses)
+    for pattern, statuses in (
+        (r"\b(?:open|pending|remaining|outstanding|unfinished|to-?do)\b", _OPEN),
+        (r"\b(?:in progress|doing|working on|started)\b", ("doing",)),
+        (r"\bblocked\b", ("blocked",)),
+        (r"\b(?:done|finished|completed|closed)\b", ("done",)),
+        (r"\b(?:cancell?ed|dropped|abandoned)\b", ("canceled",)),
+    )
+)
 
 # (label, pattern, types searched). The label with most matches wins; ties go to the earlier one.
 INTENTS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = tuple(
@@ -476,6 +488,15 @@ def classify(query: str) -> Intent:
     return best or Intent("general", TYPES, ())
 
 
+def asked_statuses(query: str) -> tuple[str, ...]:
+    """The task statuses a question names ("open tasks": todo, doing, blocked), in TASK_STATUSES order."""
+    wanted: set[str] = set()
+    for pattern, statuses in _STATUS_WORDS:
+        if pattern.search(query):
+            wanted.update(statuses)
+    return tuple(s for s in TASK_STATUSES if s in wanted)
+
+
 def intent(ask: Ask, query: str) -> Search:
     """Search the types the question is about; each part of a multi-part question gets its own intent."""
     found = classify(query)
@@ -485,6 +506,12 @@ def intent(ask: Ask, query: str) -> Search:
         return ask if ask.types is not None else replace(ask, types=classify(text).types)
 
     hits, parts = _search(asked(query), query, asked)
+    wanted = asked_statuses(query) if found.label == "task" and ask.types in (None, ("task",)) else ()
+    if wanted:
+        # "what tasks are open": the state is the question; matching words only order the answer.
+        listed = ask.view.listing(("task",), wanted, limit=ask.limit)
+        hits = [h for h in hits if h.status in wanted]
+        hits += [ask.hit(d) for d in listed if d.id not in {h.id for h in hits}]
     if not hits and ask.types is None and found.types != TYPES:
         hits, parts = _search(ask, query)
         found = replace(found, widened=True)

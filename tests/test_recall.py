@@ -27,7 +27,7 @@ from recall_world import (
 
 from mindmem import index
 from mindmem.memory import Memory
-from mindmem.recall import classify, decompose, recall
+from mindmem.recall import asked_statuses, classify, decompose, recall
 
 HIT_KEYS = {"id", "title", "type", "status", "score", "commit", "path"}
 
@@ -117,6 +117,21 @@ def test_multi_part_questions_are_split_and_fused(world: Path, mm) -> None:
 def test_type_filter_and_limit(world: Path, mm) -> None:
     data = run(mm, world, "billing", "--type", "fact", "--limit", "1")
     assert [r["type"] for r in data["results"]] == ["fact"]
+
+
+def test_intent_lists_tasks_in_the_state_the_question_names(world: Path, mm) -> None:
+    write_block(
+        world, {"id": "T-20261116-0c0c0c", "type": "task", "title": "Rotate the webhook secret", "status": "todo"}, ""
+    )
+    write_block(
+        world, {"id": "T-20261117-0d0d0d", "type": "task", "title": "Page the DBA team", "status": "blocked"}, ""
+    )
+    commit(world, "two open tasks")
+    data = run(mm, world, "what tasks are open", "--mode", "intent")
+    assert sorted(ids(data)) == ["T-20261116-0c0c0c", "T-20261117-0d0d0d"]
+    assert ids(run(mm, world, "which tasks are done", "--mode", "intent")) == [FIX]
+    assert asked_statuses("anything blocked or in progress?") == ("doing", "blocked")
+    assert asked_statuses("what did we decide") == ()
 
 
 # -- intent -------------------------------------------------------------------------
