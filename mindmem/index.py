@@ -610,15 +610,15 @@ class Doc:
     blob: str = ""
 
 
-def open_view(memory: Memory, at: str | None = None) -> IndexView:
+def open_view(memory: Memory, at: str | None = None, progress: Progress | None = None) -> IndexView:
     """A view for answering queries: the current index after catching up, or (`at`) memory as of a commit."""
     if at is None:
-        result = catch_up(memory)
+        result = catch_up(memory, progress=progress)
         if result.target is None:
             raise StateError("nothing is committed yet: recall answers from committed memory; commit some blocks")
         return _view(memory, index_root(memory) / "current", result.target)
     sha = resolve_at(memory, at)
-    current = catch_up(memory)
+    current = catch_up(memory, progress=progress)
     if sha == current.target:
         return _view(memory, index_root(memory) / "current", sha)
     return _view(memory, at_folder(memory, sha), sha)

@@ -302,10 +302,12 @@ def recall(
     at: str | None = None,
     all_status: bool = False,
     parts: list[str] | None = None,
+    progress: idx.Progress | None = None,
 ) -> Result:
     """Answer `query` from committed memory (the governed branch, or memory as of `at`: a revision or date).
 
-    `parts` replaces the rule-based split of a multi-part question with given sub-queries.
+    `parts` replaces the rule-based split of a multi-part question with given sub-queries; `progress`
+    hears (done, total) while the index has to be built or caught up first.
     """
     if mode not in MODES:
         raise BadInput(f"unknown mode '{mode}'; expected one of {', '.join(MODES)}")
@@ -319,7 +321,8 @@ def recall(
     if len(query) > idx.MAX_QUERY_CHARS:
         raise BadInput(f"query is {len(query)} characters; the limit is {idx.MAX_QUERY_CHARS}")
     hide = () if all_status else HIDDEN_STATUSES
-    ask = Ask(idx.open_view(memory, at), limit, (type,) if type else None, hide, tuple(parts) if parts else None)
+    view = idx.open_view(memory, at, progress)
+    ask = Ask(view, limit, (type,) if type else None, hide, tuple(parts) if parts else None)
     if mode == "verify":
         return verify(ask, query)
     if mode == "diagnose":
