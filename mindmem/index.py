@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whoosh import index as wix
-from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis import Filter, StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.query import Term
 from whoosh.query.compound import DefaultOr
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from mindmem.memory import Memory
 
 # Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 STATE_FILE = "state.json"
 AT_CACHE_SIZE = 8
 # A lock older than this (its holder refreshes it while working) or held by a dead pid is broken.
@@ -102,7 +102,26 @@ _TIME_RE = re.compile(
     re.IGNORECASE,
 )
 
-TEXT_ANALYZER = StemmingAnalyzer()
+
+class PrefixFilter(Filter):
+    """Also yields a stemmed word without a common prefix ("overcharg" gives "charg" too), so "charged
+    twice" finds "overcharged" and "misconfigured" finds "configured"."""
+
+    # Few and long enough to be safe: "re" or "un" would turn "report" into "port", "until" into "til".
+    PREFIXES = ("over", "mis")
+
+    def __call__(self, tokens: Iterable[Any]) -> Iterable[Any]:
+        for token in tokens:
+            yield token
+            for prefix in self.PREFIXES:
+                rest = token.text[len(prefix) :]
+                if token.text.startswith(prefix) and len(rest) >= 5:
+                    token.text = rest
+                    yield token
+                    break
+
+
+TEXT_ANALYZER = StemmingAnalyzer() | PrefixFilter()
 _QUERY_SKIP = frozenset(t.text for t in TEXT_ANALYZER(_QUESTION_FUNCTION_WORDS, removestops=False))
 
 

@@ -215,6 +215,17 @@ def test_verify_says_unknown_without_evidence(world: Path, mm) -> None:
 # -- diagnose -----------------------------------------------------------------------
 
 
+def test_diagnose_finds_an_incident_by_a_word_inside_another(world: Path, mm) -> None:
+    write_block(
+        world,
+        {"id": "I-20261118-0e0e0e", "type": "incident", "title": "Customers overcharged after the retry storm"},
+        "Payments were captured again when the gateway timed out.",
+    )
+    commit(world, "overcharge incident")
+    data = run(mm, world, "why was the card charged twice?", "--mode", "diagnose")
+    assert data["diagnoses"][0]["id"] == "I-20261118-0e0e0e"
+
+
 def test_diagnose_follows_edges_to_the_cause_the_fix_and_its_test(world: Path, mm) -> None:
     data = run(mm, world, "invoices stopped", "--mode", "diagnose")
     first = data["diagnoses"][0]
