@@ -7,7 +7,7 @@ Per-user choices (author name, signing key, model path) live under `$MM_HOME`.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -37,7 +37,8 @@ _ENV = {"root": "MM_ROOT", "governed_branch": "MM_GOVERNED_BRANCH", "mode": "MM_
 _KEYS = {f.name for f in fields(Settings)} - {"sections"}
 
 
-def parse_settings(text: str, env: Mapping[str, str], source: str = CONFIG_FILE) -> Settings:
+def parse_settings(text: str, env: Mapping[str, str] | None = None, source: str = CONFIG_FILE) -> Settings:
+    """Settings from config text; `env` (the `MM_*` variables) applies as over an uncommitted config."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -51,16 +52,64 @@ def parse_settings(text: str, env: Mapping[str, str], source: str = CONFIG_FILE)
     unknown = set(plain) - _KEYS
     if unknown:
         raise ConfigError(f"{source}: unknown setting '{sorted(unknown)[0]}'")
-    for key, var in _ENV.items():
-        if env.get(var):
-            plain[key] = env[var]
     for key, value in plain.items():
         expected = int if key == "schema_version" else str
         if not isinstance(value, expected):
             raise ConfigError(f"{source}: '{key}' must be a {expected.__name__}")
     settings = Settings(**plain, sections={k: v for k, v in data.items() if isinstance(v, dict)})
     check_settings(settings, source)
-    return settings
+    return apply_env(settings, env or {}, committed=False)[0]
+
+
+def apply_env(settings: Settings, env: Mapping[str, str], *, committed: bool) -> tuple[Settings, tuple[str, ...]]:
+    """The settings with `MM_*` overrides, and a note for each one in force.
+
+    Over a committed config an override may only make governance stricter: a stricter mode
+    is taken; a looser mode, another root or another governed branch is refused, because the
+    settings that decide what an approval needs must come from the governed branch itself.
+    """
+    changes = {key: env[var] for key, var in _ENV.items() if env.get(var) and env[var] != getattr(settings, key)}
+    new = replace(settings, **changes)
+    check_settings(new, "the environment")
+    if committed:
+        for key, value in changes.items():
+            if key != "mode" or MODES.index(value) < MODES.index(settings.mode):
+                raise ConfigError(
+                    f"{_ENV[key]}={value} would override the committed {key} '{getattr(settings, key)}'; "
+                    "environment overrides may only make governance stricter (a stricter mode)"
+                )
+    notes = tuple(f"{_ENV[key]}={value} (committed: {getattr(settings, key)})" for key, value in changes.items())
+    return new, notes
+
+
+def resolve_settings(
+    worktree: Settings, committed: Callable[[str], str | None], env: Mapping[str, str], head_branch: str | None
+) -> tuple[Settings, tuple[str, ...], tuple[str, ...]]:
+    """The settings in force, the notes on overrides, and the branches where the config was looked for.
+
+    What decides comes from the config committed on the governed branch, never from the work tree:
+    the work tree's config (or HEAD's branch) only says where to look, and when that branch's
+    committed config names another governed branch, that one is followed once and must agree.
+    Only while no such branch has a committed config is the work tree's config in force.
+    """
+    pointer = env.get(_ENV["governed_branch"]) or worktree.governed_branch
+    looked = tuple(dict.fromkeys(filter(None, (pointer, head_branch))))
+    for branch in looked:
+        text = committed(branch)
+        if text is None:
+            continue
+        settings = parse_settings(text, source=f"{CONFIG_FILE} on {branch}")
+        if settings.governed_branch != branch:
+            named = settings.governed_branch
+            other = committed(named)
+            if other is None or parse_settings(other, source=f"{CONFIG_FILE} on {named}").governed_branch != named:
+                raise ConfigError(
+                    f"{CONFIG_FILE} on {branch} names '{named}' as the governed branch, and {named} does not "
+                    "agree; restore the committed config through a proposal"
+                )
+            settings = parse_settings(other, source=f"{CONFIG_FILE} on {named}")
+        return (*apply_env(settings, env, committed=True), looked)
+    return (*apply_env(worktree, env, committed=False), looked)
 
 
 def check_settings(settings: Settings, source: str = CONFIG_FILE) -> None:

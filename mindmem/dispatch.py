@@ -192,8 +192,8 @@ class Dispatcher:
         }
 
     def memory_verify(self) -> dict[str, Any]:
-        from mindmem.audit import verify
         from mindmem.checks import context_for, run_checks
+        from mindmem.governance.verify import verify
 
         memory = self.memory()
         report = verify(memory)
@@ -225,13 +225,14 @@ class Dispatcher:
         memory = self.memory()
         self.require(memory, phase)
         if phase == "propose":
-            return self._propose(memory, rationale, blocks, edits, title)
+            return self._propose(memory, rationale, blocks, edits, title, proposal)
         if phase in ("approve", "reject"):
             if not proposal:
                 raise BadInput(f"{phase} needs `proposal` (P-…)")
             if phase == "approve":
-                approval = gov.approve(memory, proposal, rationale=rationale)
-                return {"proposal": proposal, "commit": approval.sha, "signed": approval.signed}
+                # Recorded in the signed approval: a person's key signs, but an agent decided.
+                approval = gov.approve(memory, proposal, rationale=rationale, via=f"agent:{self.agent}")
+                return {"proposal": proposal, "commit": approval.commit, "signed": approval.signed}
             return {"proposal": proposal, "commit": gov.reject(memory, proposal, rationale=rationale)}
         if not target:
             raise BadInput("rollback needs `target` (P-…, a block ID or a commit sha)")
@@ -246,6 +247,7 @@ class Dispatcher:
         blocks: Sequence[str],
         edits: Sequence[Edit | Mapping[str, Any]],
         title: str | None,
+        amend: str | None,
     ) -> dict[str, Any]:
         from mindmem import changes as ch
         from mindmem import governance as gov
@@ -261,8 +263,9 @@ class Dispatcher:
             for edit in edits:
                 request = _inline(edit if isinstance(edit, Edit) else Edit.from_json(edit))
                 changes.update(gov.inline_changes(memory, request, author=author))
-        proposal = gov.propose(memory, changes, rationale=rationale, title=title, author=author)
-        findings = run_checks(context_for(memory, proposal=proposal.id))
+        proposal = gov.propose(memory, changes, rationale=rationale, title=title, author=author, amend=amend)
+        cand = gov.candidate(memory, proposal)
+        findings = run_checks(context_for(memory, proposal=gov.merge_for_checks(cand))) + cand.findings
         return {
             "proposal": proposal.id,
             "commit": proposal.commit,
@@ -317,7 +320,7 @@ class Dispatcher:
             "mode": s.mode,
             "blocks": len(snap),
             "by_type": by_type,
-            "open_proposals": [p.id for p, _ in gov.list_proposals(memory)],
+            "open_proposals": [p.id for p in gov.list_proposals(memory)],
             "agent": self.agent,
         }
 

@@ -42,7 +42,17 @@ class Memory:
         config_path = self.git.workdir / cfg.CONFIG_FILE
         if not config_path.is_file():
             raise StateError(f"{self.git.workdir} is not a mindmem repo (no {cfg.CONFIG_FILE}); run `mm init`")
-        self.settings = cfg.parse_settings(config_path.read_text(encoding="utf-8"), self.env)
+        # The work tree's config only points at the governed branch; what decides is committed there.
+        worktree = cfg.parse_settings(config_path.read_text(encoding="utf-8"), source=cfg.CONFIG_FILE)
+        self.settings, self.overrides, self.config_branches = cfg.resolve_settings(
+            worktree, self._committed_config, self.env, self.git.head_branch()
+        )
+        self.worktree_settings = worktree
+
+    def _committed_config(self, branch: str) -> str | None:
+        tip = self.git.branch_tip(branch)
+        data = self.git.read_file(tip, cfg.CONFIG_FILE) if tip else None
+        return data.decode("utf-8", "replace") if data is not None else None
 
     # -- setup -------------------------------------------------------------
 
@@ -82,7 +92,7 @@ class Memory:
             raise StateError("--commit needs HEAD on a branch; check out a branch first")
 
         branch = git.head_branch() or "main"
-        settings = cfg.Settings(root=root, mode=mode, governed_branch=branch, governed_since=git.head_commit())
+        settings = cfg.Settings(root=root, mode=mode, governed_branch=branch)
         # Files a person already has (a memory/README.md, say) are theirs: never overwritten, never committed.
         files = {rel: data for rel, data in _init_files(settings).items() if not (workdir / rel).exists()}
         signer = None
@@ -260,8 +270,12 @@ class Memory:
                 full = os.path.join(dirpath, name)
                 if os.path.islink(full):
                     continue
-                with open(full, "rb") as handle:
-                    yield f"{rel}/{name}", handle.read()
+                try:
+                    with open(full, "rb") as handle:
+                        data = handle.read()
+                except FileNotFoundError:
+                    continue  # another process (an approve's refresh) removed it after the listing
+                yield f"{rel}/{name}", data
 
 
 def _parse_when(text: str) -> datetime | None:

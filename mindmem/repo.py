@@ -57,6 +57,10 @@ class GitRepo:
         return cls(pygit2.init_repository(str(path), initial_head=initial_branch))
 
     @property
+    def is_bare(self) -> bool:
+        return bool(self.raw.is_bare)
+
+    @property
     def workdir(self) -> Path:
         if self.raw.is_bare or not self.raw.workdir:
             raise StateError("this command needs a work tree; the repository is bare")
@@ -97,8 +101,11 @@ class GitRepo:
             raise NotFound(f"unknown revision '{rev}'") from None
 
     def branch_tip(self, branch: str) -> str | None:
-        ref = self.raw.references.get(_ref_name(branch))
-        return str(ref.peel(pygit2.Commit).id) if ref is not None else None
+        try:
+            ref = self.raw.references.get(_ref_name(branch))
+            return str(ref.peel(pygit2.Commit).id) if ref is not None else None
+        except (KeyError, pygit2.GitError):  # deleted by another process between lookup and peel
+            return None
 
     def head_commit(self) -> str | None:
         if self.raw.head_is_unborn:
@@ -158,7 +165,7 @@ class GitRepo:
         old_tree = self.raw[a].peel(pygit2.Tree) if a else None
         new_tree = self.raw[b].peel(pygit2.Tree)
         diff = self.raw.diff(old_tree, new_tree) if old_tree is not None else new_tree.diff_to_tree(swap=True)
-        base = prefix.rstrip("/") + "/"
+        base = prefix.rstrip("/") + "/" if prefix else ""
         out: dict[str, tuple[str | None, str | None]] = {}
         for delta in diff.deltas:
             for file, side in ((delta.old_file, 0), (delta.new_file, 1)):
@@ -341,19 +348,26 @@ class GitRepo:
                     index.remove(path)
 
     @contextlib.contextmanager
+    def locked(self, name: str) -> Iterator[None]:
+        """Hold an exclusive lock shared by every mm process on this repository (an flock, which the
+        kernel releases if mm is killed, so a dead process never leaves it stuck)."""
+        import fcntl
+
+        lock = self.common_dir / "mindmem" / f"{name}.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    @contextlib.contextmanager
     def _index_update(self) -> Iterator[pygit2.Index]:
         """The user's index, read fresh and written back with no other mm process in between.
 
         git's index.lock only makes a second writer fail; it does not stop two read-modify-write
         cycles from overlapping, where the later write drops the earlier one's entries (seen with
-        eight concurrent approvals). An flock (released by the kernel if mm is killed) queues them.
+        eight concurrent approvals). The lock queues them.
         """
-        import fcntl
-
-        lock = self.common_dir / "mindmem" / "index-update.lock"
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock, "a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
+        with self.locked("index-update"):
             index = self.raw.index
             index.read()
             yield index
@@ -419,6 +433,17 @@ class GitRepo:
                 out[file.path] = (pair[0], pair[1])
         return out
 
+    def changed_names(self, a: str | None, b: str) -> list[str]:
+        """Every path that differs between two commits or trees, without reading a blob."""
+        return list(self.changed_blobs(a, b, ""))
+
+    def has_commit(self, sha: str) -> bool:
+        try:
+            self.raw[sha].peel(pygit2.Commit)
+        except (KeyError, ValueError, pygit2.GitError):
+            return False
+        return True
+
     def merge_tree(self, base: str, ours: str, theirs: str) -> tuple[str | None, list[str]]:
         """Three-way merge of commits in memory: (tree sha, []) or (None, conflicting paths).
 
@@ -480,7 +505,9 @@ class GitRepo:
         out = {}
         for name in self.raw.references:
             if name.startswith("refs/heads/" + prefix):
-                out[name.removeprefix("refs/heads/")] = str(self.raw.references[name].peel(pygit2.Commit).id)
+                tip = self.branch_tip(name)
+                if tip is not None:  # None: another process deleted it since the listing
+                    out[name.removeprefix("refs/heads/")] = tip
         return out
 
     def delete_ref(self, branch: str, old: str) -> None:
@@ -496,8 +523,10 @@ class GitRepo:
 
     def worktree_state(self, path: str) -> tuple[bytes | None, str | None]:
         """(work tree bytes, index blob sha) of one path; None where absent."""
-        full = self.workdir / path
-        data = full.read_bytes() if full.is_file() else None
+        try:
+            data = (self.workdir / path).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            data = None
         index = self.raw.index
         index.read()
         return data, (str(index[path].id) if path in index else None)

@@ -13,9 +13,10 @@ from typing import Any
 
 from mindmem.changes import BlockDiff, diff_blocks
 from mindmem.checks import Finding, GateDecision, context_for, gate, run_checks
-from mindmem.checks.findings import counts
+from mindmem.checks.findings import counts, sort_key
 from mindmem.checks.sources import snapshot_at
 from mindmem.errors import BadInput
+from mindmem.governance.candidate import GovernanceChange
 from mindmem.memory import Memory
 from mindmem.trailers import parse_message
 
@@ -62,6 +63,8 @@ class Review:
     findings: tuple[Finding, ...]
     decision: GateDecision
     impact: tuple[tuple[str, tuple[Dependent, ...]], ...]
+    paths: tuple[str, ...] = ()  # every path the change touches, memory or not
+    governance: tuple[GovernanceChange, ...] = ()  # who may do what, field by field: shown first
 
     @property
     def edges_added(self) -> list[tuple[str, str, str]]:
@@ -74,6 +77,8 @@ class Review:
     def to_json(self) -> dict[str, Any]:
         return {
             "target": self.target,
+            "governance": [c.to_json() for c in self.governance],
+            "paths": list(self.paths),
             "title": self.title,
             "rationale": self.rationale,
             "author": self.author,
@@ -95,7 +100,7 @@ class Review:
 
 def review(memory: Memory, target: str) -> Review:
     """The packet for proposal `P-…` or revision range `A..B` (what changed from merge-base(A, B) to B)."""
-    from mindmem.audit import Judge  # approvers as of each commit's parent, as audit and verify judge
+    from mindmem.governance.audit import Judge  # approvers as of each commit's parent, as audit and verify judge
 
     git = memory.git
     if ".." in target:
@@ -109,17 +114,20 @@ def review(memory: Memory, target: str) -> Review:
         rationale = "\n\n".join(m.body for m in messages if m.body)
         author = messages[-1].get("Mm-Author") if messages else None
         diff_head, snapshot_rev = head, head
+        paths, changes, extra = sorted(git.changed_names(base, head)), (), []
     elif target.startswith("P-"):
         from mindmem import governance
 
-        ctx = context_for(memory, proposal=target)
         prop = governance.find_proposal(memory, target)
+        cand = governance.candidate(memory, prop)
+        ctx = context_for(memory, proposal=governance.merge_for_checks(cand))
         base, head, title, rationale, author = prop.base, prop.head, prop.title, prop.rationale, prop.author
-        shas = [prop.commit]
+        shas = list(prop.commits)
         diff_head, snapshot_rev = prop.commit, prop.head
+        paths, changes, extra = sorted(cand.changed), cand.governance, cand.findings
     else:
         raise BadInput(f"'{target}' is neither a proposal (P-…) nor a range (A..B)")
-    findings = run_checks(ctx)
+    findings = sorted(run_checks(ctx) + extra, key=sort_key)
     blocks = tuple(diff_blocks(git.changed_paths(base, diff_head, memory.root)))
     judge = Judge(memory)
     commits = []
@@ -142,6 +150,8 @@ def review(memory: Memory, target: str) -> Review:
         findings=tuple(findings),
         decision=gate(findings, memory.settings.mode),
         impact=_impact(memory, snapshot_rev, blocks),
+        paths=tuple(paths),
+        governance=tuple(changes),
     )
 
 
@@ -208,6 +218,8 @@ def _short(value: Any, limit: int | None = 80) -> str:
 
 def _text(p: Review) -> str:
     out = [f"{p.target}: {p.title}"]
+    if p.governance:
+        out += ["governance changes (who may do what):", *(f"  {c.detail}" for c in p.governance)]
     if p.author:
         out.append(f"author: {p.author}")
     out.append(f"base {(p.base or '-')[:12]}  head {p.head[:12]}  mode {p.mode}")
@@ -218,6 +230,7 @@ def _text(p: Review) -> str:
         out.append(f"  {f.code} {f.severity} {f.location} {f.message}")
         if f.fix:
             out.append(f"    fix: {f.fix}")
+    out += ["", f"paths ({len(p.paths)}):", *(f"  {path}" for path in p.paths)]
     out += ["", f"blocks ({len(p.blocks)}):"]
     for d in p.blocks:
         out.append(f"  {d.action} {d.block_id}  {d.title}")
@@ -248,6 +261,8 @@ def _markdown(p: Review) -> str:
     if p.author:
         meta.insert(0, f"by {p.author}")
     out += [" · ".join(meta), ""]
+    if p.governance:
+        out += ["### ⚠️ Governance changes", "", *(f"- {_cell(c.detail)}" for c in p.governance), ""]
     if p.rationale:
         out += ["### Rationale", "", *(f"> {line}" if line else ">" for line in p.rationale.splitlines()), ""]
     tally = counts(list(p.findings))
@@ -260,6 +275,7 @@ def _markdown(p: Review) -> str:
             for f in p.findings
         ]
         out.append("")
+    out += [f"### Paths ({len(p.paths)})", "", *(f"- `{path}`" for path in p.paths), ""]
     out += [f"### Blocks ({len(p.blocks)})", ""]
     for d in p.blocks:
         out += [f"#### {d.action} `{d.block_id}` {_cell(d.title)}", ""]

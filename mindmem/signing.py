@@ -364,9 +364,12 @@ def approvers(allowed_signers: Path) -> list[Approver]:
     return ssh + [Approver(principal, "gpg", fpr) for fpr, principal in gpg.items()]
 
 
-def read_allowed_signers(source: Path | bytes, when: float | None = None) -> list[tuple[tuple[str, ...], str]]:
+def read_allowed_signers(
+    source: Path | bytes, when: float | None = None, *, any_time: bool = False
+) -> list[tuple[tuple[str, ...], str]]:
     """(principals, `TYPE BASE64`) of every line of an allowed_signers file (or its contents) that is
-    good for namespace git at `when` (unix time; default now): no CA lines, valid-after/before respected."""
+    good for namespace git at `when` (unix time; default now; `any_time`: whatever the validity window):
+    no CA lines, valid-after/before respected."""
     if isinstance(source, Path):
         if not source.is_file():
             return []
@@ -386,7 +389,8 @@ def read_allowed_signers(source: Path | bytes, when: float | None = None) -> lis
         spaces = [o.split("=", 1)[1].strip('"').split(",") for o in options if o.startswith("namespaces=")]
         if spaces and NAMESPACE not in spaces[0]:
             continue
-        if not all(_in_window(opt, moment) for opt in options if opt.startswith(("valid-after=", "valid-before="))):
+        windows = [opt for opt in options if opt.startswith(("valid-after=", "valid-before="))]
+        if not any_time and not all(_in_window(opt, moment) for opt in windows):
             continue
         principals = tuple(p for p in fields[0].strip('"').split(",") if p)
         found.append((principals, f"{fields[at]} {fields[at + 1]}"))

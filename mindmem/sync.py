@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mindmem.errors import NotFound, RefConflict, StateError
-from mindmem.governance import PROPOSALS, REJECTED, refresh_plan
+from mindmem.errors import CheckFailed, NotFound, RefConflict, StateError
+from mindmem.governance import PROPOSALS, REJECTED, refresh_plan, refuse_secrets
 from mindmem.memory import Memory
 from mindmem.repo import CommitInfo, GitRepo
 from mindmem.trailers import parse_message
@@ -129,6 +129,7 @@ def sync(memory: Memory, remote: str | None = None, *, keep_worktree: bool = Fal
     local = {**git.refs(PROPOSALS), **git.refs(REJECTED)}
     remote_refs = {**git.remote_tips(name, PROPOSALS), **git.remote_tips(name, REJECTED)}
     plan = _plan_refs(git, name, tip, local, remote_refs)
+    _hold_secrets(git, tip, plan)
     _spare_checked_out(plan, git.head_branch())
 
     # Every local move in one locked compare-and-swap: all of them happen, or none.
@@ -295,6 +296,20 @@ def _converge(git: GitRepo, remote: str, ref: str, mine: str | None, yours: str 
                 f"`git push {remote} :{ref}` and `mm sync` again)",
             )
         )
+
+
+def _hold_secrets(git: GitRepo, tip: str | None, plan: _Plan) -> None:
+    """A proposal that carries a critical secret never leaves this machine (pushed, it is public for good)."""
+    for ref, sha in list(plan.push.items()):
+        if not ref.startswith(PROPOSALS):
+            continue
+        base = git.merge_base(tip, sha) if tip else None
+        try:
+            refuse_secrets({path: new for path, (_, new) in git.changed_paths(base, sha).items()})
+        except CheckFailed as exc:
+            del plan.push[ref]
+            reason = str(exc).replace("nothing was proposed", "not pushed")
+            plan.kept.append(Kept(ref, f"{reason} (then `mm reject {ref.removeprefix(PROPOSALS)}`)"))
 
 
 def _approved_heads(git: GitRepo, tip: str | None) -> dict[str, list[str]]:

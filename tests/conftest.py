@@ -123,7 +123,7 @@ def approve(mm, repo: Path, pid: str, *args: str) -> str:
     """`mm approve P --json …`; the approval's sha."""
     result = mm("approve", pid, "--json", *args, cwd=repo)
     assert result.code == 0, result.err
-    return json.loads(result.out)["sha"]
+    return json.loads(result.out)["commit"]
 
 
 def ssh_key(folder: Path, name: str, passphrase: str = "") -> Path:
@@ -149,3 +149,36 @@ def enforced_repo(path: Path, mm, key: Path) -> Path:
     result = mm("init", "--mode", "enforce", "--signing", "ssh", "--commit", cwd=path)
     assert result.code == 0, result.err
     return path
+
+
+# Helpers for refusals: what a refused command must leave alone.
+
+
+def rev(repo: Path, name: str) -> str | None:
+    done = subprocess.run(["git", "rev-parse", "-q", "--verify", name], cwd=repo, capture_output=True, text=True)
+    return done.stdout.strip() or None
+
+
+def state(repo: Path) -> dict[str, object]:
+    """Everything a refused command must leave alone: refs, HEAD, index, work tree."""
+    files = {}
+    for path in sorted(repo.rglob("*")):
+        if ".git" not in path.relative_to(repo).parts and path.is_file():
+            files[path.relative_to(repo).as_posix()] = path.read_bytes()
+    return {
+        "refs": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
+        "head": git(repo, "symbolic-ref", "-q", "HEAD", check=False) or git(repo, "rev-parse", "HEAD"),
+        "index": git(repo, "ls-files", "--stage"),
+        "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
+        "files": files,
+    }
+
+
+def refused(mm, repo: Path, args: list[str], code: int, message: str, cwd: Path | None = None) -> None:
+    """`mm ARGS` fails with `code` and `message`, and refs, index and work tree are exactly as before."""
+    before = state(repo)
+    result = mm(*args, cwd=cwd or repo)
+    assert result.code == code, (result.code, result.out, result.err)
+    assert message in result.err, result.err
+    assert result.err.startswith("mm: error: ") and "Traceback" not in result.err
+    assert state(repo) == before

@@ -26,7 +26,7 @@ def test_init_writes_a_config_that_reads_back(repo: Path) -> None:
         "propose",
         1,
     )
-    assert settings.governed_since is not None
+    assert settings.governed_since is None
     assert cfg.parse_settings(cfg.render_settings(settings), {}) == settings
 
 
@@ -61,16 +61,29 @@ def test_tables_for_later_features_are_kept(repo: Path) -> None:
     assert cfg.parse_settings(cfg.render_settings(settings), {}).sections == settings.sections
 
 
-def test_mm_variables_override_the_committed_settings(repo: Path, mm, monkeypatch) -> None:
+def test_mm_variables_override_an_uncommitted_config(tmp_path: Path, mm, monkeypatch) -> None:
+    repo = tmp_path / "fresh"
+    assert mm("init", str(repo)).code == 0  # nothing committed yet: nothing is governed
     (repo / "notes/decisions").mkdir(parents=True)
     monkeypatch.setenv("MM_ROOT", "notes")
     monkeypatch.setenv("MM_MODE", "enforce")
-    monkeypatch.setenv("MM_GOVERNED_BRANCH", "trunk")
     settings = Memory(repo).settings
-    assert (settings.root, settings.mode, settings.governed_branch) == ("notes", "enforce", "trunk")
+    assert (settings.root, settings.mode) == ("notes", "enforce")
     created = mm("new", "decision", "-t", "Lives under notes", "--json", cwd=repo)
     assert created.code == 0, created.err
     assert json.loads(created.out)["path"].startswith("notes/decisions/D-")
+
+
+def test_over_a_committed_config_variables_may_only_make_governance_stricter(repo: Path, mm, monkeypatch) -> None:
+    monkeypatch.setenv("MM_MODE", "enforce")
+    memory = Memory(repo)
+    assert memory.settings.mode == "enforce" and memory.overrides == ("MM_MODE=enforce (committed: propose)",)
+    for var, value in (("MM_MODE", "detect_only"), ("MM_ROOT", "notes"), ("MM_GOVERNED_BRANCH", "trunk")):
+        monkeypatch.setenv("MM_MODE", "propose")
+        monkeypatch.setenv(var, value)
+        result = mm("list", cwd=repo)
+        assert result.code == 2 and "may only make governance stricter" in result.err, (var, result.err)
+        monkeypatch.delenv(var)
 
 
 @pytest.mark.parametrize(

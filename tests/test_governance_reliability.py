@@ -6,7 +6,6 @@ Every check of the outcome reads the repository with the real git binary.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -15,9 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import approve, enforced_repo, fsck, git, new_block, propose, ssh_key
-
-from mindmem.governance import PAUSE_ENV
+from conftest import approve, enforced_repo, fsck, git, new_block, propose, refused, rev, ssh_key, state
 
 MM = str(Path(sys.executable).with_name("mm"))
 WORKERS = 8
@@ -45,7 +42,7 @@ while not go.exists():
 def approve(pid):
     for _ in range(300):
         try:
-            return emit(op="approved", pid=pid, sha=gov.approve(memory, pid).sha)
+            return emit(op="approved", pid=pid, sha=gov.approve(memory, pid).commit)
         except RefConflict as exc:
             emit(op="retry", pid=pid, why=str(exc))
         except NotFound as exc:  # a reader between the two ref updates of a concurrent approve
@@ -77,36 +74,6 @@ for n in range(ops):
 # -- helpers -------------------------------------------------------------------------------
 
 
-def rev(repo: Path, name: str) -> str | None:
-    done = subprocess.run(["git", "rev-parse", "-q", "--verify", name], cwd=repo, capture_output=True, text=True)
-    return done.stdout.strip() or None
-
-
-def state(repo: Path) -> dict[str, object]:
-    """Everything a refused command must leave alone: refs, HEAD, index, work tree."""
-    files = {}
-    for path in sorted(repo.rglob("*")):
-        if ".git" not in path.relative_to(repo).parts and path.is_file():
-            files[path.relative_to(repo).as_posix()] = path.read_bytes()
-    return {
-        "refs": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
-        "head": git(repo, "symbolic-ref", "-q", "HEAD", check=False) or git(repo, "rev-parse", "HEAD"),
-        "index": git(repo, "ls-files", "--stage"),
-        "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
-        "files": files,
-    }
-
-
-def refused(mm, repo: Path, args: list[str], code: int, message: str, cwd: Path | None = None) -> None:
-    """`mm ARGS` fails with `code` and `message`, and refs, index and work tree are exactly as before."""
-    before = state(repo)
-    result = mm(*args, cwd=cwd or repo)
-    assert result.code == code, (result.code, result.out, result.err)
-    assert message in result.err, result.err
-    assert result.err.startswith("mm: error: ") and "Traceback" not in result.err
-    assert state(repo) == before
-
-
 def note(mm, repo: Path, title: str) -> str:
     """An open proposal adding one note."""
     return propose(mm, repo, "-r", "worth remembering", "--add", "note", "--set", f"title={title}")
@@ -117,11 +84,36 @@ def commits(repo: Path) -> set[str]:
     return {line.split()[0] for line in out.splitlines() if line.endswith(" commit")}
 
 
+PAUSED_APPROVE = """
+import sys, time
+from pathlib import Path
+from mindmem import Memory
+from mindmem.errors import MindmemError
+from mindmem.governance import approve
+
+repo, pid, marker = sys.argv[1:4]
+
+def pause():
+    Path(marker).write_text("paused")
+    while Path(marker).exists():
+        time.sleep(0.02)
+
+try:
+    approve(Memory(repo), pid, before_ref_move=pause)
+except MindmemError as exc:
+    print(f"mm: error: {exc}", file=sys.stderr)
+    sys.exit(exc.exit_code)
+"""
+
+
 def paused_approve(repo: Path, pid: str, marker: Path) -> subprocess.Popen[str]:
-    """`mm approve P` (the real command) stopped after writing its merge commit, before any ref moves."""
-    env = {**os.environ, PAUSE_ENV: str(marker)}
+    """The library's approve stopped after writing its merge commit, before any ref moves."""
     proc = subprocess.Popen(
-        [MM, "approve", pid], cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", PAUSED_APPROVE, str(repo), pid, str(marker)],
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 60
     while not marker.exists():
@@ -375,4 +367,4 @@ def test_enforce_mode_refuses_a_wrong_key_or_no_key(enforced: Path, mm, tmp_path
     git(repo, "config", "user.signingkey", str(ssh_key(tmp_path / "keys", "mallory")))
     refused(mm, repo, ["approve", pid], 3, "is not an approver in .mindmem/allowed_signers")
     git(repo, "config", "--unset", "user.signingkey")
-    refused(mm, repo, ["approve", pid], 3, "enforce mode needs signed approvals, but no signing key is set up")
+    refused(mm, repo, ["approve", pid], 3, "no signing key is set up; nothing was written")

@@ -12,7 +12,7 @@ from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import SEVERITIES, Edit, Finding
 from mindmem.checks.gate import GateDecision, gate, trailers
 from mindmem.checks.registry import FAMILIES, run_checks
-from mindmem.checks.sources import context_for
+from mindmem.checks.sources import Merge, context_for
 
 __all__ = [
     "FAMILIES",
@@ -21,6 +21,7 @@ __all__ = [
     "Edit",
     "Finding",
     "GateDecision",
+    "Merge",
     "context_for",
     "gate",
     "run_checks",

@@ -7,7 +7,14 @@ from typing import Any
 
 SEVERITIES = ("critical", "warning", "info")
 # Code letter -> family; the code's digits are stable once published (docs/checks.md lists them).
-FAMILY_OF_CODE = {"S": "schema", "G": "graph", "C": "contradictions", "F": "freshness", "X": "safety"}
+FAMILY_OF_CODE = {
+    "S": "schema",
+    "G": "graph",
+    "C": "contradictions",
+    "F": "freshness",
+    "X": "safety",
+    "P": "proposal",  # findings on a proposal as a whole, from governance (files outside memory, authorship)
+}
 EDIT_OPS = ("add_edge", "remove_edge", "set_status")
 
 

@@ -31,7 +31,7 @@ def context_for(
     memory: Memory,
     *,
     staged: bool = False,
-    proposal: str | None = None,
+    proposal: Merge | None = None,
     rev_range: str | None = None,
     full: bool = False,
     index_file: Path | None = None,
@@ -41,8 +41,8 @@ def context_for(
     """What to check. Default: every block in the work tree.
 
     `staged`: the index (or `index_file`) against HEAD; `rev_range` "A..B": what changed
-    from merge-base(A, B) to B, checked against B; `proposal` "P-…": what the proposal
-    changes, checked against the governed branch with the proposal merged in. These three
+    from merge-base(A, B) to B, checked against B; `proposal` (a `Merge`, which governance
+    works out): what the proposal changes, checked in the tree approving it would write. These three
     check only the touched blocks (and what they meet) unless `full`. `also_staged`
     ({path: bytes}) checks the index as it will be once those files are staged too
     (what `--staged --fix` just wrote).
@@ -130,21 +130,20 @@ def _range(memory: Memory, rev_range: str) -> _Source:
     return _Source(rev_range, git.tree_blobs(b, memory.root), git.read_blob, changed, b, commit=b)
 
 
-def _proposal(memory: Memory, pid: str) -> _Source:
-    """The proposal's changes, checked in the tree approve would create (the governed tip with them merged)."""
-    from mindmem import governance
+@dataclass(frozen=True)
+class Merge:
+    """A change as approving it would write it: the changes base..head, seen in `tree`."""
 
+    label: str
+    base: str | None
+    head: str
+    tree: str
+
+
+def _proposal(memory: Memory, merge: Merge) -> _Source:
     git = memory.git
-    prop = governance.find_proposal(memory, pid)
-    tip = git.branch_tip(memory.settings.governed_branch)
-    target = prop.head
-    if tip is not None and prop.base is not None and not git.is_ancestor(tip, prop.base):
-        merged, _conflicts = git.merge_tree(prop.base, tip, prop.head)
-        # A proposal that no longer merges is checked as written; approve reports the conflict itself.
-        target = merged or prop.head
-    changed = git.changed_blobs(prop.base, prop.commit, memory.root)
-    entries = git.tree_blobs(target, memory.root)
-    return _Source(f"proposal {prop.id}", entries, git.read_blob, changed, prop.head)
+    changed = git.changed_blobs(merge.base, merge.head, memory.root)
+    return _Source(merge.label, git.tree_blobs(merge.tree, memory.root), git.read_blob, changed, merge.head)
 
 
 def _build(memory: Memory, cache: BlockCache, source: _Source, *, full: bool) -> CheckContext:

@@ -167,7 +167,7 @@ def show(
 
         mem = memory()
         proposal = gov.find_proposal(mem, block_id)
-        show_proposal(proposal, gov.proposal_diff(mem, proposal), as_json)
+        show_proposal(mem, proposal, as_json)
         return
     block, snap = memory().lookup(block_id, at)
     if as_json:

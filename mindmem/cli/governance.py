@@ -13,9 +13,9 @@ from mindmem.cli.app import JsonOpt, app, memory, print_json
 from mindmem.errors import BadInput, CheckFailed
 
 if TYPE_CHECKING:
-    from mindmem.audit import Event
-    from mindmem.changes import BlockDiff
     from mindmem.governance import Proposal
+    from mindmem.governance.audit import Event
+    from mindmem.memory import Memory
 
 RationaleOpt = Annotated[
     Optional[str], typer.Option("--rationale", "-r", help="Why (at least 8 characters); kept in the commit forever.")
@@ -45,6 +45,9 @@ def propose(
     edge: Annotated[Optional[list[str]], typer.Option("--edge", "-e", help="EDGE_TYPE:ID, repeatable.")] = None,
     body: Annotated[Optional[str], typer.Option("--body", "-b", help="Markdown body for --add/--edit, or -.")] = None,
     as_agent: Annotated[Optional[str], typer.Option("--as", help="Propose on behalf of agent:NAME.")] = None,
+    amend: Annotated[
+        Optional[str], typer.Option("--amend", metavar="P", help="Revise open proposal P: add the changes to it.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Propose memory changes on a new branch proposals/P-…, for review and approval.
@@ -63,6 +66,8 @@ def propose(
           --supersede D-20260301-01bc22
       mm propose -r "Task finished last week" --edit T-20261101-00aa11 --set status=done
       mm propose -r "Was never true; see incident" --revoke F-20261120-aa10f3
+      mm propose -r "Reviewer asked for the due date" --amend P-20261125-1a2b3c --edit T-20261101-00aa11 \\
+          --set due=2026-12-01
     """
     from mindmem import governance as gov
     from mindmem.cli.core import parse_edges, parse_sets
@@ -86,7 +91,9 @@ def propose(
                 raise BadInput(f"{path}: no such file")
             else:
                 texts.append((str(path), path.read_bytes()))
-        proposal = gov.propose(mem, ch.from_texts(texts, mem.root), rationale=rationale, title=title, author=as_agent)
+        proposal = gov.propose(
+            mem, ch.from_texts(texts, mem.root), rationale=rationale, title=title, author=as_agent, amend=amend
+        )
     elif inline:
         from mindmem.changes import InlineEdit
 
@@ -100,9 +107,9 @@ def propose(
             body=text,
         )
         changes = gov.inline_changes(mem, request, author=as_agent)
-        proposal = gov.propose(mem, changes, rationale=rationale, title=title, author=as_agent)
+        proposal = gov.propose(mem, changes, rationale=rationale, title=title, author=as_agent, amend=amend)
     else:
-        proposal = gov.propose_worktree(mem, rationale=rationale, title=title, author=as_agent)
+        proposal = gov.propose_worktree(mem, rationale=rationale, title=title, author=as_agent, amend=amend)
     if as_json:
         print_json(proposal.to_json())
         return
@@ -125,14 +132,16 @@ def proposals(
     """
     from mindmem import governance as gov
 
-    found = gov.list_proposals(memory(), include_rejected=all_)
+    mem = memory()
+    found = [(p, gov.proposal_state(mem, p)) for p in gov.list_proposals(mem, include_rejected=all_)]
     if as_json:
-        print_json([{**p.to_json(), "applies_cleanly": clean} for p, clean in found])
+        print_json(
+            [{**p.to_json(), "merge": state, "applies_cleanly": state == "merges cleanly"} for p, state in found]
+        )
         return
     if not found:
         typer.echo("no open proposals")
-    for p, clean in found:
-        state = p.state if p.state != "open" else ("clean" if clean else "needs rebase")
+    for p, state in found:
         typer.echo(f"{p.id}  {_age(p.time):>4}  {p.author:<16} {state:<12} {p.title}  [{', '.join(p.blocks)}]")
 
 
@@ -147,18 +156,37 @@ def diff(pid: PidArg, as_json: JsonOpt = False) -> None:
     from mindmem import governance as gov
 
     mem = memory()
-    proposal = gov.find_proposal(mem, pid)
-    show_proposal(proposal, gov.proposal_diff(mem, proposal), as_json)
+    show_proposal(mem, gov.find_proposal(mem, pid), as_json)
 
 
-def show_proposal(proposal: Proposal, diffs: list[BlockDiff], as_json: bool) -> None:
-    """Print a proposal and its block diffs (shared by `mm diff P` and `mm show P`)."""
+def show_proposal(mem: Memory, proposal: Proposal, as_json: bool) -> None:
+    """Print a proposal, every path it changes, its governance changes and its block diffs
+    (shared by `mm diff P` and `mm show P`)."""
+    from mindmem import governance as gov
+
+    cand = gov.candidate(mem, proposal) if proposal.state == "open" else None
+    paths = sorted(cand.changed) if cand else sorted(gov.proposal_changes(mem, proposal))
+    changes = cand.governance if cand else ()
+    diffs = gov.proposal_diff(mem, proposal)
     if as_json:
-        print_json({**proposal.to_json(), "changes": [d.to_json() for d in diffs]})
+        print_json(
+            {
+                **proposal.to_json(),
+                "paths": paths,
+                "governance": [c.to_json() for c in changes],
+                "changes": [d.to_json() for d in diffs],
+            }
+        )
         return
     typer.echo(f"{proposal.id} ({proposal.state}) by {proposal.author}: {proposal.title}")
+    for change in changes:
+        typer.echo(f"  governance change: {change.detail}")
     if proposal.rationale:
         typer.echo(f"  rationale: {proposal.rationale}")
+    outside = [p for p in paths if not p.startswith((mem.root + "/", ".mindmem/"))]
+    typer.echo(f"  paths: {', '.join(paths)}")
+    if outside:
+        typer.echo(f"  outside memory (approve refuses these): {', '.join(outside)}")
     for d in diffs:
         typer.echo(f"\n{d.action} {d.block_id}  {d.title}  ({d.path})")
         for f in d.fields:
@@ -204,7 +232,7 @@ def approve(
         print_json(
             {
                 "proposal": pid,
-                "sha": result.sha,
+                "commit": result.commit,
                 "signed": result.signed,
                 "refreshed": list(result.refreshed),
                 "note": result.note,
@@ -216,7 +244,7 @@ def approve(
             }
         )
         return
-    typer.echo(f"approved {pid} in {result.sha[:12]}{'' if result.signed else ' (unsigned)'}")
+    typer.echo(f"approved {pid} in {result.commit[:12]}{'' if result.signed else ' (unsigned)'}")
     typer.echo(f"checks: {result.checks.message}", err=True)
     if result.note:
         typer.echo(f"note: {result.note}", err=True)
@@ -303,7 +331,7 @@ def log(
     Example:
       mm log D-20261125-7f3a9c
     """
-    from mindmem.audit import block_log
+    from mindmem.governance.audit import block_log
 
     _print_events(block_log(memory(), block_id), as_json)
 
@@ -323,35 +351,51 @@ def audit(
       mm audit --since 2026-11-01
       mm audit --json | jq '.[] | select(.signature != "good")'
     """
-    from mindmem.audit import audit as run_audit
+    from mindmem.governance.audit import audit as run_audit
 
     _print_events(run_audit(memory(), since=since), as_json)
 
 
 @app.command()
 def verify(
-    since: Annotated[Optional[str], typer.Option(help="Check from this revision (default: governed_since).")] = None,
+    since: Annotated[
+        Optional[str], typer.Option(help="Judge only commits after this revision (an explicit, printed escape hatch).")
+    ] = None,
+    expect: Annotated[
+        Optional[str],
+        typer.Option(help="Fail unless the governed branch still contains this commit (CI: the last verified tip)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Exit 0 only when every memory change on the governed branch is a signed approval or rollback.
+    """Exit 0 only when every memory change on the governed branch is an approval or rollback its rules allowed.
 
-    Signed means by a principal in .mindmem/allowed_signers. Also every block at
-    the head must parse. Prints each offender with its sha. This is what CI runs.
+    The rules come from history: governance starts at the genesis (the first
+    commit that adds .mindmem/config.toml, printed), and each later commit is
+    judged by the settings and approvers committed before it, so a commit that
+    loosens them is judged by the rules it changes. In enforce mode approvals must
+    be signed by an approver; in propose mode unsigned approvals are warnings;
+    changes to .mindmem/ always need an approver's signature. A governed branch
+    that moved backwards or sideways since the last verify is an offence. Every
+    block at the head must parse. This is what CI runs.
 
     \b
     Example:
       mm verify
+      mm verify --expect 3f2a1c9e --json
     """
-    from mindmem.audit import verify as run_verify
+    from mindmem.governance.verify import verify as run_verify
 
-    report = run_verify(memory(), since=since)
+    report = run_verify(memory(), since=since, expect=expect)
     if as_json:
         print_json(report.to_json())
     else:
+        typer.echo(f"genesis {report.genesis or '(none: nothing is governed yet)'} on {report.branch}")
+        for note in report.notes:
+            typer.echo(f"note: {note}")
         for o in report.offenders:
             typer.echo(f"{o.sha}  {o.reason}: {o.title}")
         for o in report.warnings:
-            typer.echo(f"{o.sha}  warning (detect_only): {o.reason}: {o.title}")
+            typer.echo(f"{o.sha}  warning: {o.reason}: {o.title}")
         verdict = "ok" if report.ok else f"{len(report.offenders)} offender(s)"
         typer.echo(f"verify: {report.checked} memory commit(s) checked, {verdict}")
     if not report.ok and as_json:

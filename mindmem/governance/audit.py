@@ -1,4 +1,4 @@
-"""Reading the governance chain back: `mm audit`, `mm verify` and `mm log ID`.
+"""Reading the governance chain back: `mm audit` and `mm log ID`.
 
 Git holds the record; this module only classifies commits by their `Mm-*`
 trailers and checks each signature against `.mindmem/allowed_signers`.
@@ -13,10 +13,12 @@ from typing import Any
 from mindmem import signing
 from mindmem.blocks import check_id, id_relpath
 from mindmem.config import CONFIG_FILE
-from mindmem.errors import BadInput, BlockError
-from mindmem.governance import ALLOWED_GPG, ALLOWED_SIGNERS, PROPOSALS, REJECTED, format_time_s, governed_folders
+from mindmem.errors import BadInput
+from mindmem.governance.proposals import PROPOSALS, REJECTED, format_time_s
+from mindmem.governance.propose import governed_folders
 from mindmem.memory import Memory
 from mindmem.repo import CommitInfo, GitRepo
+from mindmem.signing import ALLOWED_GPG, ALLOWED_SIGNERS
 from mindmem.trailers import parse_message
 
 GOVERNED_DECISIONS = ("approved", "rolled-back")
@@ -37,6 +39,7 @@ class Event:
     blocks: tuple[str, ...]
     signature: str  # good | bad | unknown-signer | unsigned
     signer: str | None
+    via: str | None = None  # an agent that approved through a grant
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,37 +53,7 @@ class Event:
             "blocks": list(self.blocks),
             "signature": self.signature,
             "signer": self.signer,
-        }
-
-
-@dataclass(frozen=True)
-class Offender:
-    sha: str
-    title: str
-    reason: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"sha": self.sha, "title": self.title, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    since: str | None
-    checked: int
-    offenders: tuple[Offender, ...]
-    warnings: tuple[Offender, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not self.offenders
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "since": self.since,
-            "checked": self.checked,
-            "offenders": [o.to_json() for o in self.offenders],
-            "warnings": [o.to_json() for o in self.warnings],
+            "via": self.via,
         }
 
 
@@ -141,46 +114,6 @@ def audit(memory: Memory, *, since: str | None = None) -> list[Event]:
     return sorted(events, key=lambda e: e.time, reverse=True)
 
 
-def verify(memory: Memory, *, since: str | None = None) -> VerifyReport:
-    """Every change to memory (the memory root or `.mindmem/`) on the governed branch since governance
-    began must be an approval or rollback signed by an approver listed before it.
-
-    In detect_only mode offences are reported as warnings. Blocks at the head must all parse.
-    """
-    git = memory.git
-    judge = Judge(memory)
-    since = since or memory.settings.governed_since
-    stop = git.resolve(since) if since else None
-    tip = git.branch_tip(memory.settings.governed_branch)
-    found: list[Offender] = []
-    checked = 0
-    for info in git.walk(tip, first_parent=True) if tip else ():
-        if info.sha == stop:
-            break
-        if not _touches(memory, info):
-            continue
-        if _opens_governance(memory, info):
-            break  # the commit that added the config: changes before it are not governed
-        checked += 1
-        title = parse_message(info.message).title
-        decision = parse_message(info.message).get("Mm-Decision")
-        if decision not in GOVERNED_DECISIONS:
-            found.append(Offender(info.sha, title, "changes memory without an approval or rollback"))
-            continue
-        verdict = judge(info.sha)
-        if not verdict.good:
-            found.append(Offender(info.sha, title, _SIGNATURE_PROBLEMS[verdict.status]))
-    problems = []
-    if tip is not None:
-        try:
-            memory.snapshot(tip)
-        except BlockError as exc:
-            problems.append(Offender(tip, "head of the governed branch", f"a block does not parse: {exc}"))
-    if memory.settings.mode == "detect_only":
-        return VerifyReport(since, checked, tuple(problems), tuple(found))
-    return VerifyReport(since, checked, tuple(found + problems), ())
-
-
 def block_log(memory: Memory, block_id: str) -> list[Event]:
     """Every proposal, approval, rollback, rejection and direct commit that changed one block, newest first."""
     check_id(block_id)
@@ -214,13 +147,6 @@ def block_log(memory: Memory, block_id: str) -> list[Event]:
     if not events:
         raise BadInput(f"no history for {block_id}: no commit, proposal or rejection touched {path}")
     return sorted(events.values(), key=lambda e: e.time, reverse=True)
-
-
-_SIGNATURE_PROBLEMS = {
-    "unsigned": "unsigned",
-    "bad": "bad signature (the commit does not match it)",
-    "unknown-signer": f"signed by a key that is not in {ALLOWED_SIGNERS}",
-}
 
 
 def _changes(git: GitRepo, info: CommitInfo, path: str) -> bool:
@@ -268,6 +194,7 @@ def _event(info: CommitInfo, kind: str, judge: Judge) -> Event:
         blocks=tuple(msg.get_list("Mm-Blocks")),
         signature=verdict.status,
         signer=verdict.principal,
+        via=msg.get("Mm-Approved-Via"),
     )
 
 
