@@ -28,10 +28,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,7 +237,6 @@ class Report:
     body_bm25: Scores = field(default_factory=Scores)
     build_seconds: float = 0.0
     query_seconds: float = 0.0
-    recall_queries: int = 0
     # Questions whose evidence names no turn of its conversation (a typo in the data): skipped too.
     unmatched: int = 0
 
@@ -265,11 +266,13 @@ def evaluate(
     writings: Sequence[str] = WRITINGS,
     workdir: Path | None = None,
     cache: bool = True,
+    workers: int | None = None,
 ) -> Report:
     """Build (or reuse) a repo per sample and writing, ask every question, tally.
 
     Repos are kept under `workdir` (default: the system temp folder) when `cache`, else in a
-    temporary folder removed afterwards."""
+    temporary folder removed afterwards. Each repo's questions go to one of `workers` processes
+    (default: one per core); every answer is the same as in one process."""
     if unit not in UNITS:
         raise SystemExit(f"--unit must be one of {', '.join(UNITS)}, not {unit!r}")
     samples = load(path, limit_samples)
@@ -279,30 +282,44 @@ def evaluate(
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         root = (workdir or Path(tempfile.gettempdir())) / "mindmem-locomo" if cache else Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
-        for sample in samples:
-            began = time.perf_counter()
-            retrievers: dict[str, Retriever] = {"bm25": BM25(bm25_docs(sample, unit)).rank}
-            for writing in writings:
-                memory, keys = cached_repo(root, file_hash, sample, unit, writing)
-                retrievers[writing] = _asker(memory, keys)
-            body_only = BM25({u.key: u.body for u in units(sample, unit)}).rank
-            report.build_seconds += time.perf_counter() - began
-            began = time.perf_counter()
-            _ask(sample, report, {**retrievers, "": body_only})
-            report.query_seconds += time.perf_counter() - began
+        began = time.perf_counter()
+        repos = {
+            (n, writing): cached_repo(root, file_hash, sample, unit, writing)
+            for n, sample in enumerate(samples)
+            for writing in writings
+        }
+        report.build_seconds = time.perf_counter() - began
+        began = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+            jobs = {
+                key: pool.submit(_answers, memory.git.workdir, keys, [q.question for q in samples[key[0]].questions])
+                for key, (memory, keys) in repos.items()
+            }
+            for n, sample in enumerate(samples):
+                answers = {
+                    "bm25": _answers_of(BM25(bm25_docs(sample, unit)).rank, sample),
+                    "": _answers_of(BM25({u.key: u.body for u in units(sample, unit)}).rank, sample),
+                }
+                answers.update({writing: jobs[n, writing].result() for writing in writings})
+                _tally(sample, report, answers)
+        report.query_seconds = time.perf_counter() - began
     return report
 
 
-def _asker(memory: Memory, keys: dict[str, str]) -> Retriever:
-    def ask(question: str) -> list[str]:
-        return [keys[h.id] for h in recall(memory, question, limit=DEPTH).hits if h.id in keys]
+def _answers(workdir: Path, keys: dict[str, str], questions: list[str]) -> list[list[str]]:
+    """What `mm recall` (similar, limit 10) answers each question in the repo at `workdir`, as unit keys."""
+    memory = Memory(workdir)
+    return [[keys[h.id] for h in recall(memory, q, limit=DEPTH).hits if h.id in keys] for q in questions]
 
-    return ask
+
+def _answers_of(retrieve: Retriever, sample: Sample) -> list[list[str]]:
+    return [retrieve(q.question) for q in sample.questions]
 
 
-def _ask(sample: Sample, report: Report, retrievers: dict[str, Retriever]) -> None:
+def _tally(sample: Sample, report: Report, answers: dict[str, list[list[str]]]) -> None:
+    """Count each question's answers (`""` names plain BM25 over the body alone)."""
     known = {t.dia_id for t in sample.turns}
-    for question in sample.questions:
+    for n, question in enumerate(sample.questions):
         gold = {unit_key(d, report.unit) for d in question.evidence if d in known}
         if not question.evidence:
             report.skipped += 1
@@ -311,10 +328,8 @@ def _ask(sample: Sample, report: Report, retrievers: dict[str, Retriever]) -> No
             report.unmatched += 1
             continue
         report.questions += 1
-        for name, retrieve in retrievers.items():
-            scores = report.scores[name] if name else report.body_bm25
-            scores.add(question, retrieve(question.question), gold)
-        report.recall_queries += len(retrievers) - 2
+        for name, ranked in answers.items():
+            (report.scores[name] if name else report.body_bm25).add(question, ranked[n], gold)
 
 
 # -- output -------------------------------------------------------------------------------
