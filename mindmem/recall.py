@@ -64,6 +64,7 @@ _NEGATION_RE = re.compile(
 )
 _POSITIVE_MODALITIES = ("must", "should", "may")
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_VALUE_RE = re.compile(r"\b[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)+\b")
 
 _OPEN = ("todo", "doing", "blocked")
 _STATUS_WORDS = tuple(
@@ -573,7 +574,8 @@ def _stance(claim: str, block: Block) -> tuple[str, str, str] | None:
     """(side, kind, reason) of one block towards a claim; side is support or contradict, None when unrelated.
 
     Kinds: constraint (the block's constraint and the claim agree or clash), fact (same subject and
-    predicate), number (same topic, the claim's number is not the block's), substitution (same topic, the
+    predicate), number (same topic, the claim's number is not the block's), value (same topic, another
+    identifier-like value: half_up against half-even), substitution (same topic, the
     claim names something the block does not and vice versa),
     negation (the claim negates what the block says, or the other way round), text (plain support).
     """
@@ -619,6 +621,10 @@ def _stance(claim: str, block: Block) -> tuple[str, str, str] | None:
         if said:
             return "contradict", "number", f"the block says {', '.join(sorted(said))}: {sentence.strip()[:160]}"
         return None
+    claim_values, block_values = _values(claim), _values(text)
+    if claim_values - block_values and block_values - claim_values:
+        # A setting named like an identifier (half_up, half-even, us-east-1) that the block gives otherwise.
+        return "contradict", "value", f"the block says {', '.join(sorted(block_values - claim_values))}"
     novel = claim_names - set(_words(text))
     missing = {n for n in idx.entity_terms(text) if "-" not in n} - claim_words
     if novel and missing:
@@ -627,6 +633,13 @@ def _stance(claim: str, block: Block) -> tuple[str, str, str] | None:
     if bool(_NEGATION_RE.search(sentence)) != negated:
         return "contradict", "negation", f"the block says: {sentence.strip()[:160]}"
     return "support", "text", f"mentions {', '.join(sorted(claim_terms & block_terms))}"
+
+
+def _values(text: str) -> set[str]:
+    """Identifier-like values in text (half_up, half-even, us-east-1), `-` read as `_`; block IDs left out."""
+    ids = {i.lower() for i in ID_IN_TEXT_RE.findall(text)}
+    found = (v.lower() for v in _VALUE_RE.findall(text))
+    return {v.replace("-", "_") for v in found if v not in ids and not v[0].isdigit()}
 
 
 def _words(text: str) -> list[str]:

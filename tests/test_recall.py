@@ -207,6 +207,18 @@ def test_verify_calls_another_number_on_the_same_topic_a_contradiction(repo: Pat
     assert run(mm, repo, "the API rate limit is 600 requests per minute", "--mode", "verify")["verdict"] == "supported"
 
 
+def test_verify_calls_another_named_value_on_the_same_topic_a_contradiction(repo: Path, mm) -> None:
+    write_block(
+        repo,
+        {"id": "N-20260302-00bb02", "type": "note", "title": "Rounding money"},
+        "Money is rounded half-even (banker's rounding) everywhere in billing.",
+    )
+    commit(repo, "rounding")
+    wrong = run(mm, repo, "money is rounded half_up", "--mode", "verify")
+    assert wrong["verdict"] == "contradicted" and wrong["contradicting"][0]["kind"] == "value"
+    assert run(mm, repo, "money is rounded half_even", "--mode", "verify")["verdict"] == "supported"
+
+
 def test_verify_says_unknown_without_evidence(world: Path, mm) -> None:
     data = verdict(mm, world, "the office plants need watering")
     assert (data["verdict"], data["supporting"], data["contradicting"]) == ("unknown", [], [])
