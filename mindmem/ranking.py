@@ -73,6 +73,8 @@ def normalised(tf: float, length: float, average: float, b: float) -> float:
 def description(weights: Weights = DEFAULT) -> dict[str, object]:
     """The ranking knobs as data (for MCP `kernels`)."""
     return {
+        # The scoring legs recall fuses: BM25F only (no embedding leg is installed or shipped).
+        "legs": ["bm25f"],
         "model": "BM25F",
         "k1": weights.k1,
         "b": weights.b,
