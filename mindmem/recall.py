@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from mindmem import graph
 from mindmem import index as idx
 from mindmem.blocks import ID_IN_TEXT_RE, TASK_STATUSES, TYPE_PREFIXES, TYPES, Block
+from mindmem.checks import contradictions
+from mindmem.checks.context import CheckContext
 from mindmem.errors import BadInput
 from mindmem.snapshot import Snapshot
 
@@ -63,6 +65,9 @@ _NEGATION_RE = re.compile(
     re.IGNORECASE,
 )
 _POSITIVE_MODALITIES = ("must", "should", "may")
+# What kind of evidence each `mm check` contradiction code is, in verify's words.
+_KINDS = {"MM-C001": "edge", "MM-C002": "constraint", "MM-C003": "constraint", "MM-C004": "constraint"}
+_KINDS |= {"MM-C005": "fact", "MM-C006": "negation"}
 _NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _VALUE_RE = re.compile(r"\b[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)+\b")
 
@@ -555,11 +560,16 @@ def verify(ask: Ask, claim: str) -> Verification:
                     evidence = Evidence(ask.hit(near[other], 0.0), "edge", f"contradicts {sid} (explicit edge)")
                     contradicting.setdefault(other, evidence)
         by_id = {h.id: h for h in hits}
+        # The same judgement as `mm check` (checks/contradictions.py), over the blocks found.
+        ctx = CheckContext(Snapshot(ask.commit, blocks, {i: d.path for i, d in docs.items()}), root="")
         for sid in list(supporting):
             for oid, other in blocks.items():
-                conflict = _conflict(blocks[sid], other)
-                if conflict is not None and oid not in supporting:
-                    contradicting.setdefault(oid, Evidence(by_id[oid], conflict[0], f"{conflict[1]} (vs {sid})"))
+                if oid in supporting or oid == sid:
+                    continue
+                finding = contradictions.judge(ctx, blocks[sid], other)
+                if finding is not None:
+                    reason = f"{finding.code}: {finding.message} (vs {sid})"
+                    contradicting.setdefault(oid, Evidence(by_id[oid], _KINDS.get(finding.code, "check"), reason))
     verdict = "contradicted" if contradicting else "supported" if supporting else "unknown"
     return Verification(
         claim, ask.commit, verdict, _strongest(supporting, ask.limit), _strongest(contradicting, ask.limit)
@@ -656,29 +666,6 @@ def _names_entity(claim_words: set[str], entity: str) -> bool:
 def _best_sentence(terms: set[str], block: Block) -> str:
     sentences = [block.title, *re.split(r"(?<=[.!?])\s+|\n+", block.body)]
     return max(sentences, key=lambda s: len(terms & set(idx.analyze(s))))
-
-
-def _conflict(a: Block, b: Block) -> tuple[str, str] | None:
-    """How two blocks conflict: must vs must_not on one object, two musts on one axis, or one fact with two values."""
-    if a.id == b.id:
-        return None
-    ca, cb = a.constraint, b.constraint
-    if ca is not None and cb is not None and ca.axis == cb.axis and ca.scope == cb.scope:
-        modalities = {ca.modality, cb.modality}
-        if ca.obj == cb.obj and modalities == {"must", "must_not"}:
-            return "constraint", f"must vs must_not {ca.obj} on {ca.axis}"
-        if ca.obj != cb.obj and modalities == {"must"}:
-            return "constraint", f"must {cb.obj} vs must {ca.obj} on {ca.axis}"
-    if (
-        a.type == b.type == "fact"
-        and a.subject
-        and (a.subject, a.predicate) == (b.subject, b.predicate)
-        and a.obj is not None
-        and b.obj is not None
-        and a.obj != b.obj
-    ):
-        return "fact", f"{b.subject} {b.predicate} {b.obj}, not {a.obj}"
-    return None
 
 
 # -- diagnose --------------------------------------------------------------------------
