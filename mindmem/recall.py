@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -585,8 +586,8 @@ def _stance(claim: str, block: Block) -> tuple[str, str, str] | None:
 
     Kinds: constraint (the block's constraint and the claim agree or clash), fact (same subject and
     predicate), number (same topic, the claim's number is not the block's), value (same topic, another
-    identifier-like value: half_up against half-even), substitution (same topic, the
-    claim names something the block does not and vice versa),
+    identifier-like value: half_up against half-even), substitution (a block on a subject the claim
+    names: the claim names something the block does not and vice versa),
     negation (the claim negates what the block says, or the other way round), text (plain support).
     """
     claim_terms = set(idx.analyze(claim))
@@ -614,14 +615,16 @@ def _stance(claim: str, block: Block) -> tuple[str, str, str] | None:
             return "contradict", "constraint", f"{said}; the claim names {', '.join(sorted(others))}"
     if block.type == "fact" and block.subject and block.predicate and block.obj:
         said = f"{block.subject} {block.predicate} {block.obj}"
-        if (
-            _names_entity(claim_words, block.subject)
-            and set(idx.analyze(block.predicate.replace("_", " "))) <= claim_terms
-        ):
+        if block.valid_to and block.valid_to <= date.today().isoformat():
+            return None  # what held until then: history, not a statement about now
+        if not set(idx.analyze(block.predicate.replace("_", " "))) <= claim_terms:
+            # Another attribute of the subject (or another subject's): no evidence either way.
+            return None
+        if _names_entity(claim_words, block.subject):
             if set(_words(block.obj)) <= claim_words:
                 return ("contradict", "negation", said) if negated else ("support", "fact", said)
             return "contradict", "fact", f"{said}; the claim says otherwise"
-    if not on_topic:
+    if not on_topic or not _same_subject(claim_words, block):
         return None
     sentence = _best_sentence(claim_terms, block)
     claim_numbers = set(_NUMBER_RE.findall(claim))
@@ -637,12 +640,19 @@ def _stance(claim: str, block: Block) -> tuple[str, str, str] | None:
         return "contradict", "value", f"the block says {', '.join(sorted(block_values - claim_values))}"
     novel = claim_names - set(_words(text))
     missing = {n for n in idx.entity_terms(text) if "-" not in n} - claim_words
-    if novel and missing:
+    if novel and missing and block.subject and block.type != "entity":
         names = f"the claim names {', '.join(sorted(novel))}, the block {', '.join(sorted(missing))}"
         return "contradict", "substitution", names
     if bool(_NEGATION_RE.search(sentence)) != negated:
         return "contradict", "negation", f"the block says: {sentence.strip()[:160]}"
     return "support", "text", f"mentions {', '.join(sorted(claim_terms & block_terms))}"
+
+
+def _same_subject(claim_words: set[str], block: Block) -> bool:
+    """Can the block speak to the claim: it has no subject, or the claim names it (a fact about another
+    project that shares the claim's words is neither support nor contradiction)."""
+    about = block.id if block.type == "entity" else block.subject
+    return not about or _names_entity(claim_words, about)
 
 
 def _values(text: str) -> set[str]:
