@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from mindmem import graph
