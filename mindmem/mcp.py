@@ -83,7 +83,8 @@ def build_server(repo: str | None, agent: str) -> Any:
 
     @tool(
         "Change memory through governance. propose: `blocks` (Markdown block files) or `edits`, with a "
-        "rationale; returns the proposal ID and its check findings. approve/reject/rollback need a grant."
+        "rationale; with `proposal`, revise that open proposal instead of opening another; returns the "
+        "proposal ID and its check findings. approve/reject/rollback need a grant committed on the governed branch."
     )
     def staged_change(
         phase: Literal["propose", "approve", "reject", "rollback"],

@@ -330,6 +330,36 @@ def test_a_proposal_that_changes_nothing_is_refused(team: Path, mm):
     refused(mm, team, ["rebase", second], 3, "changes nothing on the new head")
 
 
+RACER = """
+import sys, time
+from pathlib import Path
+from mindmem import Memory
+from mindmem import governance as gov
+from mindmem.errors import MindmemError
+
+repo, go = sys.argv[1], Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.001)
+try:
+    print(gov.propose_worktree(Memory(repo), rationale="racing for the same file").id)
+except MindmemError as exc:
+    print(f"refused: {exc}")
+"""
+
+
+def test_two_work_tree_proposes_of_one_new_file_one_wins_the_other_says_so(team: Path, mm, tmp_path: Path):
+    block_id = new_block(mm, team, "note", "-t", "Raced for")
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", RACER, str(team), str(go)], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    go.touch()
+    outs = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
+    assert outs[0].startswith("P-") and outs[1].startswith("refused: no uncommitted changes"), outs
+    assert [p["blocks"] for p in json.loads(mm("proposals", "--json", cwd=team).out)] == [[block_id]]
+
+
 STRESS = """
 import sys, time
 from pathlib import Path

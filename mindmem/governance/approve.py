@@ -87,11 +87,13 @@ def approve(
         )
     decision = _gate(memory, cand, override)
     touched = sorted(cand.changed)
-    # The work tree is checked, the ref moved and the work tree refreshed with no work-tree propose in between.
+    # Work-tree proposes read and reset files: they never run during the dirty check or the refresh.
+    # (Not held while signing and moving refs: a slow approve must not stall the others.)
     with git.locked("worktree"):
         refresh = refresh_plan(memory, cand.tip, touched, keep_worktree)
-        sha, signed = _write_approval(memory, cand, decision, rationale, via, before_ref_move)
-        if refresh:
+    sha, signed = _write_approval(memory, cand, decision, rationale, via, before_ref_move)
+    if refresh:
+        with git.locked("worktree"):
             git.refresh_paths(sha, touched)
     note = None
     if refresh is None:
