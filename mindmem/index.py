@@ -111,14 +111,15 @@ class PrefixFilter(Filter):
     PREFIXES = ("over", "mis")
 
     def __call__(self, tokens: Iterable[Any]) -> Iterable[Any]:
+        prefixes = self.PREFIXES
         for token in tokens:
             yield token
-            for prefix in self.PREFIXES:
-                rest = token.text[len(prefix) :]
-                if token.text.startswith(prefix) and len(rest) >= 5:
+            text = token.text
+            if text.startswith(prefixes):  # one C call for the common case: no prefix
+                rest = text[len(next(p for p in prefixes if text.startswith(p))) :]
+                if len(rest) >= 5:
                     token.text = rest
                     yield token
-                    break
 
 
 TEXT_ANALYZER = StemmingAnalyzer() | PrefixFilter()
