@@ -264,8 +264,8 @@ class Dispatcher:
                 request = _inline(edit if isinstance(edit, Edit) else Edit.from_json(edit))
                 changes.update(gov.inline_changes(memory, request, author=author))
         proposal = gov.propose(memory, changes, rationale=rationale, title=title, author=author, amend=amend)
-        cand = gov.candidate(memory, proposal)
-        findings = run_checks(context_for(memory, proposal=gov.merge_for_checks(cand))) + cand.findings
+        merge, own = gov.checks_for(memory, proposal.id)
+        findings = run_checks(context_for(memory, proposal=merge)) + own
         return {
             "proposal": proposal.id,
             "commit": proposal.commit,

@@ -250,7 +250,13 @@ def test_propose_mode_without_a_key_approves_memory_and_verify_accepts_it(repo: 
     assert code == 0 and "unsigned" in report["warnings"][0]["reason"]
 
 
-def test_propose_mode_without_a_key_refuses_a_governance_change(repo: Path, mm):
+def test_propose_mode_without_a_key_refuses_a_governance_change_once_approvers_exist(repo: Path, tmp_path: Path, mm):
+    # With nobody listed, propose mode has no one to ask: the first approver is approved unsigned.
+    pub = ssh_key(tmp_path / "keys", "carol").with_suffix(".pub").read_text().split()
+    with (repo / ".mindmem/allowed_signers").open("a") as handle:
+        handle.write(f'carol@example.com namespaces="git" {pub[0]} {pub[1]}\n')
+    approve(mm, repo, propose(mm, repo, "-r", "carol approves from now on"))
+    assert verify(mm, repo)[0] == 0
     config = repo / ".mindmem/config.toml"
     config.write_text(config.read_text().replace('mode = "propose"', 'mode = "detect_only"'))
     pid = propose(mm, repo, "-r", "relax the rules a little")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from check_helpers import codes, put, rule
-from conftest import git
+from conftest import approve, git, propose
 
 A = "D-20260101-aaaaaa"
 B = "D-20260201-bbbbbb"
@@ -160,6 +160,9 @@ def test_multi_valued_axis_from_config_allows_two_musts(repo, mm):
     config.write_text(config.read_text() + '\n[checks]\nmulti_valued_axes = ["lint.tools"]\n')
     put(repo, A, "ruff", constraint=rule("lint.tools", "*", "must", "ruff"))
     put(repo, B, "mypy", constraint=rule("lint.tools", "*", "must", "mypy"))
+    # Check settings decide what the approve gate refuses, so only the committed ones count.
+    assert codes(check(mm, repo)[0]) == ["MM-C004"]
+    approve(mm, repo, propose(mm, repo, "-r", "lint tools may be several", "--json"))
     assert check(mm, repo)[0]["findings"] == []
 
 

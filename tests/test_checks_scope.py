@@ -8,6 +8,7 @@ from check_helpers import codes, put, rule
 from conftest import git
 
 from mindmem.checks import context_for, gate, run_checks
+from mindmem.governance import checks_for
 from mindmem.memory import Memory
 
 OLD = "D-20260101-aaaaaa"
@@ -121,7 +122,8 @@ def test_proposal_is_checked_merged_into_the_governed_branch_and_fixed_in_place(
     assert codes(data) == ["MM-C002"] and data["target"] == f"proposal {pid}"
 
     mem = Memory(repo)
-    decision = gate(run_checks(context_for(mem, proposal=pid)), "enforce")
+    merge, _ = checks_for(mem, pid)
+    decision = gate(run_checks(context_for(mem, proposal=merge)), "enforce")
     assert not decision.allowed and decision.trailers["Mm-Check-Summary"] == "1 critical, 0 warning, 0 info"
 
     fixed = mm("check", "--proposal", pid, "--fix", cwd=repo)
@@ -135,7 +137,7 @@ def test_proposal_is_checked_merged_into_the_governed_branch_and_fixed_in_place(
     assert f"Mm-Blocks: {OLD}, {NEW}" in message
     assert "supersedes: [D-20260101-aaaaaa]" in git(repo, "show", f"{branch}:memory/decisions/{NEW}.md")
     assert "status: superseded" in git(repo, "show", f"{branch}:memory/decisions/{OLD}.md")
-    assert gate(run_checks(context_for(mem, proposal=pid)), "enforce").allowed
+    assert gate(run_checks(context_for(mem, proposal=checks_for(mem, pid)[0])), "enforce").allowed
 
 
 def test_gate_by_mode():

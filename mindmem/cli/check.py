@@ -55,6 +55,7 @@ def check(
       mm check main..feature --json
       mm check --severity critical
     """
+    from mindmem import governance as gov
     from mindmem.checks import context_for, run_checks
     from mindmem.checks.findings import SEVERITIES, sort_key
 
@@ -65,7 +66,7 @@ def check(
     mem = memory()
     # Under a git hook (the pre-commit framework runs us there) GIT_INDEX_FILE names the index being committed.
     index_file = Path(os.environ["GIT_INDEX_FILE"]).absolute() if staged and os.environ.get("GIT_INDEX_FILE") else None
-    merge, own = _proposal(mem, proposal) if proposal else (None, [])
+    merge, own = gov.checks_for(mem, proposal) if proposal else (None, [])
     ctx = context_for(mem, staged=staged, proposal=merge, rev_range=rev_range, full=all_, index_file=index_file)
     findings = sorted(run_checks(ctx) + own, key=sort_key)
     fixed = None
@@ -74,18 +75,10 @@ def check(
         if fixed.paths:
             # With --staged the fixes are in the work tree: check the index as it will be once they are added.
             also = {p: (mem.workdir / p).read_bytes() for p in fixed.paths} if staged else None
-            merge, own = _proposal(mem, proposal) if proposal else (None, [])
+            merge, own = gov.checks_for(mem, proposal) if proposal else (None, [])
             ctx = context_for(mem, staged=staged, proposal=merge, full=all_, index_file=index_file, also_staged=also)
             findings = sorted(run_checks(ctx) + own, key=sort_key)
     report(ctx, findings, severity, as_json, fixed)
-
-
-def _proposal(mem, pid: str):
-    """The proposal as approve would merge it, and the findings on it as a whole (files outside memory…)."""
-    from mindmem import governance as gov
-
-    cand = gov.candidate(mem, gov.find_proposal(mem, pid))
-    return gov.merge_for_checks(cand), cand.findings
 
 
 def _apply_fixes(mem, ctx: CheckContext, findings: list[Finding], proposal: str | None):

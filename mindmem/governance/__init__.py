@@ -9,7 +9,7 @@ audit.py       the chain read back: audit, a block's log, signature verdicts
 verify.py      the chain judged from its genesis by the rules committed before each commit
 """
 
-from mindmem.governance.approve import Approval, approve, merge_for_checks, rebase, refresh_plan, reject
+from mindmem.governance.approve import Approval, approve, checks_for, merge_for_checks, rebase, refresh_plan, reject
 from mindmem.governance.candidate import Candidate, GovernanceChange, candidate, proposal_state
 from mindmem.governance.proposals import (
     PROPOSAL_RE,
@@ -48,6 +48,7 @@ __all__ = [
     "block_at_head",
     "candidate",
     "check_proposal_id",
+    "checks_for",
     "find_approval",
     "find_proposal",
     "format_time_s",

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 from mindmem.errors import BadInput, CheckFailed, RefConflict, StateError
 from mindmem.governance.candidate import Candidate, candidate
-from mindmem.governance.proposals import REJECTED, Proposal, open_proposal
+from mindmem.governance.proposals import REJECTED, Proposal, find_proposal, open_proposal
 from mindmem.index_state import keep_in_step
 from mindmem.memory import Memory
 from mindmem.signing import ALLOWED_GPG, ALLOWED_SIGNERS
 from mindmem.trailers import check_rationale, compose
 
 if TYPE_CHECKING:
-    from mindmem.checks import GateDecision, Merge
+    from mindmem.checks import Finding, GateDecision, Merge
 
 SIGNING_HELP = (
     "set up ssh signing: `ssh-keygen -t ed25519 -f ~/.ssh/mm_signing`, "
@@ -71,7 +71,7 @@ def approve(
         with contextlib.suppress(RefConflict):
             git.delete_ref(proposal.branch, proposal.head)
         raise StateError(f"{pid} is already approved on {branch}; its proposal branch is removed")
-    cand = candidate(memory, proposal)
+    cand = candidate(memory, proposal, tip)
     if cand.tree is None:
         raise StateError(
             f"{branch} changed {', '.join(cand.clash)} since {pid} was proposed; "
@@ -146,6 +146,13 @@ def merge_for_checks(cand: Candidate) -> Merge:
 
     p = cand.proposal
     return Merge(f"proposal {p.id}", p.base, p.commit, cand.tree or p.commit)
+
+
+def checks_for(memory: Memory, pid: str) -> tuple[Merge, list[Finding]]:
+    """What `mm check --proposal P`, review and MCP propose check: the merge, and the findings on the
+    proposal as a whole (files outside memory, claimed authors, governance changes)."""
+    cand = candidate(memory, find_proposal(memory, pid))
+    return merge_for_checks(cand), cand.findings
 
 
 def reject(memory: Memory, pid: str, *, rationale: str) -> str:
@@ -248,12 +255,16 @@ def refresh_plan(memory: Memory, tip: str, paths: list[str], keep_worktree: bool
 def approval_signer(memory: Memory, *, governance: bool) -> Callable[[bytes], str] | None:
     """How to sign an approval so that `mm verify` accepts it, or refuse before anything is written.
 
-    enforce mode, and a change to `.mindmem/` in propose mode, need a key of an approver listed on
-    the governed branch; other approvals in propose mode are signed when a key is set up.
+    enforce mode, and a change to `.mindmem/` in propose mode once anyone is listed as an approver,
+    need a key of an approver listed on the governed branch; other approvals in propose mode are
+    signed when a key is set up. (With no approver listed, propose mode has no one to ask.)
     """
+    from mindmem.governance.audit import Judge
+
     mode = memory.settings.mode
-    required = mode == "enforce" or (governance and mode == "propose")
-    return _signer(memory, required=required)
+    tip = memory.git.branch_tip(memory.settings.governed_branch)
+    guarded = governance and mode == "propose" and tip is not None and Judge(memory).has_approvers(tip)
+    return _signer(memory, required=mode == "enforce" or guarded)
 
 
 def _signer(memory: Memory, *, required: bool) -> Callable[[bytes], str] | None:

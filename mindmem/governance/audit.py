@@ -73,6 +73,11 @@ class Judge:
         allowed, gpg = self._approvers(parents[0] if parents else None)
         return signing.verify_commit(self.git, sha, allowed, gpg_allowed=gpg)
 
+    def has_approvers(self, commit: str) -> bool:
+        """Whether anyone at all was listed as an approver at `commit`."""
+        ssh, gpg = self._approvers(commit)
+        return bool(gpg) or bool(signing.read_allowed_signers(ssh, any_time=True))
+
     def _approvers(self, commit: str | None) -> tuple[bytes, dict[str, str]]:
         if commit not in self._lists:
             ssh = self.git.read_file(commit, ALLOWED_SIGNERS) if commit else None

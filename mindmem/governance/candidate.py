@@ -81,11 +81,14 @@ class Candidate:
         }
 
 
-def candidate(memory: Memory, proposal: Proposal) -> Candidate:
-    """Merge base, tip, merged tree and changed paths of approving `proposal` now."""
+def candidate(memory: Memory, proposal: Proposal, tip: str | None = None) -> Candidate:
+    """Merge base, tip, merged tree and changed paths of approving `proposal` onto `tip` (default: now).
+
+    Approve passes the tip it read once, so every step judges the same governed branch.
+    """
     git = memory.git
     branch = memory.settings.governed_branch
-    tip = git.branch_tip(branch)
+    tip = tip or git.branch_tip(branch)
     if tip is None:
         raise StateError(f"the governed branch '{branch}' has no commits")
     if proposal.base is None:

@@ -156,7 +156,7 @@ class _Chain:
             offence("bad signature (the commit does not match it)")
         elif not verdict.good:
             problem = "unsigned" if verdict.status == "unsigned" else "signed by a key that is not an approver"
-            if governance:
+            if governance and (rules.mode == "enforce" or self.judge_signature.has_approvers(parent)):
                 offence(f"{problem}: a change to .mindmem/ must be signed by an approver listed before it")
             else:
                 offence(f"{problem} ({rules.mode} mode)", soft=rules.mode == "propose")
