@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench models clean
 
 # The llm extra builds llama-cpp-python from source: minutes the first time, then pip's wheel cache.
 $(STAMP): pyproject.toml
@@ -26,6 +26,11 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/load.py
+
+# Real GGUF models for the opt-in model tests and benchmarks (never needed by mindmem itself):
+# Qwen2.5-Coder 0.5B and 1.5B Instruct, about 1.5 GB, into ~/.cache/mindmem/models (or $$MM_MODEL_CACHE).
+models: $(STAMP)
+	$(BIN)/python benchmarks/models.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

@@ -40,28 +40,34 @@ class Answer:
 def ask(repo: str | None, question: str, *, model: str | None = None, env: Mapping[str, str] | None = None) -> Answer:
     """Route the question, make the call, collect what it cites.
 
-    With a model (`model`, `$MM_MODEL` or the user config) the model emits the call as schema-held
-    JSON and then answers from the evidence; without one, the rule router picks the call.
+    The rule router picks the call: on plain questions written by hand it picks the right tool
+    more often than the small local models measured (docs/benchmarks.md, routing). Given `model`
+    explicitly, the model emits the call as grammar-held JSON instead, and the rules stand in when
+    that call is not valid. With any model (`model`, `$MM_MODEL` or the user config) the model also
+    answers from the evidence, citing block IDs.
     """
     env = os.environ if env is None else env
     dispatcher = Dispatcher(repo, AGENT, env=env)
-    if not (model or user_config(env).get("model")):
-        call = route(question)
+    call, by = route(question), "rules"
+    if not (model or env.get("MM_MODEL") or user_config(env).get("model")):
         result = getattr(dispatcher, call.tool)(**call.arguments)
         return Answer(question, call, result, tuple(cited(result)), _commit(result))
     from mindmem.extract.model_router import ModelRouter
 
     router = ModelRouter(model, env=env)
-    call = router.route(question)
+    if model:
+        made = router.route_or_none(question)
+        call, by = (made, "model") if made is not None else (call, "rules")
     result = getattr(dispatcher, call.tool)(**call.arguments)
     found = tuple(cited(result))
     text, ids = router.answer(question, result, {item["id"] for item in found})
     chosen = tuple(item for item in found if item["id"] in ids) or found
-    return Answer(question, call, result, chosen, _commit(result), "model", text)
+    return Answer(question, call, result, chosen, _commit(result), by, text)
 
 
 def cited(result: Any) -> Iterator[dict[str, str]]:
-    """The blocks a result names (anything with an id and a title), first mention first, at most MAX_CITED."""
+    """The blocks a result names (anything with an id and a title), first mention first, at most MAX_CITED,
+    each with its status so a superseded or revoked block is never cited as if it still held."""
     seen: set[str] = set()
     stack = [result]
     while stack and len(seen) < MAX_CITED:
@@ -70,7 +76,12 @@ def cited(result: Any) -> Iterator[dict[str, str]]:
             block_id, title = item.get("id"), item.get("title")
             if isinstance(block_id, str) and isinstance(title, str) and block_id not in seen:
                 seen.add(block_id)
-                yield {"id": block_id, "title": title, "type": str(item.get("type") or "")}
+                yield {
+                    "id": block_id,
+                    "title": title,
+                    "type": str(item.get("type") or ""),
+                    "status": str(item.get("status") or ""),
+                }
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)

@@ -10,18 +10,22 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
+from mindmem import yaml_guard
 from mindmem.errors import BadInput, BlockError
+from mindmem.text import normalise
 
+# Limits that keep any input cheap to judge and plain to read (see docs/block-format.md).
 MAX_BLOCK_BYTES = 1024 * 1024
+MAX_TITLE_CHARS = 300
 
 TYPE_PREFIXES: dict[str, tuple[str, ...]] = {
     "decision": ("D",),
@@ -63,7 +67,8 @@ _HASH_ID = r"(?:D|F|T|I|N)-\d{8}-[0-9a-f]{6}"
 _ENTITY_ID = r"(?:PER|PRJ|TOOL|ORG)-[a-z0-9]+(?:-[a-z0-9]+)*"
 ID_RE = re.compile(rf"^(?:{_HASH_ID}|{_ENTITY_ID})$")
 ID_IN_TEXT_RE = re.compile(rf"\b(?:{_HASH_ID}|{_ENTITY_ID})\b")
-WIKI_LINK_RE = re.compile(r"\[\[([^\[\]\s]+)\]\]")
+# `[[ID]]`, and Obsidian's `[[ID|shown text]]` and `[[ID#Heading]]` / `[[ID#^block]]`: group 1 is the target.
+WIKI_LINK_RE = re.compile(r"\[\[([^\[\]|#\n]+)(?:#[^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CITATION_RE = re.compile(r"^(?P<path>[^@#\s]+)@(?P<sha>[0-9a-f]{4,40})(?:#L(?P<start>\d+)(?:-L(?P<end>\d+))?)?$")
 
@@ -246,7 +251,10 @@ def parse(data: str | bytes, path: str) -> Block:
     try:
         meta = _canonical_meta(fm)
         if meta is None:
+            yaml_guard.check(fm, _Loader)  # anchors, duplicate keys, depth, huge numbers: before building
             meta = yaml.load(fm, Loader=_Loader)
+    except yaml_guard.Refused as exc:
+        raise BlockError(path, exc.message, exc.line + 1) from None
     except yaml.MarkedYAMLError as exc:
         # `fm` starts with the rest of the opening '---' line, so 0-based YAML lines are 1-based file lines.
         mark = exc.problem_mark or exc.context_mark
@@ -256,8 +264,13 @@ def parse(data: str | bytes, path: str) -> Block:
             # The context often names where the trouble started (an unclosed '[' or quote), a line earlier.
             reason += f" ({exc.context} started on line {exc.context_mark.line + 1})"
         raise BlockError(path, f"invalid YAML: {reason}", line) from None
+    except yaml.reader.ReaderError as exc:
+        # `fm` starts with the rest of the opening line, so counting its line breaks gives the file line.
+        point = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        line = fm.count("\n", 0, exc.position) + 1
+        raise BlockError(path, f"invalid YAML: the character U+{point:04X} is not allowed in YAML", line) from None
     except yaml.YAMLError as exc:
-        raise BlockError(path, f"invalid YAML: {exc}", 1) from None
+        raise BlockError(path, f"invalid YAML: {_one_line(exc)}", 1) from None
     if not isinstance(meta, dict):
         raise BlockError(path, "frontmatter must be a YAML mapping of keys to values", 2)
     return from_mapping(meta, content, path, _fm_text=fm)
@@ -353,15 +366,22 @@ def _yaml_str(text: str) -> bool:
 def parse_value(text: str) -> Any:
     """A YAML value in the block dialect, for `--set key=value` (so `tags=[a, b]` works)."""
     try:
+        yaml_guard.check(text, _Loader)
         return yaml.load(text, Loader=_Loader)
+    except yaml_guard.Refused as exc:
+        raise BadInput(f"cannot read value {_short(text)!r}: {exc.message}") from None
     except yaml.MarkedYAMLError as exc:
-        raise BadInput(f"cannot read value {text!r} as YAML: {exc.problem or exc.context}") from None
+        raise BadInput(f"cannot read value {_short(text)!r} as YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
-        raise BadInput(f"cannot read value {text!r} as YAML: {exc}") from None
+        raise BadInput(f"cannot read value {_short(text)!r} as YAML: {_one_line(exc)}") from None
 
 
 def decode(data: str | bytes, path: str) -> str:
-    """Check size and encoding of a block file's raw contents."""
+    """Check size and encoding of a block file's raw contents.
+
+    The one decoding rule (also for stdin and the config, see `mindmem.text`): strict UTF-8,
+    a leading byte-order mark dropped, CRLF read as LF.
+    """
     if isinstance(data, str):
         raw_len = len(data.encode("utf-8", "surrogatepass"))
         if raw_len > MAX_BLOCK_BYTES:
@@ -378,7 +398,7 @@ def decode(data: str | bytes, path: str) -> str:
             raise BlockError(path, f"invalid UTF-8 at byte {exc.start}") from None
     if "\0" in text:
         raise BlockError(path, "binary file (contains NUL bytes), not a Markdown block")
-    return text.removeprefix("\ufeff")
+    return normalise(text)
 
 
 def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str | None = None) -> Block:
@@ -413,8 +433,9 @@ def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str
         check_id(values["id"], block_type)
     except BadInput as exc:
         raise fail("id", str(exc)) from None
-    if values["title"].splitlines() != [values["title"]]:
-        raise fail("title", "field 'title' must be one line")
+    problem = _title_problem(values["title"])
+    if problem:
+        raise fail("title", problem)
     if values["status"] not in STATUSES[block_type]:
         allowed = ", ".join(STATUSES[block_type])
         raise fail("status", f"status '{values['status']}' is not valid for a {block_type}; expected one of {allowed}")
@@ -428,8 +449,9 @@ def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str
                 raise fail(key, f"field '{key}' must be a list of strings")
             values[key] = tuple(items)
     for citation in values.get("citations", ()):
-        if not CITATION_RE.match(citation):
-            raise fail("citations", f"citation '{citation}' must look like path@sha or path@sha#L10-L42")
+        problem = _citation_problem(citation)
+        if problem:
+            raise fail("citations", problem)
 
     for key in DATE_KEYS:
         if key in meta and meta[key] is not None:
@@ -449,6 +471,8 @@ def from_mapping(meta: Mapping[str, Any], body: str, path: str, *, _fm_text: str
         except ValueError as exc:
             raise fail("edges", str(exc)) from None
 
+    if "\0" in body:
+        raise BlockError(path, "the body holds a NUL character; a block is text")
     values["extra"] = tuple((k, v) for k, v in meta.items() if k not in KEY_ATTRS)
     for key, value in values["extra"]:
         problem = _not_plain(value, set())
@@ -537,14 +561,52 @@ def format_time(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Where a regex over the text finds exactly what markdown-it would: no HTML, entities or escapes
+# (`<&\\`), no fences or indentation that may make code (`~~~`, 4 spaces, tabs), no link syntax that
+# could swallow a `[[…]]`. Code spans (backticks) are handled by `_without_code_spans`.
+_NEEDS_PARSER = re.compile(r"[<&\\\t]|~~~| {4}|\]\(|\]\[|\]:")
+_TICKS = re.compile(r"`+")
+
+
 def wiki_links(body: str) -> tuple[str, ...]:
-    """`[[ID]]` targets in Markdown text, outside code spans, fences and indented code."""
+    """`[[ID]]` targets (also `[[ID|alias]]`, `[[ID#heading]]`) in Markdown text, outside code spans,
+    fences and indented code."""
     if "[[" not in body:
         return ()
-    from markdown_it import MarkdownIt
+    # Most bodies are prose with a few code spans: the regex is exact there and ~50x cheaper than parsing.
+    text = None if _NEEDS_PARSER.search(body) else _without_code_spans(body)
+    if text is None:
+        return _wiki_links_parsed(body)
+    matches = list(WIKI_LINK_RE.finditer(text))
+    if any(ch in m.group(0) for m in matches for ch in "*_"):
+        return _wiki_links_parsed(body)  # emphasis may split a link
+    return _ids(m.group(1) for m in matches)
 
-    found: list[str] = []
-    for token in MarkdownIt("commonmark").parse(body):
+
+def _without_code_spans(body: str) -> str | None:
+    """The body with each code span replaced by a line break, when every backtick run opens and closes
+    a span on its own line (then no block structure can change the pairing); else None."""
+    if "`" not in body:
+        return body
+    lines = []
+    for line in body.split("\n"):
+        runs = list(_TICKS.finditer(line))
+        kept, last, i = [], 0, 0
+        while i < len(runs):
+            closer = next((j for j in range(i + 1, len(runs)) if len(runs[j].group()) == len(runs[i].group())), None)
+            if closer is None:
+                return None  # it might close on a later line, or be literal: let the parser decide
+            kept.append(line[last : runs[i].start()])
+            last, i = runs[closer].end(), closer + 1
+        kept.append(line[last:])
+        lines.append("\n".join(kept))
+    return "\n".join(lines)
+
+
+def _wiki_links_parsed(body: str) -> tuple[str, ...]:
+    """`wiki_links` by the CommonMark parse: link text only from text runs of inline tokens."""
+    targets: list[str] = []
+    for token in _markdown().parse(body):
         if token.type != "inline" or not token.children:
             continue
         run: list[str] = []
@@ -552,11 +614,25 @@ def wiki_links(body: str) -> tuple[str, ...]:
             if child is not None and child.type in ("text", "softbreak"):
                 run.append(child.content if child.type == "text" else "\n")
                 continue
-            for match in WIKI_LINK_RE.finditer("".join(run)):
-                if ID_RE.match(match.group(1)) and match.group(1) not in found:
-                    found.append(match.group(1))
+            targets += [m.group(1) for m in WIKI_LINK_RE.finditer("".join(run))]
             run = []
+    return _ids(targets)
+
+
+def _ids(targets: Iterable[str]) -> tuple[str, ...]:
+    found: list[str] = []
+    for target in targets:
+        if ID_RE.match(target) and target not in found:
+            found.append(target)
     return tuple(found)
+
+
+@cache
+def _markdown() -> Any:
+    """One CommonMark parser for the process (building one costs more than parsing a block)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
 
 
 def _constraint(value: Any) -> Constraint:
@@ -586,10 +662,8 @@ def _edges(value: Any, own_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         targets = value.get(edge_type)
         if targets is None:
             continue
-        if isinstance(targets, str):
-            targets = [targets]
         if not isinstance(targets, list):
-            raise ValueError(f"edges.{edge_type} must be a list of block IDs")
+            raise ValueError(f"edges.{edge_type} must be a list of block IDs, like [{_short(str(targets), 30)}]")
         for target in targets:
             if not isinstance(target, str) or not ID_RE.match(target):
                 raise ValueError(f"edges.{edge_type} points at {target!r}, which is not a block ID")
@@ -600,6 +674,35 @@ def _edges(value: Any, own_id: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
         if targets:
             out.append((edge_type, tuple(targets)))
     return tuple(out)
+
+
+def _title_problem(title: str) -> str | None:
+    if len(title) > MAX_TITLE_CHARS:
+        return f"field 'title' is {len(title)} characters; the limit is {MAX_TITLE_CHARS} (put the rest in the body)"
+    if title.splitlines() != [title]:
+        return "field 'title' must be one line"
+    control = next((ch for ch in title if unicodedata.category(ch) == "Cc"), None)
+    if control is not None:
+        return f"field 'title' holds the control character U+{ord(control):04X}; retype it"
+    return None
+
+
+def _citation_problem(text: str) -> str | None:
+    m = CITATION_RE.match(text)
+    if not m:
+        return f"citation '{_short(text)}' must look like path@sha or path@sha#L10-L42"
+    path = m["path"]
+    if path.startswith("/") or "\\" in path or ".." in path.split("/"):
+        return f"citation '{_short(text)}' must name a path inside the repository (no leading '/', no '..')"
+    return None
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _citation(text: str) -> Citation:

@@ -12,12 +12,15 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from mindmem.errors import ConfigError
+from mindmem.blocks import MAX_BLOCK_BYTES
+from mindmem.errors import BadInput, ConfigError
 
 SCHEMA_VERSION = 1
 CONFIG_DIR = ".mindmem"
 CONFIG_FILE = f"{CONFIG_DIR}/config.toml"
 MODES = ("detect_only", "propose", "enforce")
+MIN_BLOCK_BYTES = 1024
+_INT_KEYS = ("schema_version", "max_block_bytes")
 _RESERVED_ROOTS = {".git", CONFIG_DIR}
 
 
@@ -30,6 +33,8 @@ class Settings:
     mode: str = "propose"
     governed_since: str | None = None
     schema_version: int = SCHEMA_VERSION
+    # Block files over this size are refused unread; it may only be lowered (parsing caps at 1 MiB).
+    max_block_bytes: int = MAX_BLOCK_BYTES
     sections: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -37,10 +42,11 @@ _ENV = {"root": "MM_ROOT", "governed_branch": "MM_GOVERNED_BRANCH", "mode": "MM_
 _KEYS = {f.name for f in fields(Settings)} - {"sections"}
 
 
-def parse_settings(text: str, env: Mapping[str, str] | None = None, source: str = CONFIG_FILE) -> Settings:
-    """Settings from config text; `env` (the `MM_*` variables) applies as over an uncommitted config."""
+def parse_settings(raw: bytes | str, env: Mapping[str, str] | None = None, source: str = CONFIG_FILE) -> Settings:
+    """Settings from config bytes or text (decoded by the one rule: UTF-8, BOM, CRLF); `env` (the `MM_*`
+    variables) applies as over an uncommitted config."""
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(_decode(raw, source))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from None
     version = data.get("schema_version")
@@ -53,8 +59,8 @@ def parse_settings(text: str, env: Mapping[str, str] | None = None, source: str 
     if unknown:
         raise ConfigError(f"{source}: unknown setting '{sorted(unknown)[0]}'")
     for key, value in plain.items():
-        expected = int if key == "schema_version" else str
-        if not isinstance(value, expected):
+        expected = int if key in _INT_KEYS else str
+        if not isinstance(value, expected) or isinstance(value, bool):
             raise ConfigError(f"{source}: '{key}' must be a {expected.__name__}")
     settings = Settings(**plain, sections={k: v for k, v in data.items() if isinstance(v, dict)})
     check_settings(settings, source)
@@ -83,7 +89,7 @@ def apply_env(settings: Settings, env: Mapping[str, str], *, committed: bool) ->
 
 
 def resolve_settings(
-    worktree: Settings, committed: Callable[[str], str | None], env: Mapping[str, str], head_branch: str | None
+    worktree: Settings, committed: Callable[[str], bytes | str | None], env: Mapping[str, str], head_branch: str | None
 ) -> tuple[Settings, tuple[str, ...], tuple[str, ...]]:
     """The settings in force, the notes on overrides, and the branches where the config was looked for.
 
@@ -116,6 +122,11 @@ def check_settings(settings: Settings, source: str = CONFIG_FILE) -> None:
     if settings.mode not in MODES:
         raise ConfigError(f"{source}: mode '{settings.mode}' is not one of {', '.join(MODES)}")
     check_root(settings.root, source)
+    if not MIN_BLOCK_BYTES <= settings.max_block_bytes <= MAX_BLOCK_BYTES:
+        raise ConfigError(
+            f"{source}: max_block_bytes is {settings.max_block_bytes}; "
+            f"it must be between {MIN_BLOCK_BYTES} and {MAX_BLOCK_BYTES} (1 MiB)"
+        )
     if not settings.governed_branch or " " in settings.governed_branch:
         raise ConfigError(f"{source}: governed_branch '{settings.governed_branch}' is not a branch name")
 
@@ -143,6 +154,8 @@ def render_settings(settings: Settings) -> str:
     ]
     if settings.governed_since:
         lines.append(f"governed_since = {_toml_str(settings.governed_since)}")
+    if settings.max_block_bytes != MAX_BLOCK_BYTES:
+        lines.append(f"max_block_bytes = {settings.max_block_bytes}")
     text = "\n".join(lines) + "\n"
     # Tables that later features own are kept but not reformatted beyond TOML basics.
     for name, table in settings.sections.items():
@@ -170,13 +183,22 @@ def user_config(env: Mapping[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = {}
     if path.is_file():
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            data = tomllib.loads(_decode(path.read_bytes(), f"{path.name} in MM_HOME"))
+        except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path.name} in MM_HOME: invalid TOML: {exc}") from None
     for key in ("author", "signing_key", "signing_format", "model"):
         if env.get(f"MM_{key.upper()}"):
             data[key] = env[f"MM_{key.upper()}"]
     return data
+
+
+def _decode(data: bytes | str, source: str) -> str:
+    from mindmem.text import decode
+
+    try:
+        return decode(data, source)
+    except BadInput as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _toml_str(value: str) -> str:

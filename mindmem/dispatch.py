@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mindmem.errors import BadInput, MindmemError, StateError
+from mindmem.blocks import parse as parse_block
+from mindmem.errors import BadInput, BlockError, MindmemError, StateError
 from mindmem.memory import Memory
 from mindmem.snapshot import Snapshot
 
@@ -83,10 +84,30 @@ class Dispatcher:
 
     # -- reads -------------------------------------------------------------------
 
-    def recall(self, query: str, mode: str = "similar", limit: int = 10, at: str | None = None) -> dict[str, Any]:
+    def recall(
+        self,
+        query: str,
+        mode: str = "similar",
+        limit: int = 10,
+        at: str | None = None,
+        include_proposals: bool = False,
+    ) -> dict[str, Any]:
+        """Recall from approved memory; with `include_proposals`, this agent's open proposals that
+        share a word with the query come back apart, under `unapproved`."""
         from mindmem import recall
 
-        return recall.recall(self.memory(), query, mode=mode, limit=_limit(limit), at=at).to_json()
+        memory = self.memory()
+        out = recall.recall(memory, query, mode=mode, limit=_limit(limit), at=at).to_json()
+        if include_proposals:
+            from mindmem import unapproved
+
+            out["unapproved"] = unapproved.section(unapproved.matching(self._own(memory), query)[:limit])
+        return out
+
+    def _own(self, memory: Memory) -> list[Any]:
+        from mindmem import unapproved
+
+        return unapproved.proposed_by(memory, f"agent:{self.agent}")
 
     def graph(
         self,
@@ -147,15 +168,40 @@ class Dispatcher:
         status: str | None = None,
         tag: str | None = None,
         at: str | None = None,
+        include_proposals: bool = False,
     ) -> dict[str, Any]:
         _one_of("action", action, CORE_ACTIONS)
         memory = self.memory()
+        out = self._core(memory, action, id, type, status, tag, at)
+        if include_proposals:
+            from mindmem import unapproved
+
+            own = self._own(memory)
+            if action == "get":
+                own = [item for item in own if item.block_id == id]
+            elif action == "list":
+                own = [item for item in own if _listed(item.block, type, status, tag)]
+            out["unapproved"] = unapproved.section(own, full=action == "get")
+        return out
+
+    def _core(
+        self,
+        memory: Memory,
+        action: str,
+        id: str | None,
+        type: str | None,
+        status: str | None,
+        tag: str | None,
+        at: str | None,
+    ) -> dict[str, Any]:
         if action == "status":
             return self._status(memory)
         snap, _ = self._graph(memory, at)
         if action == "get":
             if not id:
                 raise BadInput("core get needs `id`")
+            if id not in snap.blocks and any(item.block_id == id for item in self._own(memory)):
+                return {"commit": snap.commit, "path": None, "block": None}  # only proposed so far
             block, _ = memory.lookup(id, snap.commit) if id not in snap.blocks else (snap.blocks[id], snap)
             return {"commit": snap.commit, "path": snap.paths[block.id], "block": block.to_json()}
         found = memory.list(type=type, status=status, tag=tag, at=snap.commit)
@@ -263,10 +309,15 @@ class Dispatcher:
             for edit in edits:
                 request = _inline(edit if isinstance(edit, Edit) else Edit.from_json(edit))
                 changes.update(gov.inline_changes(memory, request, author=author))
-        proposal = gov.propose(memory, changes, rationale=rationale, title=title, author=author, amend=amend)
+        from mindmem.trailers import check_rationale
+
+        check_rationale(rationale)  # a retry is held to the same rules as a first call
+        retried = None if amend else _open_twin(memory, changes, author)
+        proposal = retried or gov.propose(memory, changes, rationale=rationale, title=title, author=author, amend=amend)
         merge, own = gov.checks_for(memory, proposal.id)
         findings = run_checks(context_for(memory, proposal=merge)) + own
         return {
+            **({"retried": True} if retried else {}),
             "proposal": proposal.id,
             "commit": proposal.commit,
             "blocks": list(proposal.blocks),
@@ -344,6 +395,17 @@ def _inline(edit: Edit) -> Any:
     raise BadInput(f"edit action '{edit.action}' is not one of add, edit, revoke")
 
 
+def _listed(block: Any, type: str | None, status: str | None, tag: str | None) -> bool:
+    """Whether a proposed block passes `core list`'s filters (a removed one, None, does not)."""
+    if block is None:
+        return False
+    return (
+        (type is None or block.type == type)
+        and (status is None or block.status == status)
+        and (tag is None or tag in block.tags)
+    )
+
+
 def _one_of(name: str, value: str, allowed: Sequence[str]) -> None:
     if value not in allowed:
         raise BadInput(f"{name} '{value}' is not one of {', '.join(allowed)}")
@@ -356,3 +418,28 @@ def _limit(limit: int) -> int:
 
 
 __all__ = ["DISPATCHERS", "AccessDenied", "Dispatcher", "Edit", "MindmemError"]
+
+
+def _open_twin(memory: Memory, changes: Mapping[str, bytes | None], author: str) -> Any:
+    """The open proposal by the same author with the same content, if any: a propose retried (say after
+    a lost reply) returns it instead of making a second one. Blocks compare by type, title and body,
+    since an added block draws a new ID and time on each call."""
+    from mindmem import governance as gov
+
+    def content(files: Mapping[str, bytes | None]) -> list[tuple[str, ...]]:
+        out = []
+        for path, data in files.items():
+            try:
+                block = parse_block(data, path) if data is not None else None
+            except BlockError:
+                block = None
+            out.append((block.type, block.title, block.body.strip()) if block else (path, repr(data)))
+        return sorted(out)
+
+    wanted = content(changes)
+    for proposal in gov.list_proposals(memory):
+        if proposal.author == author and proposal.state == "open":
+            made = gov.proposal_changes(memory, proposal)
+            if content({path: new for path, (_old, new) in made.items()}) == wanted:
+                return proposal
+    return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -162,10 +162,18 @@ def expand(
     """The neighbourhood of a block up to `depth` hops, following edges both ways (or only `out`/`in`).
 
     Breadth first, so each node appears once with its shortest hop count. The start is not listed.
+    A block whose `subject` is a node counts as relating to it here (walking from an entity finds
+    what is about it), though it is not an edge of the graph.
     """
     if direction not in DIRECTIONS:
         raise BadInput(f"direction '{direction}' is not one of {', '.join(DIRECTIONS)}")
-    return list(_walk(g, block_id, depth, _types(types), out=direction != "in", inward=direction != "out"))
+    about: dict[str, list[str]] = {}
+    for other, data in g.nodes(data=True):
+        subject = data["block"].subject if data["block"] is not None else None
+        if subject and subject != other:
+            about.setdefault(subject, []).append(other)
+    out, inward = direction != "in", direction != "out"
+    return list(_walk(g, block_id, depth, _types(types), out=out, inward=inward, about=about))
 
 
 def impact(g: nx.MultiDiGraph, block_id: str, types: Iterable[str] | None = None) -> list[Hop]:
@@ -223,8 +231,17 @@ def _trace(seen: dict[str, tuple[int, Edge | None]], start: str) -> tuple[list[s
     return ids, edges
 
 
-def _walk(g: nx.MultiDiGraph, start: str, depth: int | None, types: set[str], out: bool, inward: bool) -> Iterator[Hop]:
+def _walk(
+    g: nx.MultiDiGraph,
+    start: str,
+    depth: int | None,
+    types: set[str],
+    out: bool,
+    inward: bool,
+    about: Mapping[str, list[str]] | None = None,
+) -> Iterator[Hop]:
     """Breadth-first walk from `start` over edges of `types`, yielding each newly reached node once.
+    `about` (subject -> blocks about it) adds those blocks as `relates_to` into the subject.
 
     Neighbours are visited in ID order so answers are stable across runs.
     """
@@ -238,6 +255,8 @@ def _walk(g: nx.MultiDiGraph, start: str, depth: int | None, types: set[str], ou
         if depth is not None and dist >= depth:
             continue
         steps = _steps(g, current, types, out, inward)
+        if about is not None and "relates_to" in types:
+            steps += _about_steps(g, current, about, out, inward)
         for edge in sorted(steps, key=lambda e: (_other(e, current), EDGE_TYPES.index(e.type))):
             other = _other(edge, current)
             if other in seen:
@@ -245,6 +264,17 @@ def _walk(g: nx.MultiDiGraph, start: str, depth: int | None, types: set[str], ou
             seen.add(other)
             queue.append((other, dist + 1))
             yield Hop(node(g, other), dist + 1, edge)
+
+
+def _about_steps(
+    g: nx.MultiDiGraph, current: str, about: Mapping[str, list[str]], out: bool, inward: bool
+) -> list[Edge]:
+    """`subject` links as relates_to steps: from a block to its subject, into a subject from its blocks."""
+    steps = [Edge(u, current, "relates_to") for u in about.get(current, ())] if inward else []
+    block = g.nodes[current]["block"]
+    if out and block is not None and block.subject in g and block.subject != current:
+        steps.append(Edge(current, block.subject, "relates_to"))
+    return steps
 
 
 def _steps(g: nx.MultiDiGraph, current: str, types: set[str], out: bool, inward: bool) -> list[Edge]:

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mindmem import __version__
 from mindmem.dispatch import Dispatcher
 from mindmem.errors import BadInput, MindmemError
 
@@ -25,6 +26,10 @@ At = Annotated[
     Field(description="Answer from memory as it was at this revision (sha, branch, tag) or date YYYY-MM-DD"),
 ]
 BlockId = Annotated[str, Field(max_length=80, description="Block ID such as D-20261125-7f3a9c or PER-alice")]
+IncludeProposals = Annotated[
+    bool,
+    Field(description="Also return your own open proposals (not yet approved), apart under `unapproved`"),
+]
 
 
 class EditSpec(BaseModel):
@@ -50,6 +55,7 @@ def build_server(repo: str | None, agent: str) -> Any:
     d = Dispatcher(repo, agent)
     server = MCPServer(
         name="mindmem",
+        version=__version__,
         log_level="WARNING",
         instructions=(
             "Git-native project memory. Read with recall, core, graph and compiled_truth; "
@@ -72,14 +78,18 @@ def build_server(repo: str | None, agent: str) -> Any:
 
         return register
 
-    @tool("Search memory. mode: similar (default), verify (is a claim supported?), intent, diagnose, bundle.")
+    @tool(
+        "Search memory. mode: similar (default), verify (is a claim supported?), intent, diagnose, bundle. "
+        "include_proposals: also your own open proposals that match, apart under `unapproved`."
+    )
     def recall(
         query: Annotated[str, Field(min_length=1, max_length=2000)],
         mode: Literal["similar", "verify", "intent", "diagnose", "bundle"] = "similar",
         limit: Annotated[int, Field(ge=1, le=50)] = 10,
         at: At = None,
+        include_proposals: IncludeProposals = False,
     ) -> dict[str, Any]:
-        return d.recall(query, mode=mode, limit=limit, at=at)
+        return d.recall(query, mode=mode, limit=limit, at=at, include_proposals=include_proposals)
 
     @tool(
         "Change memory through governance. propose: `blocks` (Markdown block files) or `edits`, with a "
@@ -122,7 +132,10 @@ def build_server(repo: str | None, agent: str) -> Any:
     def memory_verify() -> dict[str, Any]:
         return d.memory_verify()
 
-    @tool("Memory basics. status: repo summary; get: one block by `id`; list: blocks filtered by type/status/tag.")
+    @tool(
+        "Memory basics. status: repo summary; get: one block by `id`; list: blocks filtered by type/status/tag. "
+        "include_proposals: also your own open proposals, apart under `unapproved`."
+    )
     def core(
         action: Literal["status", "get", "list"],
         id: BlockId | None = None,
@@ -131,8 +144,9 @@ def build_server(repo: str | None, agent: str) -> Any:
         | None = None,
         tag: Annotated[str | None, Field(max_length=100)] = None,
         at: At = None,
+        include_proposals: IncludeProposals = False,
     ) -> dict[str, Any]:
-        return d.core(action, id=id, type=type, status=status, tag=tag, at=at)
+        return d.core(action, id=id, type=type, status=status, tag=tag, at=at, include_proposals=include_proposals)
 
     @tool("The recall and governance settings in force, and the phases this agent may use.")
     def kernels() -> dict[str, Any]:

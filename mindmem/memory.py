@@ -13,12 +13,14 @@ from typing import Any
 
 from mindmem import blocks as b
 from mindmem import config as cfg
+from mindmem import walk
 from mindmem.blocks import Block
 from mindmem.errors import BadInput, BlockError, NotFound, StateError
 from mindmem.files import atomic_write
 from mindmem.repo import GitRepo, Person
 from mindmem.signing import init_signer
 from mindmem.snapshot import Snapshot, is_block_path, load, scan
+from mindmem.text import decode
 
 INIT_MESSAGE = "Initialize mindmem memory"
 
@@ -43,16 +45,16 @@ class Memory:
         if not config_path.is_file():
             raise StateError(f"{self.git.workdir} is not a mindmem repo (no {cfg.CONFIG_FILE}); run `mm init`")
         # The work tree's config only points at the governed branch; what decides is committed there.
-        worktree = cfg.parse_settings(config_path.read_text(encoding="utf-8"), source=cfg.CONFIG_FILE)
+        worktree = cfg.parse_settings(config_path.read_bytes(), source=cfg.CONFIG_FILE)
         self.settings, self.overrides, self.config_branches = cfg.resolve_settings(
             worktree, self._committed_config, self.env, self.git.head_branch()
         )
         self.worktree_settings = worktree
 
-    def _committed_config(self, branch: str) -> str | None:
+    def _committed_config(self, branch: str) -> bytes | None:
+        # Raw bytes: parse_settings decodes them by the one rule (bad UTF-8 is an error naming the branch).
         tip = self.git.branch_tip(branch)
-        data = self.git.read_file(tip, cfg.CONFIG_FILE) if tip else None
-        return data.decode("utf-8", "replace") if data is not None else None
+        return self.git.read_file(tip, cfg.CONFIG_FILE) if tip else None
 
     # -- setup -------------------------------------------------------------
 
@@ -181,9 +183,32 @@ class Memory:
         return sorted(found, key=lambda blk: (blk.created, blk.id))
 
     def validate(self) -> tuple[int, list[BlockError]]:
-        """Schema problems of every block file in the work tree: (blocks read, problems)."""
-        files = [(path, data) for path, data in self.worktree_files() if is_block_path(path)]
-        return len(files), scan(files, self.root, None)[1]
+        """Schema problems of every block file in the work tree: (blocks read, problems).
+
+        Symlinks, FIFOs, devices and oversized files under the memory root are problems too (never read).
+        """
+        files, unread = [], []
+        for path, data in walk.tree(str(self.workdir), self.root, self.settings.max_block_bytes):
+            if isinstance(data, BlockError):
+                unread.append(data)
+            elif is_block_path(path):
+                files.append((path, data))
+        return len(files) + len(unread), unread + scan(files, self.root, None)[1] + self._signer_problems()
+
+    def _signer_problems(self) -> list[BlockError]:
+        """allowed_signers lines that do not parse (signature checks skip them, dropping an approver unseen)."""
+        from mindmem.signing import ALLOWED_SIGNERS, unparsable_signer_lines
+
+        try:
+            data = walk.read_regular(self.workdir / ALLOWED_SIGNERS, ALLOWED_SIGNERS, self.settings.max_block_bytes)
+        except walk.Vanished:
+            return []
+        except BlockError as exc:
+            return [exc]
+        return [
+            BlockError(ALLOWED_SIGNERS, f"not an allowed_signers line: {why}", number)
+            for number, why in unparsable_signer_lines(data)
+        ]
 
     def path_of(self, block: Block) -> Path:
         return self.workdir / self.root / b.block_relpath(block)
@@ -211,7 +236,8 @@ class Memory:
         block = new_block(
             kind,
             title=title,
-            fields=fields or {},
+            # The file is named by ID; Obsidian shows a note by its first alias, so that is the title.
+            fields={"aliases": [title], **(fields or {})},
             edges=edges or [],
             author=self.author(),
             when=b.now_utc(),
@@ -221,10 +247,14 @@ class Memory:
             root=self.root,
         )
         relpath = f"{self.root}/{b.block_relpath(block)}"
+        walk.check_write_target(self.workdir, relpath)
+        data = b.render(block).encode()
+        if len(data) > self.settings.max_block_bytes:
+            raise BadInput(f"{relpath}: block would be {len(data)} bytes; the limit is {self.settings.max_block_bytes}")
         target = self.workdir / relpath
         if target.exists():
             raise BadInput(f"{relpath} already exists")
-        atomic_write(target, b.render(block).encode())
+        atomic_write(target, data)
         return block
 
     def fmt(self, *, check: bool = False) -> list[str]:
@@ -254,28 +284,34 @@ class Memory:
         return _person(self.git, self.env)
 
     def template(self, block_type: str) -> str:
-        local = self.workdir / cfg.CONFIG_DIR / "templates" / f"{block_type}.md"
-        if local.is_file():
-            return local.read_text(encoding="utf-8")
-        return _packaged_template(block_type)
+        rel = f"{cfg.CONFIG_DIR}/templates/{block_type}.md"
+        local = self.workdir / rel
+        if not os.path.lexists(local):
+            return _packaged_template(block_type)
+        if walk.linked_component(self.workdir, rel):
+            raise BadInput(f"{rel} is (or is inside) a symlink; mm reads templates only from the repository")
+        try:
+            return decode(walk.read_regular(local, rel, self.settings.max_block_bytes), rel)
+        except BlockError as exc:
+            raise BadInput(str(exc)) from None
+        except walk.Vanished:
+            return _packaged_template(block_type)
 
     def worktree_files(self, folder: str | None = None) -> Iterator[tuple[str, bytes]]:
-        """(repo-relative path, bytes) of every file under `folder` (default: the memory root) in the work tree."""
-        top = str(self.workdir)
-        # Plain os.path, not a Path per file: this walk reads every block, 10k files in a big repo.
-        for dirpath, dirnames, filenames in os.walk(os.path.join(top, folder or self.root)):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            rel = os.path.relpath(dirpath, top).replace(os.sep, "/")
-            for name in sorted(filenames):
-                full = os.path.join(dirpath, name)
-                if os.path.islink(full):
-                    continue
-                try:
-                    with open(full, "rb") as handle:
-                        data = handle.read()
-                except FileNotFoundError:
-                    continue  # another process (an approve's refresh) removed it after the listing
-                yield f"{rel}/{name}", data
+        """(repo-relative path, bytes) of every regular file under `folder` (default: the memory root).
+
+        Symlinks are left out, as in commits, and so are files that vanish while listed (another process's
+        approve removed them); a block file that is a FIFO, a device or too big is an error. `validate`
+        reports all of these.
+        """
+        for path, data in walk.tree(str(self.workdir), folder or self.root, self.settings.max_block_bytes):
+            if isinstance(data, walk.Linked):
+                continue
+            if isinstance(data, BlockError):
+                if is_block_path(path):
+                    raise data
+                continue
+            yield path, data
 
 
 def _parse_when(text: str) -> datetime | None:

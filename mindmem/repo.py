@@ -527,9 +527,10 @@ class GitRepo:
             data = (self.workdir / path).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             data = None
-        index = self.raw.index
-        index.read()
-        return data, (str(index[path].id) if path in index else None)
+        with self.locked("index-update"):  # never read an index another mm process is writing
+            index = self.raw.index
+            index.read()
+            return data, (str(index[path].id) if path in index else None)
 
     def blob_sha(self, data: bytes) -> str:
         return str(pygit2.hash(data))
@@ -560,6 +561,13 @@ class GitRepo:
                     index.add(pygit2.IndexEntry(path, entry.id, entry.filemode))
 
     # -- remotes: the real git binary, so transports, credentials and hooks are git's own ------------------
+
+    def remote_url(self, remote: str) -> str | None:
+        """The URL a remote is configured with, or None when there is no such remote."""
+        try:
+            return self.raw.remotes[remote].url
+        except (KeyError, ValueError):
+            return None
 
     def remote_tips(self, remote: str, prefix: str) -> dict[str, str]:
         """Remote-tracking branches refs/remotes/REMOTE/<prefix>… -> tip sha, keyed by the branch name."""

@@ -397,6 +397,22 @@ def read_allowed_signers(
     return found
 
 
+def unparsable_signer_lines(data: bytes) -> list[tuple[int, str]]:
+    """(line number, why) for each allowed_signers line that is not blank, a comment or `principals [options]
+    KEY-TYPE BASE64`: such lines are skipped when signatures are judged, so a typo would silently drop an approver."""
+    problems = []
+    for number, raw in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        fields = _split_options(raw.strip())
+        if not fields or fields[0].startswith("#"):
+            continue
+        at = next((i for i, f in enumerate(fields) if i > 0 and _KEY_TYPE.match(f)), None)
+        if at is None:
+            problems.append((number, "no key type (like ssh-ed25519) after the principals"))
+        elif at + 1 >= len(fields) or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", fields[at + 1]):
+            problems.append((number, f"no base64 public key after {fields[at]}"))
+    return problems
+
+
 def _in_window(option: str, moment: datetime) -> bool:
     name, _, stamp = option.partition("=")
     stamp = stamp.strip('"').upper()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from mindmem.blocks import Block, block_relpath, parse
+from mindmem.blocks import ID_RE, Block, block_relpath, parse
 from mindmem.errors import BlockError
 
 
@@ -28,9 +28,17 @@ class Snapshot:
 
 
 def is_block_path(path: str) -> bool:
-    """Every Markdown file under the memory root is a block, except README.md files."""
+    """A block file is named by its ID (`ID.md`). Other Markdown files under the memory root (a
+    README, notes written in Obsidian) are notes: `mm validate` lists them and everything else
+    ignores them, so one stray note never stops a command."""
     name = path.rsplit("/", 1)[-1]
-    return name.endswith(".md") and name != "README.md"
+    return name.endswith(".md") and ID_RE.match(name[:-3]) is not None
+
+
+def is_note_path(path: str) -> bool:
+    """A Markdown file under the memory root that is not a block (README.md files are expected)."""
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith(".md") and name != "README.md" and not is_block_path(path)
 
 
 def scan(

@@ -37,7 +37,10 @@ def check_rationale(text: str | None, what: str = "rationale") -> str:
     """A rationale must say something: at least 8 non-whitespace characters."""
     text = (text or "").strip()
     if len(re.sub(r"\s", "", text)) < MIN_RATIONALE_CHARS:
-        raise BadInput(f"a {what} of at least {MIN_RATIONALE_CHARS} non-whitespace characters is required")
+        raise BadInput(
+            f"a {what} of at least {MIN_RATIONALE_CHARS} non-whitespace characters is required "
+            "(-r/--rationale on the command line, `rationale` over MCP)"
+        )
     return text
 
 

@@ -30,6 +30,15 @@ CASES = [
     ("before I start on PRJ-billing, load the context", "graph", {"action": "prefetch", "subject": "PRJ-billing"}),
     ("is memory intact?", "memory_verify", {}),
     ("what are the recall settings?", "kernels", {}),
+    # Plain wordings the first rules sent to similar search.
+    ("does the API really allow 1200 requests a minute", "recall", {"mode": "verify"}),
+    ("what went wrong with the payment retries last week", "recall", {"mode": "diagnose"}),
+    ("how many blocks are in memory", "core", {"action": "status"}),
+    ("run the memory checks", "memory_verify", {}),
+    ("which phases is this agent allowed", "kernels", {}),
+    ("don't merge P-20261123-c0ffee, throw it out", "staged_change", {"phase": "reject"}),
+    ("make a note that Varnish caches product pages", "staged_change", {"phase": "propose"}),
+    ("what hangs off I-20261118-222222", "graph", {"action": "expand"}),
 ]  # fmt: skip
 
 
@@ -71,3 +80,19 @@ def test_mm_ask_answers_with_cited_blocks_and_never_approves(repo, mm):
     refused = mm("ask", f"approve {new_pid}", cwd=repo)
     assert refused.code == 3 and "a person must run `mm approve`" in refused.err
     assert git(repo, "rev-parse", "main").strip() == head
+
+
+def test_ask_marks_superseded_blocks(repo, mm):
+    mm("new", "project", "-t", "Billing", cwd=repo)
+    old = mm("new", "decision", "-t", "Store billing events in MySQL", "--set", "subject=PRJ-billing", "-b", "x y",
+             cwd=repo).out.strip()  # fmt: skip
+    pid = json.loads(mm("propose", "--json", "-r", "billing storage decisions", cwd=repo).out)["id"]
+    assert mm("approve", pid, cwd=repo).code == 0
+    pid = json.loads(mm("propose", "--json", "-r", "postgres won the storage review", "--add", "decision",
+                        "--set", "title=Store billing events in PostgreSQL", "--set", "subject=PRJ-billing",
+                        "--supersede", old, cwd=repo).out)["id"]  # fmt: skip
+    assert mm("approve", pid, cwd=repo).code == 0
+    text = mm("ask", "what do we know about PRJ-billing?", cwd=repo).out
+    [line] = [line for line in text.splitlines() if old in line]
+    assert line.endswith("Store billing events in MySQL  [superseded]")
+    assert "Store billing events in PostgreSQL" in text and "PostgreSQL  [" not in text

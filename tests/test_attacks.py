@@ -419,7 +419,8 @@ def test_many_processes_on_one_work_tree_lose_nothing_and_leave_nothing_stuck(re
     open_ = json.loads(mm("proposals", "--json", cwd=repo).out)
     pending = {b for p in open_ for b in p["blocks"]}
     in_work_tree = {p.stem for p in (repo / "memory/notes").glob("N-*.md")}
-    assert created <= on_main | pending | in_work_tree
+    assert not any(name.startswith(".N-") for name in on_main), "a half-written temporary file was proposed"
+    assert created <= on_main | pending | in_work_tree, sorted(created - on_main - pending - in_work_tree)
     for p in open_:  # nothing stuck: every open proposal can be rebased and approved
         if p["merge"] == "needs rebase":
             assert mm("rebase", p["id"], cwd=repo).code == 0

@@ -43,7 +43,7 @@ def test_broken_block_is_critical_with_file_and_line(repo, mm):
 
 def test_duplicate_misplaced_stray_and_inverted_validity(repo, mm):
     put(repo, F1, "Billing runs on Postgres", valid_from="2026-03-01", valid_to="2026-01-01")
-    copy = repo / "memory/facts/copy.md"
+    copy = repo / "memory/facts/F-20260101-ffffff.md"  # named like a block, so read as one
     copy.write_text((repo / f"memory/facts/{F1}.md").read_text())
     put(repo, A, "Use queues")
     (repo / f"memory/decisions/{A}.md").rename(repo / f"memory/notes/{A}.md")
@@ -263,6 +263,18 @@ def test_citations_stale_moved_gone_and_unknown(repo, mm):
     assert (unknown["code"], unknown["severity"]) == ("MM-F003", "info")
 
 
+def test_citation_out_of_range_is_flagged_and_superseded_blocks_may_age(repo, mm):
+    sha = _code_commit(repo, "".join(f"line {n}\n" for n in range(1, 11)))[:10]
+    put(repo, A, "Store", citations=[f"src/store.py@{sha}#L400-L410"])
+    [wrong] = check(mm, repo)[0]["findings"]  # the file never changed, the range was never there
+    assert wrong["code"] == "MM-F002" and "lines 400-410 are not in src/store.py" in wrong["message"]
+    put(repo, A, "Store", citations=[f"src/store.py@{sha}#L2-L3"])
+    _code_commit(repo, "line 1\nrewritten\n")
+    assert [f["code"] for f in check(mm, repo)[0]["findings"]] == ["MM-F002"]
+    put(repo, A, "Store", status="superseded", citations=[f"src/store.py@{sha}#L2-L3"])
+    assert [f["code"] for f in check(mm, repo)[0]["findings"] if f["code"].startswith("MM-F")] == []
+
+
 # -- safety -------------------------------------------------------------------------------------
 
 
@@ -322,3 +334,14 @@ def test_placeholders_and_prose_are_not_secrets(repo, mm):
 
 def _zero() -> dict[str, int]:
     return {"critical": 0, "warning": 0, "info": 0}
+
+
+def test_template_placeholder_bodies_are_a_finding(repo, mm):
+    block_id = mm("new", "decision", "-t", "Use queues", cwd=repo).out.strip()  # the template body
+    incident = mm("new", "incident", "-t", "Export timed out", cwd=repo).out.strip()  # headings only
+    data, code = check(mm, repo)
+    found = {f["blocks"][0]: f for f in data["findings"] if f["code"] == "MM-S006"}
+    assert set(found) == {block_id, incident} and code == 0
+    assert "'What forced a choice.'" in found[block_id]["message"] and found[block_id]["line"] == 12
+    written = mm("new", "decision", "-t", "Use kafka", "-b", "## Context\n\nThe queue is full.", cwd=repo).out.strip()
+    assert written not in {f["blocks"][0] for f in check(mm, repo)[0]["findings"] if f["code"] == "MM-S006"}

@@ -417,6 +417,7 @@ def test_list_json_has_fields_but_no_body(repo: Path, mm, populated: dict[str, s
             "created": items[0]["created"],
             "author": "Test User",
             "tags": ["billing"],
+            "aliases": ["Keep PG"],  # the title, so Obsidian shows it (docs/obsidian.md)
             "edges": {"cites": [populated["fact"]]},
         }
     ]

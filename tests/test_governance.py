@@ -191,13 +191,13 @@ def test_rollback_of_an_approval_shows_dependents_then_reverts(repo, mm):
     approve(mm, repo, propose(mm, repo, "-r", "tuning work is planned"))
     before = _head(repo)
     dry = json.loads(mm("rollback", first, "--dry-run", "--json", cwd=repo).out)
-    assert dry["blocks"] == [fact] and dry["sha"] is None
+    assert dry["blocks"] == [fact] and dry["commit"] is None
     assert {"block": task, "rests_on": fact} in dry["dependents"]
     assert _head(repo) == before
     assert mm("rollback", first, "-r", "tiny", cwd=repo).code == 2
     done = json.loads(mm("rollback", first, "-r", "the queue is Kafka, not RabbitMQ", "--json", cwd=repo).out)
-    assert _head(repo) == done["sha"] and git(repo, "rev-parse", f"{done['sha']}^").strip() == before
-    trailers = _trailers(repo, done["sha"])
+    assert _head(repo) == done["commit"] and git(repo, "rev-parse", f"{done['commit']}^").strip() == before
+    trailers = _trailers(repo, done["commit"])
     assert (
         trailers["Mm-Decision"] == "rolled-back"
         and trailers["Mm-Reverts"] == git(repo, "log", "--format=%H", "--grep", f"^Approve {first}", "main").strip()

@@ -84,7 +84,9 @@ def test_expand_follows_both_directions_to_depth_with_the_edge_that_reached_each
     one = run_json(mm, repo, "graph", "expand", billing["dec"])
     assert one["start"]["id"] == billing["dec"]
     reached = {h["id"]: h for h in one["hops"]}
-    assert set(reached) == {billing["fact"], billing["task"], "TOOL-mysql"}
+    # PRJ-billing is the decision's subject: not an edge, but expand walks it as relates_to.
+    assert set(reached) == {billing["fact"], billing["task"], "TOOL-mysql", "PRJ-billing"}
+    assert reached["PRJ-billing"]["via"] == {"source": billing["dec"], "target": "PRJ-billing", "type": "relates_to"}
     assert reached[billing["task"]]["via"] == {
         "source": billing["task"],
         "target": billing["dec"],
@@ -95,12 +97,14 @@ def test_expand_follows_both_directions_to_depth_with_the_edge_that_reached_each
 
     two = run_json(mm, repo, "graph", "expand", billing["fact"], "--depth", "2")
     depths = {h["id"]: h["depth"] for h in two["hops"]}
-    assert depths == {billing["dec"]: 1, billing["task"]: 2, "TOOL-mysql": 2}
+    assert depths == {billing["dec"]: 1, "PRJ-billing": 1, billing["task"]: 2, "TOOL-mysql": 2}
 
     only = run_json(mm, repo, "graph", "expand", billing["dec"], "--types", "cites,depends_on")
     assert {h["id"] for h in only["hops"]} == {billing["fact"], billing["task"]}
     out = run_json(mm, repo, "graph", "expand", billing["dec"], "--direction", "out")
-    assert {h["id"] for h in out["hops"]} == {billing["fact"], "TOOL-mysql"}
+    assert {h["id"] for h in out["hops"]} == {billing["fact"], "TOOL-mysql", "PRJ-billing"}
+    project = run_json(mm, repo, "graph", "expand", "PRJ-billing")  # the blocks about a project
+    assert {h["id"] for h in project["hops"]} == {billing["fact"], billing["dec"]}
 
     text = mm("graph", "expand", billing["fact"], "-d", "2", cwd=repo)
     assert text.code == 0

@@ -143,23 +143,87 @@ def test_hook_impl_rejects_unknown_names(repo, mm):
     assert mm("hook-impl", "pre-push", cwd=repo).code == 2
 
 
-@pytest.mark.skipif(not (BIN / "pre-commit").exists(), reason="the pre-commit package is not installed")
-def test_pre_commit_framework_runs_the_published_hook(repo, mm):
-    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook["id"] == "mindmem-check" and hook["entry"] == "mm check --staged"
-    # The published hook installs mindmem with pip (language: python); offline, run the same entry from this venv.
-    local = {**hook, "language": "unsupported"}
-    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{"repo": "local", "hooks": [local]}]}))
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run(["pre-commit", "install"], cwd=repo, env=env, check=True, capture_output=True)
+needs_pre_commit = pytest.mark.skipif(not (BIN / "pre-commit").exists(), reason="pre-commit is not installed")
+
+
+def published_hooks() -> dict[str, dict]:
+    return {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+
+
+def use_published_hooks(repo: Path) -> dict[str, str]:
+    """A .pre-commit-config.yaml running the published hooks from this venv; the env to run pre-commit in."""
+    # The published hooks install mindmem with pip (language: python); offline, run the same entries from this venv.
+    hooks = [{**hook, "language": "unsupported"} for hook in published_hooks().values()]
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [{"repo": "local", "hooks": hooks}]}))
     git(repo, "add", ".pre-commit-config.yaml")
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+
+
+def pre_commit(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["pre-commit", *args], cwd=repo, env=env, capture_output=True, text=True)
+
+
+def test_published_hooks_pass_file_names_and_verify() -> None:
+    hooks = published_hooks()
+    assert set(hooks) == {"mindmem-check", "mindmem-verify"}
+    check = hooks["mindmem-check"]
+    assert check["entry"] == "mm check" and check.get("pass_filenames", True) and not check.get("always_run")
+    assert hooks["mindmem-verify"]["entry"] == "mm verify" and hooks["mindmem-verify"]["pass_filenames"] is False
+
+
+def test_check_takes_file_names_and_ignores_files_outside_the_memory_root(repo, mm):
     put(repo, NOTE, "Deploy notes", body=f"aws key {aws_key()}")
+    other = put(repo, "N-20260101-000002", "Other notes")
+    named = mm("check", "README.md", str(other.relative_to(repo)), "--json", cwd=repo)
+    assert named.code == 0 and json.loads(named.out)["checked"] == 1  # the secret is in a block not named
+    path = repo / "memory/notes" / f"{NOTE}.md"
+    found = mm("check", str(path), "--json", cwd=repo)
+    assert found.code == 1 and [f["code"] for f in json.loads(found.out)["findings"]] == ["MM-X003"]
+    assert mm("check", "/", cwd=repo).code == 2  # outside the repository
+
+
+@needs_pre_commit
+def test_pre_commit_run_all_files_checks_every_block(repo, mm):
+    put(repo, NOTE, "Deploy notes", body=f"aws key {aws_key()}")
+    for n in range(2, 5):
+        put(repo, f"N-20260101-00000{n}", f"Notes {n}")
+    git(repo, "add", "memory")
+    git(repo, "commit", "-q", "-m", "notes, committed before the hooks")
+    env = use_published_hooks(repo)
+    done = pre_commit(repo, env, "run", "mindmem-check", "--all-files")
+    assert done.returncode == 1
+    assert "MM-X003 critical memory/notes/N-20260101-000001.md" in done.stdout
+    assert "(4 block(s) checked in 4 file(s))" in done.stdout
+    put(repo, NOTE, "Deploy notes", body="the key lives in the vault")
+    done = pre_commit(repo, env, "run", "mindmem-check", "--all-files")
+    assert done.returncode == 0, done.stdout
+
+
+@needs_pre_commit
+def test_pre_commit_framework_refuses_a_commit_with_a_critical_finding(repo, mm):
+    env = use_published_hooks(repo)
+    subprocess.run(["pre-commit", "install"], cwd=repo, env=env, check=True, capture_output=True)
+    put(repo, NOTE, "Deploy notes", body=f"aws key {aws_key()}")
+    put(repo, "N-20260101-000002", "Other notes")
     git(repo, "add", "memory")
     refused = commit(repo, "-m", "oops", env=env)
     assert refused.returncode == 1
-    assert "mindmem check (staged memory blocks)" in refused.stdout + refused.stderr
+    assert "mindmem check (memory blocks)" in refused.stdout + refused.stderr
     assert "MM-X003" in refused.stdout + refused.stderr
+    assert "(2 block(s) checked in 2 file(s))" in refused.stdout + refused.stderr
     put(repo, NOTE, "Deploy notes", body="the key lives in the vault")
     git(repo, "add", "memory")
     done = commit(repo, "-m", "notes", env=env)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@needs_pre_commit
+def test_pre_commit_verify_hook_fails_on_an_unapproved_memory_commit(repo, mm):
+    env = use_published_hooks(repo)
+    git(repo, "commit", "-q", "-m", "pre-commit config")
+    assert pre_commit(repo, env, "run", "mindmem-verify", "--hook-stage", "manual").returncode == 0
+    put(repo, NOTE, "Deploy notes")
+    git(repo, "add", "memory")
+    git(repo, "commit", "-q", "-m", "a memory change without approval")
+    failed = pre_commit(repo, env, "run", "mindmem-verify", "--hook-stage", "manual")
+    assert failed.returncode == 1 and "mindmem verify (governed history)" in failed.stdout

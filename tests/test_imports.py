@@ -58,6 +58,9 @@ def test_markdown_vault_notes_links_tags_and_types(repo, mm):
     assert sorted(runbook["tags"]) == ["ops", "runbook"]
     assert billing["edges"] == {"relates_to": [runbook["id"], plan["id"]]}
     assert plan["edges"] == {"relates_to": ["PRJ-billing"]}
+    # The old `[[Note title]]` links now name the block and still read the same (Obsidian's alias syntax).
+    assert f"See [[{runbook['id']}|Export runbook]] and [[{plan['id']}|Partitioning plan]]." in billing["body"]
+    assert billing["aliases"] == ["Billing"] and runbook["aliases"][0] == "Export runbook"
     # Same folder, same IDs: the import is deterministic.
     assert _import(mm, repo, "markdown", EXAMPLES / "notes-vault", "--dry-run")["blocks"] == data["blocks"]
 
@@ -78,3 +81,19 @@ def test_import_bad_input(repo, mm, tmp_path):
     assert result.code == 2 and "unknown prefix ZZ" in result.err
     assert mm("import", "markdown", str(EXAMPLES / "notes-vault"), cwd=repo).code == 2  # no rationale
     assert git(repo, "branch", "--list", "proposals/*") == ""
+
+
+def test_markdown_link_rewriting_keeps_headings_shown_text_and_code(repo, mm, tmp_path):
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "Storage.md").write_text("# Storage\n\nWe use Postgres.\n")
+    (vault / "Plan.md").write_text(
+        "# Plan\n\nSee [[Storage#Why]], [[storage|the store]], [[Nowhere]] and `[[Storage]]`.\n"
+    )
+    data = _import(mm, repo, "markdown", str(vault), "--dry-run")
+    by_title = {b["title"]: b for b in data["blocks"]}
+    storage, plan = by_title["Storage"]["id"], by_title["Plan"]
+    assert plan["body"].endswith(
+        f"See [[{storage}#Why|Storage]], [[{storage}|the store]], [[Nowhere]] and `[[Storage]]`."
+    )
+    assert plan["edges"] == {"relates_to": [storage]}

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import fsck, git
 
+import mindmem
+
 pytest.importorskip("mcp")
 
 from mcp import ClientSession, StdioServerParameters
@@ -271,3 +273,39 @@ def test_print_config(memory_repo, mm):
     assert entry["args"] == ["mcp", "--repo", str(repo), "--agent", "claude"]
     assert mm("mcp", "--print-config", "--client", "emacs", cwd=repo).code == 2
     assert mm("mcp", "--agent", "bad name!", cwd=repo).code == 2
+
+
+def test_agents_read_their_own_open_proposals_apart_from_memory(memory_repo, mm):
+    repo, ids = memory_repo
+    block = (
+        "---\nid: D-20261125-00c0de\ntype: decision\ntitle: Retain billing events for 13 months\n"
+        "status: active\ncreated: 2026-11-25T12:00:00Z\n---\nFinance needs a year plus a month.\n"
+    )
+
+    async def run():
+        async with session(repo, agent="planner") as s:
+            version = s.server_info
+            proposed, _ = await call(
+                s, "staged_change", phase="propose", rationale="finance asked for it", blocks=[block]
+            )
+            plain, _ = await call(s, "recall", query="retain billing events")
+            mine, _ = await call(s, "recall", query="retain billing events", include_proposals=True)
+            listed, _ = await call(s, "core", action="list", type="decision", include_proposals=True)
+            got, _ = await call(s, "core", action="get", id="D-20261125-00c0de", include_proposals=True)
+        async with session(repo, agent="someone-else") as other:
+            theirs, _ = await call(other, "recall", query="retain billing events", include_proposals=True)
+        return version, proposed["proposal"], plain, mine, listed, got, theirs
+
+    version, pid, plain, mine, listed, got, theirs = asyncio.run(run())
+    assert (version.name, version.version) == ("mindmem", mindmem.__version__)
+    assert "unapproved" not in plain
+    assert "D-20261125-00c0de" not in json.dumps(plain["results"]) and "D-20261125-00c0de" not in json.dumps(
+        mine["results"]
+    )  # never mixed into approved memory
+    [item] = mine["unapproved"]["blocks"]
+    assert item["id"] == "D-20261125-00c0de" and item["proposal"] == pid and item["approved"] is False
+    assert "not yet approved" in mine["unapproved"]["label"]
+    assert [b["id"] for b in listed["unapproved"]["blocks"]] == ["D-20261125-00c0de"]
+    assert ids["decision"] in [b["id"] for b in listed["blocks"]]
+    assert got["block"] is None and got["unapproved"]["blocks"][0]["block"]["title"].startswith("Retain billing")
+    assert theirs["unapproved"]["blocks"] == []  # only the calling agent's own proposals

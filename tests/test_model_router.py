@@ -64,7 +64,8 @@ def test_a_real_gguf_replies_within_the_schema_and_mm_ask_never_crashes(tmp_path
     assert result.code in (0, 2), result.err
     if result.code == 0:
         answer = json.loads(result.out)
-        assert answer["router"] == "model" and answer["call"]["tool"] in MODES
+        # The model's call when it is valid, else the rules' (random weights rarely make a valid one).
+        assert answer["router"] in ("model", "rules") and answer["call"]["tool"] in MODES
     else:
         assert result.err.startswith("mm: error: ") and "Traceback" not in result.err
 

@@ -84,3 +84,32 @@ def test_bad_targets_and_formats(repo, mm):
     assert mm("review", "D-20260101-aaaaaa", cwd=repo).code == 2
     assert mm("review", "HEAD..HEAD", "--format", "html", cwd=repo).code == 2
     assert mm("review", "P-20260101-abcdef", cwd=repo).code == 2
+
+
+def test_markdown_summary_fits_the_limit_and_keeps_what_matters(repo, mm):
+    seeded(repo)
+    git(repo, "tag", "before")
+    body = "A long note about billing. " * 40
+    for n in range(60):
+        put(repo, f"N-20260301-{n:06x}", f"Imported note {n}", body=body)
+    put(repo, NEW, "No Postgres", constraint=rule("storage.engine", "PRJ-billing", "must_not", "postgresql"))
+    with (repo / ".mindmem/allowed_signers").open("a") as signers:
+        signers.write("mallory@example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnlyForThisTest\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Import notes")
+    full = mm("review", "before..HEAD", "--format", "markdown", cwd=repo).out
+    assert len(full) > 80_000
+    fits = mm("review", "before..HEAD", "--format", "markdown", "--max-chars", "3000", cwd=repo).out
+    assert len(fits) <= 3000
+    assert "### Checks: ❌ refused" in fits and "1 critical" in fits
+    assert "| MM-C002 |" in fits  # critical findings first
+    assert "- `.mindmem/allowed_signers`" in fits  # governance files before the blocks
+    assert "- added `N-20260301-000000` Imported note 0" in fits
+    shown = fits.count("- added `")
+    assert 0 < shown < 61 and f"… and {61 - shown} more block(s)" in fits
+    assert f"the full packet is {len(full):,} characters" in fits
+    small = mm("review", "before..HEAD", "--format", "markdown", "--max-chars", str(len(full)), cwd=repo).out
+    assert small == full  # a packet that fits is not summarised
+    data = json.loads(mm("review", "before..HEAD", "--json", cwd=repo).out)
+    assert ".mindmem/allowed_signers" in data["paths"] and len(data["blocks"]) == 61
+    assert mm("review", "before..HEAD", "--json", "--max-chars", "5000", cwd=repo).code == 2

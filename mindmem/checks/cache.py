@@ -22,10 +22,11 @@ from typing import Any
 from mindmem import __version__
 from mindmem.blocks import Block, parse
 from mindmem.checks.catalog import Digest, digest
+from mindmem.checks.safety import SCAN_VERSION
 from mindmem.errors import BlockError
 
-# A new digest shape or mindmem version starts a fresh cache.
-FORMAT = f"mindmem-check-cache/1/{__version__}/{','.join(Digest._fields)}"
+# A new digest shape, safety scan or mindmem version starts a fresh cache.
+FORMAT = f"mindmem-check-cache/3/{__version__}/safety-{SCAN_VERSION}/{','.join(Digest._fields)}"
 # Entries kept beyond the ones in use, so switching between work tree, index and branches stays warm.
 SPARE = 20_000
 # A blob that does not parse has this digest, so an untouched broken file is not re-read on every check.

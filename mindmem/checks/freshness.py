@@ -34,7 +34,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     states: dict[str, CitationState] = {}  # one look at each citation, however many blocks share it
     for block in ctx.focus:
         yield from _dates(ctx, block)
-        if ctx.repo is None or ctx.code_rev is None:
+        # A superseded or revoked block is history: its citations are allowed to age.
+        if ctx.repo is None or ctx.code_rev is None or block.status in ("superseded", "revoked"):
             continue
         for raw, citation in zip(block.citations, block.parsed_citations(), strict=True):
             if raw not in states:
@@ -104,21 +105,23 @@ def citation_state(ctx: CheckContext, citation: Citation) -> CitationState:
             f"{citation.path} no longer exists at {head[:12]}",
             "find where the code went and cite it again, or drop the citation",
         )
+    old_lines = old.decode("utf-8", "replace").splitlines()
+    here = f"{citation.path}@{head[:12]}"
+    if citation.start is not None:
+        # A range outside the file is wrong whether or not the file changed since.
+        start, end = citation.start, citation.end or citation.start
+        if end > len(old_lines) or start > end or start < 1:
+            return CitationState(
+                "MM-F002",
+                "warning",
+                f"lines {start}-{end} are not in {citation.path} at {citation.sha} ({len(old_lines)} lines)",
+                "correct the line range",
+            )
     if old == new:
         return CitationState(None)
-    old_lines = old.decode("utf-8", "replace").splitlines()
     new_lines = new.decode("utf-8", "replace").splitlines()
-    here = f"{citation.path}@{head[:12]}"
     if citation.start is None:
         return CitationState("MM-F004", "info", "the file changed since then", f"re-read it and cite {here}")
-    start, end = citation.start, citation.end or citation.start
-    if end > len(old_lines) or start > end:
-        return CitationState(
-            "MM-F002",
-            "warning",
-            f"lines {start}-{end} are not in {citation.path} at {citation.sha} ({len(old_lines)} lines)",
-            "correct the line range",
-        )
     opcodes = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes()
     for tag, i1, i2, _j1, _j2 in opcodes:
         touched = (tag != "insert" and i1 < end and i2 > start - 1) or (tag == "insert" and start - 1 < i1 < end)

@@ -7,23 +7,31 @@
   chat-template tokens, "exfiltrate", "do not tell the user" …);
 - MM-X003 secrets: private keys, cloud and API tokens, high-entropy `api_key = …` values.
 
-The whole file is scanned (frontmatter and body), since an agent reads both.
-Secrets are never echoed back in full.
+The whole file is scanned (frontmatter and body), since an agent reads both, and so are
+the frontmatter values as YAML decodes them (escapes like `\U000e0041` become the hidden
+characters they stand for). Phrases are matched on the text as a model reads it (see
+`reading`): ANSI escapes, controls and invisible characters dropped, NFKC, look-alike
+letters mapped to Latin, line breaks read as spaces. C0/C1 control characters are
+hidden characters of their own. Secrets are never echoed back in full.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from mindmem.checks import reading
 from mindmem.checks.findings import Finding
 
 if TYPE_CHECKING:  # the catalog (imported by the context) runs `scan` when it digests a file
     from mindmem.checks.context import CheckContext
+
+# Bumped when what `scan` finds changes, so cached scans of unchanged files are redone.
+SCAN_VERSION = 2
 
 # -- hidden Unicode ----------------------------------------------------------------------
 
@@ -38,6 +46,11 @@ def _hidden_kind(text: str, i: int) -> tuple[str, str] | None:
     """(kind, severity) of the character at `i` if it is hidden, else None."""
     ch = text[i]
     code = ord(ch)
+    if code < 0x20 or 0x7F <= code <= 0x9F:
+        if ch == "\t" or (ch == "\r" and text[i + 1 : i + 2] == "\n"):
+            return None
+        # An ANSI escape can conceal the text after it on a terminal; any control breaks up words.
+        return "control character", "critical"
     if ch in BIDI_CONTROLS:
         return "bidi control", "critical"
     if 0xE0000 <= code <= 0xE007F:
@@ -70,7 +83,7 @@ def _hidden(text: str) -> Iterator[tuple[str, str, int, int, str, int]]:
             line, col = line + 1, 0
             continue
         col += 1
-        if ord(ch) < 0x600:
+        if 0x20 <= ord(ch) < 0x600 and not 0x7F <= ord(ch) <= 0x9F:
             continue
         kind = _hidden_kind(text, i)
         if kind is None:
@@ -82,7 +95,7 @@ def _hidden(text: str) -> Iterator[tuple[str, str, int, int, str, int]]:
 
 
 _SUSPECT = re.compile(
-    "[\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+    "\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
 )
 
 # -- prompt injection ----------------------------------------------------------------------
@@ -206,6 +219,25 @@ SECRET_RULES = (
     _rule("Google API key", r"\bAIza[0-9A-Za-z_-]{35}\b", ("aiza",), case=True),
     _rule("Stripe live key", r"\b[rs]k_live_[0-9A-Za-z]{24,}\b", ("k_live_",), case=True),
 )
+# Keys with a distinctive prefix, split by single spaces or tabs to slip past the rules above
+# (`AKIA IOSFODNN7 EXAMPLE`); a match needs a digit and at most three splits, so words after a prefix
+# do not count.
+SPLIT_SECRET_RULES = (
+    _rule(
+        "AWS access key ID",
+        r"\b(?:AKIA|ASIA|ABIA|ACCA)(?:[ \t]?[0-9A-Z]){16}\b",
+        ("akia", "asia", "abia", "acca"),
+        case=True,
+    ),
+    _rule(
+        "GitHub token",
+        r"\bgh[pousr]_(?:[ \t]?[A-Za-z0-9]){36,255}\b",
+        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+        case=True,
+    ),
+    _rule("OpenAI-style API key", r"\bsk-(?:proj-)?(?:[ \t]?[A-Za-z0-9_-]){40,}", ("sk-",), case=True),
+    _rule("Google API key", r"\bAIza(?:[ \t]?[0-9A-Za-z_-]){35}\b", ("aiza",), case=True),
+)
 # `api_key = "…"` and friends; the value must look random (see _generic_secret).
 GENERIC_SECRET = _rule(
     "high-entropy credential assignment",
@@ -253,31 +285,91 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def scan(text: str) -> tuple[Hazard, ...]:
-    """Everything unsafe in one block file's text."""
+    """Everything unsafe in one block file's text, as written and as a model reads it."""
+    decoded = list(reading.decoded_values(text))
+    out = _hidden_hazards(text, decoded)
+    # (line, text as read, offset -> line): the file, and each decoded value that differs from it.
+    views = [(text, lambda offset: _line_at(text, offset))]
+    views += [(value, lambda _offset, line=line: line) for line, value in decoded]
+    out += _injection_hazards(views)
+    out += _secret_hazards(views)
+    return tuple(out)
+
+
+def _hidden_hazards(text: str, decoded: list[tuple[int, str]]) -> list[Hazard]:
+    found = {kind: (severity, line, col, point, n) for kind, severity, line, col, point, n in _hidden(text)}
+    for at_line, value in decoded:
+        for kind, severity, _line, _col, point, n in _hidden(value):
+            if kind not in found:
+                found[kind] = (severity, at_line, 0, point, n)
     out: list[Hazard] = []
-    for kind, severity, line, col, point, n in _hidden(text):
+    for kind, (severity, line, col, point, n) in found.items():
         more = f" ({n} in total)" if n > 1 else ""
-        message = f"hidden {kind} {point} at line {line}, column {col}{more}: people and models read it differently"
+        where = f"line {line}, column {col}" if col else f"line {line} (in an escaped YAML string)"
+        message = f"hidden {kind} {point} at {where}{more}: people and models read it differently"
         out.append(("MM-X001", severity, message, line, f"delete the invisible {point} characters (retype the line)"))
-    lower = text.lower()
-    for rule in INJECTION_RULES:
-        match = next(rule.finds(text, lower), None)
-        if match:
-            message = f"prompt-injection phrasing ({rule.name}): {_snippet(match.group(0))!r}"
-            fix = "rewrite it as a plain statement about the project; memory must not instruct agents"
-            out.append(("MM-X002", rule.severity, message, _line_at(text, match.start()), fix))
+    return out
+
+
+def _read_views(
+    views: list[tuple[str, Callable[[int], int]]], *, flat: bool
+) -> Iterator[tuple[str, str, Callable[[int], int]]]:
+    """(text, lowercased, offset -> line) for every way the texts can be read; cheapest first.
+
+    With `flat`, line breaks read as spaces (same offsets), so a phrase split over two lines is
+    one phrase; every pattern that matches the text as written matches it flat too.
+    """
+    for text, line_of in views:
+        shown = text.replace("\n", " ") if flat else text
+        yield shown, shown.lower(), line_of
+        view = reading.normalised(text)
+        if view is not None:
+            yield view.text, view.text.lower(), lambda i, v=view, f=line_of: f(v.source_offset(i))
+
+
+def _injection_hazards(views: list[tuple[str, Callable[[int], int]]]) -> list[Hazard]:
+    found: dict[int, Hazard] = {}  # by rule, first reading that matches
+    fix = "rewrite it as a plain statement about the project; memory must not instruct agents"
+    for text, lower, line_of in _read_views(views, flat=True):
+        for n, rule in enumerate(INJECTION_RULES):
+            match = None if n in found else next(rule.finds(text, lower), None)
+            if match:
+                message = f"prompt-injection phrasing ({rule.name}): {_snippet(match.group(0))!r}"
+                found[n] = ("MM-X002", rule.severity, message, line_of(match.start()), fix)
+        if len(found) == len(INJECTION_RULES):
+            break
+    return [found[n] for n in sorted(found)]
+
+
+def _secret_hazards(views: list[tuple[str, Callable[[int], int]]]) -> list[Hazard]:
+    found: dict[tuple[str, int], tuple[str, int, str]] = {}
+    for text, lower, line_of in _read_views(views, flat=False):
+        for name, start, value in _secrets(text, lower):
+            line = line_of(start)
+            found.setdefault((name, line), (name, line, value))
+    fix = "delete it and rotate the credential; once committed it stays in git history"
+    return [
+        ("MM-X003", "critical", f"{name} {redact(value)}", line, fix)
+        for name, line, value in sorted(found.values(), key=lambda item: item[1])
+    ]
+
+
+def _secrets(text: str, lower: str) -> list[tuple[str, int, str]]:
     found: list[tuple[str, int, str]] = []
     for rule in SECRET_RULES:
         for match in rule.finds(text, lower):
             found.append((rule.name, match.start(), match.group(0)))
+    for rule in SPLIT_SECRET_RULES:
+        for match in rule.finds(text, lower):
+            value = re.sub(r"[ \t]", "", match.group(0))
+            splits = len(match.group(0)) - len(value)
+            if 0 < splits <= 3 and any(c.isdigit() for c in value):
+                found.append((rule.name, match.start(), value))
     for match in GENERIC_SECRET.finds(text, lower):
         value = match.group(1)
         if _generic_secret(value) and not any(s <= match.start(1) < s + len(v) for _, s, v in found):
             found.append((GENERIC_SECRET.name, match.start(1), value))
-    fix = "delete it and rotate the credential; once committed it stays in git history"
-    for name, start, value in sorted(found, key=lambda item: item[1]):
-        out.append(("MM-X003", "critical", f"{name} {redact(value)}", _line_at(text, start), fix))
-    return tuple(out)
+    return found
 
 
 def _line_at(text: str, offset: int) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mindmem.blocks import block_relpath
+from mindmem.checks import placeholders
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Finding
 
@@ -16,6 +17,7 @@ DUPLICATE_PREFIX = "duplicate id "
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
+    yield from placeholders.check(ctx)
     for problem in ctx.problems:
         if not ctx.path_in_scope(problem.path):
             continue
@@ -63,7 +65,16 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 fix="swap or correct valid_from / valid_to",
             )
     for path in ctx.stray:
-        if ctx.path_in_scope(path):
+        if ctx.path_in_scope(path) and path.endswith(".md"):
+            yield Finding(
+                "MM-S005",
+                "info",
+                "a Markdown note, not a block (block files are named ID.md); mm ignores it",
+                (),
+                path,
+                fix="leave it (notes may live beside blocks), or make it a block with `mm import markdown`",
+            )
+        elif ctx.path_in_scope(path):
             yield Finding(
                 "MM-S005",
                 "info",

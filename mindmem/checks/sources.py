@@ -7,7 +7,7 @@ content is parsed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -36,6 +36,7 @@ def context_for(
     full: bool = False,
     index_file: Path | None = None,
     also_staged: Mapping[str, bytes] | None = None,
+    paths: Sequence[str] | None = None,
     today: date | None = None,
 ) -> CheckContext:
     """What to check. Default: every block in the work tree.
@@ -45,10 +46,11 @@ def context_for(
     works out): what the proposal changes, checked in the tree approving it would write. These three
     check only the touched blocks (and what they meet) unless `full`. `also_staged`
     ({path: bytes}) checks the index as it will be once those files are staged too
-    (what `--staged --fix` just wrote).
+    (what `--staged --fix` just wrote). `paths` (repo-relative files, what the pre-commit
+    framework passes): the work tree, checking those files and what they meet.
     """
-    if sum(1 for chosen in (staged, proposal, rev_range) if chosen) > 1:
-        raise BadInput("choose one of --staged, --proposal and a range A..B")
+    if sum(1 for chosen in (staged, proposal, rev_range, paths is not None) if chosen) > 1:
+        raise BadInput("choose one of --staged, --proposal, a range A..B and file names")
     cache = BlockCache(memory.git.common_dir / "mindmem" / "checks")
     try:
         if staged:
@@ -57,6 +59,8 @@ def context_for(
             source = _proposal(memory, proposal)
         elif rev_range:
             source = _range(memory, rev_range)
+        elif paths is not None:
+            source = _files(memory, paths)
         else:
             source = _worktree(memory)
         ctx = _build(memory, cache, source, full=full)
@@ -101,6 +105,18 @@ def _worktree(memory: Memory) -> _Source:
         return by_sha[sha] if sha in by_sha else memory.git.read_blob(sha)
 
     return _Source("work tree", entries, read, None, memory.git.head_commit())
+
+
+def _files(memory: Memory, paths: Sequence[str]) -> _Source:
+    """The work tree, with the given files as the change (files outside the memory root are ignored)."""
+    source = _worktree(memory)
+    head = source.code_rev
+    before = memory.git.tree_blobs(head, memory.root) if head else {}
+    prefix = memory.root + "/"
+    # A file that is gone from the work tree (deleted) still counts: its old block may be cited.
+    changed = {p: (before.get(p), source.entries.get(p)) for p in paths if p.startswith(prefix)}
+    label = f"{sum(1 for p in changed if is_block_path(p))} file(s)"
+    return replace(source, label=label, changed=changed)
 
 
 def _staged(memory: Memory, index_file: Path | None, also: Mapping[str, bytes]) -> _Source:

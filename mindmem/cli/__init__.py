@@ -6,6 +6,7 @@ Each module registers the commands of one area on the shared typer app.
 from mindmem.cli import (  # noqa: F401  (registers commands)
     ask,
     check,
+    ci,
     core,
     dataset,
     extract,
@@ -17,6 +18,7 @@ from mindmem.cli import (  # noqa: F401  (registers commands)
     model,
     recall,
     signing,
+    status,
     sync,
 )
 from mindmem.cli.app import app, main

@@ -67,12 +67,37 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: the one place library errors become messages and exit codes.
+    """Entry point: the one place errors become messages and exit codes.
 
-    Usage errors (exit 2) and Ctrl-C (exit 130) are handled by typer itself.
+    Library errors and usage errors both print one line `mm: error: …` on stderr; usage
+    errors exit 2, Ctrl-C exits 130.
     """
+    command = typer.main.get_command(app)
+    _full_help_lines(command)
     try:
-        app(args=argv, prog_name="mm")
+        code = command.main(args=argv, prog_name="mm", standalone_mode=False)
     except MindmemError as exc:
         typer.echo(f"mm: error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except typer.TyperException as exc:
+        # typer's own (vendored) click exceptions: usage errors (exit 2) and file errors.
+        ctx = getattr(exc, "ctx", None)
+        if type(exc).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            typer.echo(ctx.get_help(), err=True)
+        else:
+            where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+            typer.echo(f"mm: error: {exc.format_message()}{where}", err=True)
+        sys.exit(getattr(exc, "exit_code", 2))
+    except typer.Abort:
+        typer.echo("", err=True)
+        sys.exit(130)
+    if isinstance(code, int) and code:
+        sys.exit(code)
+
+
+def _full_help_lines(command: Any) -> None:
+    """Command lists show each command's whole first line, not the first 45 characters and '...'."""
+    for sub in getattr(command, "commands", {}).values():
+        if sub.help and not sub.short_help:
+            sub.short_help = sub.help.strip().split("\n\n", 1)[0].replace("\n", " ")
+        _full_help_lines(sub)

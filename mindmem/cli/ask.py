@@ -15,16 +15,22 @@ def ask(
     question: Annotated[str, typer.Argument(help="A question or request in plain words.")],
     show_result: Annotated[bool, typer.Option("--full", help="Also print the whole result of the call.")] = False,
     model: Annotated[
-        Optional[str], typer.Option("--model", help="GGUF model to route and answer (default: $MM_MODEL or config).")
+        Optional[str],
+        typer.Option(
+            "--model",
+            help="GGUF model that routes (the rules stand in when its call is not valid) and answers. "
+            "A model from $MM_MODEL or config only answers: the rules route better (docs/benchmarks.md).",
+        ),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ask memory in plain words: one dispatcher call (the same seven as `mm mcp`), answered with cited IDs.
 
-    Without a model, a rule-based router picks the call (recall and its modes, graph,
-    core, compiled truth, kernels, memory_verify, or a proposal) and the evidence is
-    printed. With a model (--model, $MM_MODEL or the user config) the model emits the
-    call as schema-held JSON and answers from the evidence, citing block IDs.
+    A rule-based router picks the call (recall and its modes, graph, core, compiled
+    truth, kernels, memory_verify, or a proposal) and the evidence is printed. With
+    --model the model emits the call as grammar-held JSON (the rules stand in when it
+    is not valid); with any model (--model, $MM_MODEL or the user config) the model
+    answers from the evidence, citing block IDs.
     Requests to approve, reject or roll back are refused: a person runs those commands.
 
     \b
@@ -52,7 +58,8 @@ def ask(
     if answer.result.get("proposal"):
         typer.echo(f"proposed {answer.result['proposal']}: {answer.result.get('next', '')}")
     for item in answer.cited:
-        typer.echo(f"  {item['id']:<20} {item['type']:<9} {item['title']}")
+        retired = f"  [{item['status']}]" if item.get("status") in ("superseded", "revoked") else ""
+        typer.echo(f"  {item['id']:<20} {item['type']:<9} {item['title']}{retired}")
     if not answer.cited and not answer.result.get("proposal"):
         typer.echo("  (no blocks cited)")
     if show_result:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.cli.app import JsonOpt, app, memory, print_json, state
+from mindmem.cli.progress import progress
 from mindmem.errors import BadInput, CheckFailed
 
 if TYPE_CHECKING:
@@ -17,8 +18,13 @@ if TYPE_CHECKING:
 
 @app.command()
 def check(
-    rev_range: Annotated[
-        Optional[str], typer.Argument(metavar="[A..B]", help="Check the blocks changed from A to B, against B.")
+    targets: Annotated[
+        Optional[list[str]],
+        typer.Argument(
+            metavar="A..B | FILE",
+            help="A..B: the blocks changed from A to B, against B. FILE...: those blocks in the work tree.",
+            show_default=False,
+        ),
     ] = None,
     staged: Annotated[bool, typer.Option("--staged", help="Check the staged blocks (the next commit).")] = False,
     proposal: Annotated[
@@ -39,9 +45,10 @@ def check(
     """Check memory blocks: schema, graph, contradictions, freshness, safety.
 
     Default: every block in the work tree. --staged (the index; GIT_INDEX_FILE
-    inside a git hook), --proposal and A..B check the changed blocks against the
-    blocks they meet (neighbours, shared subject, axis or entity). Exit 1 while a
-    critical finding remains.
+    inside a git hook), --proposal, A..B and FILE... check the changed (or named)
+    blocks against the blocks they meet (neighbours, shared subject, axis or
+    entity). Files outside the memory root are ignored, so the pre-commit
+    framework can pass whatever it has. Exit 1 while a critical finding remains.
 
     --fix writes the machine-applicable fixes (e.g. `supersedes` on the newer of
     two contradicting blocks) into the work tree files (also with --staged: stage
@@ -51,6 +58,7 @@ def check(
     Example:
       mm check                      # the work tree
       mm check --staged             # what the pre-commit hook runs
+      mm check memory/decisions/D-20261125-7f3a9c.md
       mm check --proposal P-20261125-ab12cd --fix
       mm check main..feature --json
       mm check --severity critical
@@ -61,14 +69,20 @@ def check(
 
     if severity not in SEVERITIES:
         raise BadInput(f"--severity '{severity}' is not one of {', '.join(SEVERITIES)}")
+    mem = memory()
+    rev_range, paths = _split_targets(mem, targets or [])
     if fix and rev_range:
         raise BadInput("--fix writes the work tree or a proposal; a range A..B cannot be rewritten")
-    mem = memory()
     # Under a git hook (the pre-commit framework runs us there) GIT_INDEX_FILE names the index being committed.
     index_file = Path(os.environ["GIT_INDEX_FILE"]).absolute() if staged and os.environ.get("GIT_INDEX_FILE") else None
-    merge, own = gov.checks_for(mem, proposal) if proposal else (None, [])
-    ctx = context_for(mem, staged=staged, proposal=merge, rev_range=rev_range, full=all_, index_file=index_file)
-    findings = sorted(run_checks(ctx) + own, key=sort_key)
+    with progress("check") as step:
+        step("reading the blocks")
+        merge, own = gov.checks_for(mem, proposal) if proposal else (None, [])
+        ctx = context_for(
+            mem, staged=staged, proposal=merge, rev_range=rev_range, full=all_, index_file=index_file, paths=paths
+        )
+        step(f"checking {len(ctx.focus)} block(s)")
+        findings = sorted(run_checks(ctx) + own, key=sort_key)
     fixed = None
     if fix:
         fixed = _apply_fixes(mem, ctx, findings, proposal)
@@ -76,13 +90,34 @@ def check(
             # With --staged the fixes are in the work tree: check the index as it will be once they are added.
             also = {p: (mem.workdir / p).read_bytes() for p in fixed.paths} if staged else None
             merge, own = gov.checks_for(mem, proposal) if proposal else (None, [])
-            ctx = context_for(mem, staged=staged, proposal=merge, full=all_, index_file=index_file, also_staged=also)
+            ctx = context_for(
+                mem, staged=staged, proposal=merge, full=all_, index_file=index_file, also_staged=also, paths=paths
+            )
             findings = sorted(run_checks(ctx) + own, key=sort_key)
     report(ctx, findings, severity, as_json, fixed)
 
 
+def _split_targets(mem, targets: list[str]) -> tuple[str | None, list[str] | None]:
+    """(range, None) for one `A..B` that is not a file; else (None, repo-relative paths of the files)."""
+    if not targets:
+        return None, None
+    if len(targets) == 1 and ".." in targets[0] and not (Path(state["repo"] or ".") / targets[0]).exists():
+        return targets[0], None
+    top = mem.workdir.resolve()
+    here = Path(state["repo"] or ".")  # like `git -C`, file names are taken from the -C folder
+    paths = []
+    for name in targets:
+        try:
+            # realpath also works for a deleted file (its folder is resolved), which pre-commit never passes.
+            paths.append(Path(os.path.realpath(here / name)).relative_to(top).as_posix())
+        except ValueError:
+            raise BadInput(f"{name} is outside the repository {top}") from None
+    return None, paths
+
+
 def _apply_fixes(mem, ctx: CheckContext, findings: list[Finding], proposal: str | None):
-    from mindmem.checks.fix import fix_proposal, fix_worktree
+    from mindmem.checks.fix import fix_worktree
+    from mindmem.governance.fix import fix_proposal
 
     paths = dict(ctx.snapshot.paths)
     return fix_proposal(mem, proposal, findings, paths) if proposal else fix_worktree(mem, findings, paths)
@@ -120,27 +155,47 @@ def review(
     fmt: Annotated[
         str, typer.Option("--format", metavar="FORMAT", help="text, markdown (a PR comment) or json.")
     ] = "text",
+    max_chars: Annotated[
+        Optional[int],
+        typer.Option(
+            "--max-chars",
+            metavar="N",
+            min=1000,
+            help="Markdown longer than N characters becomes a summary that fits (a GitHub comment: 60000).",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Print the review packet for a proposal or a range of commits.
 
     Rationale, blocks added/changed/removed field by field, edges added and
     removed, check findings and what `mm approve` would say in this repo's mode,
-    what rests on the changed blocks (graph impact), and commit signatures.
-    Always exits 0 when the packet was made: findings are content, not failure.
+    changes to governance files (.mindmem/), what rests on the changed blocks
+    (graph impact), and commit signatures. Always exits 0 when the packet was
+    made: findings are content, not failure.
+
+    --max-chars N keeps Markdown under N characters: past it, the packet becomes
+    a summary (verdict and counts, critical findings, governance files, then one
+    line per block while they fit).
 
     \b
     Example:
       mm review P-20261125-ab12cd
       mm review main..proposals/P-20261125-ab12cd --format markdown > comment.md
-      mm review origin/main..HEAD --format json
+      mm review origin/main..HEAD --format markdown --max-chars 60000
+      mm review origin/main..HEAD --json
     """
-    from mindmem.review import FORMATS, render
     from mindmem.review import review as make_review
+    from mindmem.review_format import FORMATS, render
 
     if fmt not in FORMATS:
         raise BadInput(f"--format '{fmt}' is not one of {', '.join(FORMATS)}")
-    packet = make_review(memory(), target)
-    if fmt == "json":
+    if max_chars is not None and (as_json or fmt != "markdown"):
+        raise BadInput("--max-chars shortens Markdown; use it with --format markdown")
+    with progress("review") as step:
+        step("reading the change")
+        packet = make_review(memory(), target, step)
+    if as_json or fmt == "json":
         print_json(packet.to_json())
     else:
-        typer.echo(render(packet, fmt), nl=False)
+        typer.echo(render(packet, fmt, max_chars), nl=False)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from mindmem.cli.app import AtOpt, JsonOpt, app, memory, print_json, state
+from mindmem.cli.ci import InstallOpt, show_ci
+from mindmem.cli.options import parse_edges, parse_sets
 from mindmem.errors import BadInput, CheckFailed
 
 
@@ -26,32 +27,50 @@ def init(
         typer.Option(help="ssh or gpg: list your configured signing key as an approver, named by your git email."),
     ] = None,
     ci: Annotated[
-        Optional[str], typer.Option("--ci", metavar="HOST", help="Also write pull-request CI files for: github.")
+        Optional[str],
+        typer.Option("--ci", metavar="HOST", help="Also write pull-request CI files for: github (see `mm ci`)."),
     ] = None,
+    install: InstallOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Set up mindmem in a git repository (or a new folder).
 
     Writes .mindmem/config.toml, .mindmem/allowed_signers, block templates in
     .mindmem/templates/ and the memory folders. Existing files and history are
-    left alone; nothing is committed unless you pass --commit.
+    left alone; nothing is committed unless you pass --commit. In a repo that
+    is already set up, `--ci HOST` only writes or updates the CI files (as
+    `mm ci HOST` does).
 
     \b
     Example:
       mm init                      # in your project repo
       mm init ~/team-memory --mode enforce --commit
       mm init --signing ssh --commit   # you become the first approver (docs/governance.md)
-      mm init --ci github              # plus a pull-request workflow (docs/checks.md)
+      mm init --ci github              # plus a pull-request workflow (docs/review.md)
     """
     from mindmem import ci as ci_files
     from mindmem.memory import Memory
 
     # Like `git -C`, a relative PATH is taken from the -C folder (or $MM_REPO).
     base = Path(state["repo"] or os.environ.get("MM_REPO") or ".")
+    spec = None
     if ci:
         ci_files.check_host(ci)
+        existing = _existing_memory(base / path)
+        # Where CI installs from is settled before anything is written.
+        spec = ci_files.install_spec(existing.workdir if existing else base / path, install)
+        if existing is not None:
+            files = ci_files.write_ci(existing, ci, spec)
+            if as_json:
+                print_json({"path": str(existing.workdir), "created": [], "ci": [f.to_json() for f in files]})
+                return
+            typer.echo(f"mindmem is already set up in {existing.workdir}; only the CI files were written")
+            show_ci(files)
+            return
+    elif install:
+        raise BadInput("--install says where CI installs mindmem from; use it with --ci HOST")
     result = Memory.init(base / path, root=root, mode=mode, commit=commit, signing=signing)
-    written = ci_files.write_ci(Memory(result.path), ci) if ci else []
+    written = ci_files.write_ci(Memory(result.path), ci, spec) if ci and spec else []
     if as_json:
         print_json(
             {
@@ -60,7 +79,7 @@ def init(
                 "commit": result.commit,
                 "git_initialized": result.git_initialized,
                 "signer": result.signer,
-                "ci": [{"path": f.path, "written": f.written} for f in written],
+                "ci": [f.to_json() for f in written],
             }
         )
         return
@@ -69,12 +88,25 @@ def init(
     typer.echo(f"Initialized mindmem memory in {result.path} ({len(result.created)} files)")
     if result.signer:
         typer.echo(f"Listed your {signing} signing key as approver {result.signer}")
-    for f in written:
-        typer.echo(f"{'Wrote' if f.written else 'Kept the existing'} {f.path} (commit it with your project)")
+    if written:
+        show_ci(written)
     if result.commit:
         typer.echo(f"Committed {result.commit[:12]} Initialize mindmem memory")
     else:
         typer.echo("Nothing committed; review and commit the files, or run again with --commit.")
+
+
+def _existing_memory(path: Path):
+    """The Memory at `path` when mindmem is already set up there, else None."""
+    from mindmem.errors import StateError
+    from mindmem.memory import Memory
+
+    if not path.is_dir():
+        return None
+    try:
+        return Memory(path)
+    except StateError:
+        return None
 
 
 @app.command()
@@ -112,7 +144,9 @@ def new(
       echo "Deploys go through the staging cluster." | mm new fact -t "Deploy path" -b -
     """
     if body == "-":
-        body = sys.stdin.read()
+        from mindmem.text import read_stdin
+
+        body = read_stdin()
     mem = memory()
     block = mem.new(kind, title=title, body=body, fields=parse_sets(set_), edges=parse_edges(edge), block_id=block_id)
     path = mem.path_of(block).relative_to(mem.workdir).as_posix()
@@ -120,30 +154,6 @@ def new(
         print_json({"id": block.id, "path": path})
     else:
         typer.echo(block.id)
-
-
-def parse_sets(items: list[str] | None) -> dict[str, Any]:
-    """`--set key=value` options; values are YAML, so `tags=[a, b]` works."""
-    from mindmem.blocks import parse_value
-
-    fields: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise BadInput(f"--set expects key=value, got {item!r}")
-        fields[key.strip()] = parse_value(value)
-    return fields
-
-
-def parse_edges(items: list[str] | None) -> list[tuple[str, str]]:
-    """`--edge EDGE_TYPE:ID` options."""
-    edges = []
-    for item in items or []:
-        edge_type, sep, target = item.partition(":")
-        if not sep:
-            raise BadInput(f"--edge expects EDGE_TYPE:ID, got {item!r}")
-        edges.append((edge_type, target))
-    return edges
 
 
 @app.command()
@@ -202,6 +212,7 @@ def list_(
 @app.command()
 def fmt(
     check: Annotated[bool, typer.Option("--check", help="Only report files that are not canonical (exit 1).")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Rewrite every block file into its canonical form.
 
@@ -212,8 +223,14 @@ def fmt(
     Example:
       mm fmt --check    # in CI
       mm fmt
+      mm fmt --check --json
     """
     changed = memory().fmt(check=check)
+    if as_json:
+        print_json({"check": check, "changed": changed, "canonical": not changed})
+        if check and changed:
+            raise typer.Exit(CheckFailed.exit_code)
+        return
     for path in changed:
         typer.echo(("would reformat " if check else "reformatted ") + path)
     if check and changed:
@@ -228,19 +245,35 @@ def validate(as_json: JsonOpt = False) -> None:
 
     Reports every problem, not only the first: bad YAML, missing or wrong-typed
     fields, IDs that do not match their type, duplicate IDs, misplaced files.
+    Markdown files that are not named ID.md (notes written in Obsidian, say) are
+    listed as warnings: every other command ignores them.
 
     \b
     Example:
       mm validate
     """
-    count, problems = memory().validate()
+    from mindmem import walk
+    from mindmem.snapshot import is_note_path
+
+    mem = memory()
+    count, problems = mem.validate()
+    # Listed, not read: an unreadable file is already one of the problems.
+    notes = sorted(p for p, _ in walk.tree(str(mem.workdir), mem.root, mem.settings.max_block_bytes) if is_note_path(p))
+    note = "a Markdown note, not a block (block files are named ID.md); mm ignores it"
     if as_json:
         print_json(
-            {"blocks": count, "problems": [{"path": p.path, "line": p.line, "message": p.reason} for p in problems]}
+            {
+                "blocks": count,
+                "problems": [{"path": p.path, "line": p.line, "message": p.reason} for p in problems],
+                "warnings": [{"path": path, "message": note} for path in notes],
+            }
         )
     else:
         for problem in problems:
             typer.echo(str(problem))
-        typer.echo(f"{count} block file(s), {len(problems)} problem(s)")
+        for path in notes:
+            typer.echo(f"{path}: warning: {note}")
+        warned = f", {len(notes)} note(s) ignored" if notes else ""
+        typer.echo(f"{count} block file(s), {len(problems)} problem(s){warned}")
     if problems:
         raise typer.Exit(CheckFailed.exit_code)

@@ -11,6 +11,7 @@ import typer
 
 from mindmem.cli.app import JsonOpt, app, memory, print_json
 from mindmem.errors import BadInput
+from mindmem.text import STDIN, read_file, read_stdin
 
 
 @app.command()
@@ -23,8 +24,12 @@ def extract(
         typer.Option("--rationale", "-r", help="Why these blocks should be in memory (for the proposal)."),
     ] = None,
     backend: Annotated[
-        str, typer.Option(help="rules (default, no model), llama-cpp, ctransformers or openai.")
-    ] = "rules",
+        Optional[str],
+        typer.Option(
+            help="rules, hybrid (rules, then a model adds what they miss), llama-cpp, ctransformers or openai. "
+            "Default: hybrid when a model is configured (--model, MM_MODEL, config), else rules."
+        ),
+    ] = None,
     model: Annotated[Optional[str], typer.Option(help="Model for a model backend (GGUF path or model name).")] = None,
     url: Annotated[Optional[str], typer.Option(help="Endpoint for the openai backend.")] = None,
     reference_date: Annotated[
@@ -44,7 +49,7 @@ def extract(
     Example:
       mm extract examples/meeting.md --reference-date 2026-11-24 --dry-run
       mm extract notes.md -r "Billing sync notes, 24 Nov"
-      mm extract call.txt --backend llama-cpp --model ~/models/qwen3-4b-q4_k_m.gguf -r "Design call"
+      mm extract call.txt --model ~/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf -r "Design call"
     """
     from mindmem.extract.run import extract as run_extract
     from mindmem.extract.run import propose
@@ -75,14 +80,11 @@ def extract(
 
 def _read(source: str) -> tuple[str, str]:
     if source == "-":
-        return sys.stdin.read(), "<stdin>"
+        return read_stdin(), STDIN
     path = Path(source)
     if not path.is_file():
         raise BadInput(f"{source}: no such file")
-    try:
-        return path.read_text(encoding="utf-8"), path.name
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"{source}: not UTF-8 text (byte {exc.start})") from None
+    return read_file(path, source), path.name
 
 
 def _date(text: str | None) -> date | None:
@@ -123,4 +125,7 @@ def _show(found: Any, text: str, err: bool) -> None:
         for edge_type, target in cand.edges:
             name = by_key[target[4:]].title if target.startswith("key:") and target[4:] in by_key else target
             typer.echo(f"    {edge_type} -> {name}", err=err)
-    typer.echo(f"{len(new_ids)} new block(s)", err=err)
+    for warning in found.extraction.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    linked = sum(1 for c in found.extraction.candidates if c.existing)
+    typer.echo(f"{len(new_ids)} new block(s), {linked} already in memory or an open proposal", err=err)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -70,7 +69,7 @@ def propose(
           --set due=2026-12-01
     """
     from mindmem import governance as gov
-    from mindmem.cli.core import parse_edges, parse_sets
+    from mindmem.cli.options import parse_edges, parse_sets
 
     mem = memory()
     rationale = rationale or ""
@@ -79,14 +78,16 @@ def propose(
         raise BadInput("use either --file or inline edits (--add/--edit/--supersede/--revoke), not both")
     if (set_ or edge or body is not None) and not (add or edit):
         raise BadInput("--set, --edge and --body go with --add or --edit")
-    text = sys.stdin.read() if body == "-" else body
+    from mindmem.text import read_stdin
+
+    text = read_stdin() if body == "-" else body
     if files:
         from mindmem import changes as ch
 
         texts: list[tuple[str, bytes | str]] = []
         for path in files:
             if str(path) == "-":
-                texts += ch.split_stream(sys.stdin.read())
+                texts += ch.split_stream(read_stdin())
             elif not path.is_file():
                 raise BadInput(f"{path}: no such file")
             else:
@@ -133,7 +134,7 @@ def proposals(
     from mindmem import governance as gov
 
     mem = memory()
-    found = [(p, gov.proposal_state(mem, p)) for p in gov.list_proposals(mem, include_rejected=all_)]
+    found = [(p, _state(mem, p)) for p in gov.list_proposals(mem, include_rejected=all_)]
     if as_json:
         print_json(
             [{**p.to_json(), "merge": state, "applies_cleanly": state == "merges cleanly"} for p, state in found]
@@ -163,6 +164,7 @@ def show_proposal(mem: Memory, proposal: Proposal, as_json: bool) -> None:
     """Print a proposal, every path it changes, its governance changes and its block diffs
     (shared by `mm diff P` and `mm show P`)."""
     from mindmem import governance as gov
+    from mindmem.review_format import short
 
     cand = gov.candidate(mem, proposal) if proposal.state == "open" else None
     paths = sorted(cand.changed) if cand else sorted(gov.proposal_changes(mem, proposal))
@@ -191,9 +193,9 @@ def show_proposal(mem: Memory, proposal: Proposal, as_json: bool) -> None:
         typer.echo(f"\n{d.action} {d.block_id}  {d.title}  ({d.path})")
         for f in d.fields:
             if d.action == "changed":
-                typer.echo(f"  {f.key}: {_short(f.old)} -> {_short(f.new)}")
+                typer.echo(f"  {f.key}: {short(f.old, 60)} -> {short(f.new, 60)}")
             else:
-                typer.echo(f"  {'+' if d.action == 'added' else '-'} {f.key}: {_short(f.new or f.old)}")
+                typer.echo(f"  {'+' if d.action == 'added' else '-'} {f.key}: {short(f.new or f.old, 60)}")
         for line in d.body:
             typer.echo(f"  {line}")
 
@@ -251,7 +253,7 @@ def approve(
 
 
 @app.command()
-def reject(pid: PidArg, rationale: RationaleOpt = None) -> None:
+def reject(pid: PidArg, rationale: RationaleOpt = None, as_json: JsonOpt = False) -> None:
     """Reject a proposal: a signed record of the reason; the branch becomes rejected/P-….
 
     \b
@@ -261,11 +263,14 @@ def reject(pid: PidArg, rationale: RationaleOpt = None) -> None:
     from mindmem import governance as gov
 
     sha = gov.reject(memory(), pid, rationale=rationale or "")
+    if as_json:
+        print_json({"proposal": pid, "commit": sha, "branch": f"rejected/{pid}"})
+        return
     typer.echo(f"rejected {pid} in {sha[:12]} (branch rejected/{pid})")
 
 
 @app.command()
-def rebase(pid: PidArg) -> None:
+def rebase(pid: PidArg, as_json: JsonOpt = False) -> None:
     """Replay an open proposal on the current head of the governed branch, when that is clean.
 
     \b
@@ -275,6 +280,9 @@ def rebase(pid: PidArg) -> None:
     from mindmem import governance as gov
 
     sha = gov.rebase(memory(), pid)
+    if as_json:
+        print_json({"proposal": pid, "commit": sha})
+        return
     typer.echo(f"rebased {pid} onto the governed branch ({sha[:12]})")
 
 
@@ -309,7 +317,7 @@ def rollback(
                 "reverts": plan.target,
                 "blocks": list(plan.blocks),
                 "dependents": [{"block": d, "rests_on": on} for d, on in plan.dependents],
-                "sha": sha,
+                "commit": sha,
             }
         )
         return
@@ -416,14 +424,22 @@ def _print_events(events: list[Event], as_json: bool) -> None:
             typer.echo(f"    why: {' '.join(e.rationale.split())}")
 
 
+def _state(mem: Memory, proposal: Proposal) -> str:
+    """How it merges, and whether the approve gate would refuse it as it stands."""
+    from mindmem import governance as gov
+    from mindmem.checks import context_for, run_checks
+
+    state = gov.proposal_state(mem, proposal)
+    if state != "merges cleanly":
+        return state
+    merge, own = gov.checks_for(mem, proposal.id)
+    critical = sum(f.severity == "critical" for f in run_checks(context_for(mem, proposal=merge)) + own)
+    return f"merges cleanly, {critical} critical" if critical else state
+
+
 def _age(seconds: int) -> str:
     delta = max(0, int(time.time()) - seconds)
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if delta >= size:
             return f"{delta // size}{unit}"
     return f"{delta}s"
-
-
-def _short(value: Any) -> str:
-    text = "-" if value is None else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."

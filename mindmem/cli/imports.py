@@ -8,6 +8,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.cli.progress import Step, progress
 
 import_app = typer.Typer(
     name="import",
@@ -41,7 +42,9 @@ def mind_mem(
     """
     from mindmem.imports.mind_mem import read_workspace
 
-    _run(read_workspace(path), path, rationale, dry_run, as_json, "mind-mem")
+    with progress("import") as step:
+        step("reading the workspace")
+        _run(read_workspace(path), path, rationale, dry_run, as_json, "mind-mem", step)
 
 
 @import_app.command("markdown")
@@ -64,19 +67,25 @@ def markdown(
     """
     from mindmem.imports.markdown import read_folder
 
-    _run(read_folder(path), path, rationale, dry_run, as_json, "markdown")
+    with progress("import") as step:
+        step("reading the notes")
+        _run(read_folder(path), path, rationale, dry_run, as_json, "markdown", step)
 
 
-def _run(items: list[Any], path: Path, rationale: str | None, dry_run: bool, as_json: bool, kind: str) -> None:
+def _run(
+    items: list[Any], path: Path, rationale: str | None, dry_run: bool, as_json: bool, kind: str, step: Step
+) -> None:
     from mindmem.imports import plan, propose
     from mindmem.trailers import check_rationale
 
     if not dry_run:
         check_rationale(rationale)
     mem = memory()
+    step(f"validating {len(items)} block(s)")
     found = plan(mem, items)
     proposal = None
     if not dry_run:
+        step(f"proposing {len(found.blocks)} block(s)")
         title = f"Import {len(found.blocks)} blocks from {kind} ({path.name})"
         proposal = propose(mem, found, rationale=rationale or "", title=title)
     if as_json:

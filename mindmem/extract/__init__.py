@@ -22,6 +22,7 @@ BACKENDS: dict[str, str] = {
     "llama-cpp": "mindmem.extract.llama:LlamaExtractor",
     "ctransformers": "mindmem.extract.ctransformers:CTransformersExtractor",
     "openai": "mindmem.extract.openai:OpenAIExtractor",
+    "hybrid": "mindmem.extract.hybrid:HybridExtractor",
 }
 
 

@@ -68,9 +68,16 @@ class Candidate:
 class Extraction:
     backend: str
     candidates: tuple[Candidate, ...]
+    # What was dropped and why (a model's candidate that failed validation, a chunk whose reply was
+    # unusable): shown to the person, never silently lost.
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"backend": self.backend, "candidates": [c.to_json() for c in self.candidates]}
+        return {
+            "backend": self.backend,
+            "candidates": [c.to_json() for c in self.candidates],
+            "warnings": list(self.warnings),
+        }
 
 
 @dataclass(frozen=True)

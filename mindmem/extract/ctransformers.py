@@ -9,10 +9,9 @@ a reply that is not valid JSON being a clear error. Prefer the llama-cpp backend
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from mindmem.errors import BadInput
-from mindmem.extract.model import Messages, ModelExtractor, model_path
+from mindmem.extract.model import Messages, ModelExtractor, Reply, model_path
 from mindmem.models import read_info
 
 SUPPORTED_ARCHITECTURES = ("llama",)
@@ -63,7 +62,7 @@ class CTransformersExtractor(ModelExtractor):
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text))
 
-    def complete(self, messages: Messages, schema: dict[str, Any]) -> str:
+    def complete(self, messages: Messages, reply: Reply) -> str:
         # BOS comes from the tokenizer; thinking is off should a template know the switch.
         prompt = self.template.render(
             messages=messages, add_generation_prompt=True, bos_token="", eos_token="", enable_thinking=False

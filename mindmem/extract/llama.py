@@ -2,8 +2,8 @@
 
 - The prompt is the GGUF's own chat template (llama-cpp-python's Jinja2 chat formatter), rendered
   with `enable_thinking=False` so Qwen3-family templates answer without a thinking block.
-- A GBNF grammar built from the reply schema holds every token to the schema, with the string
-  rule tightened: the stock conversion lets raw control characters into strings.
+- A GBNF grammar (`mindmem.extract.grammar`) holds every token to the reply's shape: keys in order,
+  edges only to earlier candidates or listed blocks, line numbers of the chunk, no control characters.
 - Any finish reason but "stop" is a failure (a cut-off reply is never half-used), and every reply
   is validated (`schema.validate_reply`).
 - One `Llama` per model per process, and the same system prompt first in every call: llama.cpp
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mindmem.errors import BadInput
-from mindmem.extract.model import Messages, ModelExtractor, model_path
+from mindmem.extract.model import Messages, ModelExtractor, Reply, model_path
 from mindmem.models import read_info
 
 # llama-cpp-python's string character rule. It admits raw control characters, and escapes
@@ -119,22 +119,30 @@ class LlamaExtractor(ModelExtractor):
         """The rendered prompt tokenized; the template brings its own BOS, if it wants one."""
         return self.llm.tokenize(self.render(messages).encode("utf-8"), add_bos=False, special=True)
 
-    def complete(self, messages: Messages, schema: dict[str, Any]) -> str:
+    def complete(self, messages: Messages, reply: Reply) -> str:
+        return self.generate(messages, reply.grammar(), reply.max_tokens(self.max_tokens))
+
+    def complete_json(self, messages: Messages, schema: Mapping[str, Any]) -> str:
+        """A reply held to a JSON schema (the model router's calls)."""
+        return self.generate(messages, schema_grammar(schema), self.max_tokens)
+
+    def generate(self, messages: Messages, grammar: str, max_tokens: int) -> str:
         from llama_cpp import LlamaGrammar
 
         tokens = self.prompt_tokens(messages)
-        if len(tokens) + self.max_tokens > self.n_ctx:
+        if len(tokens) + max_tokens > self.n_ctx:
             raise BadInput(
-                f"the prompt is {len(tokens)} tokens; with max_tokens {self.max_tokens} it does not fit "
+                f"the prompt is {len(tokens)} tokens; with max_tokens {max_tokens} it does not fit "
                 f"the context of {self.n_ctx}: lower chunk_tokens or raise n_ctx"
             )
-        grammar = LlamaGrammar.from_string(schema_grammar(schema), verbose=False)
-        out = self.llm.create_completion(tokens, max_tokens=self.max_tokens, temperature=0.0, grammar=grammar)
+        held = LlamaGrammar.from_string(grammar, verbose=False)
+        out = self.llm.create_completion(tokens, max_tokens=max_tokens, temperature=0.0, grammar=held)
+        self.last_usage = dict(out["usage"])
         choice = out["choices"][0]
         if choice["finish_reason"] != "stop":
             raise BadInput(
                 f"the model's output was truncated (finish reason {choice['finish_reason']!r} after "
-                f"{out['usage']['completion_tokens']} tokens): raise max_tokens (now {self.max_tokens})"
+                f"{out['usage']['completion_tokens']} tokens): raise max_tokens (now {max_tokens})"
             )
         return choice["text"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,38 +21,64 @@ from mindmem import blocks as b
 from mindmem.config import user_config
 from mindmem.errors import BadInput, NotFound
 from mindmem.extract.base import Candidate, Context, Extraction
-from mindmem.extract.schema import MAX_CANDIDATES, reply_schema, validate_reply
+from mindmem.extract.grammar import reply_grammar
+from mindmem.extract.schema import MAX_CANDIDATES, numbered_lines, reply_schema, validate_reply
+from mindmem.extract.updates import Updates
 
 Messages = list[dict[str, str]]
 
-SYSTEM_PROMPT = f"""\
-You turn a piece of a conversation, meeting notes or a log into memory blocks for a team's memory.
-Reply with one JSON object and nothing else: {{"candidates": [...]}}, at most {MAX_CANDIDATES} candidates.
-Each candidate is an object with these keys:
-- "key": c1 for the first candidate, c2 for the second, and so on; other candidates' edges point at it.
-- "type": decision (something the team decided), fact (something true), task (something to do),
-  incident (something that went wrong), note (anything else worth keeping) or entity (a person, project,
-  tool or organisation that is mentioned).
-- "span": the sentence of the text the candidate comes from, copied exactly.
-- "title": one line that says the decision, fact, task or incident in plain words (not an ID).
-- "body": more detail from the text, or "".
-- "fields": {{"subject", "predicate", "object": what the statement is about and says, or null;
-  "status": null, or for a task todo, doing, blocked, done or canceled;
-  "due": for a task, a date YYYY-MM-DD or null (turn "next Friday" into a date using today's date);
-  "tags": a list of short words;
-  entities also have "kind": person, project, tool or org}}.
-- "edges": a list of {{"type", "target"}}; type is one of {", ".join(b.EDGE_TYPES)};
-  target is the key of another candidate or the ID of a block listed under "Known blocks".
-  Use supersedes when the text replaces a known decision.
-- "confidence": 0.0 to 1.0, how sure you are that the text says this.
-Only extract what the text says. If nothing is worth keeping, reply {{"candidates": []}}.
-"""
+EXAMPLE_REPLY = json.dumps(
+    {
+        "candidates": [
+            {"key": "c1", "type": "decision", "line": 1, "title": "Ship the mobile app on React Native", "edges": []},
+            {"key": "c2", "type": "entity", "line": 1, "title": "React Native", "kind": "tool", "edges": []},
+            {"key": "c3", "type": "entity", "line": 2, "title": "Lee", "kind": "person", "edges": []},
+            {
+                "key": "c4", "type": "task", "line": 2, "title": "Write the release checklist", "assignee": "Lee",
+                "due": "2026-03-06", "edges": [],
+            },
+            {
+                "key": "c5", "type": "fact", "line": 3, "title": "The API rate limit is 1200 requests a minute",
+                "edges": [{"type": "supersedes", "target": "F-20260101-abcdef"}],
+            },
+        ]
+    }
+)  # fmt: skip
 
+SYSTEM_PROMPT = f"""\
+You turn notes, chats and logs into memory blocks for a team's memory.
+The text comes as numbered lines. Reply with one JSON object: {{"candidates": [...]}}.
+Each candidate:
+- "key": c1, c2, c3 … in order.
+- "type": decision (the team decided or agreed something), task (someone has to do something),
+  fact (something true about a system, number or setting), incident (something went wrong),
+  note (other things worth keeping), entity (a person, project, tool or organisation the text names).
+- "line": the number of the line it comes from.
+- "title": one short plain sentence saying it (for an entity: its name exactly as written).
+- tasks also have "assignee" (the person's name as written, or null) and "due" (YYYY-MM-DD or null;
+  turn "Friday" or "next week" into a date from today's date); entities have "kind": person,
+  project, tool or org.
+- "edges": links to an earlier candidate's key or a listed block ID: {{"type": "supersedes", "target": "F-..."}}
+  when a line changes a listed fact or decision; "depends_on", "relates_to" otherwise. Usually [].
+Only what the text says; a line may give several candidates or none. Skip greetings and small talk.
+
+Example. Today is 2026-03-02.
+Known blocks:
+- F-20260101-abcdef (fact): The API rate limit is 600 requests a minute
+Text:
+1: Dana: We agreed to ship the mobile app on React Native.
+2: Lee: I'll write the release checklist by Friday.
+3: Dana: The API rate limit is now 1200 requests a minute.
+4: Lee: lol ok
+Reply:
+{EXAMPLE_REPLY}
+"""
 _PARAGRAPH_RE = re.compile(r"\n[ \t]*\n")
 _SENTENCE_RE = re.compile(r"(?<=[.!?])[ \t]+(?=\S)")
-# Longest quoted span offered to the model; longer lines are offered sentence by sentence.
-SPAN_MAX = 400
 KNOWN_MAX = 40
+# Reply tokens allowed per candidate (a full title and edges), and candidates per numbered line.
+TOKENS_PER_CANDIDATE = 90
+CANDIDATES_PER_LINE = 2
 
 
 @dataclass(frozen=True)
@@ -118,46 +145,56 @@ def _trim(chunk: Chunk) -> Chunk:
     return Chunk(chunk.start + lead, chunk.text.strip())
 
 
-def span_choices(text: str) -> list[str]:
-    """The sentences a candidate may quote: each non-empty line, split into sentences when long."""
-    out: list[str] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        parts = [line] if len(line) <= SPAN_MAX else [p.strip() for p in _SENTENCE_RE.split(line)]
-        out += [p[:SPAN_MAX] for p in parts if p]
-    return list(dict.fromkeys(out))
-
-
 def known_blocks(text: str, context: Context) -> list[b.Block]:
-    """Blocks in memory the chunk seems to be about: entities it names, and active blocks about them."""
+    """Blocks in memory the chunk seems to be about: entities it names, active blocks about them,
+    and facts or decisions a line gives a new value for (so the reply may supersede them)."""
     lower = text.lower()
+    blocks = context.existing.blocks.values()
     entities = [
         block
-        for block in context.existing.blocks.values()
+        for block in blocks
         if block.type == "entity" and any(name.lower() in lower for name in (block.title, *block.aliases))
     ][:KNOWN_MAX]
     names = {block.id for block in entities}
-    about = [
-        block
-        for block in context.existing.blocks.values()
-        if block.subject in names and block.status in ("active", "todo", "doing", "blocked")
-    ]
-    return [*entities, *about][:KNOWN_MAX]
+    live = ("active", "todo", "doing", "blocked")
+    about = [block for block in blocks if block.subject in names and block.status in live]
+    changes = Updates(blocks)
+    updated = [old for line in numbered_lines(text) for old in changes.of(line.text)]
+    return list(dict.fromkeys([*updated, *entities, *about]))[:KNOWN_MAX]
 
 
-def request(chunk: Chunk, context: Context) -> tuple[Messages, dict[str, Any]]:
-    """The chat messages for one chunk, and the schema its reply is held to: spans quoted from the
-    chunk, edge targets among the candidates' keys and the known blocks the prompt lists."""
+@dataclass(frozen=True)
+class Reply:
+    """What one chunk's reply is held to: its line count, the block IDs it may target, how many
+    candidates it may hold (two a line, at most MAX_CANDIDATES)."""
+
+    lines: int
+    targets: tuple[str, ...]
+
+    @property
+    def candidates(self) -> int:
+        return max(1, min(MAX_CANDIDATES, CANDIDATES_PER_LINE * self.lines))
+
+    def schema(self) -> dict[str, Any]:
+        return reply_schema(self.lines, self.targets)
+
+    def grammar(self) -> str:
+        return reply_grammar(self.lines, self.targets, self.candidates)
+
+    def max_tokens(self, cap: int) -> int:
+        """Enough for the most candidates the reply may hold, so a short chunk cannot run on."""
+        return min(cap, 16 + TOKENS_PER_CANDIDATE * self.candidates)
+
+
+def request(chunk: Chunk, context: Context) -> tuple[Messages, Reply]:
+    """The chat messages for one chunk (its lines numbered), and what its reply is held to."""
     known = known_blocks(chunk.text, context)
     listing = "\n".join(f"- {block.id} ({block.type}): {block.title}" for block in known) or "(none)"
-    user = (
-        f"Today is {context.reference_date.isoformat()}. Source: {context.source}.\n"
-        f"Known blocks:\n{listing}\n\nText:\n{chunk.text}"
-    )
+    lines = numbered_lines(chunk.text)
+    numbered = "\n".join(f"{n}: {line.text}" for n, line in enumerate(lines, 1))
+    user = f"Today is {context.reference_date.isoformat()}.\nKnown blocks:\n{listing}\nText:\n{numbered}\nReply:"
     messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
-    return messages, reply_schema(span_choices(chunk.text), [block.id for block in known])
+    return messages, Reply(len(lines), tuple(block.id for block in known))
 
 
 def parse_reply(raw: str) -> Any:
@@ -178,31 +215,46 @@ class ModelExtractor:
             raise BadInput(f"max_tokens is {max_tokens}; a reply needs at least 128")
         self.max_tokens = max_tokens
         self.chunk_tokens = chunk_tokens
+        # One record per chunk asked (seconds, whether the reply was usable, the backend's token
+        # usage when it reports one): what benchmarks read for seconds per chunk and tokens/s.
+        self.calls: list[dict[str, Any]] = []
+        self.last_usage: dict[str, int] = {}
 
     def count_tokens(self, text: str) -> int:
         """An estimate (about four characters a token) for backends without a tokenizer at hand."""
         return len(text) // 4 + 1
 
-    def complete(self, messages: Messages, schema: dict[str, Any]) -> str:
+    def complete(self, messages: Messages, reply: Reply) -> str:
         raise NotImplementedError
 
     def extract(self, text: str, context: Context) -> Extraction:
+        """One reply per chunk. A chunk whose reply is unusable is skipped with a warning (the
+        others still count); when every chunk fails, that is an error."""
         pieces = split_chunks(text, self.count_tokens, self.chunk_tokens)
         known = context.existing.blocks.keys()
         report = context.progress or (lambda done, total: None)
         report(0, len(pieces))
-        results = []
+        results, failures = [], []
         for n, piece in enumerate(pieces, 1):
             where = f"chunk {n} of {len(pieces)} (characters {piece.start}-{piece.start + len(piece.text)})"
+            messages, reply = request(piece, context)
+            start, self.last_usage, usable = time.perf_counter(), {}, False
             try:
-                raw = self.complete(*request(piece, context))
-                results.append(
-                    validate_reply(parse_reply(raw), piece.text, known=known, base=piece.start, backend=self.name)
+                raw = self.complete(messages, reply)
+                found = validate_reply(
+                    parse_reply(raw), piece.text, known=known, listed=reply.targets, base=piece.start, backend=self.name
                 )
             except BadInput as exc:
-                raise BadInput(f"{self.name} backend, {where}: {exc}") from None
+                failures.append(f"{where} skipped: {exc}")
+            else:
+                results.append(replace(found, warnings=tuple(f"{where}: {w}" for w in found.warnings)))
+                usable = True
+            self.calls.append({"seconds": time.perf_counter() - start, "usable": usable, **self.last_usage})
             report(n, len(pieces))
-        return merge(results, self.name)
+        if failures and not results:
+            raise BadInput(f"{self.name} backend: {failures[0]}")
+        merged = merge(results, self.name)
+        return replace(merged, warnings=(*merged.warnings, *failures))
 
 
 def merge(results: list[Extraction], backend: str) -> Extraction:
@@ -225,4 +277,4 @@ def merge(results: list[Extraction], backend: str) -> Extraction:
             if cand.id is not None:
                 entity_keys[cand.id] = merged.key
             out.append(merged)
-    return Extraction(backend, tuple(out))
+    return Extraction(backend, tuple(out), tuple(w for result in results for w in result.warnings))

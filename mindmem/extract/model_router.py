@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mindmem.dispatch import CORE_ACTIONS, GRAPH_ACTIONS, PHASES, RECALL_MODES
@@ -84,14 +84,26 @@ A: {"tool":"compiled_truth","mode":"none","query":"","id":"","subject":"PRJ-bill
 class ModelRouter:
     """Routing and answering with a local GGUF model (the llama-cpp backend's loader, template and grammar)."""
 
-    def __init__(self, model: str | None = None, *, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        env: Mapping[str, str] | None = None,
+        examples: Sequence[tuple[str, Call]] = (),
+    ) -> None:
         from mindmem.extract.llama import LlamaExtractor
 
+        # More worked examples (say from `mm dataset dispatch --split train`) in the shared system prompt.
+        self.system = SYSTEM + "".join(
+            f"Q: {q}\nA: {json.dumps(to_flat(c), separators=(',', ':'))}\n" for q, c in examples
+        )
         # Room for the longest call the schema admits, even one character per token.
         self.llm = LlamaExtractor(model, max_tokens=640, chunk_tokens=512, env=env)
 
     def _ask(self, user: str, schema: dict[str, Any]) -> Any:
-        raw = self.llm.complete([{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], schema)
+        raw = self.llm.complete_json(
+            [{"role": "system", "content": self.system}, {"role": "user", "content": user}], schema
+        )
         try:
             return json.loads(raw)
         except json.JSONDecodeError as exc:
@@ -123,6 +135,18 @@ class ModelRouter:
         data = self._ask(f"Split into at most 4 short search queries, one per part:\n{question}", QUERIES_SCHEMA)
         parts = [q.strip() for q in data["queries"] if q.strip()]
         return parts or [question]
+
+
+def to_flat(call: Call) -> dict[str, str]:
+    """A dispatcher call in the flat shape the model writes (the inverse of `to_call`)."""
+    args = call.arguments
+    mode = next((str(args[k]) for k in ("mode", "phase", "action") if k in args), "none")
+    edits = args.get("edits") or [{}]
+    query = args.get("query") or edits[0].get("title") or ""
+    block_id = args.get("id") or args.get("proposal") or args.get("target") or ""
+    block_type = args.get("type") or ""
+    return {"tool": call.tool, "mode": mode, "query": query, "id": block_id, "subject": args.get("subject") or "",
+            "type": block_type}  # fmt: skip
 
 
 def to_call(data: Mapping[str, Any], question: str) -> Call:

@@ -13,11 +13,10 @@ import os
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from typing import Any
 
 from mindmem.config import user_config
 from mindmem.errors import BadInput, ConfigError
-from mindmem.extract.model import Messages, ModelExtractor
+from mindmem.extract.model import Messages, ModelExtractor, Reply
 
 
 class OpenAIExtractor(ModelExtractor):
@@ -54,16 +53,16 @@ class OpenAIExtractor(ModelExtractor):
         self.api_key = api_key or env.get("MM_OPENAI_API_KEY") or section.get("api_key")
         self.timeout = timeout
 
-    def complete(self, messages: Messages, schema: dict[str, Any]) -> str:
+    def complete(self, messages: Messages, reply: Reply) -> str:
         request = {
             "model": self.model,
             "messages": messages,
             "temperature": 0,
-            "max_tokens": self.max_tokens,
+            "max_tokens": reply.max_tokens(self.max_tokens),
             "stream": False,
             "response_format": {
                 "type": "json_schema",
-                "json_schema": {"name": "mindmem_extraction", "strict": True, "schema": schema},
+                "json_schema": {"name": "mindmem_extraction", "strict": True, "schema": reply.schema()},
             },
         }
         headers = {"Content-Type": "application/json"}

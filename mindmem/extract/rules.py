@@ -8,7 +8,8 @@ the same candidates. It finds
 - decisions ("we decided", "let's go with", "from now on"), tasks ("TODO", "action item",
   "need to … by"), incidents ("outage", "went down") and facts ("for the record", "FYI");
 - absolute dates from relative ones, given the reference date;
-- `supersedes` when a new decision replaces an active one on the same subject, and
+- `supersedes` when a new decision replaces an active one on the same subject, or a sentence gives
+  a fact or decision in memory a new value ("the rate limit is now 1200" when a fact says 600), and
   `relates_to` links to blocks that already mention the same entities.
 """
 
@@ -16,12 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from mindmem.blocks import ID_IN_TEXT_RE, Block, slugify
 from mindmem.errors import BadInput
 from mindmem.extract.base import Candidate, Context, Extraction, Span
 from mindmem.extract.dates import find_dates
+from mindmem.extract.updates import UPDATABLE, Updates
 
 _SPEAKER = re.compile(
     r"^[ \t]*(?:[-*>]\s+)?(?:\[[^\]\n]{1,40}\]\s*)?(?:\*\*)?(?P<name>[A-Z][\w.'-]{0,30}(?: [A-Z][\w.'-]{0,30})?)"
@@ -77,11 +79,14 @@ _LEADS = re.compile(
     re.I,
 )
 _NAME = re.compile(r"(?<![\w-])(?:[A-Z][a-z0-9]*[A-Z0-9][\w]*|[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)(?![\w-])")
-_TOOL_CUE = re.compile(
+_STRONG_TOOL_CUE = (
     r"\b(?:use|using|uses|adopt|adopting|migrate to|migrating to|switch to|switching to|move to|moving to|"
-    r"deploy(?:ed)? (?:on|to)|run(?:s|ning)? on|hosted on|with|in|on|from)\s+$",
-    re.I,
+    r"deploy(?:ed)? (?:on|to)|run(?:s|ning)? on|hosted on|go(?:ing)? with)\s+$"
 )
+_TOOL_CUE = re.compile(_STRONG_TOOL_CUE + r"|\b(?:with|in|on|from)\s+$", re.I)
+# An all-capitals word ("EU", "VAT", "API") is an ordinary abbreviation unless the text uses it as a tool.
+_ACRONYM = re.compile(r"[A-Z]{2,6}s?")
+_STRONG_TOOL = re.compile(_STRONG_TOOL_CUE, re.I)
 _PROJECT_CUE = re.compile(r"\b(?:project|service|repo|initiative)\s+$", re.I)
 _PROJECT_AFTER = re.compile(r"^\s+(?:project|service|team|repo|initiative)\b", re.I)
 _PERSON_AFTER = re.compile(r"^\s+(?:will|'ll|’ll|said|says|thinks|owns|is on|takes|took|agreed|asked)\b")
@@ -96,6 +101,9 @@ _STOP = {
     "Tomorrow", "Yesterday", "Everyone", "Team", "Thanks", "Great", "Sure", "Right", "Well", "Hi", "Hello",
     "Our", "My", "Your", "Their", "His", "Her", "What", "Why", "How", "Who", "Where", "Which", "Q", "EOD",
     "ASAP", "PR", "CI", "OK",
+    # Labels of write-ups and ADRs ("Follow-up: …", "Impact: …"), not speakers.
+    "Follow-up", "Followup", "Postmortem", "Post-mortem", "Impact", "Context", "Consequence", "Consequences",
+    "Status", "Update", "Updates", "Background", "Problem", "Solution", "Owner", "Reviewers", "Blocked",
 }  # fmt: skip
 _CALENDAR = re.compile(
     r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
@@ -137,8 +145,10 @@ class RulesExtractor:
         _attendees(text, entities)
         candidates: list[Candidate] = []
         titles = {(b.type, _norm(b.title)) for b in context.existing.blocks.values()}
+        changes = Updates(context.existing.blocks.values())
         for n, sentence in enumerate(_sentences(text)):
-            kind = _kind(sentence.text)
+            updates = changes.of(sentence.text)
+            kind = _kind(sentence.text) or (updates[0].type if updates else None)
             if kind is None:
                 continue
             title = _title(sentence.text)
@@ -146,7 +156,12 @@ class RulesExtractor:
                 continue  # too short to mean anything, or memory already has it (re-running adds nothing)
             titles.add((kind, _norm(title)))
             mentioned = _mentions(sentence, entities)
-            candidates.append(_candidate(f"{kind}-{n}", kind, title, sentence, mentioned, context, candidates))
+            cand = _candidate(f"{kind}-{n}", kind, title, sentence, mentioned, context, candidates)
+            if kind in UPDATABLE:
+                old = [u.id for u in updates if u.type == kind]
+                rest = [e for e in cand.edges if e[1] not in old]
+                cand = replace(cand, edges=tuple(dict.fromkeys([*(("supersedes", i) for i in old), *rest])))
+            candidates.append(cand)
         return Extraction("rules", tuple(_entity_candidates(entities) + candidates))
 
 
@@ -233,8 +248,12 @@ def _kind_of_name(text: str, m: re.Match[str]) -> str | None:
     before, after, name = text[: m.start()], text[m.end() :], m.group(0)
     if _PROJECT_CUE.search(before) or _PROJECT_AFTER.match(after):
         return "PRJ"
+    if _STRONG_TOOL.search(before):  # "let's go with Greenhouse", "migrate to Kafka": a tool
+        return "TOOL" if m.start() > 0 else None
     if _PERSON_AFTER.match(after) or (_PERSON_CUE.search(before) and " " not in name and name.istitle()):
         return "PER"
+    if _ACRONYM.fullmatch(name):
+        return "TOOL" if _STRONG_TOOL.search(before) else None
     inner_caps = " " not in name and any(c.isupper() for c in name[1:])
     if _TOOL_CUE.search(before) or inner_caps or any(c.isdigit() for c in name):
         return "TOOL" if m.start() > 0 else None

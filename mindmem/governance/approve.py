@@ -87,13 +87,19 @@ def approve(
         )
     decision = _gate(memory, cand, override)
     touched = sorted(cand.changed)
-    # Work-tree proposes read and reset files: they never run during the dirty check or the refresh.
-    # (Not held while signing and moving refs: a slow approve must not stall the others.)
+    refresh_plan(memory, cand.tip, touched, keep_worktree)  # refuse before asking for a signature
+    sha, signed = _sign_approval(memory, cand, decision, rationale, via)
+    if before_ref_move is not None:
+        before_ref_move()
+    # A work-tree propose between the ref move and the refresh would see the approved files as
+    # deleted and propose their removal: the check, the move and the refresh hold its lock.
     with git.locked("worktree"):
         refresh = refresh_plan(memory, cand.tip, touched, keep_worktree)
-    sha, signed = _write_approval(memory, cand, decision, rationale, via, before_ref_move)
-    if refresh:
-        with git.locked("worktree"):
+        git.move_refs(
+            {f"refs/heads/{branch}": (cand.tip, sha), f"refs/heads/{proposal.branch}": (proposal.head, None)},
+            f"mindmem: approve {pid}",
+        )
+        if refresh:
             git.refresh_paths(sha, touched)
     note = None
     if refresh is None:
@@ -104,19 +110,13 @@ def approve(
     return Approval(proposal, sha, signed, tuple(touched) if refresh else (), note, decision, via)
 
 
-def _write_approval(
-    memory: Memory,
-    cand: Candidate,
-    decision: GateDecision,
-    rationale: str | None,
-    via: str | None,
-    before_ref_move: Callable[[], None] | None,
+def _sign_approval(
+    memory: Memory, cand: Candidate, decision: GateDecision, rationale: str | None, via: str | None
 ) -> tuple[str, bool]:
-    """The (signed) merge commit, and one locked move of both refs: a racing approve or reject loses."""
+    """The (signed) merge commit, written as an object; no ref moves yet."""
     git = memory.git
-    proposal, branch = cand.proposal, memory.settings.governed_branch
-    governance = any(p.startswith(".mindmem/") for p in cand.changed)
-    signer = approval_signer(memory, governance=governance)
+    proposal = cand.proposal
+    signer = approval_signer(memory, governance=any(p.startswith(".mindmem/") for p in cand.changed))
     person = memory.person()
     trailers: list[tuple[str, str | list[str]]] = [
         ("Mm-Decision", "approved"),
@@ -131,12 +131,6 @@ def _write_approval(
     message = compose(f"Approve {proposal.id}: {proposal.title}", rationale.strip() if rationale else "", trailers)
     assert cand.tree is not None
     sha = git.create_commit(cand.tree, [cand.tip, proposal.head], message, person, sign=signer)
-    if before_ref_move is not None:
-        before_ref_move()
-    git.move_refs(
-        {f"refs/heads/{branch}": (cand.tip, sha), f"refs/heads/{proposal.branch}": (proposal.head, None)},
-        f"mindmem: approve {proposal.id}",
-    )
     return sha, signer is not None
 
 

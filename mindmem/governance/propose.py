@@ -105,8 +105,9 @@ def _worktree_changes(memory: Memory, tip: str) -> dict[str, bytes | None]:
     changes: dict[str, bytes | None] = {}
     for path in git.worktree_changes(governed_folders(memory)):
         full = git.workdir / path
-        # Like Memory.worktree_files: symlinks and files in dot-folders (editor state) are not memory.
-        if any(part.startswith(".") for part in path.split("/")[1:-1]):
+        # Dot-files and dot-folders are editor state or another process's half-written temporary
+        # file (atomic_write's `.NAME.tmp`), never memory.
+        if any(part.startswith(".") for part in path.split("/")[1:]):
             continue
         try:
             data = full.read_bytes() if full.is_file() and not full.is_symlink() else None

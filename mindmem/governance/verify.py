@@ -185,7 +185,7 @@ class _Chain:
             settings = None
             if data is not None:
                 try:
-                    settings = cfg.parse_settings(data.decode("utf-8"), source=f"{cfg.CONFIG_FILE} at {sha[:12]}")
+                    settings = cfg.parse_settings(data, source=f"{cfg.CONFIG_FILE} at {sha[:12]}")
                 except (ConfigError, UnicodeDecodeError) as exc:
                     self.notes.append(
                         f"{cfg.CONFIG_FILE} at {sha[:12]} does not parse; the rules before it stay: {exc}"

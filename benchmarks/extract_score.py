@@ -1,0 +1,261 @@
+"""Extraction quality on the labelled set in benchmarks/extraction/docs: precision, recall and F1 per type.
+
+Each `NN-name.md` is a short document written for the purpose (meeting notes, chat logs, incident
+write-ups, ADRs, stand-ups, PR descriptions); `NN-name.expected` lists what a careful person would
+keep, one per line:
+
+    decision | <words the decision's sentence contains>
+    task | <words of its sentence> | <assignee PER-…, or -> | <due YYYY-MM-DD, or ->
+    entity | <ID, e.g. TOOL-postgresql>
+
+A found candidate matches an expected one of the same type whose words overlap its span (each
+expected item is matched at most once); entities match by ID, a person also by first name
+(PER-bob for PER-bob-chen). Notes are not scored. Entities matching nothing labelled are counted
+as invented. Relative dates count from 2026-11-24.
+
+    python benchmarks/extract_score.py                       # rules only
+    python benchmarks/extract_score.py --model 1.5b --docs 10 # + the model and hybrid, on 10 documents
+    python benchmarks/extract_score.py --model 0.5b --save /tmp/run.json
+
+--model takes 0.5b, 1.5b (fetched by benchmarks/models.py) or a GGUF path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from mindmem.blocks import ENTITY_KINDS
+from mindmem.errors import BadInput
+from mindmem.extract import get_extractor
+from mindmem.extract.base import Candidate, Context, Extraction, Span
+from mindmem.extract.hybrid import combine
+from mindmem.extract.schema import not_a_name, not_a_statement
+from mindmem.snapshot import Snapshot
+
+DOCS = Path(__file__).resolve().parent / "extraction" / "docs"
+TYPES = ("decision", "task", "fact", "incident", "entity")
+REFERENCE = date(2026, 11, 24)
+
+
+@dataclass(frozen=True)
+class Expected:
+    type: str
+    text: str  # words of the sentence, or an entity ID
+    start: int
+    end: int
+    assignee: str | None = None
+    due: str | None = None
+
+
+def load(limit: int | None = None, start: int = 0) -> list[tuple[str, str, list[Expected]]]:
+    out = []
+    for path in sorted(DOCS.glob("*.md"))[start:limit]:
+        text = path.read_text()
+        items = []
+        for line in path.with_suffix(".expected").read_text().splitlines():
+            parts = [p.strip() for p in line.split("|")]
+            if parts[0] == "entity":
+                items.append(Expected("entity", parts[1], -1, -1))
+                continue
+            start = text.find(parts[1])
+            if start < 0:
+                raise SystemExit(f"{path.name}: expected span {parts[1]!r} is not in the document")
+            extra = [None if p == "-" else p for p in parts[2:4]] + [None, None]
+            items.append(Expected(parts[0], parts[1], start, start + len(parts[1]), extra[0], extra[1]))
+        out.append((path.name, text, items))
+    return out
+
+
+def _same_person(found: str, expected: str) -> bool:
+    if found == expected:
+        return True
+    a, b = found.split("-"), expected.split("-")
+    return a[0] == b[0] == "PER" and a[1] == b[1]
+
+
+def _matches(cand: Candidate, item: Expected) -> bool:
+    if cand.type != item.type:
+        return False
+    if item.type == "entity":
+        return cand.id is not None and _same_person(cand.id, item.text)
+    return cand.span.start < item.end and item.start < cand.span.end
+
+
+def score(found: Extraction, expected: list[Expected]) -> dict[str, list[int]]:
+    """Per type [true positives, false positives, false negatives], plus task field hits."""
+    counts = {t: [0, 0, 0] for t in (*TYPES, "assignee", "due")}
+    left = list(expected)
+    for cand in found.candidates:
+        if cand.type not in TYPES:
+            continue
+        hit = next((item for item in left if _matches(cand, item)), None)
+        if hit is None:
+            counts[cand.type][1] += 1
+            continue
+        left.remove(hit)
+        counts[cand.type][0] += 1
+        if cand.type == "task":
+            for name, want in (("assignee", hit.assignee), ("due", hit.due)):
+                if want is not None:
+                    got = cand.fields.get(name)
+                    ok = got is not None and (got == want if name == "due" else _same_person(str(got), want))
+                    counts[name][0 if ok else 2] += 1
+    for item in left:
+        counts[item.type][2] += 1
+    return counts
+
+
+def _f1(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def report(label: str, runs: list[dict[str, list[int]]], seconds: list[float]) -> dict[str, float]:
+    total = {k: [sum(r[k][i] for r in runs) for i in range(3)] for k in runs[0]}
+    print(f"\n{label}  ({len(runs)} documents, {statistics.median(seconds):.2f} s per document p50)")
+    print(f"  {'type':<9} {'P':>5} {'R':>5} {'F1':>5}   tp  fp  fn")
+    for t in TYPES:
+        p, r, f = _f1(*total[t])
+        print(f"  {t:<9} {p:>5.2f} {r:>5.2f} {f:>5.2f} {total[t][0]:>4} {total[t][1]:>3} {total[t][2]:>3}")
+    micro = [sum(total[t][i] for t in TYPES) for i in range(3)]
+    p, r, f = _f1(*micro)
+    print(f"  {'all':<9} {p:>5.2f} {r:>5.2f} {f:>5.2f} {micro[0]:>4} {micro[1]:>3} {micro[2]:>3}")
+    for name in ("assignee", "due"):
+        hits, misses = total[name][0], total[name][2]
+        print(f"  task {name} right: {hits}/{hits + misses}")
+    print(f"  invented entities (matching no labelled one): {total['entity'][1]}")
+    return {"f1": f, "precision": p, "recall": r, "invented": total["entity"][1]}
+
+
+def _model_path(name: str) -> str:
+    if name in ("0.5b", "1.5b"):
+        from models import model_path
+
+        path = model_path(f"qwen-{name}")
+        if not path.exists():
+            raise SystemExit(f"{path} is missing: run python benchmarks/models.py qwen-{name}")
+        return str(path)
+    return name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", help="0.5b, 1.5b or a GGUF path: also score the model alone and hybrid")
+    parser.add_argument("--docs", type=int, help="only the first N documents")
+    parser.add_argument("--start", type=int, default=0, help="skip the first K documents")
+    parser.add_argument("--threads", type=int, help="llama.cpp threads (default: one per physical core)")
+    parser.add_argument("--save", type=Path, help="write every candidate and timing here as JSON")
+    parser.add_argument(
+        "--scored",
+        type=Path,
+        nargs="+",
+        help="score files --save wrote (runs cut short or in parts) instead of running",
+    )
+    args = parser.parse_args()
+    if args.scored:
+        rescore(load(), [entry for path in args.scored for entry in json.loads(path.read_text())])
+        return
+    docs = load(args.docs, args.start)
+    rules = get_extractor("rules")
+    model = None
+    if args.model:
+        options = {"model": _model_path(args.model), **({"threads": args.threads} if args.threads else {})}
+        model = get_extractor("llama-cpp", options)
+    runs: dict[str, list] = {"rules": [], "model": [], "hybrid": []}
+    times: dict[str, list[float]] = {"rules": [], "model": [], "hybrid": []}
+    saved = []
+    for name, text, expected in docs:
+        context = Context(REFERENCE, Snapshot(None), name)
+        start = time.perf_counter()
+        found = rules.extract(text, context)
+        times["rules"].append(time.perf_counter() - start)
+        runs["rules"].append(score(found, expected))
+        entry = {"doc": name, "rules": found.to_json()}
+        if model is not None:
+            calls, start = len(model.calls), time.perf_counter()
+            try:
+                by_model = model.extract(text, context)
+            except BadInput as exc:  # every chunk unusable: counts as finding nothing
+                by_model = Extraction("llama-cpp", (), (str(exc),))
+            took = time.perf_counter() - start
+            times["model"].append(took)
+            times["hybrid"].append(took + times["rules"][-1])
+            runs["model"].append(score(by_model, expected))
+            runs["hybrid"].append(score(combine(found, by_model), expected))
+            entry.update(model=by_model.to_json(), seconds=took, calls=model.calls[calls:])
+            print(f"{name}: {took:.1f} s, {len(by_model.candidates)} candidates, {len(by_model.warnings)} warnings")
+        saved.append(entry)
+        if args.save:
+            args.save.write_text(json.dumps(saved, indent=1))
+    report("rules", runs["rules"], times["rules"])
+    if model is not None:
+        report(f"model ({Path(args.model).name})", runs["model"], times["model"])
+        report(f"hybrid (rules + {Path(args.model).name})", runs["hybrid"], times["hybrid"])
+        _speed(model.calls)
+
+
+def rescore(docs: list[tuple[str, str, list[Expected]]], saved: list[dict]) -> None:
+    """The report for the documents a saved run got through."""
+    expected = {name: items for name, _text, items in docs}
+    texts = {name: text for name, text, _items in docs}
+    runs: dict[str, list] = {"rules": [], "model": [], "hybrid": []}
+    seconds = []
+    for entry in saved:
+        # The rules as they are now (quick and deterministic); the model's reply as it was saved.
+        rules = get_extractor("rules").extract(texts[entry["doc"]], Context(REFERENCE, Snapshot(None), entry["doc"]))
+        model = _extraction(entry["model"])
+        # Validation now drops candidates from lines that state nothing and entities that are no names;
+        # runs saved before that get the same.
+        kept = tuple(c for c in model.candidates if _still_valid(c))
+        model = Extraction(model.backend, kept, model.warnings)
+        for label, found in (("rules", rules), ("model", model), ("hybrid", combine(rules, model))):
+            runs[label].append(score(found, expected[entry["doc"]]))
+        seconds.append(entry["seconds"])
+    for label in runs:
+        report(label, runs[label], seconds if label != "rules" else [0.0])
+    _speed([call for entry in saved for call in entry["calls"]])
+
+
+def _still_valid(cand: Candidate) -> bool:
+    """Whether the checks added since a run was saved keep this candidate."""
+    if cand.type != "entity":
+        return not_a_statement(cand.span.text) is None
+    kind = {prefix: kind for kind, prefix in ENTITY_KINDS.items()}[str(cand.id).split("-")[0]]
+    return not not_a_name(cand.title, kind)
+
+
+def _extraction(data: dict) -> Extraction:
+    cands = tuple(
+        Candidate(
+            key=c["key"], type=c["type"], title=c["title"], span=Span(**c["span"]), body=c["body"],
+            fields=c["fields"], edges=tuple((e["type"], e["target"]) for e in c["edges"]), id=c["id"],
+            existing=c["existing"], confidence=c["confidence"],
+        )
+        for c in data["candidates"]
+    )  # fmt: skip
+    return Extraction(data["backend"], cands, tuple(data["warnings"]))
+
+
+def _speed(calls: list[dict]) -> None:
+    usable = sum(1 for c in calls if c["usable"])
+    per_chunk = [c["seconds"] for c in calls]
+    rate = sum(c.get("completion_tokens", 0) for c in calls) / sum(per_chunk)
+    print(
+        f"\nmodel speed: {len(calls)} chunks, {usable} usable replies ({100 * usable / len(calls):.0f}%), "
+        f"p50 {statistics.median(per_chunk):.1f} s per chunk, max {max(per_chunk):.1f} s, "
+        f"{rate:.1f} reply tokens per second of call time (prompt evaluation included)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Progress notes on stderr for long work: quiet when a command finishes within a second.
+
+    with progress("review") as step:
+        step("running the checks")
+        ...
+
+Once `after` seconds have passed, the stage under way is printed (`mm: review: running the
+checks…`), and so is every later stage as it starts, with the time so far. Fast runs print
+nothing, so scripts and tests see clean output.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+Step = Callable[[str], None]
+
+
+@contextmanager
+def progress(label: str, *, after: float = 1.0, out: TextIO | None = None) -> Iterator[Step]:
+    stream = out or sys.stderr
+    began = time.monotonic()
+    state = {"stage": "working", "shown": False}
+    lock = threading.Lock()
+
+    def show() -> None:
+        with lock:
+            state["shown"] = True
+            print(f"mm: {label}: {state['stage']}… ({time.monotonic() - began:.1f} s)", file=stream, flush=True)
+
+    def step(stage: str) -> None:
+        state["stage"] = stage
+        if state["shown"] or time.monotonic() - began >= after:
+            show()
+
+    timer = threading.Timer(after, lambda: None if state["shown"] else show())
+    timer.daemon = True
+    timer.start()
+    try:
+        yield step
+    finally:
+        timer.cancel()
+        if state["shown"]:
+            print(f"mm: {label}: done in {time.monotonic() - began:.1f} s", file=stream, flush=True)

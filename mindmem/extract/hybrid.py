@@ -1,0 +1,71 @@
+"""The `hybrid` backend: the rules first, then a model adds what they missed.
+
+The rules are quick and precise on the phrasings they know; a model reads looser wording. A model
+candidate whose span overlaps a rules candidate's is dropped (edges to it point at the rules' one):
+the sentence was already judged; an entity the rules already have is kept once.
+If the model fails on every chunk, the rules' candidates stand, with the model's error as a warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from mindmem.errors import BadInput
+from mindmem.extract.base import Candidate, Context, Extraction
+from mindmem.extract.rules import RulesExtractor
+
+
+class HybridExtractor:
+    name = "hybrid"
+
+    def __init__(self, **options: Any) -> None:
+        from mindmem.extract import get_extractor
+
+        # A URL means a model server; otherwise a local GGUF in process.
+        self.model = get_extractor("openai" if options.get("url") else "llama-cpp", options)
+        self.rules = RulesExtractor()
+
+    def extract(self, text: str, context: Context) -> Extraction:
+        rules = self.rules.extract(text, context)
+        try:
+            model = self.model.extract(text, context)
+        except BadInput as exc:
+            return replace(rules, backend=self.name, warnings=(f"the model added nothing: {exc}",))
+        return combine(rules, model, self.name)
+
+
+def combine(rules: Extraction, model: Extraction, backend: str = "hybrid") -> Extraction:
+    """The rules' candidates, then the model's that say something new, merged by span and entity ID."""
+    same: dict[str, str] = {}
+    entity_keys = {c.id: c.key for c in rules.candidates if c.id is not None}
+    kept: list[Candidate] = []
+    for cand in model.candidates:
+        twin = entity_keys.get(cand.id) if cand.id is not None else _overlapping(cand, rules.candidates)
+        if twin is not None:
+            same[cand.key] = twin
+        else:
+            if cand.id is not None:
+                entity_keys[cand.id] = f"m.{cand.key}"
+            kept.append(cand)
+    out = [*rules.candidates]
+    for cand in kept:
+        edges = tuple(dict.fromkeys((t, _rekey(target, same)) for t, target in cand.edges))
+        out.append(replace(cand, key=f"m.{cand.key}", edges=edges))
+    return Extraction(backend, tuple(out), (*rules.warnings, *model.warnings))
+
+
+def _overlapping(cand: Candidate, others: tuple[Candidate, ...]) -> str | None:
+    """A rules candidate (not an entity) from the same sentence: the rules already judged it, and on
+    the labelled set their type is right far more often than a small model's."""
+    for other in others:
+        if other.type != "entity" and other.span.start < cand.span.end and cand.span.start < other.span.end:
+            return other.key
+    return None
+
+
+def _rekey(target: str, same: dict[str, str]) -> str:
+    if not target.startswith("key:"):
+        return target
+    key = target[4:]
+    return f"key:{same[key]}" if key in same else f"key:m.{key}"

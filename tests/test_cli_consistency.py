@@ -1,0 +1,51 @@
+"""One command line: usage errors look like every other error, help lines are whole, keys agree."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import new_block, propose
+
+
+def test_usage_errors_are_one_mm_error_line_with_exit_2(repo, mm):
+    for args, message in (
+        (["check", "--bogus"], "mm: error: No such option: --bogus (see `mm check --help`)"),
+        (["graph", "expand"], "mm: error: Missing argument 'ID'. (see `mm graph expand --help`)"),
+        (["frobnicate"], "mm: error: No such command 'frobnicate'. (see `mm --help`)"),
+    ):
+        result = mm(*args, cwd=repo)
+        assert (result.code, result.err.strip()) == (2, message)
+
+
+def test_top_level_help_shows_whole_first_lines(mm):
+    out = mm("--help").out
+    commands = out.split("Commands:", 1)[1]
+    assert "..." not in commands
+    assert "Check memory blocks: schema, graph, contradictions, freshness," in out
+    assert "Write or update the pull-request CI workflow in this memory repo." in out
+
+
+def test_missing_rationale_names_the_flag(repo, mm):
+    new_block(mm, repo, "note", "-t", "Deploy notes")
+    result = mm("propose", cwd=repo)
+    assert result.code == 2 and "-r/--rationale" in result.err
+
+
+def test_approve_json_says_commit_like_mcp(repo, mm):
+    new_block(mm, repo, "note", "-t", "Deploy notes")
+    pid = propose(mm, repo, "-r", "notes from the deploy")
+    data = json.loads(mm("approve", pid, "--json", cwd=repo).out)
+    assert "sha" not in data and len(data["commit"]) == 40
+
+
+def test_fmt_json(repo, mm):
+    path = repo / "memory/notes" / f"{new_block(mm, repo, 'note', '-t', 'Deploy notes')}.md"
+    path.write_text(path.read_text().replace("title: Deploy notes", "title:   Deploy notes"))
+    checked = mm("fmt", "--check", "--json", cwd=repo)
+    assert checked.code == 1 and json.loads(checked.out) == {
+        "check": True,
+        "changed": [path.relative_to(repo).as_posix()],
+        "canonical": False,
+    }
+    assert json.loads(mm("fmt", "--json", cwd=repo).out)["changed"] == [path.relative_to(repo).as_posix()]
+    assert json.loads(mm("fmt", "--check", "--json", cwd=repo).out)["canonical"] is True
