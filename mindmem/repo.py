@@ -19,6 +19,7 @@ from typing import Any
 import pygit2
 from pygit2.enums import FileMode, ObjectType
 
+from mindmem import gitdir
 from mindmem.errors import NotFound, RefConflict, StateError
 from mindmem.files import atomic_write
 
@@ -353,7 +354,7 @@ class GitRepo:
         kernel releases if mm is killed, so a dead process never leaves it stuck)."""
         import fcntl
 
-        lock = self.common_dir / "mindmem" / f"{name}.lock"
+        lock = gitdir.lock(self, name)
         lock.parent.mkdir(parents=True, exist_ok=True)
         with open(lock, "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)

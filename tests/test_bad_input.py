@@ -112,12 +112,13 @@ def test_bom_and_crlf_are_read_the_same_on_every_carrier_and_fmt_normalises_them
 
 
 def test_a_fifo_under_the_memory_root_is_a_finding_and_never_opened(repo: Path, mm) -> None:
-    os.mkfifo(repo / "memory/notes/x.md")
+    fifo = "memory/notes/N-20261201-f1f0f1.md"  # named like a block, so no command may skip it as a note
+    os.mkfifo(repo / fifo)
     result = mm("validate", cwd=repo)  # opening the FIFO for reading would block forever
     assert result.code == 1
-    assert "memory/notes/x.md: is a FIFO, not a regular file; mm never opens it" in result.out
+    assert f"{fifo}: is a FIFO, not a regular file; mm never opens it" in result.out
     listed = mm("list", cwd=repo)
-    assert listed.code == 2 and "memory/notes/x.md: is a FIFO" in listed.err
+    assert listed.code == 2 and f"{fifo}: is a FIFO" in listed.err
 
 
 def test_symlinks_in_memory_are_findings_and_never_followed(repo: Path, mm, tmp_path) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from mindmem import gitdir
 from mindmem.blocks import Block
 from mindmem.checks.cache import BlockCache
 from mindmem.checks.catalog import Catalog
@@ -51,7 +52,7 @@ def context_for(
     """
     if sum(1 for chosen in (staged, proposal, rev_range, paths is not None) if chosen) > 1:
         raise BadInput("choose one of --staged, --proposal, a range A..B and file names")
-    cache = BlockCache(memory.git.common_dir / "mindmem" / "checks")
+    cache = BlockCache(gitdir.checks_cache(memory.git))
     try:
         if staged:
             source = _staged(memory, index_file, also_staged or {})
@@ -74,7 +75,7 @@ def snapshot_at(memory: Memory, rev: str) -> Snapshot:
     git = memory.git
     sha = git.resolve(rev)
     source = _Source(rev, git.tree_blobs(sha, memory.root), git.read_blob, None, sha, commit=sha)
-    cache = BlockCache(memory.git.common_dir / "mindmem" / "checks")
+    cache = BlockCache(gitdir.checks_cache(memory.git))
     try:
         return _build(memory, cache, source, full=True).snapshot
     finally:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from mindmem import config as cfg
+from mindmem import gitdir
 from mindmem.errors import BlockError, ConfigError
 from mindmem.files import atomic_write
 from mindmem.governance.audit import GOVERNED_DECISIONS, Judge
@@ -197,12 +197,8 @@ class _Chain:
 # -- rewinds --------------------------------------------------------------------------------
 
 
-def _state_file(git: GitRepo) -> Path:
-    return git.common_dir / "mindmem" / "verified.json"
-
-
 def _remember(git: GitRepo, state: dict[str, Any]) -> None:
-    atomic_write(_state_file(git), json.dumps(state).encode())
+    atomic_write(gitdir.verified(git), json.dumps(state).encode())
 
 
 def _moved(memory: Memory, branch: str, genesis: str | None, tip: str | None, expect: str | None) -> list[Offender]:
@@ -216,7 +212,7 @@ def _moved(memory: Memory, branch: str, genesis: str | None, tip: str | None, ex
                 Offender(wanted, "--expect", f"{branch} does not contain {wanted[:12]} on its first-parent line")
             )
     try:
-        with open(_state_file(git), encoding="utf-8") as handle:
+        with open(gitdir.verified(git), encoding="utf-8") as handle:
             last = json.load(handle)
     except (OSError, ValueError):
         return out

@@ -1,0 +1,85 @@
+"""The layers of docs/architecture.md, checked on the source: who may import whom, and no import circles."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import networkx as nx
+
+PACKAGE = Path(__file__).resolve().parents[1] / "mindmem"
+ORDER = ("store", "checks", "search", "governance", "extract", "imports", "agents", "cli")
+BY_NAME = {
+    "search": {"index", "index_state", "recall", "graph"},
+    "agents": {"mcp", "dispatch", "ask", "router", "dataset", "unapproved", "extract.model_router"},
+    "governance": {"sync", "hooks", "ci", "review", "review_format", "status"},
+}
+TOP = {"mindmem", "mindmem.__main__"}  # the package's front door and `python -m mindmem` sit above everything
+
+
+def modules() -> dict[str, Path]:
+    out = {}
+    for path in PACKAGE.rglob("*.py"):
+        name = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+        out[name] = path
+    return out
+
+
+def layer(module: str) -> str:
+    inner = module.removeprefix("mindmem.")
+    for name, members in BY_NAME.items():
+        if inner in members:
+            return name
+    first = inner.split(".")[0]
+    return first if first in ("checks", "governance", "extract", "imports", "cli") else "store"
+
+
+def runtime_imports(path: Path, known: dict[str, Path]) -> set[str]:
+    """mindmem modules `path` imports at run time (anywhere but under `if TYPE_CHECKING:`)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    hidden = {
+        id(sub)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+        for sub in ast.walk(node)
+    }
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in hidden:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mindmem"):
+            found |= {
+                f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in known else node.module for a in node.names
+            }
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("mindmem")}
+    return {name for name in found if name in known}
+
+
+def import_graph() -> nx.DiGraph:
+    known = modules()
+    graph = nx.DiGraph()
+    graph.add_nodes_from(known)
+    for name, path in known.items():
+        graph.add_edges_from((name, target) for target in runtime_imports(path, known) if target != name)
+    return graph
+
+
+def test_each_layer_imports_only_itself_and_the_layers_below():
+    graph = import_graph()
+    upward = [
+        (a, b)
+        for a, b in graph.edges
+        if a not in TOP and b not in TOP and ORDER.index(layer(a)) < ORDER.index(layer(b))
+    ]
+    assert upward == []
+
+
+def test_no_two_modules_import_each_other_even_through_others():
+    circles = [sorted(c) for c in nx.strongly_connected_components(import_graph()) if len(c) > 1]
+    assert circles == []
+
+
+def test_only_the_git_and_signing_modules_touch_pygit2():
+    users = sorted(name for name, path in modules().items() if "import pygit2" in path.read_text(encoding="utf-8"))
+    assert users == ["mindmem.repo", "mindmem.signing"]
