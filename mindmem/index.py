@@ -46,11 +46,10 @@ from whoosh.query import Term
 from whoosh.query.compound import DefaultOr
 from whoosh.scoring import BM25F
 
-from mindmem import ranking
+from mindmem import gitdir, ranking
 from mindmem.blocks import ID_IN_TEXT_RE, TYPE_PREFIXES, Block, parse
 from mindmem.errors import BadInput, BlockError, NotFound, StateError
 from mindmem.files import atomic_write
-from mindmem.index_state import index_root
 from mindmem.snapshot import is_block_path
 
 if TYPE_CHECKING:
@@ -290,6 +289,11 @@ def utc(text: str) -> datetime:
         return datetime.combine(date.fromisoformat(text), datetime.min.time())
     value = datetime.fromisoformat(text)
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def index_root(memory: Memory) -> Path:
+    """Where the index folders live (the git common dir: every worktree shares them)."""
+    return gitdir.index(memory.git)
 
 
 # -- status ----------------------------------------------------------------------
