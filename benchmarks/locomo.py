@@ -1,20 +1,26 @@
-"""Retrieval quality on conversations: LoCoMo evidence recall, mindmem recall beside plain Okapi BM25.
+"""Retrieval quality on conversations: LoCoMo evidence recall, `mm recall` beside plain Okapi BM25.
 
-    python benchmarks/locomo.py FILE [--unit turn|session] [--limit-samples N] [--json]
+    python benchmarks/locomo.py [FILE] [--unit turn|session|both] [--limit-samples N] [--json] [--no-cache]
 
-FILE is in the LoCoMo format: a JSON list of samples, each with `conversation` (`speaker_a`,
-`speaker_b`, `session_N` lists of turns `{speaker, dia_id, text}`, some with `blip_caption`, and
-`session_N_date_time` such as `1:56 pm on 8 May, 2023`) and `qa` (`{question, answer, evidence:
-[dia_id...], category}`; adversarial questions carry `adversarial_answer` instead of `answer`).
+FILE defaults to `../shared/data/locomo-dev.json` beside the repository (never copied into it);
+when it is absent the script says so and exits 0.
 
-Each sample becomes its own memory repo, written through the library in one commit
-(`GitRepo.commit_files`): with `--unit turn` one note per dialogue turn (ID from the dia_id,
-the session time as `created`, the speaker as `subject`), with `--unit session` one note per
-session. Every question is asked through `mindmem.recall.recall` (mode similar, limit 10) and
-through a plain Okapi BM25 over the same units, in the same process. A hit is a retrieved
-block whose turn (or session) is in the question's evidence; questions without evidence are
-skipped and counted. Printed: evidence recall any@5, any@10 and MRR (of the first hit in the
-top 10), overall and per category.
+Each conversation becomes memory repos written through the library in one commit each, one per
+writing of the same text: one `note` per dialogue turn (or per session), title = the turn's first
+words, body = "Speaker: text [shares a photo: caption]", `created` = the session date, and
+
+- `author`:  the speaker as `author` (the documented way);
+- `body`:    no metadata at all: what the body says is all there is;
+- `subject`: the speaker as `subject` (`PER-caroline`), no author.
+
+Every question is asked through `mindmem.recall.recall` (mode similar, limit 10) in each writing and
+through plain Okapi BM25 (locomo_data.BM25) over exactly each block's title and body. A hit is a block
+whose turn (or session) is in the question's evidence; questions without evidence are skipped and
+counted. Printed: any@5, any@10 and MRR (of the first hit in the top 10), overall and per category.
+
+Repos and their indexes are kept between runs in the system temp folder, keyed by the file and by
+how blocks are written; the index is rebuilt when mindmem's index code changes (`--no-cache` builds
+everything afresh in a temporary folder).
 """
 
 from __future__ import annotations
@@ -22,17 +28,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
-import re
+import os
 import sys
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from locomo_data import BM25, Question, Sample, evidence_ids, load  # noqa: F401  (re-exported for tests)
 
 from mindmem import blocks as b
 from mindmem import index
@@ -42,124 +48,19 @@ from mindmem.memory import Memory
 from mindmem.recall import recall
 from mindmem.repo import GitRepo, Person
 
+DEFAULT_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "locomo-dev.json"
 UNITS = ("turn", "session")
+WRITINGS = ("author", "body", "subject")
 CUTOFFS = (5, 10)
 DEPTH = max(CUTOFFS)
-# Turns either side of a turn that go into its block as context (the words a question shares
-# with an answer are often in the question or remark it answers).
-CONTEXT_TURNS = 2
+TITLE_WORDS = 8
 PERSON = Person("LoCoMo", "locomo@mindmem.invalid")
 CATEGORY_NAMES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
-
-_SESSION_KEY_RE = re.compile(r"^session_(\d+)$")
-_DIA_RE = re.compile(r"^D:?(\d+):(\d+)$")
-_DATE_FORMATS = ("%I:%M %p on %d %B, %Y", "%I:%M %p on %d %b, %Y", "%d %B, %Y", "%d %B %Y")
-
-
-# -- the file ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Turn:
-    dia_id: str
-    session: int
-    speaker: str
-    text: str
-    caption: str = ""
-
-    @property
-    def said(self) -> str:
-        """What the turn says, with a shared image's caption (the question may ask about the picture)."""
-        return f"{self.text} [shares a photo: {self.caption}]" if self.caption else self.text
-
-
-@dataclass(frozen=True)
-class Session:
-    number: int
-    when: datetime
-    turns: tuple[Turn, ...]
-
-
-@dataclass(frozen=True)
-class Question:
-    question: str
-    answer: str
-    evidence: tuple[str, ...]
-    category: int
-
-
-@dataclass(frozen=True)
-class Sample:
-    sample_id: str
-    speakers: tuple[str, str]
-    sessions: tuple[Session, ...]
-    questions: tuple[Question, ...]
-
-    @property
-    def turns(self) -> list[Turn]:
-        return [t for s in self.sessions for t in s.turns]
-
-
-def load(path: Path, limit: int | None = None) -> list[Sample]:
-    """The samples of a LoCoMo-format file (the first `limit` of them), checked and normalised."""
-    try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise SystemExit(f"{path}: cannot read a LoCoMo JSON file: {exc}") from None
-    if not isinstance(raw, list):
-        raise SystemExit(f"{path}: expected a JSON list of samples")
-    return [parse_sample(item, n) for n, item in enumerate(raw[:limit] if limit else raw)]
-
-
-def parse_sample(raw: dict[str, Any], position: int) -> Sample:
-    conv = raw["conversation"]
-    sessions = []
-    for key in conv:
-        found = _SESSION_KEY_RE.match(key)
-        if found is None or not conv[key]:
-            continue
-        number = int(found[1])
-        turns = tuple(
-            Turn(str(t["dia_id"]), number, str(t["speaker"]), str(t.get("text", "")), str(t.get("blip_caption") or ""))
-            for t in conv[key]
-        )
-        sessions.append(Session(number, parse_when(conv[f"session_{number}_date_time"]), turns))
-    questions = tuple(
-        Question(
-            str(q["question"]),
-            str(q.get("answer", q.get("adversarial_answer", ""))),
-            evidence_ids(q.get("evidence") or []),
-            int(q.get("category", 0)),
-        )
-        for q in raw.get("qa", [])
-    )
-    sample_id = str(raw.get("sample_id", f"sample-{position}"))
-    return Sample(sample_id, (conv["speaker_a"], conv["speaker_b"]), tuple(sorted(sessions, key=_number)), questions)
-
-
-def _number(session: Session) -> int:
-    return session.number
-
-
-def parse_when(text: str) -> datetime:
-    """A session time such as `1:56 pm on 8 May, 2023`."""
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text.strip(), fmt)
-        except ValueError:
-            continue
-    raise SystemExit(f"cannot read the session date {text!r}")
-
-
-def evidence_ids(raw: Iterable[str]) -> tuple[str, ...]:
-    """Normalised dia_ids of an evidence list; tolerates `D1:3; D1:4` in one string and `D:1:3`."""
-    out = []
-    for item in raw:
-        for part in re.split(r"[;,\s]+", str(item)):
-            found = _DIA_RE.match(part.strip())
-            if found:
-                out.append(f"D{int(found[1])}:{int(found[2])}")
-    return tuple(dict.fromkeys(out))
+# Bump when the blocks written change: cached repos are keyed by it.
+WRITING_VERSION = 2
+# The index is derived from these; a cached repo's index is rebuilt when they change.
+INDEX_SOURCES = ("index.py", "index_state.py", "blocks.py", "dense.py")
+REFERENCE = {"turn": (0.566, 0.646, 0.423), "session": (0.898, 0.952, 0.780)}
 
 
 # -- units and blocks -------------------------------------------------------------------
@@ -170,26 +71,29 @@ class Unit:
     """What one block holds: a turn (key = dia_id) or a session (key = S<n>)."""
 
     key: str
-    when: datetime
-    speaker: str | None
-    text: str
-    context: str
+    when: str
+    speaker: str
+    title: str
+    body: str
 
 
-def units(sample: Sample, unit: str, context: int = CONTEXT_TURNS) -> list[Unit]:
-    if unit == "session":
-        return [Unit(f"S{s.number}", s.when, None, "\n".join(map(_line, s.turns)), "") for s in sample.sessions]
+def units(sample: Sample, unit: str) -> list[Unit]:
     out = []
     for session in sample.sessions:
-        turns = session.turns
-        for i, turn in enumerate(turns):
-            around = turns[max(0, i - context) : i] + turns[i + 1 : i + 1 + context]
-            out.append(Unit(turn.dia_id, session.when, turn.speaker, turn.said, "\n".join(map(_line, around))))
+        when = f"{session.when:%Y-%m-%dT%H:%M:00Z}"
+        lines = [f"{t.speaker}: {t.said}" for t in session.turns]
+        if unit == "session":
+            first = session.turns[0]
+            out.append(Unit(f"S{session.number}", when, first.speaker, first_words(first.said), "\n".join(lines)))
+            continue
+        for turn, line in zip(session.turns, lines, strict=True):
+            out.append(Unit(turn.dia_id, when, turn.speaker, first_words(turn.said), line))
     return out
 
 
-def _line(turn: Turn) -> str:
-    return f"{turn.speaker}: {turn.said}"
+def first_words(text: str) -> str:
+    words = text.split()
+    return " ".join(words[:TITLE_WORDS]) + (" …" if len(words) > TITLE_WORDS else "") if words else "(no text)"
 
 
 def unit_key(dia_id: str, unit: str) -> str:
@@ -204,91 +108,74 @@ def person_id(name: str) -> str:
         return "PER-speaker-" + hashlib.sha1(name.encode()).hexdigest()[:6]
 
 
-def to_blocks(sample: Sample, unit: str, context: int = CONTEXT_TURNS) -> dict[str, Block]:
+def to_blocks(sample: Sample, unit: str, writing: str = "author") -> dict[str, Block]:
     """unit key -> block. IDs are N-<session date>-<6 hex of sha1(sample, key)>: the same file gives the
-    same IDs; a collision within a sample (vanishingly rare) takes the next hash in a fixed order."""
+    same IDs; a collision within a sample (vanishingly rare) takes the next hash in a fixed order.
+    A session's speaker (for `author` and `subject`) is whoever speaks first in it."""
     out: dict[str, Block] = {}
     taken: set[str] = set()
-    for u in units(sample, unit, context):
+    for u in units(sample, unit):
         salt = 0
         while True:
             digest = hashlib.sha1(f"{sample.sample_id}/{u.key}/{salt}".encode()).hexdigest()[:6]
-            block_id = f"N-{u.when:%Y%m%d}-{digest}"
+            block_id = f"N-{u.when[:10].replace('-', '')}-{digest}"
             if block_id not in taken:
                 break
             salt += 1
         taken.add(block_id)
-        if u.speaker:
-            # The turn is the title (weighted most); the turns around it are body text under a heading.
-            title = f"{u.speaker}: " + " ".join(u.text.split())
-            body = f"{u.speaker} said: {u.text}" + (f"\n\n## Context\n\n{u.context}" if u.context else "")
-        else:
-            title = f"Session {u.key[1:]} of {' and '.join(sample.speakers)}"
-            body = u.text
-        meta: dict[str, Any] = {
-            "id": block_id,
-            "type": "note",
-            "title": title,
-            "status": "active",
-            "created": f"{u.when:%Y-%m-%dT%H:%M:00Z}",
-            "author": "locomo",
-        }
-        if u.speaker:
+        meta: dict[str, Any] = {"id": block_id, "type": "note", "title": u.title, "status": "active", "created": u.when}
+        if writing == "author":
+            meta["author"] = u.speaker
+        elif writing == "subject":
             meta["subject"] = person_id(u.speaker)
-        meta["conversation"] = sample.sample_id
-        meta["unit"] = u.key
-        out[u.key] = b.from_mapping(meta, body, f"{sample.sample_id}:{u.key}")
+        out[u.key] = b.from_mapping(meta, u.body, f"{sample.sample_id}:{u.key}")
     return out
 
 
-def build_repo(path: Path, sample: Sample, unit: str, context: int = CONTEXT_TURNS) -> tuple[Memory, dict[str, str]]:
+def bm25_docs(sample: Sample, unit: str) -> dict[str, str]:
+    """What the baseline indexes: exactly each block's title and body."""
+    return {key: f"{blk.title}\n{blk.body}" for key, blk in to_blocks(sample, unit, "body").items()}
+
+
+def build_repo(path: Path, sample: Sample, unit: str, writing: str = "author") -> tuple[Memory, dict[str, str]]:
     """A memory repo at `path` holding the sample's blocks in one commit; (memory, block id -> unit key)."""
     GitRepo.init(path)
     Memory.init(path, mode="detect_only", commit=True)
     memory = Memory(path)
-    found = to_blocks(sample, unit, context)
+    found = to_blocks(sample, unit, writing)
     files = {f"{memory.root}/{b.block_relpath(blk)}": b.render(blk).encode() for blk in found.values()}
     memory.git.commit_files(memory.settings.governed_branch, files, f"LoCoMo {sample.sample_id}: {unit}s", PERSON)
     return memory, {blk.id: key for key, blk in found.items()}
 
 
-# -- plain Okapi BM25 -----------------------------------------------------------------------
-
-_TOKEN_RE = re.compile(r"[a-z0-9]+")
-
-
-def tokens(text: str) -> list[str]:
-    return _TOKEN_RE.findall(text.lower())
-
-
-class BM25:
-    """Okapi BM25 (k1 1.2, b 0.75, Lucene's idf) over lowercase word tokens: no stemming, no stop words."""
-
-    def __init__(self, docs: dict[str, str], k1: float = 1.2, b: float = 0.75) -> None:
-        self.k1, self.b = k1, b
-        self.tf = {key: Counter(tokens(text)) for key, text in docs.items()}
-        self.length = {key: sum(tf.values()) for key, tf in self.tf.items()}
-        self.avg = sum(self.length.values()) / max(1, len(self.length))
-        df = Counter(term for tf in self.tf.values() for term in tf)
-        n = len(self.tf)
-        self.idf = {term: math.log(1 + (n - d + 0.5) / (d + 0.5)) for term, d in df.items()}
-
-    def rank(self, query: str, depth: int = DEPTH) -> list[str]:
-        terms = [t for t in dict.fromkeys(tokens(query)) if t in self.idf]
-        scores: dict[str, float] = {}
-        for key, tf in self.tf.items():
-            norm = self.k1 * (1 - self.b + self.b * self.length[key] / self.avg)
-            score = sum(self.idf[t] * tf[t] * (self.k1 + 1) / (tf[t] + norm) for t in terms if t in tf)
-            if score > 0:
-                scores[key] = score
-        return sorted(scores, key=lambda k: (-scores[k], k))[:depth]
+def cached_repo(root: Path, file_hash: str, sample: Sample, unit: str, writing: str) -> tuple[Memory, dict[str, str]]:
+    """`build_repo` under `root`, reused when the same file and writing were built before; its index
+    is built (or rebuilt when mindmem's index code changed since) before it is returned."""
+    key = hashlib.sha1(f"{file_hash}/{WRITING_VERSION}/{sample.sample_id}/{unit}/{writing}".encode()).hexdigest()
+    path = root / key[:16]
+    ready = path.parent / f"{path.name}.json"
+    if ready.exists():
+        memory, keys = Memory(path), json.loads(ready.read_text())
+    else:
+        memory, keys = build_repo(path, sample, unit, writing)
+        ready.write_text(json.dumps(keys))
+    stamp = path.parent / f"{path.name}.index"
+    code = _index_code()
+    if stamp.exists() and stamp.read_text() == code:
+        index.catch_up(memory)
+    else:
+        index.rebuild(memory)
+        stamp.write_text(code)
+    return memory, keys
 
 
-def bm25_docs(sample: Sample, unit: str) -> dict[str, str]:
-    """What the baseline indexes: each turn as `speaker: text [caption]`, or each session's turns."""
-    if unit == "session":
-        return {u.key: u.text for u in units(sample, unit)}
-    return {t.dia_id: f"{t.speaker}: {t.said}" for t in sample.turns}
+def _index_code() -> str:
+    folder = Path(index.__file__).parent
+    digest = hashlib.sha1()
+    for name in INDEX_SOURCES:
+        if (folder / name).exists():
+            digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
 
 
 # -- scoring ------------------------------------------------------------------------------
@@ -338,15 +225,18 @@ class Scores:
 
 @dataclass
 class Report:
+    """One unit's figures: `scores` per retriever (bm25, then mm recall in each writing)."""
+
     file: str
     unit: str
-    samples: int
-    questions: int
-    skipped: int
-    recall: Scores
-    bm25: Scores
-    build_seconds: float
-    query_seconds: float
+    samples: int = 0
+    questions: int = 0
+    skipped: int = 0
+    scores: dict[str, Scores] = field(default_factory=dict)
+    # Plain BM25 over the body alone ("Speaker: text"), as the reference figures were measured.
+    body_bm25: Scores = field(default_factory=Scores)
+    build_seconds: float = 0.0
+    query_seconds: float = 0.0
     # Questions whose evidence names no turn of its conversation (a typo in the data): skipped too.
     unmatched: int = 0
 
@@ -358,8 +248,8 @@ class Report:
             "questions": self.questions,
             "skipped": self.skipped,
             "unmatched": self.unmatched,
-            "recall": self.recall.to_json(),
-            "bm25": self.bm25.to_json(),
+            **{name: s.to_json() for name, s in self.scores.items()},
+            "bm25_body_only": self.body_bm25.to_json(),
             "build_seconds": round(self.build_seconds, 2),
             "query_seconds": round(self.query_seconds, 2),
         }
@@ -373,36 +263,64 @@ def evaluate(
     unit: str = "turn",
     limit_samples: int | None = None,
     *,
-    context: int = CONTEXT_TURNS,
+    writings: Sequence[str] = WRITINGS,
     workdir: Path | None = None,
+    cache: bool = True,
+    workers: int | None = None,
 ) -> Report:
-    """Build a repo per sample (under `workdir`, or a temporary folder), ask every question, tally."""
+    """Build (or reuse) a repo per sample and writing, ask every question, tally.
+
+    Repos are kept under `workdir` (default: the system temp folder) when `cache`, else in a
+    temporary folder removed afterwards. Each repo's questions go to one of `workers` processes
+    (default: one per core); every answer is the same as in one process."""
     if unit not in UNITS:
         raise SystemExit(f"--unit must be one of {', '.join(UNITS)}, not {unit!r}")
     samples = load(path, limit_samples)
-    report = Report(str(path), unit, len(samples), 0, 0, Scores(), Scores(), 0.0, 0.0)
+    file_hash = hashlib.sha1(Path(path).read_bytes()).hexdigest()
+    report = Report(str(path), unit, len(samples))
+    report.scores = {name: Scores() for name in ("bm25", *writings)}
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        for n, sample in enumerate(samples):
-            began = time.perf_counter()
-            memory, keys = build_repo(Path(tmp) / f"{n:03d}", sample, unit, context)
-            index.catch_up(memory)
-            baseline = BM25(bm25_docs(sample, unit))
-            report.build_seconds += time.perf_counter() - began
-
-            def mindmem(question: str, memory: Memory = memory, keys: dict[str, str] = keys) -> list[str]:
-                hits = recall(memory, question, limit=DEPTH).hits
-                return [keys[h.id] for h in hits if h.id in keys]
-
-            began = time.perf_counter()
-            _ask(sample, unit, report, {"recall": mindmem, "bm25": baseline.rank})
-            report.query_seconds += time.perf_counter() - began
+        root = (workdir or Path(tempfile.gettempdir())) / "mindmem-locomo" if cache else Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        began = time.perf_counter()
+        repos = {
+            (n, writing): cached_repo(root, file_hash, sample, unit, writing)
+            for n, sample in enumerate(samples)
+            for writing in writings
+        }
+        report.build_seconds = time.perf_counter() - began
+        began = time.perf_counter()
+        with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+            jobs = {
+                key: pool.submit(_answers, memory.git.workdir, keys, [q.question for q in samples[key[0]].questions])
+                for key, (memory, keys) in repos.items()
+            }
+            for n, sample in enumerate(samples):
+                answers = {
+                    "bm25": _answers_of(BM25(bm25_docs(sample, unit)).rank, sample),
+                    "": _answers_of(BM25({u.key: u.body for u in units(sample, unit)}).rank, sample),
+                }
+                answers.update({writing: jobs[n, writing].result() for writing in writings})
+                _tally(sample, report, answers)
+        report.query_seconds = time.perf_counter() - began
     return report
 
 
-def _ask(sample: Sample, unit: str, report: Report, retrievers: dict[str, Retriever]) -> None:
+def _answers(workdir: Path, keys: dict[str, str], questions: list[str]) -> list[list[str]]:
+    """What `mm recall` (similar, limit 10) answers each question in the repo at `workdir`, as unit keys."""
+    memory = Memory(workdir)
+    return [[keys[h.id] for h in recall(memory, q, limit=DEPTH).hits if h.id in keys] for q in questions]
+
+
+def _answers_of(retrieve: Retriever, sample: Sample) -> list[list[str]]:
+    return [retrieve(q.question) for q in sample.questions]
+
+
+def _tally(sample: Sample, report: Report, answers: dict[str, list[list[str]]]) -> None:
+    """Count each question's answers (`""` names plain BM25 over the body alone)."""
     known = {t.dia_id for t in sample.turns}
-    for question in sample.questions:
-        gold = {unit_key(d, unit) for d in question.evidence if d in known}
+    for n, question in enumerate(sample.questions):
+        gold = {unit_key(d, report.unit) for d in question.evidence if d in known}
         if not question.evidence:
             report.skipped += 1
             continue
@@ -410,53 +328,68 @@ def _ask(sample: Sample, unit: str, report: Report, retrievers: dict[str, Retrie
             report.unmatched += 1
             continue
         report.questions += 1
-        for name, retrieve in retrievers.items():
-            getattr(report, name).add(question, retrieve(question.question), gold)
+        for name, ranked in answers.items():
+            (report.scores[name] if name else report.body_bm25).add(question, ranked[n], gold)
 
 
 # -- output -------------------------------------------------------------------------------
 
 
 def table(report: Report) -> str:
-    head = (
-        f"{'':<16}{'n':>5}  {'recall any@5':>12} {'any@10':>7} {'MRR':>6}   {'bm25 any@5':>10} {'any@10':>7} {'MRR':>6}"
-    )
+    names = list(report.scores)
     lines = [
-        f"# LoCoMo evidence recall: {report.file}, unit {report.unit}, {report.samples} sample(s), "
+        f"# LoCoMo evidence recall: {report.file}, unit {report.unit}, {report.samples} conversation(s), "
         f"{report.questions} question(s) asked, {report.skipped} skipped (no evidence)"
         + (f", {report.unmatched} skipped (evidence names no turn)" if report.unmatched else ""),
-        head,
+        "# any@5 any@10 MRR; bm25 = plain Okapi BM25 over title + body; the others: mm recall per writing",
+        f"{'':<16}{'n':>5}" + "".join(f"  {name + ' @5':>11} {'@10':>5} {'MRR':>5}" for name in names),
     ]
-    rows = [("overall", report.recall.overall, report.bm25.overall)]
-    for category in sorted(report.recall.categories):
-        name = f"{category} {CATEGORY_NAMES.get(category, '')}".strip()
-        rows.append((name, report.recall.categories[category], report.bm25.categories[category]))
-    for name, mine, theirs in rows:
-        a, c = mine.figures(), theirs.figures()
-        lines.append(
-            f"{name:<16}{mine.questions:>5}  {a['any@5']:>12.3f} {a['any@10']:>7.3f} {a['mrr']:>6.3f}"
-            f"   {c['any@5']:>10.3f} {c['any@10']:>7.3f} {c['mrr']:>6.3f}"
+    rows = [("overall", {n: s.overall for n, s in report.scores.items()})]
+    for category in sorted(report.scores["bm25"].categories):
+        label = f"{category} {CATEGORY_NAMES.get(category, '')}".strip()
+        rows.append((label, {n: s.categories[category] for n, s in report.scores.items()}))
+    for label, tallies in rows:
+        cells = "".join(
+            f"  {f['any@5']:>11.3f} {f['any@10']:>5.3f} {f['mrr']:>5.3f}" for f in (tallies[n].figures() for n in names)
         )
-    asked = max(1, report.questions)
+        lines.append(f"{label:<16}{tallies['bm25'].questions:>5}{cells}")
+    plain = report.body_bm25.overall.figures()
+    ref = REFERENCE[report.unit]
     lines.append(
-        f"build (repos + indexes) {report.build_seconds:.1f} s; questions {report.query_seconds:.1f} s "
-        f"({report.query_seconds / asked * 1000:.1f} ms each, recall and BM25)"
+        f"# BM25 over the body alone: any@5 {plain['any@5']:.3f} any@10 {plain['any@10']:.3f} MRR {plain['mrr']:.3f}"
+        f" (reference {ref[0]:.3f} / {ref[1]:.3f} / {ref[2]:.3f})"
+    )
+    mine = [report.scores[n].overall.figures() for n in names if n != "bm25"]
+    if len(mine) > 1:
+        spread = {k: max(f[k] for f in mine) - min(f[k] for f in mine) for k in ("any@5", "mrr")}
+        lines.append(f"# spread between writings: any@5 {spread['any@5']:.3f}, MRR {spread['mrr']:.3f}")
+    per = report.query_seconds / max(1, report.questions * len(names)) * 1000
+    lines.append(
+        f"# build (repos + indexes, cached when unchanged) {report.build_seconds:.1f} s; "
+        f"questions {report.query_seconds:.1f} s ({per:.1f} ms per question and retriever)"
     )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("file", type=Path, help="a LoCoMo-format JSON file")
-    parser.add_argument("--unit", choices=UNITS, default="turn", help="one block per dialogue turn or per session")
+    parser.add_argument("file", type=Path, nargs="?", default=DEFAULT_FILE, help="a LoCoMo-format JSON file")
+    parser.add_argument("--unit", choices=(*UNITS, "both"), default="both", help="one block per turn or per session")
     parser.add_argument("--limit-samples", type=int, default=None, help="only the first N conversations")
-    parser.add_argument(
-        "--context", type=int, default=CONTEXT_TURNS, help="neighbouring turns on each side kept in a turn's block"
-    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--no-cache", action="store_true", help="build every repo afresh in a temporary folder")
     args = parser.parse_args(argv)
-    report = evaluate(args.file, args.unit, args.limit_samples, context=args.context)
-    print(json.dumps(report.to_json(), indent=1) if args.json else table(report))
+    if not args.file.exists():
+        print(f"# {args.file} not found: no LoCoMo data here, nothing measured (the data is never in the repo)")
+        return
+    reports = [
+        evaluate(args.file, unit, args.limit_samples, cache=not args.no_cache)
+        for unit in (UNITS if args.unit == "both" else (args.unit,))
+    ]
+    if args.json:
+        print(json.dumps([r.to_json() for r in reports], indent=1))
+    else:
+        print("\n\n".join(map(table, reports)))
 
 
 if __name__ == "__main__":

@@ -212,7 +212,7 @@ class Dispatcher:
         }
 
     def kernels(self) -> dict[str, Any]:
-        from mindmem import index, recall
+        from mindmem import ranking, recall
 
         memory = self.memory()
         s = memory.settings
@@ -228,7 +228,7 @@ class Dispatcher:
             "recall": {
                 "modes": list(recall.MODES),
                 "hidden_statuses": list(recall.HIDDEN_STATUSES),
-                "field_boosts": dict(index.FIELD_BOOSTS),
+                "ranking": ranking.description(),
                 "candidate_pool": recall.POOL,
                 "neighbour_boost": {"strong_hits": recall.STRONG_HITS, "weight": recall.NEIGHBOUR_WEIGHT},
                 "fusion": {"method": "reciprocal rank", "k": recall.RRF_K},

@@ -40,16 +40,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whoosh import index as wix
-from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis import Filter, StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 from whoosh.query import Term
 from whoosh.query.compound import DefaultOr
 from whoosh.scoring import BM25F
 
+from mindmem import gitdir, ranking
 from mindmem.blocks import ID_IN_TEXT_RE, TYPE_PREFIXES, Block, parse
 from mindmem.errors import BadInput, BlockError, NotFound, StateError
 from mindmem.files import atomic_write
-from mindmem.index_state import index_root
 from mindmem.snapshot import is_block_path
 
 if TYPE_CHECKING:
@@ -58,21 +58,12 @@ if TYPE_CHECKING:
     from mindmem.memory import Memory
 
 # Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
-FORMAT_VERSION = 5
+FORMAT_VERSION = 7
 STATE_FILE = "state.json"
 AT_CACHE_SIZE = 8
 # A lock older than this (its holder refreshes it while working) or held by a dead pid is broken.
 LOCK_STALE_SECONDS = 600
 LOCK_WAIT_SECONDS = 120
-# How much a match in each field weighs; applied at query time, so tuning needs no rebuild.
-FIELD_BOOSTS = {"title": 3.0, "headings": 2.0, "body": 1.0, "tags": 2.0, "entities": 2.5}
-ID_BOOSTS = {"id": 6.0, "subject": 2.0, "links": 1.5}
-# A name in the query weighs more in blocks that are about that entity (their subject, scope, or the
-# entity itself) than in blocks that merely mention it.
-ABOUT_BOOST = 2.0
-# A "when ...?" question prefers blocks whose text says when something happened (a date, a weekday,
-# "yesterday", "last week"): the answer to a when-question is a time.
-TIME_CUE_BOOST = 2.0
 MAX_QUERY_CHARS = 4000
 # Postings whose scores an open index keeps between queries (about 12 bytes each).
 POSTINGS_CACHE = 2_000_000
@@ -109,12 +100,28 @@ _TIME_RE = re.compile(
     rf"(?:19|20)\d\d(?:-\d\d-\d\d)?)\b",
     re.IGNORECASE,
 )
-_WHEN_RE = re.compile(
-    r"^\W*(?:when|since when|until when|how long ago|(?:what|which) (?:time|date|day|year|month))\b",
-    re.IGNORECASE,
-)
 
-TEXT_ANALYZER = StemmingAnalyzer()
+
+class PrefixFilter(Filter):
+    """Also yields a stemmed word without a common prefix ("overcharg" gives "charg" too), so "charged
+    twice" finds "overcharged" and "misconfigured" finds "configured"."""
+
+    # Few and long enough to be safe: "re" or "un" would turn "report" into "port", "until" into "til".
+    PREFIXES = ("over", "mis")
+
+    def __call__(self, tokens: Iterable[Any]) -> Iterable[Any]:
+        prefixes = self.PREFIXES
+        for token in tokens:
+            yield token
+            text = token.text
+            if text.startswith(prefixes):  # one C call for the common case: no prefix
+                rest = text[len(next(p for p in prefixes if text.startswith(p))) :]
+                if len(rest) >= 5:
+                    token.text = rest
+                    yield token
+
+
+TEXT_ANALYZER = StemmingAnalyzer() | PrefixFilter()
 _QUERY_SKIP = frozenset(t.text for t in TEXT_ANALYZER(_QUESTION_FUNCTION_WORDS, removestops=False))
 
 
@@ -161,7 +168,7 @@ def document(block: Block, path: str) -> dict[str, Any]:
         "type": block.type,
         "status": block.status,
         "title": block.title,
-        "headings": "\n".join(headings),
+        "headings": "\n".join([*headings, *statement_words(block)]),
         "body": "\n".join(text),
         "tags": ",".join(block.tags),
         "entities": " ".join(block_entities(block)),
@@ -178,6 +185,15 @@ def document(block: Block, path: str) -> dict[str, Any]:
         if value:
             doc[key] = utc(value)
     return doc
+
+
+def statement_words(block: Block) -> list[str]:
+    """The structured claim of a block in words (a constraint's axis and object, a fact's predicate and
+    object), so "storage engine" finds the decision whose constraint is on `storage.engine`."""
+    parts = [block.predicate or "", block.obj or ""]
+    if block.constraint is not None:
+        parts += [block.constraint.axis, block.constraint.obj]
+    return [re.sub(r"[._]+", " ", p) for p in parts if p]
 
 
 def sections(body: str) -> tuple[list[str], list[str]]:
@@ -214,13 +230,15 @@ def block_entities(block: Block) -> list[str]:
 
 
 def about_entities(block: Block) -> list[str]:
-    """Entity terms of what the block is about (subject, constraint scope, the entity itself), lowercase."""
+    """Entity terms of who or what the block is about, lowercase: its subject, constraint scope, the
+    entity itself, and the words of its author's name (who said something is a signal, as the subject is)."""
     ids = [block.subject or ""]
     if block.constraint is not None:
         ids.append(block.constraint.scope)
     if block.type == "entity":
         ids.append(block.id)
-    return list(dict.fromkeys(_id_terms(ids)))
+    author = [w.lower() for w in _WORD_RE.findall(block.author or "") if w.lower() not in _NOT_NAMES]
+    return list(dict.fromkeys([*_id_terms(ids), *author]))
 
 
 def entity_terms(text: str) -> list[str]:
@@ -271,6 +289,11 @@ def utc(text: str) -> datetime:
         return datetime.combine(date.fromisoformat(text), datetime.min.time())
     value = datetime.fromisoformat(text)
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def index_root(memory: Memory) -> Path:
+    """Where the index folders live (the git common dir: every worktree shares them)."""
+    return gitdir.index(memory.git)
 
 
 # -- status ----------------------------------------------------------------------
@@ -611,15 +634,15 @@ class Doc:
     blob: str = ""
 
 
-def open_view(memory: Memory, at: str | None = None) -> IndexView:
+def open_view(memory: Memory, at: str | None = None, progress: Progress | None = None) -> IndexView:
     """A view for answering queries: the current index after catching up, or (`at`) memory as of a commit."""
     if at is None:
-        result = catch_up(memory)
+        result = catch_up(memory, progress=progress)
         if result.target is None:
             raise StateError("nothing is committed yet: recall answers from committed memory; commit some blocks")
         return _view(memory, index_root(memory) / "current", result.target)
     sha = resolve_at(memory, at)
-    current = catch_up(memory)
+    current = catch_up(memory, progress=progress)
     if sha == current.target:
         return _view(memory, index_root(memory) / "current", sha)
     return _view(memory, at_folder(memory, sha), sha)
@@ -650,56 +673,120 @@ class IndexView:
         self._blocks: dict[str, Block] = {}
         self._docsets: dict[tuple[str, tuple[str, ...]], set[int]] = {}
         # (field, term) -> (document numbers, BM25F scores at boost 1), least recently used first.
-        self._postings: OrderedDict[tuple[str, str], tuple[array[int], array[float]]] = OrderedDict()
+        self._postings: OrderedDict[tuple[Any, ...], tuple[array[int], array[float]]] = OrderedDict()
         self._cached_postings = 0
+        self._field_lengths: dict[str, tuple[array[float], float]] = {}
+        self.documents = self.searcher.doc_count()
+        self._fields: dict[int, dict[str, Any]] = {}
 
     def close(self) -> None:
         self.searcher.close()
 
     def search(
-        self, text: str, *, limit: int, types: Collection[str] | None = None, hide: Collection[str] = ()
+        self,
+        text: str,
+        *,
+        limit: int,
+        types: Collection[str] | None = None,
+        hide: Collection[str] = (),
+        weights: ranking.Weights = ranking.DEFAULT,
     ) -> list[Doc]:
-        """Ranked documents for free text: BM25F over the fields with FIELD_BOOSTS, plus entity and ID matches.
+        """Ranked documents for free text, scored as `mindmem.ranking` describes.
 
-        Scores are whoosh's own (the sum of each clause's BM25F score times its boost, as a whoosh Or
-        query gives), but each term's scores are computed once per view and kept: queries in one
-        process share most of their terms, and summing cached arrays is several times faster than
-        whoosh's matcher tree re-reading and re-scoring every posting per query.
+        Each term's scores are computed once per view and kept: queries in one process share most
+        of their terms, and summing cached arrays is several times faster than re-reading postings.
         """
         totals: dict[int, float] = {}
-        for clause in query_clauses(text):
-            boost = clause.boost
-            for docnum, score in zip(*self._term_scores(clause.fieldname, clause.text), strict=True):
-                totals[docnum] = totals.get(docnum, 0.0) + boost * score
+        for key, weight in query_signals(text, weights):
+            for docnum, score in zip(*self._scores(key, weights), strict=True):
+                totals[docnum] = totals.get(docnum, 0.0) + weight * score
+        if totals and ranking.asks_when(text) and weights.time_prior:
+            for docnum in self._docnums("cues", "time"):
+                if docnum in totals:
+                    totals[docnum] *= 1 + weights.time_prior
         keep, drop = self._docset("type", types), self._docset("status", hide)
         found = (
             (docnum, score)
             for docnum, score in totals.items()
             if (keep is None or docnum in keep) and (drop is None or docnum not in drop)
         )
-        # Ties go to the lower document number, as whoosh orders them.
         top = heapq.nsmallest(limit, found, key=lambda hit: (-hit[1], hit[0]))
-        return [_doc(self.searcher.stored_fields(docnum), score) for docnum, score in top]
+        return [self._stored(docnum, score) for docnum, score in top]
 
-    def _term_scores(self, field: str, text: str) -> tuple[array[int], array[float]]:
-        key = (field, text)
-        found = self._postings.get(key)
+    def _scores(self, key: tuple[str, str], weights: ranking.Weights) -> tuple[array[int], array[float]]:
+        """(document numbers, scores) of one signal: ("text", term) is BM25F over the text fields;
+        (field, term) of a keyword field is that term's idf where present (a bounded bonus)."""
+        cache_key = (*key, weights) if key[0] == "text" else key
+        found = self._postings.get(cache_key)
         if found is not None:
-            self._postings.move_to_end(key)
+            self._postings.move_to_end(cache_key)
             return found
-        docnums, scores = array("l"), array("d")
-        context = self.searcher.context()
-        for leaf, offset in self.searcher.leaf_searchers():
-            matcher = Term(field, text).matcher(leaf, context)
-            while matcher.is_active():
-                docnums.append(matcher.id() + offset)
-                scores.append(matcher.score())
-                matcher.next()
-        self._postings[key] = found = (docnums, scores)
-        self._cached_postings += len(docnums)
+        field, term = key
+        if field == "text":
+            found = self._bm25f(term, weights)
+        else:
+            docnums = self._docnums(field, term)
+            found = (docnums, array("d", [ranking.idf(self.documents, len(docnums))] * len(docnums)))
+        self._postings[cache_key] = found
+        self._cached_postings += len(found[0])
         while self._cached_postings > POSTINGS_CACHE and len(self._postings) > 1:
             _, (old, _) = self._postings.popitem(last=False)
             self._cached_postings -= len(old)
+        return found
+
+    def _bm25f(self, term: str, weights: ranking.Weights) -> tuple[array[int], array[float]]:
+        combined: dict[int, float] = {}
+        for field in ranking.TEXT_FIELDS:
+            weight = weights.text(field)
+            lengths, average = self._lengths(field)
+            for docnum, tf in self._frequencies(field, term):
+                norm = ranking.normalised(tf, lengths[docnum], average, weights.b)
+                combined[docnum] = combined.get(docnum, 0.0) + weight * norm
+        if not combined:
+            return array("l"), array("d")
+        weight = ranking.idf(self.documents, len(combined))
+        docnums = array("l", sorted(combined))
+        scores = array("d", (weight * ranking.saturate(combined[d], weights.k1) for d in docnums))
+        return docnums, scores
+
+    def _frequencies(self, field: str, term: str) -> Iterable[tuple[int, float]]:
+        context = self.searcher.context()
+        for leaf, offset in self.searcher.leaf_searchers():
+            if (field, term) not in leaf.reader():
+                continue
+            matcher = Term(field, term).matcher(leaf, context)
+            while matcher.is_active():
+                yield matcher.id() + offset, matcher.weight()
+                matcher.next()
+
+    def _docnums(self, field: str, term: str) -> array[int]:
+        """Documents holding `term` in `field` (cached like scores: reverse links are asked per query)."""
+        key = ("#", field, term)
+        found = self._postings.get(key)
+        if found is None:
+            docnums = array("l", (docnum for docnum, _ in self._frequencies(field, term)))
+            found = self._postings[key] = (docnums, array("d"))
+            self._cached_postings += len(docnums)
+        return found[0]
+
+    def _stored(self, docnum: int, score: float) -> Doc:
+        fields = self._fields.get(docnum)
+        if fields is None:
+            fields = self._fields[docnum] = self.searcher.stored_fields(docnum)
+        return _doc(fields, score)
+
+    def _lengths(self, field: str) -> tuple[array[float], float]:
+        """Every document's length in `field` (by document number) and the average length."""
+        found = self._field_lengths.get(field)
+        if found is None:
+            lengths, total = array("d"), 0.0
+            for leaf, _ in self.searcher.leaf_searchers():
+                reader = leaf.reader()
+                lengths.extend(reader.doc_field_length(n, field, 0) or 0 for n in range(reader.doc_count_all()))
+                # Deleted documents (replaced by a catch-up) keep their numbers but not their lengths.
+                total += sum(lengths[len(lengths) - reader.doc_count_all() + n] for n in reader.all_doc_ids())
+            average = total / self.documents if self.documents else 0.0
+            found = self._field_lengths[field] = (lengths, average)
         return found
 
     def _docset(self, field: str, values: Collection[str] | None) -> set[int] | None:
@@ -712,20 +799,26 @@ class IndexView:
             found = self._docsets[key] = set(self.searcher.docs_for_query(_any(field, values)))
         return found
 
+    def listing(self, types: Collection[str], statuses: Collection[str], limit: int) -> list[Doc]:
+        """Documents of `types` in `statuses`, newest first (for questions that name a state, not words)."""
+        found = (self._docset("type", types) or set()) & (self._docset("status", statuses) or set())
+        docs = [self._stored(docnum, 0.0) for docnum in found]
+        return sorted(docs, key=lambda d: (d.created, d.id), reverse=True)[:limit]
+
     def docs(self, ids: Iterable[str]) -> dict[str, Doc]:
         """Stored documents by block ID (IDs with no document are left out)."""
         out = {}
         for block_id in dict.fromkeys(ids):
-            docnums = self._term_scores("id", block_id)[0]
+            docnums = self._docnums("id", block_id)
             if docnums:
-                out[block_id] = _doc(self.searcher.stored_fields(docnums[0]), 0.0)
+                out[block_id] = self._stored(docnums[0], 0.0)
         return out
 
     def linking(self, targets: Iterable[str], edge_type: str | None = None, limit: int | None = None) -> list[Doc]:
         """Documents with an edge (of `edge_type`, or any) to one of `targets`, at most `limit` of them."""
         terms = [f"{edge_type}:{t}" if edge_type else t for t in dict.fromkeys(targets)]
-        found = sorted({docnum for term in terms for docnum in self._term_scores("links", term)[0]})
-        return [_doc(self.searcher.stored_fields(docnum), 0.0) for docnum in found[:limit]]
+        found = sorted({docnum for term in terms for docnum in self._docnums("links", term)})
+        return [self._stored(docnum, 0.0) for docnum in found[:limit]]
 
     def block(self, doc: Doc) -> Block:
         """The block behind a document, read from git at this view's commit (so it matches the index)."""
@@ -741,28 +834,23 @@ class IndexView:
         return found
 
 
-def query_clauses(text: str) -> list[Term]:
-    """The whoosh terms, with their boosts, that free text is searched for; never parses whoosh syntax,
-    so any input is safe. A document's score is the sum of the boosted scores of the terms it matches."""
+def query_signals(text: str, weights: ranking.Weights = ranking.DEFAULT) -> list[tuple[tuple[str, str], float]]:
+    """What free text is searched for: ((field, term), weight) pairs, "text" standing for BM25F over the
+    text fields. Never parses whoosh syntax, so any input is safe."""
     if len(text) > MAX_QUERY_CHARS:
         raise BadInput(f"query is {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
-    clauses = []
-    for term in query_terms(text)[:MAX_QUERY_TERMS]:
-        clauses += [Term(field, term, boost=FIELD_BOOSTS[field]) for field in ("title", "headings", "body")]
+    signals = [(("text", term), 1.0) for term in query_terms(text)[:MAX_QUERY_TERMS]]
     for word in list(dict.fromkeys(w.lower() for w in _WORD_RE.findall(text)))[:MAX_QUERY_TERMS]:
-        clauses.append(Term("tags", word, boost=FIELD_BOOSTS["tags"]))
+        signals.append((("tags", word), weights.tags))
     names = entity_terms(text)
     words = _WORD_RE.findall(text)
     if not names and len(words) == 1 and words[0][0].isupper():
         names = entity_terms(f"the {words[0]}")  # a lone capitalised word ("Pricing", "Alice") is a name
     for term in names[:MAX_QUERY_TERMS]:
-        clauses.append(Term("entities", term, boost=FIELD_BOOSTS["entities"]))
-        clauses.append(Term("about", term, boost=ABOUT_BOOST))
+        signals += [(("entities", term), weights.entities), (("about", term), weights.about)]
     for block_id in dict.fromkeys(ID_IN_TEXT_RE.findall(text)):
-        clauses += [Term(field, block_id, boost=boost) for field, boost in ID_BOOSTS.items()]
-    if clauses and _WHEN_RE.search(text):
-        clauses.append(Term("cues", "time", boost=TIME_CUE_BOOST))
-    return clauses
+        signals += [((field, block_id), weight) for field, weight in ranking.ID_WEIGHTS.items()]
+    return signals
 
 
 def _any(field: str, values: Collection[str] | None) -> DefaultOr | None:

@@ -9,12 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mindmem import gitdir
+
 if TYPE_CHECKING:
     from mindmem.memory import Memory
 
 
 def index_root(memory: Memory) -> Path:
-    return memory.git.common_dir / "mindmem" / "index"
+    return gitdir.index(memory.git)
 
 
 def keep_in_step(memory: Memory) -> bool:

@@ -20,11 +20,14 @@ import math
 import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from mindmem import graph
 from mindmem import index as idx
-from mindmem.blocks import ID_IN_TEXT_RE, TYPE_PREFIXES, TYPES, Block
+from mindmem.blocks import ID_IN_TEXT_RE, TASK_STATUSES, TYPE_PREFIXES, TYPES, Block
+from mindmem.checks import contradictions
+from mindmem.checks.context import CheckContext
 from mindmem.errors import BadInput
 from mindmem.snapshot import Snapshot
 
@@ -41,7 +44,9 @@ POOL = 30
 # The top hits within STRONG_RATIO of the best score pass a share of their score to graph neighbours.
 STRONG_HITS = 3
 STRONG_RATIO = 0.5
-NEIGHBOUR_WEIGHT = 0.3
+NEIGHBOUR_WEIGHT = 0.2
+# The share of the best score among blocks created at the same moment that each of them gets.
+MOMENT_WEIGHT = 0.5
 # Incoming links read per block when walking out from hits: an entity that half the memory links to
 # is a hub, and its neighbours are capped rather than all loaded.
 LINK_CAP = 50
@@ -61,6 +66,23 @@ _NEGATION_RE = re.compile(
     re.IGNORECASE,
 )
 _POSITIVE_MODALITIES = ("must", "should", "may")
+# What kind of evidence each `mm check` contradiction code is, in verify's words.
+_KINDS = {"MM-C001": "edge", "MM-C002": "constraint", "MM-C003": "constraint", "MM-C004": "constraint"}
+_KINDS |= {"MM-C005": "fact", "MM-C006": "negation"}
+_NUMBER_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_VALUE_RE = re.compile(r"\b[A-Za-z0-9]+(?:[_-][A-Za-z0-9]+)+\b")
+
+_OPEN = ("todo", "doing", "blocked")
+_STATUS_WORDS = tuple(
+    (re.compile(pattern, re.IGNORECASE), statuses)
+    for pattern, statuses in (
+        (r"\b(?:open|pending|remaining|outstanding|unfinished|to-?do)\b", _OPEN),
+        (r"\b(?:in progress|doing|working on|started)\b", ("doing",)),
+        (r"\bblocked\b", ("blocked",)),
+        (r"\b(?:done|finished|completed|closed)\b", ("done",)),
+        (r"\b(?:cancell?ed|dropped|abandoned)\b", ("canceled",)),
+    )
+)
 
 # (label, pattern, types searched). The label with most matches wins; ties go to the earlier one.
 INTENTS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = tuple(
@@ -287,10 +309,12 @@ def recall(
     at: str | None = None,
     all_status: bool = False,
     parts: list[str] | None = None,
+    progress: idx.Progress | None = None,
 ) -> Result:
     """Answer `query` from committed memory (the governed branch, or memory as of `at`: a revision or date).
 
-    `parts` replaces the rule-based split of a multi-part question with given sub-queries.
+    `parts` replaces the rule-based split of a multi-part question with given sub-queries; `progress`
+    hears (done, total) while the index has to be built or caught up first.
     """
     if mode not in MODES:
         raise BadInput(f"unknown mode '{mode}'; expected one of {', '.join(MODES)}")
@@ -304,7 +328,8 @@ def recall(
     if len(query) > idx.MAX_QUERY_CHARS:
         raise BadInput(f"query is {len(query)} characters; the limit is {idx.MAX_QUERY_CHARS}")
     hide = () if all_status else HIDDEN_STATUSES
-    ask = Ask(idx.open_view(memory, at), limit, (type,) if type else None, hide, tuple(parts) if parts else None)
+    view = idx.open_view(memory, at, progress)
+    ask = Ask(view, limit, (type,) if type else None, hide, tuple(parts) if parts else None)
     if mode == "verify":
         return verify(ask, query)
     if mode == "diagnose":
@@ -365,7 +390,12 @@ def _ranked(ask: Ask, text: str) -> list[Hit]:
     docs = ask.view.search(text, limit=max(POOL, ask.limit * 3), types=ask.types, hide=ask.hide)
     if not docs:
         return []
-    scores = {d.id: d.score for d in docs}
+    # Context: blocks written at the same moment (one conversation session, one extraction run) as a
+    # strong match share part of its score, as graph neighbours do below.
+    best: dict[str, float] = {}
+    for d in docs:
+        best[d.created] = max(best.get(d.created, 0.0), d.score)
+    scores = {d.id: d.score + MOMENT_WEIGHT * best[d.created] for d in docs}
     found = {d.id: d for d in docs}
     via: dict[str, str] = {}
     strong = [d for d in docs[:STRONG_HITS] if d.score >= STRONG_RATIO * docs[0].score]
@@ -468,6 +498,15 @@ def classify(query: str) -> Intent:
     return best or Intent("general", TYPES, ())
 
 
+def asked_statuses(query: str) -> tuple[str, ...]:
+    """The task statuses a question names ("open tasks": todo, doing, blocked), in TASK_STATUSES order."""
+    wanted: set[str] = set()
+    for pattern, statuses in _STATUS_WORDS:
+        if pattern.search(query):
+            wanted.update(statuses)
+    return tuple(s for s in TASK_STATUSES if s in wanted)
+
+
 def intent(ask: Ask, query: str) -> Search:
     """Search the types the question is about; each part of a multi-part question gets its own intent."""
     found = classify(query)
@@ -477,6 +516,12 @@ def intent(ask: Ask, query: str) -> Search:
         return ask if ask.types is not None else replace(ask, types=classify(text).types)
 
     hits, parts = _search(asked(query), query, asked)
+    wanted = asked_statuses(query) if found.label == "task" and ask.types in (None, ("task",)) else ()
+    if wanted:
+        # "what tasks are open": the state is the question; matching words only order the answer.
+        listed = ask.view.listing(("task",), wanted, limit=ask.limit)
+        hits = [h for h in hits if h.status in wanted]
+        hits += [ask.hit(d) for d in listed if d.id not in {h.id for h in hits}]
     if not hits and ask.types is None and found.types != TYPES:
         hits, parts = _search(ask, query)
         found = replace(found, widened=True)
@@ -516,11 +561,16 @@ def verify(ask: Ask, claim: str) -> Verification:
                     evidence = Evidence(ask.hit(near[other], 0.0), "edge", f"contradicts {sid} (explicit edge)")
                     contradicting.setdefault(other, evidence)
         by_id = {h.id: h for h in hits}
+        # The same judgement as `mm check` (checks/contradictions.py), over the blocks found.
+        ctx = CheckContext(Snapshot(ask.commit, blocks, {i: d.path for i, d in docs.items()}), root="")
         for sid in list(supporting):
             for oid, other in blocks.items():
-                conflict = _conflict(blocks[sid], other)
-                if conflict is not None and oid not in supporting:
-                    contradicting.setdefault(oid, Evidence(by_id[oid], conflict[0], f"{conflict[1]} (vs {sid})"))
+                if oid in supporting or oid == sid:
+                    continue
+                finding = contradictions.judge(ctx, blocks[sid], other)
+                if finding is not None:
+                    reason = f"{finding.code}: {finding.message} (vs {sid})"
+                    contradicting.setdefault(oid, Evidence(by_id[oid], _KINDS.get(finding.code, "check"), reason))
     verdict = "contradicted" if contradicting else "supported" if supporting else "unknown"
     return Verification(
         claim, ask.commit, verdict, _strongest(supporting, ask.limit), _strongest(contradicting, ask.limit)
@@ -535,7 +585,9 @@ def _stance(claim: str, block: Block) -> tuple[str, str, str] | None:
     """(side, kind, reason) of one block towards a claim; side is support or contradict, None when unrelated.
 
     Kinds: constraint (the block's constraint and the claim agree or clash), fact (same subject and
-    predicate), substitution (same topic, the claim names something the block does not and vice versa),
+    predicate), number (same topic, the claim's number is not the block's), value (same topic, another
+    identifier-like value: half_up against half-even), substitution (a block on a subject the claim
+    names: the claim names something the block does not and vice versa),
     negation (the claim negates what the block says, or the other way round), text (plain support).
     """
     claim_terms = set(idx.analyze(claim))
@@ -563,24 +615,51 @@ def _stance(claim: str, block: Block) -> tuple[str, str, str] | None:
             return "contradict", "constraint", f"{said}; the claim names {', '.join(sorted(others))}"
     if block.type == "fact" and block.subject and block.predicate and block.obj:
         said = f"{block.subject} {block.predicate} {block.obj}"
-        if (
-            _names_entity(claim_words, block.subject)
-            and set(idx.analyze(block.predicate.replace("_", " "))) <= claim_terms
-        ):
+        if block.valid_to and block.valid_to <= date.today().isoformat():
+            return None  # what held until then: history, not a statement about now
+        if not set(idx.analyze(block.predicate.replace("_", " "))) <= claim_terms:
+            # Another attribute of the subject (or another subject's): no evidence either way.
+            return None
+        if _names_entity(claim_words, block.subject):
             if set(_words(block.obj)) <= claim_words:
                 return ("contradict", "negation", said) if negated else ("support", "fact", said)
             return "contradict", "fact", f"{said}; the claim says otherwise"
-    if not on_topic:
+    if not on_topic or not _same_subject(claim_words, block):
         return None
+    sentence = _best_sentence(claim_terms, block)
+    claim_numbers = set(_NUMBER_RE.findall(claim))
+    if claim_numbers and not claim_numbers & set(_NUMBER_RE.findall(text)):
+        # Same topic, other numbers: the block says another amount; with no number it says none at all.
+        said = set(_NUMBER_RE.findall(sentence))
+        if said:
+            return "contradict", "number", f"the block says {', '.join(sorted(said))}: {sentence.strip()[:160]}"
+        return None
+    claim_values, block_values = _values(claim), _values(text)
+    if claim_values - block_values and block_values - claim_values:
+        # A setting named like an identifier (half_up, half-even, us-east-1) that the block gives otherwise.
+        return "contradict", "value", f"the block says {', '.join(sorted(block_values - claim_values))}"
     novel = claim_names - set(_words(text))
     missing = {n for n in idx.entity_terms(text) if "-" not in n} - claim_words
-    if novel and missing:
+    if novel and missing and block.subject and block.type != "entity":
         names = f"the claim names {', '.join(sorted(novel))}, the block {', '.join(sorted(missing))}"
         return "contradict", "substitution", names
-    sentence = _best_sentence(claim_terms, block)
     if bool(_NEGATION_RE.search(sentence)) != negated:
         return "contradict", "negation", f"the block says: {sentence.strip()[:160]}"
     return "support", "text", f"mentions {', '.join(sorted(claim_terms & block_terms))}"
+
+
+def _same_subject(claim_words: set[str], block: Block) -> bool:
+    """Can the block speak to the claim: it has no subject, or the claim names it (a fact about another
+    project that shares the claim's words is neither support nor contradiction)."""
+    about = block.id if block.type == "entity" else block.subject
+    return not about or _names_entity(claim_words, about)
+
+
+def _values(text: str) -> set[str]:
+    """Identifier-like values in text (half_up, half-even, us-east-1), `-` read as `_`; block IDs left out."""
+    ids = {i.lower() for i in ID_IN_TEXT_RE.findall(text)}
+    found = (v.lower() for v in _VALUE_RE.findall(text))
+    return {v.replace("-", "_") for v in found if v not in ids and not v[0].isdigit()}
 
 
 def _words(text: str) -> list[str]:
@@ -597,29 +676,6 @@ def _names_entity(claim_words: set[str], entity: str) -> bool:
 def _best_sentence(terms: set[str], block: Block) -> str:
     sentences = [block.title, *re.split(r"(?<=[.!?])\s+|\n+", block.body)]
     return max(sentences, key=lambda s: len(terms & set(idx.analyze(s))))
-
-
-def _conflict(a: Block, b: Block) -> tuple[str, str] | None:
-    """How two blocks conflict: must vs must_not on one object, two musts on one axis, or one fact with two values."""
-    if a.id == b.id:
-        return None
-    ca, cb = a.constraint, b.constraint
-    if ca is not None and cb is not None and ca.axis == cb.axis and ca.scope == cb.scope:
-        modalities = {ca.modality, cb.modality}
-        if ca.obj == cb.obj and modalities == {"must", "must_not"}:
-            return "constraint", f"must vs must_not {ca.obj} on {ca.axis}"
-        if ca.obj != cb.obj and modalities == {"must"}:
-            return "constraint", f"must {cb.obj} vs must {ca.obj} on {ca.axis}"
-    if (
-        a.type == b.type == "fact"
-        and a.subject
-        and (a.subject, a.predicate) == (b.subject, b.predicate)
-        and a.obj is not None
-        and b.obj is not None
-        and a.obj != b.obj
-    ):
-        return "fact", f"{b.subject} {b.predicate} {b.obj}, not {a.obj}"
-    return None
 
 
 # -- diagnose --------------------------------------------------------------------------

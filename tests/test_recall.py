@@ -27,7 +27,7 @@ from recall_world import (
 
 from mindmem import index
 from mindmem.memory import Memory
-from mindmem.recall import classify, decompose, recall
+from mindmem.recall import asked_statuses, classify, decompose, recall
 
 HIT_KEYS = {"id", "title", "type", "status", "score", "commit", "path"}
 
@@ -119,6 +119,21 @@ def test_type_filter_and_limit(world: Path, mm) -> None:
     assert [r["type"] for r in data["results"]] == ["fact"]
 
 
+def test_intent_lists_tasks_in_the_state_the_question_names(world: Path, mm) -> None:
+    write_block(
+        world, {"id": "T-20261116-0c0c0c", "type": "task", "title": "Rotate the webhook secret", "status": "todo"}, ""
+    )
+    write_block(
+        world, {"id": "T-20261117-0d0d0d", "type": "task", "title": "Page the DBA team", "status": "blocked"}, ""
+    )
+    commit(world, "two open tasks")
+    data = run(mm, world, "what tasks are open", "--mode", "intent")
+    assert sorted(ids(data)) == ["T-20261116-0c0c0c", "T-20261117-0d0d0d"]
+    assert ids(run(mm, world, "which tasks are done", "--mode", "intent")) == [FIX]
+    assert asked_statuses("anything blocked or in progress?") == ("doing", "blocked")
+    assert asked_statuses("what did we decide") == ()
+
+
 # -- intent -------------------------------------------------------------------------
 
 
@@ -179,12 +194,48 @@ def test_verify_follows_explicit_contradicts_edges_and_negation(world: Path, mm)
     assert NO_CACHE in against and against[NO_CACHE]["kind"] in ("edge", "negation")
 
 
+def test_verify_calls_another_number_on_the_same_topic_a_contradiction(repo: Path, mm) -> None:
+    write_block(
+        repo,
+        {"id": "N-20260302-00bb01", "type": "note", "title": "API rate limit"},
+        "The public API rate limit is 600 requests per minute per key.",
+    )
+    commit(repo, "rate limit")
+    wrong = run(mm, repo, "the API rate limit is 1200 requests per minute", "--mode", "verify")
+    assert wrong["verdict"] == "contradicted"
+    assert wrong["contradicting"][0]["kind"] == "number" and "600" in wrong["contradicting"][0]["reason"]
+    assert run(mm, repo, "the API rate limit is 600 requests per minute", "--mode", "verify")["verdict"] == "supported"
+
+
+def test_verify_calls_another_named_value_on_the_same_topic_a_contradiction(repo: Path, mm) -> None:
+    write_block(
+        repo,
+        {"id": "N-20260302-00bb02", "type": "note", "title": "Rounding money"},
+        "Money is rounded half-even (banker's rounding) everywhere in billing.",
+    )
+    commit(repo, "rounding")
+    wrong = run(mm, repo, "money is rounded half_up", "--mode", "verify")
+    assert wrong["verdict"] == "contradicted" and wrong["contradicting"][0]["kind"] == "value"
+    assert run(mm, repo, "money is rounded half_even", "--mode", "verify")["verdict"] == "supported"
+
+
 def test_verify_says_unknown_without_evidence(world: Path, mm) -> None:
     data = verdict(mm, world, "the office plants need watering")
     assert (data["verdict"], data["supporting"], data["contradicting"]) == ("unknown", [], [])
 
 
 # -- diagnose -----------------------------------------------------------------------
+
+
+def test_diagnose_finds_an_incident_by_a_word_inside_another(world: Path, mm) -> None:
+    write_block(
+        world,
+        {"id": "I-20261118-0e0e0e", "type": "incident", "title": "Customers overcharged after the retry storm"},
+        "Payments were captured again when the gateway timed out.",
+    )
+    commit(world, "overcharge incident")
+    data = run(mm, world, "why was the card charged twice?", "--mode", "diagnose")
+    assert data["diagnoses"][0]["id"] == "I-20261118-0e0e0e"
 
 
 def test_diagnose_follows_edges_to_the_cause_the_fix_and_its_test(world: Path, mm) -> None:
@@ -311,3 +362,18 @@ def test_recall_on_a_generated_corpus_finds_each_block_by_its_title(tmp_path: Pa
         hits = recall(memory, block.title, limit=5).hits
         found += block.id in [h.id for h in hits]
     assert found >= 38  # titles are short and some follow one pattern; nearly all land in the top 5
+
+
+def test_recall_reports_a_slow_index_build_on_stderr(world: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mindmem.cli.recall import _slow
+
+    heard: list[tuple[int, int]] = []
+    recall(Memory(world), "billing", progress=lambda done, total: heard.append((done, total)))
+    assert heard and heard[-1][0] == heard[-1][1] > 0  # the first recall built the index
+    report = _slow(after=0.0)
+    report(200, 400)
+    report(400, 400)
+    assert capsys.readouterr().err == "\rindexing memory: 200/400 blocks\rindexing memory: 400/400 blocks\n"
+    quiet = _slow(after=60.0)
+    quiet(400, 400)
+    assert capsys.readouterr().err == ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -71,7 +73,9 @@ def recall(
         from mindmem.extract.model_router import ModelRouter
 
         parts = ModelRouter(model).queries(query)
-    result = run(memory(), query, mode=mode, limit=limit, type=type_, at=at, all_status=all_status, parts=parts)
+    result = run(
+        memory(), query, mode=mode, limit=limit, type=type_, at=at, all_status=all_status, parts=parts, progress=_slow()
+    )
     if as_json or isinstance(result, Bundle):
         print_json(result.to_json())
     elif isinstance(result, Verification):
@@ -80,6 +84,21 @@ def recall(
         _print_diagnoses(result)
     else:
         _print_search(result)
+
+
+def _slow(after: float = 1.0) -> Callable[[int, int], None]:
+    """A progress report for building the index, written to stderr once it has taken `after` seconds."""
+    began = time.monotonic()
+    shown = False
+
+    def report(done: int, total: int) -> None:
+        nonlocal shown
+        if shown or time.monotonic() - began >= after:
+            shown = True
+            end = "\n" if done == total else ""
+            typer.echo(f"\rindexing memory: {done}/{total} blocks{end}", nl=False, err=True)
+
+    return report
 
 
 def _line(hit: Hit, score: bool = True) -> str:
