@@ -94,7 +94,7 @@ def candidate(memory: Memory, proposal: Proposal, tip: str | None = None) -> Can
     if proposal.base is None:
         raise StateError(f"{proposal.id} shares no history with {branch}; it cannot be approved")
     changed = git.changed_paths(proposal.base, proposal.commit)
-    tree, clash = merged_tree(memory, proposal, tip)
+    tree, clash = _merged_tree(memory, proposal, tip, changed)
     inside = (memory.root + "/", CONFIG_DIR + "/")
     return Candidate(
         proposal=proposal,
@@ -108,14 +108,13 @@ def candidate(memory: Memory, proposal: Proposal, tip: str | None = None) -> Can
     )
 
 
-def merged_tree(memory: Memory, proposal: Proposal, tip: str) -> tuple[str | None, list[str]]:
+def _merged_tree(memory: Memory, proposal: Proposal, tip: str, mine: Changed) -> tuple[str | None, list[str]]:
     """The tree approving would write, or (None, blocks both sides changed since the proposal's base)."""
     git = memory.git
     assert proposal.base is not None
     if proposal.base == tip:
         return git.commit_info(proposal.commit).tree, []
-    mine = git.changed_paths(proposal.base, proposal.commit)
-    theirs = git.changed_paths(proposal.base, tip)
+    theirs = git.changed_names(proposal.base, tip)
     clash = sorted(set(mine) & set(theirs))
     if clash:
         return None, [p.rsplit("/", 1)[-1].removesuffix(".md") for p in clash]
