@@ -156,12 +156,15 @@ def test_every_dispatcher_and_mode_answers_with_ids_and_commits(memory_repo):
     assert out["truth"][0]["subject"] == "PRJ-billing"
 
 
+RETENTION = (
+    "---\nid: D-20261125-00c0de\ntype: decision\ntitle: Retain billing events for 13 months\n"
+    "status: active\ncreated: 2026-11-25T12:00:00Z\n---\nFinance needs a year plus a month.\n"
+)
+
+
 def test_agents_propose_and_people_approve(memory_repo, mm):
     repo, ids = memory_repo
-    block = (
-        "---\nid: D-20261125-00c0de\ntype: decision\ntitle: Retain billing events for 13 months\n"
-        "status: active\ncreated: 2026-11-25T12:00:00Z\n---\nFinance needs a year plus a month.\n"
-    )
+    block = RETENTION
 
     async def run():
         async with session(repo, agent="planner") as s:
@@ -277,10 +280,7 @@ def test_print_config(memory_repo, mm):
 
 def test_agents_read_their_own_open_proposals_apart_from_memory(memory_repo, mm):
     repo, ids = memory_repo
-    block = (
-        "---\nid: D-20261125-00c0de\ntype: decision\ntitle: Retain billing events for 13 months\n"
-        "status: active\ncreated: 2026-11-25T12:00:00Z\n---\nFinance needs a year plus a month.\n"
-    )
+    block = RETENTION
 
     async def run():
         async with session(repo, agent="planner") as s:

@@ -139,7 +139,7 @@ def read_proposal(memory: Memory, branch: str, head: str) -> Proposal:
     authors = list(dict.fromkeys(c.author.name for c in commits))
     # IDs from the file names: a hand-made branch may hold a block that does not parse, and
     # listing it must still work (the checks report the bad block).
-    changed = git.changed_paths(base, content.sha, memory.root)
+    changed = git.changed_blobs(base, content.sha, memory.root)
     return Proposal(
         id=branch.rsplit("/", 1)[-1],
         state=state,
