@@ -29,8 +29,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from malformed import CARRIERS, CRAFTED, NOTE_PATH, alias_bomb, mutate  # noqa: E402
 
-from mindmem.blocks import parse  # noqa: E402
 from mindmem.errors import BlockError  # noqa: E402
+from mindmem.store.blocks import parse  # noqa: E402
 
 
 def isolate(home: Path) -> None:

@@ -44,7 +44,7 @@ def wall(cmd: list[str], cwd: Path, repeat: int, env: dict[str, str] | None = No
 
 def in_process(repo: Path, repeat: int, **kwargs: object) -> float:
     from mindmem.checks import context_for, run_checks
-    from mindmem.memory import Memory
+    from mindmem.store.memory import Memory
 
     memory = Memory(repo)
     times = []

@@ -20,11 +20,11 @@ from typing import Any
 
 import yaml
 
-from mindmem.blocks import Block, block_relpath, from_mapping
 from mindmem.checks import contradictions
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Finding
-from mindmem.snapshot import Snapshot
+from mindmem.store.blocks import Block, block_relpath, from_mapping
+from mindmem.store.snapshot import Snapshot
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "contradictions"
 PREFIX = {"decision": "D", "fact": "F", "task": "T", "incident": "I", "note": "N"}

@@ -45,8 +45,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from mindmem import blocks as b
-from mindmem.blocks import Block
+from mindmem.store import blocks as b
+from mindmem.store.blocks import Block
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus_words import (
@@ -826,9 +826,9 @@ def build_repo(
     then `commits` commits in created order, each dated by its newest block, then the final
     blocks written into the work tree and staged, so `git status` is clean.
     """
-    from mindmem.files import atomic_write
-    from mindmem.memory import Memory
-    from mindmem.repo import GitRepo, Person
+    from mindmem.store.files import atomic_write
+    from mindmem.store.memory import Memory
+    from mindmem.store.repo import GitRepo, Person
 
     path = Path(path)
     if path.exists() and any(path.iterdir()):

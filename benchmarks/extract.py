@@ -17,7 +17,7 @@ from datetime import date
 
 from mindmem.extract.base import Context
 from mindmem.extract.rules import RulesExtractor
-from mindmem.snapshot import Snapshot
+from mindmem.store.snapshot import Snapshot
 
 SPEAKERS = ["Alice", "Bob", "Priya", "Chen", "Dana", "Omar"]
 CHATTER = [

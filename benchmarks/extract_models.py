@@ -28,9 +28,9 @@ from gguf_tiny import smollm2_path, write_tiny_llama
 from mindmem.errors import BadInput
 from mindmem.extract import get_extractor
 from mindmem.extract.base import Context
-from mindmem.extract.model import Chunk, request
-from mindmem.models import read_info
-from mindmem.snapshot import Snapshot
+from mindmem.extract.chunking import Chunk, request
+from mindmem.extract.gguf import read_info
+from mindmem.store.snapshot import Snapshot
 
 LINES = [
     "Alice: We decided to move the billing service to Postgres.",

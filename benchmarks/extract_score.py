@@ -33,13 +33,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from mindmem.blocks import ENTITY_KINDS
 from mindmem.errors import BadInput
 from mindmem.extract import get_extractor
 from mindmem.extract.base import Candidate, Context, Extraction, Span
 from mindmem.extract.hybrid import combine
-from mindmem.extract.schema import not_a_name, not_a_statement
-from mindmem.snapshot import Snapshot
+from mindmem.extract.reply import not_a_name, not_a_statement
+from mindmem.store.blocks import ENTITY_KINDS
+from mindmem.store.snapshot import Snapshot
 
 DOCS = Path(__file__).resolve().parent / "extraction" / "docs"
 TYPES = ("decision", "task", "fact", "incident", "entity")

@@ -42,9 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus
 
-from mindmem import blocks as b
 from mindmem import governance as gov
-from mindmem.memory import Memory
+from mindmem.store import blocks as b
+from mindmem.store.memory import Memory
 
 TARGET_S = 0.150  # propose + signed approve at 10k blocks
 TARGET_RATIO = 5.0  # times faster than the git CLI flow

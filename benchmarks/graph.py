@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus
 
-from mindmem import graph
-from mindmem.memory import Memory
-from mindmem.snapshot import Snapshot
+from mindmem.search import graph
+from mindmem.store.memory import Memory
+from mindmem.store.snapshot import Snapshot
 
 
 def ms(seconds: float) -> str:

@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus
 
-from mindmem.blocks import parse
-from mindmem.memory import Memory
+from mindmem.store.blocks import parse
+from mindmem.store.memory import Memory
 
 SNAPSHOT_TARGET_S = 1.0  # all blocks at HEAD, 10k blocks
 HELP_TARGET_S = 0.150  # `mm --help`

@@ -13,7 +13,7 @@ words, body = "Speaker: text [shares a photo: caption]", `created` = the session
 - `body`:    no metadata at all: what the body says is all there is;
 - `subject`: the speaker as `subject` (`PER-caroline`), no author.
 
-Every question is asked through `mindmem.recall.recall` (mode similar, limit 10) in each writing and
+Every question is asked through `mindmem.search.recall.recall` (mode similar, limit 10) in each writing and
 through plain Okapi BM25 (locomo_data.BM25) over exactly each block's title and body. A hit is a block
 whose turn (or session) is in the question's evidence; questions without evidence are skipped and
 counted. Printed: any@5, any@10 and MRR (of the first hit in the top 10), overall and per category.
@@ -40,13 +40,13 @@ from typing import Any
 
 from locomo_data import BM25, Question, Sample, evidence_ids, load  # noqa: F401  (re-exported for tests)
 
-from mindmem import blocks as b
-from mindmem import index
-from mindmem.blocks import Block
 from mindmem.errors import BadInput
-from mindmem.memory import Memory
-from mindmem.recall import recall
-from mindmem.repo import GitRepo, Person
+from mindmem.search import index
+from mindmem.search.recall import recall
+from mindmem.store import blocks as b
+from mindmem.store.blocks import Block
+from mindmem.store.memory import Memory
+from mindmem.store.repo import GitRepo, Person
 
 DEFAULT_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "locomo-dev.json"
 UNITS = ("turn", "session")

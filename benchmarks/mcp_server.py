@@ -25,9 +25,9 @@ import corpus
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from mindmem import index
-from mindmem.dispatch import Dispatcher
-from mindmem.memory import Memory
+from mindmem.agents.dispatch import Dispatcher
+from mindmem.search import index
+from mindmem.store.memory import Memory
 
 QUERIES = [
     "billing storage engine decision",

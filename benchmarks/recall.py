@@ -45,12 +45,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus
 
-from mindmem import blocks as b
-from mindmem import index
-from mindmem.blocks import Block
-from mindmem.memory import Memory
-from mindmem.recall import MODES, recall
-from mindmem.repo import Person
+from mindmem.search import index
+from mindmem.search.recall import MODES, recall
+from mindmem.store import blocks as b
+from mindmem.store.blocks import Block
+from mindmem.store.memory import Memory
+from mindmem.store.repo import Person
 
 PERSON = Person("Bench", "bench@mindmem.invalid")
 HERE = Path(__file__).resolve().parent
@@ -110,7 +110,8 @@ def child(args: list[str]) -> tuple[float, float]:
 
 def fresh_process_catch_up(path: Path) -> tuple[float, float]:
     script = (
-        "import sys; from mindmem.memory import Memory; from mindmem import index; index.catch_up(Memory(sys.argv[1]))"
+        "import sys; from mindmem.store.memory import Memory; from mindmem.search import index; "
+        "index.catch_up(Memory(sys.argv[1]))"
     )
     return child([sys.executable, "-c", script, str(path)])
 

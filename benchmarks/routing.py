@@ -23,8 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mindmem.dataset import dispatch_pairs
-from mindmem.router import Call, route
+from mindmem.agents.dataset import dispatch_pairs
+from mindmem.agents.router import Call, route
 
 NAMED = ("id", "proposal", "target", "subject", "type", "status")
 MODE_KEYS = ("mode", "phase", "action")
@@ -115,7 +115,7 @@ def main() -> None:
         questions = [questions[i * len(questions) // args.sample] for i in range(args.sample)]
     routers: dict[str, Callable[[str], Call | None]] = {"rules": route}
     if args.model:
-        from mindmem.extract.model_router import ModelRouter
+        from mindmem.agents.model_router import ModelRouter
 
         examples = [(p.prompt, p.call) for p in dispatch_pairs(args.few_shot * 40, 5) if p.split == "train"]
         model = ModelRouter(_model(args.model), examples=_spread(examples, args.few_shot))

@@ -26,8 +26,8 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 import corpus  # noqa: E402
 from test_evasions import CASES, flagged_critical  # noqa: E402
 
-from mindmem.blocks import render  # noqa: E402
 from mindmem.checks.safety import scan  # noqa: E402
+from mindmem.store.blocks import render  # noqa: E402
 
 
 def generated_texts(n: int, seed: int) -> list[str]:

@@ -8,19 +8,19 @@ __version__ = "0.1.0"
 __all__ = ["Block", "Memory", "MindmemError", "__version__"]
 
 if TYPE_CHECKING:
-    from mindmem.blocks import Block
     from mindmem.errors import MindmemError
-    from mindmem.memory import Memory
+    from mindmem.store.blocks import Block
+    from mindmem.store.memory import Memory
 
 
 def __getattr__(name: str) -> Any:
     # Lazy, so `mm --help` does not pay for pygit2 and YAML.
     if name == "Memory":
-        from mindmem.memory import Memory
+        from mindmem.store.memory import Memory
 
         return Memory
     if name == "Block":
-        from mindmem.blocks import Block
+        from mindmem.store.blocks import Block
 
         return Block
     if name == "MindmemError":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mindmem.blocks import block_relpath, from_mapping, render, type_of_id
+from mindmem.store.blocks import block_relpath, from_mapping, render, type_of_id
 
 
 def put(

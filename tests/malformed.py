@@ -266,7 +266,7 @@ def extract(repo: Path, data: bytes, scratch: Path) -> Outcome:
 
 
 def mcp_propose(repo: Path, data: bytes, scratch: Path) -> Outcome:
-    from mindmem.dispatch import Dispatcher
+    from mindmem.agents.dispatch import Dispatcher
     from mindmem.errors import MindmemError
 
     text = data.decode("utf-8", "replace")  # MCP carries JSON strings, so the bytes arrive decoded

@@ -9,7 +9,7 @@ from typing import Any
 
 from conftest import git
 
-from mindmem import blocks as b
+from mindmem.store import blocks as b
 
 OLD_DECISION = "D-20260301-aaaaaa"
 NEW_DECISION = "D-20261101-bbbbbb"

@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import git
 
-from mindmem.router import route
+from mindmem.agents.router import route
 
 CASES = [
     ("why did the billing export time out?", "recall", {"mode": "diagnose"}),

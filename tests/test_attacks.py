@@ -16,7 +16,7 @@ from conftest import approve, enforced_repo, fsck, git, new_block, propose, refu
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mindmem.dispatch import AccessDenied, Dispatcher
+from mindmem.agents.dispatch import AccessDenied, Dispatcher
 
 GRANT = '\n[agents.bot]\nphases = ["propose", "approve"]\n'
 
@@ -466,8 +466,8 @@ def test_every_block_of_an_approved_proposal_head_lands_or_the_command_said_why(
     of the proposal's head on the governed branch; every other outcome was a clear refusal."""
     from mindmem import Memory
     from mindmem import governance as gov
-    from mindmem.changes import InlineEdit
     from mindmem.errors import MindmemError
+    from mindmem.store.changes import InlineEdit
 
     path = tmp_path_factory.mktemp("prop")
     Memory.init(path, commit=True)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from bad_input_helpers import BLOCK_HEAD, block, run_bytes, state
 
-from mindmem import walk
-from mindmem.blocks import parse
 from mindmem.errors import BlockError
+from mindmem.store import walk
+from mindmem.store.blocks import parse
 
 NOTE = "memory/notes/N-20260101-abcdef.md"
 

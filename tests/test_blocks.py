@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mindmem import blocks as b
-from mindmem.blocks import Block, Constraint, parse, render
 from mindmem.errors import BadInput, BlockError
+from mindmem.store import blocks as b
+from mindmem.store.blocks import Block, Constraint, parse, render
 
 # -- strategies ---------------------------------------------------------------
 

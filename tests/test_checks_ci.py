@@ -15,7 +15,7 @@ import pytest
 import yaml
 from conftest import git
 
-from mindmem.ci import spec_from_install
+from mindmem.governance.ci import spec_from_install
 
 PINNED = "git+https://git.example.com/tools/mindmem@v0.1.0"
 

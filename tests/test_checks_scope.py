@@ -9,7 +9,7 @@ from conftest import git
 
 from mindmem.checks import context_for, gate, run_checks
 from mindmem.governance import checks_for
-from mindmem.memory import Memory
+from mindmem.store.memory import Memory
 
 OLD = "D-20260101-aaaaaa"
 NEW = "D-20260201-bbbbbb"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mindmem import config as cfg
 from mindmem.errors import ConfigError
-from mindmem.memory import Memory
+from mindmem.store import config as cfg
+from mindmem.store.memory import Memory
 
 BASE = 'schema_version = 1\nroot = "memory"\ngoverned_branch = "main"\nmode = "propose"\n'
 

@@ -14,8 +14,8 @@ from conftest import fsck, git
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import corpus
 
-from mindmem import blocks as b
 from mindmem.errors import BlockError
+from mindmem.store import blocks as b
 
 
 @pytest.fixture(scope="module")

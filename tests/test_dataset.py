@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 import json
 
-from mindmem.dataset import dispatch_pairs
-from mindmem.dispatch import DISPATCHERS, Dispatcher
+from mindmem.agents.dataset import dispatch_pairs
+from mindmem.agents.dispatch import DISPATCHERS, Dispatcher
 
 
 def test_same_seed_same_pairs_and_every_mode_covered(mm, tmp_path):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from conftest import git
 
-from mindmem.dispatch import Dispatcher
+from mindmem.agents.dispatch import Dispatcher
 
 BLOCK = (
     "---\nid: D-20261125-00c0de\ntype: decision\ntitle: Retain billing events for 13 months\n"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import typer
 
-from mindmem.blocks import parse, render
 from mindmem.cli import app
+from mindmem.store.blocks import parse, render
 
 ROOT = Path(__file__).resolve().parent.parent
 

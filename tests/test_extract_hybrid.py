@@ -8,14 +8,14 @@ from pathlib import Path
 
 from conftest import git
 
-from mindmem import blocks as b
 from mindmem.extract.base import Candidate, Context, Extraction, Span
 from mindmem.extract.dedupe import link_existing
 from mindmem.extract.hybrid import combine
 from mindmem.extract.rules import RulesExtractor
 from mindmem.extract.run import default_backend
 from mindmem.extract.updates import updated_blocks
-from mindmem.snapshot import Snapshot
+from mindmem.store import blocks as b
+from mindmem.store.snapshot import Snapshot
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "meeting.md"
 LIMIT = b.from_mapping(

@@ -18,14 +18,14 @@ from typing import Any
 import gguf
 import pytest
 
-from mindmem import blocks as b
 from mindmem.errors import BadInput, ConfigError, NotFound
 from mindmem.extract import get_extractor
 from mindmem.extract.base import Context
-from mindmem.extract.model import Chunk, request, split_chunks
-from mindmem.extract.schema import numbered_lines, reply_schema, validate_reply
-from mindmem.models import quantisation_warning, read_info
-from mindmem.snapshot import Snapshot
+from mindmem.extract.chunking import Chunk, request, split_chunks
+from mindmem.extract.gguf import quantisation_warning, read_info
+from mindmem.extract.reply import numbered_lines, reply_schema, validate_reply
+from mindmem.store import blocks as b
+from mindmem.store.snapshot import Snapshot
 
 sys.path.insert(0, str(Path(__file__).parent))
 from gguf_tiny import QWEN3_LIKE, smollm2_path, write_tiny_llama

@@ -17,7 +17,7 @@ import pytest
 
 from mindmem.extract import get_extractor
 from mindmem.extract.base import Context
-from mindmem.snapshot import Snapshot
+from mindmem.store.snapshot import Snapshot
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from models import model_path

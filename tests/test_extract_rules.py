@@ -11,7 +11,7 @@ from conftest import git
 from mindmem.extract.base import Context
 from mindmem.extract.dates import find_dates
 from mindmem.extract.rules import RulesExtractor
-from mindmem.snapshot import Snapshot
+from mindmem.store.snapshot import Snapshot
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "meeting.md"
 MONDAY = date(2026, 11, 23)
@@ -79,7 +79,7 @@ def test_entities_merge_with_memory_and_new_decisions_supersede_old_ones(repo, m
         "new", "decision", "-t", "Store billing events in MySQL", "--set", f"subject={billing}", cwd=repo
     ).out.strip()
     incident = mm("new", "incident", "-t", "Export outage", "--edge", f"relates_to:{billing}", cwd=repo).out.strip()
-    from mindmem.memory import Memory
+    from mindmem.store.memory import Memory
 
     snapshot = Memory(repo).snapshot()
     text = "Ally: We decided to move the Billing project from MySQL to PostgreSQL.\n"

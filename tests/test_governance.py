@@ -268,8 +268,8 @@ def test_unknown_or_malformed_proposal_ids(repo, mm, bad):
 
 
 def test_approve_keeps_an_existing_search_index_in_step(repo, mm):
-    from mindmem import index
-    from mindmem.memory import Memory
+    from mindmem.search import index
+    from mindmem.store.memory import Memory
 
     new_block(mm, repo, "fact", "-t", "Backups run at midnight")
     approve(mm, repo, propose(mm, repo, "-r", "ops told us the schedule"))

@@ -27,9 +27,9 @@ WORKER = r"""
 import json, random, sys, time
 from pathlib import Path
 from mindmem import governance as gov
-from mindmem.changes import InlineEdit
+from mindmem.store.changes import InlineEdit
 from mindmem.errors import MindmemError, NotFound, RefConflict
-from mindmem.memory import Memory
+from mindmem.store.memory import Memory
 
 repo, me, ops, go = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
 rng = random.Random(me)

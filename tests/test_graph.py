@@ -10,9 +10,9 @@ import networkx as nx
 import pytest
 from conftest import git
 
-from mindmem.graph import build_graph, compiled_truth, expand, impact
-from mindmem.graph import path as graph_path
-from mindmem.memory import Memory
+from mindmem.search.graph import build_graph, compiled_truth, expand, impact
+from mindmem.search.graph import path as graph_path
+from mindmem.store.memory import Memory
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 

@@ -15,9 +15,9 @@ import pytest
 from conftest import git
 from recall_world import NEW_DECISION, OUTAGE, QUEUE_LIMIT, build_world, commit, write_block
 
-from mindmem import index
 from mindmem.errors import BadInput, NotFound, StateError
-from mindmem.memory import Memory
+from mindmem.search import index
+from mindmem.store.memory import Memory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
@@ -272,7 +272,7 @@ def test_a_live_lock_makes_a_second_writer_wait_then_give_up(tmp_path: Path) -> 
 def test_concurrent_catch_ups_agree(world: Path) -> None:
     """Two processes catching up at once: the lock serialises them and both end fresh."""
     script = (
-        "import sys; from mindmem.memory import Memory; from mindmem import index; "
+        "import sys; from mindmem.store.memory import Memory; from mindmem.search import index; "
         "s = index.catch_up(Memory(sys.argv[1])); print(s.fresh, s.documents)"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}

@@ -13,9 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import locomo
 
-from mindmem import blocks as b
-from mindmem import index
-from mindmem.recall import recall
+from mindmem.search import index
+from mindmem.search.recall import recall
+from mindmem.store import blocks as b
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "locomo_mini.json"
 

@@ -8,8 +8,8 @@ import json
 import pytest
 from gguf_tiny import write_tiny_llama
 
+from mindmem.agents.model_router import CALL_SCHEMA, MODES, to_call
 from mindmem.errors import BadInput
-from mindmem.extract.model_router import CALL_SCHEMA, MODES, to_call
 
 needs_llama = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python missing")
 
@@ -53,7 +53,7 @@ def test_replies_that_make_no_valid_call_are_refused(reply):
 
 @needs_llama
 def test_a_real_gguf_replies_within_the_schema_and_mm_ask_never_crashes(tmp_path, repo, mm):
-    from mindmem.extract.model_router import ModelRouter
+    from mindmem.agents.model_router import ModelRouter
 
     model = write_tiny_llama(tmp_path / "tiny.gguf")
     router = ModelRouter(str(model))
@@ -71,8 +71,8 @@ def test_a_real_gguf_replies_within_the_schema_and_mm_ask_never_crashes(tmp_path
 
 
 def test_recall_uses_given_sub_queries_instead_of_the_rules(repo, mm):
-    from mindmem.memory import Memory
-    from mindmem.recall import recall
+    from mindmem.search.recall import recall
+    from mindmem.store.memory import Memory
 
     mm("new", "fact", "-t", "The export runs at 02:00", cwd=repo)
     mm("new", "fact", "-t", "Priya owns the export job", cwd=repo)

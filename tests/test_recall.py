@@ -25,9 +25,9 @@ from recall_world import (
     write_block,
 )
 
-from mindmem import index
-from mindmem.memory import Memory
-from mindmem.recall import asked_statuses, classify, decompose, recall
+from mindmem.search import index
+from mindmem.search.recall import asked_statuses, classify, decompose, recall
+from mindmem.store.memory import Memory
 
 HIT_KEYS = {"id", "title", "type", "status", "score", "commit", "path"}
 

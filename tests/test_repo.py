@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import fsck, git
 
-from mindmem.blocks import parse, render
 from mindmem.errors import NotFound, RefConflict
-from mindmem.memory import Memory
-from mindmem.repo import GitRepo, Person
+from mindmem.store.blocks import parse, render
+from mindmem.store.memory import Memory
+from mindmem.store.repo import GitRepo, Person
 
 ALICE = Person("Alice", "alice@example.com")
 

@@ -13,10 +13,10 @@ import pygit2
 import pytest
 from conftest import git, ssh_key
 
-from mindmem import signing as sg
 from mindmem.errors import BadInput, ConfigError, StateError
-from mindmem.repo import GitRepo, Person
-from mindmem.signing import SigningKey
+from mindmem.store import signing as sg
+from mindmem.store.repo import GitRepo, Person
+from mindmem.store.signing import SigningKey
 
 ALICE = Person("Alice Approver", "alice@example.com")
 HAS_GPG = shutil.which("gpg") is not None and shutil.which("gpgconf") is not None

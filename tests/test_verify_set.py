@@ -18,9 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import corpus
 from corpus_words import FACT_PREDICATES, FACT_VALUES
 
-from mindmem.blocks import Block
-from mindmem.memory import Memory
-from mindmem.recall import recall
+from mindmem.search.recall import recall
+from mindmem.store.blocks import Block
+from mindmem.store.memory import Memory
 
 UNKNOWN = (
     "the cafeteria serves pizza on fridays",

@@ -4,7 +4,7 @@
     findings = run_checks(ctx)
     decision = gate(findings, memory.settings.mode, override=False)
 
-Families: schema (MM-S), graph (MM-G, in `links.py`), contradictions (MM-C),
+Families: schema (MM-S), graph (MM-G), contradictions (MM-C),
 freshness (MM-F), safety (MM-X). Codes are listed in docs/checks.md.
 """
 

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from mindmem import __version__
-from mindmem.blocks import Block, parse
 from mindmem.checks.catalog import Digest, digest
 from mindmem.checks.safety import SCAN_VERSION
 from mindmem.errors import BlockError
+from mindmem.store.blocks import Block, parse
 
 # A new digest shape, safety scan or mindmem version starts a fresh cache.
 FORMAT = f"mindmem-check-cache/3/{__version__}/safety-{SCAN_VERSION}/{','.join(Digest._fields)}"

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from mindmem.blocks import Block
 from mindmem.checks.safety import scan
 from mindmem.checks.wording import norm, norm_predicate, title_signature
+from mindmem.store.blocks import Block
 
 # Predicates that relate a subject to many objects at once; two facts with them never conflict.
 MULTI_VALUED = frozenset(

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from mindmem.checks.catalog import Catalog
 from mindmem.errors import BlockError
-from mindmem.snapshot import Snapshot
+from mindmem.store.snapshot import Snapshot
 
 if TYPE_CHECKING:
-    from mindmem.blocks import Block
-    from mindmem.repo import GitRepo
+    from mindmem.store.blocks import Block
+    from mindmem.store.repo import GitRepo
 
 
 def _today() -> date:

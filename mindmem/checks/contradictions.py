@@ -24,11 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from mindmem.blocks import Block, Constraint
 from mindmem.checks.catalog import Catalog, Digest, digest, live
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Edit, Finding
 from mindmem.checks.wording import norm
+from mindmem.store.blocks import Block, Constraint
 
 WILDCARD_SCOPES = frozenset({"*", "**", "all", "any", "global", "everything", "everywhere"})
 SCOPE_SEPARATORS = ("/", ".", ":")

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from mindmem import changes as ch
-from mindmem.blocks import STATUSES, Block, parse, render
 from mindmem.checks.findings import Edit, Finding
 from mindmem.errors import BadInput, BlockError
-from mindmem.files import atomic_write
-from mindmem.memory import Memory
+from mindmem.store import changes as ch
+from mindmem.store.blocks import STATUSES, Block, parse, render
+from mindmem.store.files import atomic_write
+from mindmem.store.memory import Memory
 
 
 @dataclass(frozen=True)

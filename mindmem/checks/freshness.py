@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from mindmem.blocks import Block, Citation
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Finding
 from mindmem.errors import NotFound
+from mindmem.store.blocks import Block, Citation
 
 OPEN_TASK = ("todo", "doing", "blocked")
 

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 
-from mindmem.blocks import Block
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Finding
+from mindmem.store.blocks import Block
 
 
 @cache

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from mindmem.checks import contradictions, freshness, links, safety, schema
+from mindmem.checks import contradictions, freshness, graph, safety, schema
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import SEVERITIES, Finding, at_least, sort_key
 from mindmem.errors import BadInput
 
 FAMILIES: dict[str, Callable[[CheckContext], Iterable[Finding]]] = {
     "schema": schema.check,
-    "graph": links.check,
+    "graph": graph.check,
     "contradictions": contradictions.check,
     "freshness": freshness.check,
     "safety": safety.check,

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mindmem.blocks import block_relpath
 from mindmem.checks import placeholders
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Finding
+from mindmem.store.blocks import block_relpath
 
 DUPLICATE_PREFIX = "duplicate id "
 

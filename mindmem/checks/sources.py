@@ -12,14 +12,14 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from mindmem import gitdir
-from mindmem.blocks import Block
 from mindmem.checks.cache import BlockCache
 from mindmem.checks.catalog import Catalog
 from mindmem.checks.context import CheckContext
 from mindmem.errors import BadInput, BlockError
-from mindmem.memory import Memory
-from mindmem.snapshot import Snapshot, assemble, is_block_path
+from mindmem.store import gitdir
+from mindmem.store.blocks import Block
+from mindmem.store.memory import Memory
+from mindmem.store.snapshot import Snapshot, assemble, is_block_path
 
 # Files under the memory root that are not blocks and are expected there.
 KNOWN_FILES = (".gitkeep", "README.md")

@@ -13,7 +13,7 @@ from mindmem import __version__
 from mindmem.errors import MindmemError
 
 if TYPE_CHECKING:
-    from mindmem.memory import Memory
+    from mindmem.store.memory import Memory
 
 app = typer.Typer(
     name="mm",
@@ -38,7 +38,7 @@ AtOpt = Annotated[
 
 def memory() -> Memory:
     """The Memory for this invocation (`-C`, `$MM_REPO` or the current folder)."""
-    from mindmem.memory import Memory
+    from mindmem.store.memory import Memory
 
     return Memory(state["repo"])
 

@@ -40,7 +40,7 @@ def ask(
       mm ask "what do we know about PRJ-billing?"         # compiled_truth
       mm ask "list open tasks" --json
     """
-    from mindmem.ask import ask as run
+    from mindmem.agents.ask import ask as run
 
     answer = run(str(state["repo"]) if state["repo"] else None, question, model=model)
     if as_json:

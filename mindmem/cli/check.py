@@ -185,8 +185,8 @@ def review(
       mm review origin/main..HEAD --format markdown --max-chars 60000
       mm review origin/main..HEAD --json
     """
-    from mindmem.review import review as make_review
-    from mindmem.review_format import FORMATS, render
+    from mindmem.governance.review import review as make_review
+    from mindmem.governance.review_format import FORMATS, render
 
     if fmt not in FORMATS:
         raise BadInput(f"--format '{fmt}' is not one of {', '.join(FORMATS)}")

@@ -1,4 +1,4 @@
-"""`mm ci HOST`: write or update the pull-request CI files (the library side is mindmem/ci.py)."""
+"""`mm ci HOST`: write or update the pull-request CI files (the library side is mindmem/governance/ci.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 from mindmem.cli.app import JsonOpt, app, memory, print_json
 
 if TYPE_CHECKING:
-    from mindmem.ci import CiFile
+    from mindmem.governance.ci import CiFile
 
 InstallOpt = Annotated[
     Optional[str],
@@ -58,7 +58,7 @@ def ci(
       mm ci github --install git+https://git.example.com/tools/mindmem@v0.1.0
       mm ci github --install tools/mindmem
     """
-    from mindmem.ci import check_host, install_spec, write_ci
+    from mindmem.governance.ci import check_host, install_spec, write_ci
 
     mem = memory()
     files = write_ci(mem, check_host(host), install_spec(mem.workdir, install))

@@ -48,8 +48,8 @@ def init(
       mm init --signing ssh --commit   # you become the first approver (docs/governance.md)
       mm init --ci github              # plus a pull-request workflow (docs/review.md)
     """
-    from mindmem import ci as ci_files
-    from mindmem.memory import Memory
+    from mindmem.governance import ci as ci_files
+    from mindmem.store.memory import Memory
 
     # Like `git -C`, a relative PATH is taken from the -C folder (or $MM_REPO).
     base = Path(state["repo"] or os.environ.get("MM_REPO") or ".")
@@ -99,7 +99,7 @@ def init(
 def _existing_memory(path: Path):
     """The Memory at `path` when mindmem is already set up there, else None."""
     from mindmem.errors import StateError
-    from mindmem.memory import Memory
+    from mindmem.store.memory import Memory
 
     if not path.is_dir():
         return None
@@ -144,7 +144,7 @@ def new(
       echo "Deploys go through the staging cluster." | mm new fact -t "Deploy path" -b -
     """
     if body == "-":
-        from mindmem.text import read_stdin
+        from mindmem.store.text import read_stdin
 
         body = read_stdin()
     mem = memory()
@@ -169,7 +169,7 @@ def show(
       mm show D-20261125-7f3a9c
       mm show PER-alice --at HEAD~3 --json
     """
-    from mindmem.blocks import render
+    from mindmem.store.blocks import render
 
     if block_id.startswith("P-"):
         from mindmem import governance as gov
@@ -252,8 +252,8 @@ def validate(as_json: JsonOpt = False) -> None:
     Example:
       mm validate
     """
-    from mindmem import walk
-    from mindmem.snapshot import is_note_path
+    from mindmem.store import walk
+    from mindmem.store.snapshot import is_note_path
 
     mem = memory()
     count, problems = mem.validate()

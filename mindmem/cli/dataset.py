@@ -34,8 +34,8 @@ def dispatch(
       mm dataset dispatch --count 5000 --seed 7 --split train -o train.jsonl
       mm dataset dispatch --count 500 --seed 7 --split test | head -3
     """
-    from mindmem.dataset import dispatch_pairs
-    from mindmem.files import atomic_write
+    from mindmem.agents.dataset import dispatch_pairs
+    from mindmem.store.files import atomic_write
 
     if count < 1 or count > 1_000_000:
         raise BadInput("--count must be between 1 and 1000000")

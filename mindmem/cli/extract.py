@@ -11,7 +11,7 @@ import typer
 
 from mindmem.cli.app import JsonOpt, app, memory, print_json
 from mindmem.errors import BadInput
-from mindmem.text import STDIN, read_file, read_stdin
+from mindmem.store.text import STDIN, read_file, read_stdin
 
 
 @app.command()
@@ -53,7 +53,7 @@ def extract(
     """
     from mindmem.extract.run import extract as run_extract
     from mindmem.extract.run import propose
-    from mindmem.trailers import check_rationale
+    from mindmem.governance.trailers import check_rationale
 
     if not dry_run:
         check_rationale(rationale)

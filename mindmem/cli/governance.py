@@ -14,7 +14,7 @@ from mindmem.errors import BadInput, CheckFailed
 if TYPE_CHECKING:
     from mindmem.governance import Proposal
     from mindmem.governance.audit import Event
-    from mindmem.memory import Memory
+    from mindmem.store.memory import Memory
 
 RationaleOpt = Annotated[
     Optional[str], typer.Option("--rationale", "-r", help="Why (at least 8 characters); kept in the commit forever.")
@@ -78,11 +78,11 @@ def propose(
         raise BadInput("use either --file or inline edits (--add/--edit/--supersede/--revoke), not both")
     if (set_ or edge or body is not None) and not (add or edit):
         raise BadInput("--set, --edge and --body go with --add or --edit")
-    from mindmem.text import read_stdin
+    from mindmem.store.text import read_stdin
 
     text = read_stdin() if body == "-" else body
     if files:
-        from mindmem import changes as ch
+        from mindmem.store import changes as ch
 
         texts: list[tuple[str, bytes | str]] = []
         for path in files:
@@ -96,7 +96,7 @@ def propose(
             mem, ch.from_texts(texts, mem.root), rationale=rationale, title=title, author=as_agent, amend=amend
         )
     elif inline:
-        from mindmem.changes import InlineEdit
+        from mindmem.store.changes import InlineEdit
 
         request = InlineEdit(
             add=add,
@@ -164,7 +164,7 @@ def show_proposal(mem: Memory, proposal: Proposal, as_json: bool) -> None:
     """Print a proposal, every path it changes, its governance changes and its block diffs
     (shared by `mm diff P` and `mm show P`)."""
     from mindmem import governance as gov
-    from mindmem.review_format import short
+    from mindmem.governance.review_format import short
 
     cand = gov.candidate(mem, proposal) if proposal.state == "open" else None
     paths = sorted(cand.changed) if cand else sorted(gov.proposal_changes(mem, proposal))
@@ -304,7 +304,7 @@ def rollback(
       mm rollback D-20261125-7f3a9c -r "Reverted by mistake last week"
     """
     from mindmem import governance as gov
-    from mindmem.trailers import check_rationale
+    from mindmem.governance.trailers import check_rationale
 
     mem = memory()
     if not dry_run:

@@ -13,7 +13,7 @@ from mindmem.errors import BadInput
 if TYPE_CHECKING:
     import networkx as nx
 
-    from mindmem.graph import Edge, Hop, Node
+    from mindmem.search.graph import Edge, Hop, Node
 
 graph_app = typer.Typer(
     name="graph",
@@ -38,7 +38,7 @@ IdArg = Annotated[str, typer.Argument(metavar="ID", help="Block ID, e.g. D-20261
 
 
 def _graph(at: str | None) -> nx.MultiDiGraph:
-    from mindmem.graph import build_graph
+    from mindmem.search.graph import build_graph
 
     return build_graph(memory().snapshot(at))
 
@@ -61,7 +61,7 @@ def _arrow(edge: Edge, towards: str) -> str:
 
 
 def _show_hops(g: nx.MultiDiGraph, block_id: str, hops: list[Hop], as_json: bool) -> None:
-    from mindmem.graph import node
+    from mindmem.search.graph import node
 
     start = node(g, block_id)
     if as_json:
@@ -96,7 +96,7 @@ def expand(
       mm graph expand PRJ-billing --depth 2 --types cites,depends_on --json
       mm graph expand F-20261120-aa10f3 --direction in --at HEAD~3
     """
-    from mindmem.graph import expand as run
+    from mindmem.search.graph import expand as run
 
     g = _graph(at)
     _show_hops(g, block_id, run(g, block_id, depth, _split_types(types), direction), as_json)
@@ -119,7 +119,7 @@ def path(
       mm graph path D-20261125-7f3a9c TOOL-postgres
       mm graph path I-20261201-0b1c2d T-20261202-9e8f7a --types depends_on,tested_by --json
     """
-    from mindmem.graph import path as run
+    from mindmem.search.graph import path as run
 
     g = _graph(at)
     found = run(g, a, b, _split_types(types))
@@ -153,7 +153,7 @@ def impact(
       mm graph impact F-20261120-aa10f3
       mm graph impact TOOL-postgres --types depends_on --json
     """
-    from mindmem.graph import impact as run
+    from mindmem.search.graph import impact as run
 
     g = _graph(at)
     _show_hops(g, block_id, run(g, block_id, _split_types(types)), as_json)
@@ -170,7 +170,7 @@ def contradict(at: AtOpt = None, as_json: JsonOpt = False) -> None:
       mm graph contradict
       mm graph contradict --at v1.2 --json
     """
-    from mindmem.graph import contradictions, node
+    from mindmem.search.graph import contradictions, node
 
     g = _graph(at)
     found = contradictions(g)
@@ -210,8 +210,8 @@ def export(
       mm graph export --format graphml --output memory.graphml
       mm graph export --format json --at v1.2 --output old.json --json
     """
-    from mindmem.files import atomic_write
-    from mindmem.graph import export as run
+    from mindmem.search.graph import export as run
+    from mindmem.store.files import atomic_write
 
     if as_json and output is None:
         raise BadInput("--json reports on a file written with --output; for the graph as JSON use --format json")
@@ -253,7 +253,7 @@ def truth(
       mm truth PRJ-billing
       mm truth PER-alice --at HEAD~5 --json
     """
-    from mindmem.graph import compiled_truth
+    from mindmem.search.graph import compiled_truth
 
     result = compiled_truth(memory().snapshot(at), subject)
     if as_json:

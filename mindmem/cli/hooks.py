@@ -11,8 +11,8 @@ import typer
 from mindmem.cli.app import JsonOpt, app, print_json, state
 
 if TYPE_CHECKING:
-    from mindmem.hooks import HookState
-    from mindmem.repo import GitRepo
+    from mindmem.governance.hooks import HookState
+    from mindmem.store.repo import GitRepo
 
 hooks_app = typer.Typer(
     name="hooks",
@@ -26,7 +26,7 @@ app.add_typer(hooks_app)
 
 
 def _git() -> GitRepo:
-    from mindmem.repo import GitRepo
+    from mindmem.store.repo import GitRepo
 
     return GitRepo.discover(Path(state["repo"] or os.environ.get("MM_REPO") or "."))
 
@@ -54,7 +54,7 @@ def install(as_json: JsonOpt = False) -> None:
       mm hooks install
       git commit          # now refused when a staged block has a critical finding
     """
-    from mindmem import hooks
+    from mindmem.governance import hooks
 
     _show(hooks.install(_git()), as_json)
 
@@ -67,7 +67,7 @@ def uninstall(as_json: JsonOpt = False) -> None:
     Example:
       mm hooks uninstall
     """
-    from mindmem import hooks
+    from mindmem.governance import hooks
 
     _show(hooks.uninstall(_git()), as_json)
 
@@ -80,7 +80,7 @@ def status(as_json: JsonOpt = False) -> None:
     Example:
       mm hooks status --json
     """
-    from mindmem import hooks
+    from mindmem.governance import hooks
 
     _show(hooks.status(_git()), as_json)
 
@@ -96,7 +96,7 @@ def hook_impl(
     Example:
       mm hook-impl pre-commit
     """
-    from mindmem import hooks
+    from mindmem.governance import hooks
 
     code = hooks.main([name, *(args or [])])
     if code:

@@ -75,8 +75,8 @@ def markdown(
 def _run(
     items: list[Any], path: Path, rationale: str | None, dry_run: bool, as_json: bool, kind: str, step: Step
 ) -> None:
+    from mindmem.governance.trailers import check_rationale
     from mindmem.imports import plan, propose
-    from mindmem.trailers import check_rationale
 
     if not dry_run:
         check_rationale(rationale)

@@ -38,8 +38,8 @@ def mcp(
     """
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", agent):
         raise BadInput(f"--agent '{agent}' must be letters, digits, '.', '_' or '-'")
-    from mindmem import mcp as server
-    from mindmem.memory import Memory
+    from mindmem.agents import mcp as server
+    from mindmem.store.memory import Memory
 
     memory = Memory(repo or state["repo"])
     if print_config:

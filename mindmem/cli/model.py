@@ -33,7 +33,7 @@ def info(
       mm model info ~/models/qwen3-4b-q4_k_m.gguf
       mm model info model.gguf --json
     """
-    from mindmem.models import read_info
+    from mindmem.extract.gguf import read_info
 
     found = read_info(path)
     if as_json:

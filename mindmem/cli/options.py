@@ -9,7 +9,7 @@ from mindmem.errors import BadInput
 
 def parse_sets(items: list[str] | None) -> dict[str, Any]:
     """`--set key=value` options; values are YAML, so `tags=[a, b]` works."""
-    from mindmem.blocks import parse_value
+    from mindmem.store.blocks import parse_value
 
     fields: dict[str, Any] = {}
     for item in items or []:

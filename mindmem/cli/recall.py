@@ -11,8 +11,8 @@ import typer
 from mindmem.cli.app import JsonOpt, app, memory, print_json
 
 if TYPE_CHECKING:
-    from mindmem.index import IndexStatus
-    from mindmem.recall import Diagnoses, Hit, Search, Verification
+    from mindmem.search.index import IndexStatus
+    from mindmem.search.recall import Diagnoses, Hit, Search, Verification
 
 index_app = typer.Typer(
     name="index",
@@ -65,12 +65,12 @@ def recall(
       mm recall "invoices stopped" --mode diagnose
       mm recall "billing storage" --mode bundle --at 2026-06-01
     """
-    from mindmem.recall import Bundle, Diagnoses, Verification
-    from mindmem.recall import recall as run
+    from mindmem.search.recall import Bundle, Diagnoses, Verification
+    from mindmem.search.recall import recall as run
 
     parts = None
     if reformulate:
-        from mindmem.extract.model_router import ModelRouter
+        from mindmem.agents.model_router import ModelRouter
 
         parts = ModelRouter(model).queries(query)
     result = run(
@@ -158,7 +158,7 @@ def status(as_json: JsonOpt = False) -> None:
       mm index status
       mm index status --json
     """
-    from mindmem.index import status as index_status
+    from mindmem.search.index import status as index_status
 
     _print_status(index_status(memory()), as_json)
 
@@ -178,7 +178,7 @@ def rebuild(as_json: JsonOpt = False) -> None:
     from rich.console import Console
     from rich.progress import Progress
 
-    from mindmem.index import rebuild as run
+    from mindmem.search.index import rebuild as run
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("indexing blocks", total=None)

@@ -21,7 +21,7 @@ def status_command(as_json: JsonOpt = False) -> None:
       mm status
       mm status --json
     """
-    from mindmem.status import age, status
+    from mindmem.governance.status import age, status
 
     s = status(memory())
     if as_json:

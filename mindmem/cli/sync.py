@@ -36,7 +36,7 @@ def sync(
       mm sync
       mm sync origin --json
     """
-    from mindmem.sync import sync as run_sync
+    from mindmem.governance.sync import sync as run_sync
 
     report = run_sync(memory(), remote, keep_worktree=keep_worktree)
     if as_json:

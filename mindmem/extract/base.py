@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from mindmem.snapshot import Snapshot
+from mindmem.store.snapshot import Snapshot
 
 CANDIDATE_TYPES = ("decision", "fact", "task", "incident", "note", "entity")
 

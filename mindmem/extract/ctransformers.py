@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mindmem.errors import BadInput
-from mindmem.extract.model import Messages, ModelExtractor, Reply, model_path
-from mindmem.models import read_info
+from mindmem.extract.chunking import Messages, ModelExtractor, Reply, model_path
+from mindmem.extract.gguf import read_info
 
 SUPPORTED_ARCHITECTURES = ("llama",)
 

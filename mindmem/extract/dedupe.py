@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from mindmem.blocks import Block
 from mindmem.extract.base import Candidate, Extraction
+from mindmem.store.blocks import Block
 
 _WORD = re.compile(r"[a-z0-9]+")
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from mindmem import blocks as b
-from mindmem.extract.schema import MAX_EDGES, NAME_MAX, PLAIN_TYPES, TITLE_MAX
+from mindmem.extract.reply import MAX_EDGES, NAME_MAX, PLAIN_TYPES, TITLE_MAX
+from mindmem.store import blocks as b
 
 _CHARS = r'char ::= [^"\\\x00-\x1F\x7F-\x9F] | "\\" ["\\/]'
 

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from mindmem.errors import BadInput
-from mindmem.extract.model import Messages, ModelExtractor, Reply, model_path
-from mindmem.models import read_info
+from mindmem.extract.chunking import Messages, ModelExtractor, Reply, model_path
+from mindmem.extract.gguf import read_info
 
 # llama-cpp-python's string character rule. It admits raw control characters, and escapes
 # (\f, \b, \u0007) that decode to them.

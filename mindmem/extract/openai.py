@@ -14,9 +14,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 
-from mindmem.config import user_config
 from mindmem.errors import BadInput, ConfigError
-from mindmem.extract.model import Messages, ModelExtractor, Reply
+from mindmem.extract.chunking import Messages, ModelExtractor, Reply
+from mindmem.store.config import user_config
 
 
 class OpenAIExtractor(ModelExtractor):

@@ -19,11 +19,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from mindmem.blocks import ID_IN_TEXT_RE, Block, slugify
 from mindmem.errors import BadInput
 from mindmem.extract.base import Candidate, Context, Extraction, Span
 from mindmem.extract.dates import find_dates
 from mindmem.extract.updates import UPDATABLE, Updates
+from mindmem.store.blocks import ID_IN_TEXT_RE, Block, slugify
 
 _SPEAKER = re.compile(
     r"^[ \t]*(?:[-*>]\s+)?(?:\[[^\]\n]{1,40}\]\s*)?(?:\*\*)?(?P<name>[A-Z][\w.'-]{0,30}(?: [A-Z][\w.'-]{0,30})?)"

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from mindmem import blocks as b
-from mindmem.config import user_config
 from mindmem.errors import BadInput
 from mindmem.extract import get_extractor
+from mindmem.extract.assemble import to_blocks, to_changes
 from mindmem.extract.base import Context, Extraction
-from mindmem.extract.blocks import to_blocks, to_changes
 from mindmem.extract.dedupe import link_existing, open_proposal_blocks
-from mindmem.memory import Memory
+from mindmem.store import blocks as b
+from mindmem.store.config import user_config
+from mindmem.store.memory import Memory
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from mindmem.blocks import Block
+from mindmem.store.blocks import Block
 
 _WORD = re.compile(r"[a-z][a-z0-9_-]*|\d+(?:[.,]\d+)*")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 from mindmem.errors import BadInput, CheckFailed, RefConflict, StateError
 from mindmem.governance.candidate import Candidate, candidate
 from mindmem.governance.proposals import REJECTED, Proposal, find_proposal, open_proposal
-from mindmem.index_state import keep_in_step
-from mindmem.memory import Memory
-from mindmem.signing import ALLOWED_GPG, ALLOWED_SIGNERS
-from mindmem.trailers import check_rationale, compose
+from mindmem.governance.trailers import check_rationale, compose
+from mindmem.search.index_state import keep_in_step
+from mindmem.store.memory import Memory
+from mindmem.store.signing import ALLOWED_GPG, ALLOWED_SIGNERS
 
 if TYPE_CHECKING:
     from mindmem.checks import Finding, GateDecision, Merge
@@ -179,7 +179,7 @@ def rebase(memory: Memory, pid: str) -> str:
     Every path the proposal changes keeps the proposal's content, or nothing is written and
     the paths it cannot keep are named.
     """
-    from mindmem import changes as ch
+    from mindmem.store import changes as ch
 
     git = memory.git
     proposal = open_proposal(memory, pid)
@@ -262,7 +262,7 @@ def approval_signer(memory: Memory, *, governance: bool) -> Callable[[bytes], st
 
 
 def _signer(memory: Memory, *, required: bool) -> Callable[[bytes], str] | None:
-    from mindmem import signing
+    from mindmem.store import signing
 
     key = signing.signing_key(memory.git, memory.env)
     why = "this approval must be signed by an approver (enforce mode, or a change to .mindmem/)"

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mindmem.blocks import parse, render
 from mindmem.checks.findings import Finding
 from mindmem.checks.fix import FixResult, apply_to_block, edits_of
 from mindmem.errors import BadInput, BlockError, StateError
 from mindmem.governance.proposals import open_proposal
-from mindmem.memory import Memory
-from mindmem.trailers import compose, parse_message
+from mindmem.governance.trailers import compose, parse_message
+from mindmem.store.blocks import parse, render
+from mindmem.store.memory import Memory
 
 
 def fix_proposal(memory: Memory, pid: str, findings: Iterable[Finding], paths: dict[str, str]) -> FixResult:

@@ -13,12 +13,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from mindmem import changes as ch
 from mindmem.errors import BadInput, NotFound, StateError
-from mindmem.memory import Memory
-from mindmem.repo import CommitInfo
-from mindmem.snapshot import is_block_path
-from mindmem.trailers import parse_message
+from mindmem.governance.trailers import parse_message
+from mindmem.store import changes as ch
+from mindmem.store.memory import Memory
+from mindmem.store.repo import CommitInfo
+from mindmem.store.snapshot import is_block_path
 
 PROPOSALS = "proposals/"
 REJECTED = "rejected/"

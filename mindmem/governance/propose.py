@@ -10,14 +10,14 @@ import os
 import re
 from collections.abc import Mapping
 
-from mindmem import changes as ch
-from mindmem.blocks import Block, id_relpath, now_utc, parse
-from mindmem.config import CONFIG_DIR
 from mindmem.errors import BadInput, CheckFailed, RefConflict, StateError
 from mindmem.governance.proposals import PROPOSALS, REJECTED, Proposal, open_proposal, read_proposal
-from mindmem.memory import Memory
-from mindmem.repo import GitRepo, Person
-from mindmem.trailers import check_rationale, compose
+from mindmem.governance.trailers import check_rationale, compose
+from mindmem.store import changes as ch
+from mindmem.store.blocks import Block, id_relpath, now_utc, parse
+from mindmem.store.config import CONFIG_DIR
+from mindmem.store.memory import Memory
+from mindmem.store.repo import GitRepo, Person
 
 
 def propose(

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mindmem import changes as ch
-from mindmem.blocks import ID_RE
-from mindmem.config import CONFIG_DIR
 from mindmem.errors import BadInput, NotFound, StateError
 from mindmem.governance.approve import approval_signer, refresh_plan
 from mindmem.governance.proposals import PROPOSAL_RE, find_approval
-from mindmem.index_state import keep_in_step
-from mindmem.memory import Memory
-from mindmem.repo import CommitInfo
-from mindmem.trailers import check_rationale, compose, parse_message
+from mindmem.governance.trailers import check_rationale, compose, parse_message
+from mindmem.search.index_state import keep_in_step
+from mindmem.store import changes as ch
+from mindmem.store.blocks import ID_RE
+from mindmem.store.config import CONFIG_DIR
+from mindmem.store.memory import Memory
+from mindmem.store.repo import CommitInfo
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class RollbackPlan:
 
 def plan_rollback(memory: Memory, target: str) -> RollbackPlan:
     """Which commit a rollback reverts, the tree it leaves, the blocks it changes and what rests on them."""
-    from mindmem import graph
+    from mindmem.search import graph
 
     git = memory.git
     branch = memory.settings.governed_branch

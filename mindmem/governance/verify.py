@@ -15,14 +15,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from mindmem import config as cfg
-from mindmem import gitdir
 from mindmem.errors import BlockError, ConfigError
-from mindmem.files import atomic_write
 from mindmem.governance.audit import GOVERNED_DECISIONS, Judge
-from mindmem.memory import Memory
-from mindmem.repo import CommitInfo, GitRepo
-from mindmem.trailers import parse_message
+from mindmem.governance.trailers import parse_message
+from mindmem.store import config as cfg
+from mindmem.store import gitdir
+from mindmem.store.files import atomic_write
+from mindmem.store.memory import Memory
+from mindmem.store.repo import CommitInfo, GitRepo
 
 
 @dataclass(frozen=True)

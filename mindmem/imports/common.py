@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mindmem import blocks as b
-from mindmem.changes import block_path, encode
 from mindmem.errors import BadInput, BlockError
-from mindmem.memory import Memory
+from mindmem.store import blocks as b
+from mindmem.store.changes import block_path, encode
+from mindmem.store.memory import Memory
 
 MAX_TITLE = 100
 

@@ -22,11 +22,11 @@ import frontmatter
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-from mindmem import blocks as b
-from mindmem import walk, yaml_guard
 from mindmem.errors import BadInput, BlockError
 from mindmem.imports.common import Imported, title_from
-from mindmem.text import decode
+from mindmem.store import blocks as b
+from mindmem.store import walk, yaml_guard
+from mindmem.store.text import decode
 
 _HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
 _WIKI = re.compile(r"\[\[([^\]|#\n]+)(#[^\]|\n]*)?(\|[^\]\n]*)?\]\]")

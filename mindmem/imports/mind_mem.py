@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mindmem import blocks as b
 from mindmem.errors import BadInput
 from mindmem.imports.common import Imported, title_from
+from mindmem.store import blocks as b
 
 _HEADER = re.compile(r"^\[(?P<id>[A-Za-z]+-[A-Za-z0-9_.-]+)\]\s*$")
 _FIELD = re.compile(r"^(?P<key>[A-Za-z][A-Za-z ]{0,40}):\s*(?P<value>.*)$")

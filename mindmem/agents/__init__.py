@@ -1,0 +1,1 @@
+"""The agent surface: MCP server, the seven dispatchers, `mm ask` routing, datasets."""

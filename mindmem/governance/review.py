@@ -1,0 +1,210 @@
+"""`mm review (P | A..B)`: the review packet for a memory change, as text, Markdown (a PR comment) or JSON.
+
+It gathers what a reviewer needs in one place: the rationale, the blocks added,
+changed and removed field by field, the edges added and removed, the check
+findings and what the approve gate would say in this repo's mode, what rests on
+the changed blocks (graph impact), and who signed the commits. Rendering (text, Markdown,
+and the Markdown summary that fits a pull-request comment) is in `review_format`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mindmem.checks import CheckContext, Finding, GateDecision, context_for, gate, run_checks
+from mindmem.checks.findings import counts, sort_key
+from mindmem.checks.sources import snapshot_at
+from mindmem.errors import BadInput
+from mindmem.governance.candidate import GovernanceChange
+from mindmem.governance.trailers import parse_message
+from mindmem.store.blocks import parse
+from mindmem.store.changes import BlockDiff, diff_block, diff_blocks
+from mindmem.store.memory import Memory
+from mindmem.store.snapshot import is_block_path
+
+
+@dataclass(frozen=True)
+class CommitNote:
+    sha: str
+    title: str
+    author: str
+    signature: str  # good | bad | unknown-signer | unsigned
+    signer: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
+class Dependent:
+    """A block that rests on a changed block, `depth` hops away, first reached over edge `via`."""
+
+    id: str
+    title: str | None
+    status: str | None
+    depth: int
+    via: str
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
+class Review:
+    target: str
+    title: str
+    rationale: str
+    author: str | None
+    base: str | None
+    head: str
+    mode: str
+    commits: tuple[CommitNote, ...]
+    blocks: tuple[BlockDiff, ...]
+    findings: tuple[Finding, ...]
+    decision: GateDecision
+    impact: tuple[tuple[str, tuple[Dependent, ...]], ...]
+    paths: tuple[str, ...] = ()  # every path the change touches, memory or not
+    governance: tuple[GovernanceChange, ...] = ()  # who may do what, field by field: shown first
+
+    @property
+    def edges_added(self) -> list[tuple[str, str, str]]:
+        return [(d.block_id, t, x) for d in self.blocks for t, x in d.edges_added]
+
+    @property
+    def edges_removed(self) -> list[tuple[str, str, str]]:
+        return [(d.block_id, t, x) for d in self.blocks for t, x in d.edges_removed]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "governance": [c.to_json() for c in self.governance],
+            "paths": list(self.paths),
+            "title": self.title,
+            "rationale": self.rationale,
+            "author": self.author,
+            "base": self.base,
+            "head": self.head,
+            "mode": self.mode,
+            "commits": [c.to_json() for c in self.commits],
+            "blocks": [d.to_json() for d in self.blocks],
+            "edges": {
+                "added": [{"source": s, "type": t, "target": x} for s, t, x in self.edges_added],
+                "removed": [{"source": s, "type": t, "target": x} for s, t, x in self.edges_removed],
+            },
+            "findings": [f.to_json() for f in self.findings],
+            "counts": counts(list(self.findings)),
+            "gate": {"allowed": self.decision.allowed, "mode": self.decision.mode, "message": self.decision.message},
+            "impact": [{"block": b, "dependents": [d.to_json() for d in deps]} for b, deps in self.impact],
+        }
+
+
+def review(memory: Memory, target: str, progress: Callable[[str], None] | None = None) -> Review:
+    """The packet for proposal `P-…` or revision range `A..B` (what changed from merge-base(A, B) to B).
+    `progress(stage)` hears each stage as it starts."""
+    step = progress or (lambda _stage: None)
+    from mindmem.governance.audit import Judge  # approvers as of each commit's parent, as audit and verify judge
+
+    git = memory.git
+    if ".." in target:
+        ctx = context_for(memory, rev_range=target)
+        a_rev, _, b_rev = target.partition("..")
+        head, a = git.resolve(b_rev), git.resolve(a_rev)
+        base = git.merge_base(a, head) or a
+        shas = _range(memory, base, head)
+        messages = [parse_message(git.commit_info(sha).message) for sha in shas]
+        title = messages[-1].title if len(messages) == 1 else f"{len(shas)} commits {base[:12]}..{head[:12]}"
+        rationale = "\n\n".join(m.body for m in messages if m.body)
+        author = messages[-1].get("Mm-Author") if messages else None
+        diff_head, snapshot_rev = head, head
+        paths, changes, extra = sorted(git.changed_names(base, head)), (), []
+    elif target.startswith("P-"):
+        from mindmem import governance
+
+        prop = governance.find_proposal(memory, target)
+        cand = governance.candidate(memory, prop)
+        ctx = context_for(memory, proposal=governance.merge_for_checks(cand))
+        base, head, title, rationale, author = prop.base, prop.head, prop.title, prop.rationale, prop.author
+        shas = list(prop.commits)
+        diff_head, snapshot_rev = prop.commit, prop.head
+        paths, changes, extra = sorted(cand.changed), cand.governance, cand.findings
+    else:
+        raise BadInput(f"'{target}' is neither a proposal (P-…) nor a range (A..B)")
+    step(f"checking {len(ctx.focus)} block(s)")
+    findings = sorted(run_checks(ctx) + extra, key=sort_key)
+    step("comparing the blocks field by field")
+    blocks = tuple(_diffs(ctx, git.changed_paths(base, diff_head, memory.root)))
+    step("reading the signatures")
+    judge = Judge(memory)
+    commits = []
+    for sha in shas:
+        info = git.commit_info(sha)
+        verdict = judge(sha)
+        commits.append(
+            CommitNote(sha, parse_message(info.message).title, info.author.name, verdict.status, verdict.principal)
+        )
+    return Review(
+        target=ctx.label,
+        title=title,
+        rationale=rationale,
+        author=author,
+        base=base,
+        head=head,
+        mode=memory.settings.mode,
+        commits=tuple(commits),
+        blocks=blocks,
+        findings=tuple(findings),
+        decision=gate(findings, memory.settings.mode),
+        impact=_impact(memory, snapshot_rev, blocks, step),
+        paths=tuple(paths),
+        governance=tuple(changes),
+    )
+
+
+def _diffs(ctx: CheckContext, changed: Mapping[str, tuple[bytes | None, bytes | None]]) -> list[BlockDiff]:
+    """`changes.diff_blocks`, reusing the blocks the checks already parsed (and found the links of)
+    when the file is the same: at 5,000 blocks that halves the time of a review."""
+    by_path = {path: block_id for block_id, path in ctx.snapshot.paths.items()}
+    out = []
+    for path in sorted(changed):
+        old_data, new_data = changed[path]
+        if not is_block_path(path):
+            continue
+        block_id = by_path.get(path)
+        if new_data is None or block_id is None or ctx.read is None or ctx.read(path) != new_data:
+            out += diff_blocks({path: (old_data, new_data)})
+            continue
+        old = parse(old_data, path) if old_data is not None else None
+        out.append(diff_block(path, old, ctx.snapshot.blocks[block_id]))
+    return out
+
+
+def _range(memory: Memory, base: str, head: str) -> list[str]:
+    """Commits in base..head that change memory, oldest first."""
+    git = memory.git
+    out = []
+    for sha in git.commits_between(base, head):
+        parents = git.commit_info(sha).parents
+        if git.changed_paths(parents[0] if parents else None, sha, memory.root):
+            out.append(sha)
+    return out
+
+
+def _impact(
+    memory: Memory, rev: str, blocks: tuple[BlockDiff, ...], step: Callable[[str], None]
+) -> tuple[tuple[str, tuple[Dependent, ...]], ...]:
+    """What rests on each changed or removed block (mm graph impact), in the snapshot after the change."""
+    from mindmem.search.graph import build_graph, impact
+
+    step("walking the graph for impact")
+    g = build_graph(snapshot_at(memory, rev))
+    out = []
+    for d in blocks:
+        if d.action == "added" or d.block_id not in g:
+            continue
+        hops = impact(g, d.block_id)
+        if hops:
+            deps = tuple(Dependent(h.node.id, h.node.title, h.node.status, h.depth, h.via.type) for h in hops)
+            out.append((d.block_id, deps))
+    return tuple(out)

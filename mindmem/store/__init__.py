@@ -1,0 +1,1 @@
+"""The store: blocks, the git repository they live in, snapshots, settings."""

@@ -1,0 +1,35 @@
+"""Derived data under the git common dir (`.git/mindmem/`): never committed, rebuilt when missing or damaged.
+
+One place names each path, so every worktree of a repository shares them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mindmem.store.repo import GitRepo
+
+
+def root(git: GitRepo) -> Path:
+    return git.common_dir / "mindmem"
+
+
+def index(git: GitRepo) -> Path:
+    """The search index (whoosh segments, vectors, the commit it reflects)."""
+    return root(git) / "index"
+
+
+def checks_cache(git: GitRepo) -> Path:
+    """Parsed-block digests keyed by blob id, shared by the checks."""
+    return root(git) / "checks"
+
+
+def verified(git: GitRepo) -> Path:
+    """The last governed tip `mm verify` found good, to notice a rewind."""
+    return root(git) / "verified.json"
+
+
+def lock(git: GitRepo, name: str) -> Path:
+    return root(git) / f"{name}.lock"
