@@ -72,9 +72,17 @@ def test_no_two_modules_import_each_other_even_through_others():
     assert circles == []
 
 
-def test_only_the_git_and_signing_modules_touch_pygit2():
+def test_only_the_git_facade_touches_pygit2():
     users = sorted(name for name, path in modules().items() if "import pygit2" in path.read_text(encoding="utf-8"))
-    assert users == ["mindmem.store.repo", "mindmem.store.signing"]
+    assert users == [
+        "mindmem.store.git.base",
+        "mindmem.store.git.commits",
+        "mindmem.store.git.objects",
+        "mindmem.store.git.refs",
+        "mindmem.store.git.remotes",
+        "mindmem.store.git.worktree",
+        "mindmem.store.repo",
+    ]
 
 
 def test_every_module_sits_in_a_layer():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import fsck, git
 
-from mindmem.errors import NotFound, RefConflict
+from mindmem.errors import NotFound, RefConflict, StateError
 from mindmem.store.blocks import parse, render
 from mindmem.store.memory import Memory
 from mindmem.store.repo import GitRepo, Person
@@ -187,3 +187,41 @@ def test_canonical_file_committed_by_git_reads_back_identically(repo: Path) -> N
     block = mem.get("PER-alice", at=sha)
     assert render(block) == text
     assert parse(GitRepo.discover(repo).read_file(sha, "memory/entities/PER-alice.md"), "x") == block
+
+
+def test_missing_objects_are_not_found_never_a_pygit2_error(repo: Path) -> None:
+    gr = GitRepo.discover(repo)
+    head = gr.head_commit()
+    tree = gr.commit_info(head).tree
+    absent = "0123456789abcdef0123456789abcdef01234567"
+    for call in (
+        lambda: gr.read_blob(absent),
+        lambda: gr.read_blob("not-hex"),
+        lambda: gr.read_blob(tree),  # a tree is not a blob
+        lambda: gr.read_file(absent, "README.md"),
+        lambda: gr.tree_blobs(absent, "memory"),
+        lambda: gr.changed_paths(absent, head),
+        lambda: gr.commit_info(absent),
+        lambda: gr.commit_signature(absent),
+        lambda: list(gr.walk(absent)),
+        lambda: gr.commits_between(absent, head),
+        lambda: gr.is_ancestor(absent, head),
+        lambda: gr.merge_tree(head, head, absent),
+    ):
+        with pytest.raises(NotFound):
+            call()
+    assert not gr.has_commit(absent) and gr.has_commit(head)
+
+
+def test_a_held_lock_makes_a_bounded_wait_fail_and_is_free_once_released(repo: Path) -> None:
+    gr, other = GitRepo.discover(repo), GitRepo.discover(repo)
+    with gr.locked("index"):
+        with (
+            pytest.raises(StateError, match="another mm process holds the index lock"),
+            other.locked("index", wait=0.1),
+        ):
+            pass
+        with other.locked("graph", wait=0.1):  # another name is another lock
+            pass
+    with other.locked("index", wait=0.1):
+        pass

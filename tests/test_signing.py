@@ -30,7 +30,7 @@ def commit_on_main(repo: Path, key: SigningKey | None, message: str = "Approve P
     """A (signed) commit on main with HEAD's tree, the way governance writes one."""
     gitrepo = GitRepo.discover(repo)
     tip = gitrepo.branch_tip("main")
-    tree = str(gitrepo.raw[tip].peel(pygit2.Commit).tree_id)
+    tree = gitrepo.commit_info(tip).tree
     sha = gitrepo.create_commit(tree, [tip], message, ALICE, sign=_signer(key))
     gitrepo.update_ref("refs/heads/main", sha, tip, "test")
     return sha
@@ -38,7 +38,7 @@ def commit_on_main(repo: Path, key: SigningKey | None, message: str = "Approve P
 
 def tamper(repo: Path, sha: str) -> str:
     """The same commit with its message changed and its signature kept: a forged approval."""
-    raw = GitRepo.discover(repo).raw
+    raw = pygit2.Repository(str(repo))
     data = raw[sha].read_raw()
     assert b"Approve P-1" in data
     return str(raw.odb.write(pygit2.enums.ObjectType.COMMIT, data.replace(b"Approve P-1", b"Approve P-2")))
@@ -114,10 +114,10 @@ def test_approvers_can_be_read_from_a_commit_not_the_work_tree(repo: Path, alice
 def test_signed_commit_is_a_sound_object_and_moves_no_ref(repo: Path, alice: SigningKey) -> None:
     gitrepo = GitRepo.discover(repo)
     tip = gitrepo.branch_tip("main")
-    tree = str(gitrepo.raw[tip].peel(pygit2.Commit).tree_id)
+    tree = gitrepo.commit_info(tip).tree
     sha = gitrepo.create_commit(tree, [tip], "Approve P-1: x\n\nwhy\n", ALICE, sign=_signer(alice))
     assert gitrepo.branch_tip("main") == tip
-    signature, payload = sg.commit_signature(gitrepo, sha)
+    signature, payload = gitrepo.commit_signature(sha)
     assert signature is not None and signature.startswith("-----BEGIN SSH SIGNATURE-----")
     assert b"gpgsig" not in payload and payload.endswith(b"\n\nwhy\n")
     assert sg.verify(payload, signature, repo / sg.ALLOWED_SIGNERS).good
@@ -127,7 +127,7 @@ def test_signed_commit_is_a_sound_object_and_moves_no_ref(repo: Path, alice: Sig
 
 def test_a_signature_for_another_namespace_is_not_an_approval(repo: Path, alice: SigningKey) -> None:
     gitrepo = GitRepo.discover(repo)
-    _, payload = sg.commit_signature(gitrepo, gitrepo.branch_tip("main"))
+    _, payload = gitrepo.commit_signature(gitrepo.branch_tip("main"))
     done = subprocess.run(
         ["ssh-keygen", "-Y", "sign", "-n", "file", "-f", alice.key], input=payload, capture_output=True, check=True
     )

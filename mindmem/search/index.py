@@ -827,7 +827,7 @@ class IndexView:
         if found is None:
             try:
                 data = self.git.read_blob(doc.blob)
-            except (KeyError, ValueError):
+            except NotFound:
                 raise StateError(f"{doc.path} is in the index but its blob is gone; run `mm index rebuild`") from None
             found = self._blocks[doc.blob] = parse(data, doc.path)
             # Prime the cached property with what the index recorded (same blob, so the same links).

@@ -9,27 +9,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mindmem.store.repo import GitRepo
+    from mindmem.store.git.base import GitBase
 
 
-def root(git: GitRepo) -> Path:
+def root(git: GitBase) -> Path:
     return git.common_dir / "mindmem"
 
 
-def index(git: GitRepo) -> Path:
+def index(git: GitBase) -> Path:
     """The search index (whoosh segments, vectors, the commit it reflects)."""
     return root(git) / "index"
 
 
-def checks_cache(git: GitRepo) -> Path:
+def checks_cache(git: GitBase) -> Path:
     """Parsed-block digests keyed by blob id, shared by the checks."""
     return root(git) / "checks"
 
 
-def verified(git: GitRepo) -> Path:
+def verified(git: GitBase) -> Path:
     """The last governed tip `mm verify` found good, to notice a rewind."""
     return root(git) / "verified.json"
 
 
-def lock(git: GitRepo, name: str) -> Path:
+def lock(git: GitBase, name: str) -> Path:
     return root(git) / f"{name}.lock"

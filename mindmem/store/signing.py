@@ -8,8 +8,6 @@ Verification runs the same programs with the repo's list of approvers:
   file git reads as `gpg.ssh.allowedSignersFile`);
 - gpg: `.mindmem/allowed_gpg`, one `FINGERPRINT principal` line per approver.
   It is a separate file because ssh-keygen rejects any line it cannot parse.
-
-Besides repo.py, this is the only module that touches pygit2 or runs git tools.
 """
 
 from __future__ import annotations
@@ -25,8 +23,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-
-import pygit2
 
 from mindmem.errors import BadInput, ConfigError, StateError
 from mindmem.store import config as cfg
@@ -288,21 +284,12 @@ def _gpg_verify(payload: bytes, signature: str, gpg_allowed: Iterable[str]) -> V
 # -- commits ----------------------------------------------------------------------------
 
 
-def commit_signature(git: GitRepo, sha: str) -> tuple[str | None, bytes]:
-    """(armored signature or None, the bytes it signs) of a commit."""
-    commit = git.raw[sha].peel(pygit2.Commit)
-    signature, payload = commit.gpg_signature
-    if signature is None:
-        return None, commit.read_raw()
-    return signature.decode(errors="replace"), payload
-
-
 def verify_commit(
     git: GitRepo, sha: str, allowed_signers: Path | bytes, *, gpg_allowed: Iterable[str] = ()
 ) -> Verification:
     """`verify` applied to a commit, at its commit time (as `git verify-commit` does)."""
-    signature, payload = commit_signature(git, sha)
-    when = git.raw[sha].peel(pygit2.Commit).commit_time
+    signature, payload = git.commit_signature(sha)
+    when = git.commit_info(sha).time
     return verify(payload, signature, allowed_signers, gpg_allowed=gpg_allowed, when=when)
 
 

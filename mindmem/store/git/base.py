@@ -1,0 +1,69 @@
+"""What every part of the facade shares: the pygit2 repository, object lookup, and the plain values
+(people, commits) the facade hands out instead of pygit2 objects."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import pygit2
+
+from mindmem.errors import NotFound
+
+_Kind = TypeVar("_Kind", pygit2.Commit, pygit2.Tree, pygit2.Blob)
+ZERO_OID = pygit2.Oid(hex="0" * 40)
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+
+    def signature(self, when: int | None = None, offset: int = 0) -> pygit2.Signature:
+        return pygit2.Signature(self.name, self.email, int(when or time.time()), offset)
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    parents: tuple[str, ...]
+    message: str
+    author: Person
+    time: int
+    tree: str
+
+
+class GitBase:
+    """Holds the pygit2 repository; private, so callers see only named operations."""
+
+    def __init__(self, repo: pygit2.Repository) -> None:
+        self._raw = repo
+
+    @property
+    def common_dir(self) -> Path:
+        """The git dir shared by all worktrees: where derived data lives."""
+        git_dir = Path(self._raw.path)
+        # A linked worktree's git dir names the shared one in its `commondir` file (pygit2 has no accessor).
+        pointer = git_dir / "commondir"
+        if pointer.is_file():
+            return (git_dir / pointer.read_text(encoding="utf-8").strip()).resolve()
+        return git_dir
+
+    def config_value(self, key: str) -> str | None:
+        try:
+            return self._raw.config[key]
+        except KeyError:
+            return None
+
+    def _peel(self, rev: str | pygit2.Oid, kind: type[_Kind]) -> _Kind:
+        """The commit, tree or blob an object id names; NotFound when there is none (or it is another kind)."""
+        try:
+            return self._raw[rev].peel(kind)
+        except (KeyError, ValueError, TypeError, pygit2.GitError, pygit2.InvalidSpecError):
+            raise NotFound(f"no git {kind.__name__.lower()} {rev} in this repository") from None
+
+
+def ref_name(branch: str) -> str:
+    return branch if branch.startswith("refs/") else f"refs/heads/{branch}"

@@ -1,0 +1,190 @@
+"""Blobs and trees: reading files at a commit, diffing trees by name, writing trees along changed paths,
+and three-way merges and reverts computed in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pygit2
+from pygit2.enums import DeltaStatus, FileMode, ObjectType
+
+from mindmem.store.git.base import ZERO_OID, GitBase
+
+_LINK_MODE = int(FileMode.LINK)
+# path -> (object id, file mode), or None to remove the path.
+Entries = Mapping[str, tuple[pygit2.Oid, int] | None]
+
+
+class Objects(GitBase):
+    def iter_files(self, commit: str, prefix: str) -> Iterator[tuple[str, bytes]]:
+        """(path, bytes) of every blob under `prefix` at `commit`, paths relative to the repo."""
+        sub = self._subtree(commit, prefix)
+        if sub is not None:
+            yield from self._walk(sub, prefix)
+
+    def _walk(self, tree: pygit2.Tree, base: str) -> Iterator[tuple[str, bytes]]:
+        for entry in tree:
+            path = f"{base}/{entry.name}"
+            if entry.type == ObjectType.TREE:
+                yield from self._walk(entry, path)
+            elif entry.type == ObjectType.BLOB and entry.filemode != FileMode.LINK:
+                yield path, entry.data
+
+    def _subtree(self, rev: str, prefix: str) -> pygit2.Tree | None:
+        try:
+            sub = self._peel(rev, pygit2.Tree)[prefix]
+        except KeyError:
+            return None
+        return sub if sub.type == ObjectType.TREE else None
+
+    def read_file(self, commit: str, path: str) -> bytes | None:
+        try:
+            entry = self._peel(commit, pygit2.Tree)[path]
+        except KeyError:
+            return None
+        return entry.data if entry.type == ObjectType.BLOB else None
+
+    def read_blob(self, sha: str) -> bytes:
+        """A blob's bytes; NotFound when the object does not exist (or is not a blob)."""
+        return self._peel(sha, pygit2.Blob).data
+
+    def blob_sha(self, data: bytes) -> str:
+        return str(pygit2.hash(data))
+
+    def tree_blobs(self, rev: str, prefix: str) -> dict[str, str]:
+        """path -> blob sha of every file under `prefix` in a commit or tree, without reading the blobs."""
+        sub = self._subtree(rev, prefix)
+        out: dict[str, str] = {}
+        stack = [(sub, prefix)] if sub is not None else []
+        # type_str and an int mode compare: this loop sees every block file, and enum lookups doubled its cost.
+        while stack:
+            current, base = stack.pop()
+            for entry in current:
+                kind = entry.type_str
+                if kind == "tree":
+                    stack.append((entry, f"{base}/{entry.name}"))
+                elif kind == "blob" and entry.filemode != _LINK_MODE:
+                    out[f"{base}/{entry.name}"] = str(entry.id)
+        return out
+
+    def changed_blobs(self, a: str | None, b: str, prefix: str) -> dict[str, tuple[str | None, str | None]]:
+        """Files under `prefix` that differ between two commits or trees: path -> (old sha, new sha), None where
+        absent. One libgit2 tree diff; no blob is read."""
+        return {
+            path: (str(old) if old else None, str(new) if new else None)
+            for path, (old, new) in self._diff(a, b, prefix).items()
+        }
+
+    def changed_paths(self, a: str | None, b: str, prefix: str = "") -> dict[str, tuple[bytes | None, bytes | None]]:
+        """Files under `prefix` that differ between `a` (None: empty tree) and `b`: path -> (old, new) bytes.
+
+        `a` and `b` may name commits or trees.
+        """
+        read = self._raw.__getitem__
+        return {
+            path: (read(old).data if old else None, read(new).data if new else None)
+            for path, (old, new) in self._diff(a, b, prefix).items()
+        }
+
+    def changed_names(self, a: str | None, b: str) -> list[str]:
+        """Every path that differs between two commits or trees, without reading a blob."""
+        return list(self._diff(a, b, ""))
+
+    def _diff(self, a: str | None, b: str, prefix: str) -> dict[str, tuple[pygit2.Oid | None, pygit2.Oid | None]]:
+        old_tree = self._peel(a, pygit2.Tree) if a else None
+        new_tree = self._peel(b, pygit2.Tree)
+        diff = self._raw.diff(old_tree, new_tree) if old_tree is not None else new_tree.diff_to_tree(swap=True)
+        base = prefix.rstrip("/") + "/" if prefix else ""
+        out: dict[str, tuple[pygit2.Oid | None, pygit2.Oid | None]] = {}
+        for delta in diff.deltas:
+            for file, side in ((delta.old_file, 0), (delta.new_file, 1)):
+                if file.path.startswith(base) and file.id != ZERO_OID:
+                    pair = list(out.get(file.path, (None, None)))
+                    pair[side] = file.id
+                    out[file.path] = (pair[0], pair[1])
+        return out
+
+    # -- writing trees ------------------------------------------------------------------
+
+    def tree_with(self, base: str | None, changes: Mapping[str, bytes | None]) -> str:
+        """The tree of `base` (None: empty) with `changes` applied (None deletes a file; emptied folders go).
+
+        Only the folders on the changed paths are rewritten; every other subtree is reused as it is, so
+        one new block in a 10k-block root costs a few tree writes, not 10k index entries.
+        """
+        entries = {p: None if d is None else (self._raw.create_blob(d), int(FileMode.BLOB)) for p, d in changes.items()}
+        return str(self._rewrite(base, entries))
+
+    def _rewrite(self, base: str | None, entries: Entries) -> pygit2.Oid:
+        """The tree of `base` with these entries set to (object id, file mode), or removed where None."""
+        nested: dict[str, Any] = {}
+        for path, entry in entries.items():
+            *folders, name = path.split("/")
+            node = nested
+            for folder in folders:
+                node = node.setdefault(folder, {})
+            node[name] = entry
+        root = self._peel(base, pygit2.Tree) if base else None
+        tree = self._tree_with(root, nested)
+        return tree if tree is not None else self._raw.TreeBuilder().write()
+
+    def _tree_with(self, tree: pygit2.Tree | None, changes: Mapping[str, Any]) -> pygit2.Oid | None:
+        builder = self._raw.TreeBuilder(tree) if tree is not None else self._raw.TreeBuilder()
+        for name, change in changes.items():
+            if isinstance(change, dict):
+                entry = builder.get(name)
+                sub = (
+                    self._raw[entry.id].peel(pygit2.Tree)
+                    if entry is not None and entry.type == ObjectType.TREE
+                    else None
+                )
+                oid = self._tree_with(sub, change)
+                if oid is not None:
+                    builder.insert(name, oid, FileMode.TREE)
+                elif sub is not None:
+                    builder.remove(name)
+            elif change is None:
+                if builder.get(name) is not None:
+                    builder.remove(name)
+            else:
+                builder.insert(name, *change)
+        return builder.write() if len(builder) else None  # git has no empty folders
+
+    # -- merging and reverting ----------------------------------------------------------
+
+    def merge_tree(self, base: str, ours: str, theirs: str) -> tuple[str | None, list[str]]:
+        """Three-way merge of commits in memory: (tree sha, []) or (None, conflicting paths).
+
+        When no path changed on both sides (the usual case: one block per file), the merge is `ours`
+        with the entries `theirs` changed, written along those paths only. libgit2's merge, which
+        rewrites every folder (~75 ms at 10k blocks), runs only when both sides touched a path.
+        """
+        mine, other = self._entry_changes(base, theirs), self._entry_changes(base, ours)
+        touched = mine.keys() | other.keys()
+        folders = {path.rsplit("/", k)[0] for path in touched for k in range(1, path.count("/") + 1)}
+        if not mine.keys() & other.keys() and not folders & touched:  # no shared path, no file/folder swap
+            return str(self._rewrite(ours, mine)), []
+        trees = (self._peel(rev, pygit2.Tree) for rev in (base, ours, theirs))
+        return self._tree_or_conflicts(self._raw.merge_trees(*trees))
+
+    def _entry_changes(self, a: str, b: str) -> dict[str, tuple[pygit2.Oid, int] | None]:
+        """path -> (object id, file mode) in `b`, or None where `b` removed it, for every path that differs."""
+        diff = self._raw.diff(self._peel(a, pygit2.Tree), self._peel(b, pygit2.Tree))
+        out: dict[str, tuple[pygit2.Oid, int] | None] = {}
+        for delta in diff.deltas:
+            removed = delta.status == DeltaStatus.DELETED
+            out[delta.old_file.path if removed else delta.new_file.path] = (
+                None if removed else (delta.new_file.id, int(delta.new_file.mode))
+            )
+        return out
+
+    def revert_tree(self, commit: str, onto: str, mainline: int) -> tuple[str | None, list[str]]:
+        """The tree of `onto` with `commit` reverted (mainline 1 for a merge): (tree, []) or (None, conflicts)."""
+        reverted, target = self._peel(commit, pygit2.Commit), self._peel(onto, pygit2.Commit)
+        return self._tree_or_conflicts(self._raw.revert_commit(reverted, target, mainline))
+
+    def _tree_or_conflicts(self, index: pygit2.Index) -> tuple[str | None, list[str]]:
+        if index.conflicts is not None:
+            return None, sorted({(ours or theirs or base).path for base, ours, theirs in index.conflicts})
+        return str(index.write_tree(self._raw)), []
