@@ -14,9 +14,9 @@ import pytest
 from conftest import git, ssh_key
 
 from mindmem.errors import BadInput, ConfigError, StateError
-from mindmem.store import signing as sg
+from mindmem.governance import signing as sg
+from mindmem.governance.signing import SigningKey
 from mindmem.store.repo import GitRepo, Person
-from mindmem.store.signing import SigningKey
 
 ALICE = Person("Alice Approver", "alice@example.com")
 HAS_GPG = shutil.which("gpg") is not None and shutil.which("gpgconf") is not None

@@ -48,6 +48,7 @@ def init(
       mm init --signing ssh --commit   # you become the first approver (docs/governance.md)
       mm init --ci github              # plus a pull-request workflow (docs/review.md)
     """
+    from mindmem.governance import approvers
     from mindmem.governance import ci as ci_files
     from mindmem.store.memory import Memory
 
@@ -69,7 +70,8 @@ def init(
             return
     elif install:
         raise BadInput("--install says where CI installs mindmem from; use it with --ci HOST")
-    result = Memory.init(base / path, root=root, mode=mode, commit=commit, signing=signing)
+    add_signer = approvers.init_signer(signing) if signing is not None else None
+    result = Memory.init(base / path, root=root, mode=mode, commit=commit, add_signer=add_signer)
     written = ci_files.write_ci(Memory(result.path), ci, spec) if ci and spec else []
     if as_json:
         print_json(

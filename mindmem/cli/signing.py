@@ -29,7 +29,7 @@ def list_(as_json: JsonOpt = False) -> None:
       mm signers list
       mm signers list --json
     """
-    from mindmem.store import signing
+    from mindmem.governance import signing
 
     mem = memory()
     allowed = mem.workdir / signing.ALLOWED_SIGNERS
@@ -91,7 +91,7 @@ def add(
       mm signers add carol@example.com --key 0123ABCD… --format gpg
       git commit -m "Add Bob as approver" .mindmem/allowed_signers
     """
-    from mindmem.store import signing
+    from mindmem.governance import signing
 
     mem = memory()
     chosen = signing.parse_key(key, fmt) if key else signing.require_key(mem.git, mem.env, fmt)

@@ -17,8 +17,8 @@ from mindmem.governance.candidate import Candidate, candidate
 from mindmem.governance.proposals import REJECTED, Proposal, find_proposal, open_proposal
 from mindmem.governance.trailers import check_rationale, compose
 from mindmem.search.index_state import keep_in_step
+from mindmem.store.allowed_signers import ALLOWED_GPG, ALLOWED_SIGNERS
 from mindmem.store.memory import Memory
-from mindmem.store.signing import ALLOWED_GPG, ALLOWED_SIGNERS
 
 if TYPE_CHECKING:
     from mindmem.checks import Finding, GateDecision, Merge
@@ -262,7 +262,7 @@ def approval_signer(memory: Memory, *, governance: bool) -> Callable[[bytes], st
 
 
 def _signer(memory: Memory, *, required: bool) -> Callable[[bytes], str] | None:
-    from mindmem.store import signing
+    from mindmem.governance import signing
 
     key = signing.signing_key(memory.git, memory.env)
     why = "this approval must be signed by an approver (enforce mode, or a change to .mindmem/)"

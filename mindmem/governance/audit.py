@@ -11,15 +11,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mindmem.errors import BadInput
+from mindmem.governance import signing
 from mindmem.governance.proposals import PROPOSALS, REJECTED, format_time_s
 from mindmem.governance.propose import governed_folders
 from mindmem.governance.trailers import parse_message
-from mindmem.store import signing
+from mindmem.store.allowed_signers import ALLOWED_GPG, ALLOWED_SIGNERS
 from mindmem.store.blocks import check_id, id_relpath
 from mindmem.store.config import CONFIG_FILE
 from mindmem.store.memory import Memory
 from mindmem.store.repo import CommitInfo, GitRepo
-from mindmem.store.signing import ALLOWED_GPG, ALLOWED_SIGNERS
 
 GOVERNED_DECISIONS = ("approved", "rolled-back")
 

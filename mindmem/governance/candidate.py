@@ -15,9 +15,9 @@ from typing import Any
 from mindmem.checks.findings import Finding
 from mindmem.errors import StateError
 from mindmem.governance.proposals import Proposal
+from mindmem.store.allowed_signers import ALLOWED_GPG, ALLOWED_SIGNERS
 from mindmem.store.config import CONFIG_DIR, CONFIG_FILE
 from mindmem.store.memory import Memory
-from mindmem.store.signing import ALLOWED_GPG, ALLOWED_SIGNERS
 
 Changed = Mapping[str, tuple[bytes | None, bytes | None]]
 
@@ -185,7 +185,7 @@ def _approver_changes(path: str, old: set[tuple[str, str]], new: set[tuple[str, 
 
 
 def _ssh_approvers(data: bytes | None) -> set[tuple[str, str]]:
-    from mindmem.store.signing import Approver, read_allowed_signers
+    from mindmem.store.allowed_signers import Approver, read_allowed_signers
 
     # Every line, whatever its validity window: a reviewer must see a key that only becomes valid later.
     listed = read_allowed_signers(data or b"", any_time=True)
@@ -196,7 +196,7 @@ def _ssh_approvers(data: bytes | None) -> set[tuple[str, str]]:
 
 def _gpg_approvers(data: bytes | None) -> set[tuple[str, str]]:
     from mindmem.errors import ConfigError
-    from mindmem.store.signing import parse_allowed_gpg
+    from mindmem.store.allowed_signers import parse_allowed_gpg
 
     try:
         return {(who, f"gpg {fpr}") for fpr, who in parse_allowed_gpg(data or b"").items()}

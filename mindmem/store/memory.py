@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -15,14 +15,17 @@ from mindmem.errors import BadInput, BlockError, NotFound, StateError
 from mindmem.store import blocks as b
 from mindmem.store import config as cfg
 from mindmem.store import walk
+from mindmem.store.allowed_signers import ALLOWED_SIGNERS, unparsable_signer_lines
 from mindmem.store.blocks import Block
 from mindmem.store.files import atomic_write
 from mindmem.store.repo import GitRepo, Person
-from mindmem.store.signing import init_signer
 from mindmem.store.snapshot import Snapshot, is_block_path, load, scan
 from mindmem.store.text import decode
 
 INIT_MESSAGE = "Initialize mindmem memory"
+# (repository, environment, files init is about to write) -> (those files with the user listed as an approver,
+# the principal they are listed as); `mm init --signing` passes `mindmem.governance.approvers.init_signer(fmt)`.
+AddSigner = Callable[[GitRepo, Mapping[str, str], dict[str, bytes]], tuple[dict[str, bytes], str]]
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,7 @@ class InitResult:
     created: tuple[str, ...]
     commit: str | None
     git_initialized: bool
-    signer: str | None = None  # the principal `--signing` added to the approvers
+    signer: str | None = None  # the principal `add_signer` listed as an approver
 
 
 class Memory:
@@ -66,7 +69,7 @@ class Memory:
         root: str = "memory",
         mode: str = "propose",
         commit: bool = False,
-        signing: str | None = None,
+        add_signer: AddSigner | None = None,
         env: Mapping[str, str] | None = None,
     ) -> InitResult:
         """Set up `.mindmem/` and the memory root in the repo at or above `path` (git init if none)."""
@@ -98,8 +101,8 @@ class Memory:
         # Files a person already has (a memory/README.md, say) are theirs: never overwritten, never committed.
         files = {rel: data for rel, data in _init_files(settings).items() if not (workdir / rel).exists()}
         signer = None
-        if signing is not None:
-            files, signer = init_signer(git, env, signing, files)
+        if add_signer is not None:
+            files, signer = add_signer(git, env, files)
         # The commit that adds the config (this one with --commit, else the user's) opens governance.
         sha = git.commit_files(branch, files, INIT_MESSAGE + "\n", _person(git, env)) if commit else None
         for rel, data in files.items():
@@ -197,8 +200,6 @@ class Memory:
 
     def _signer_problems(self) -> list[BlockError]:
         """allowed_signers lines that do not parse (signature checks skip them, dropping an approver unseen)."""
-        from mindmem.store.signing import ALLOWED_SIGNERS, unparsable_signer_lines
-
         try:
             data = walk.read_regular(self.workdir / ALLOWED_SIGNERS, ALLOWED_SIGNERS, self.settings.max_block_bytes)
         except walk.Vanished:
@@ -345,7 +346,7 @@ def _packaged_template(block_type: str) -> str:
 def _init_files(settings: cfg.Settings) -> dict[str, bytes]:
     files = {
         cfg.CONFIG_FILE: cfg.render_settings(settings).encode(),
-        f"{cfg.CONFIG_DIR}/allowed_signers": (
+        ALLOWED_SIGNERS: (
             b"# Who may sign approvals: one `principal key-type key` line each (ssh allowed_signers format).\n"
         ),
         f"{settings.root}/README.md": (
