@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from mindmem.errors import BadInput, BlockError
 from mindmem.store import blocks as b
 from mindmem.store.blocks import Block, Constraint, parse, render
+from mindmem.store.format.links import wiki_links_parsed
 
 # -- strategies ---------------------------------------------------------------
 
@@ -420,4 +421,4 @@ FRAGMENTS = [
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=30))
 def test_the_plain_text_fast_path_finds_what_the_parser_finds(parts: list[str]) -> None:
     body = "".join(parts)
-    assert b.wiki_links(body) == b._wiki_links_parsed(body)
+    assert b.wiki_links(body) == wiki_links_parsed(body)
