@@ -135,7 +135,7 @@ def test_proposal_is_checked_merged_into_the_governed_branch_and_fixed_in_place(
     message = git(repo, "log", "-1", "--format=%B", branch)
     assert f"Mm-Proposal: {pid}" in message and f"Mm-Check-Fixed: {OLD}, {NEW}" in message
     assert f"Mm-Blocks: {OLD}, {NEW}" in message
-    assert "supersedes: [D-20260101-aaaaaa]" in git(repo, "show", f"{branch}:memory/decisions/{NEW}.md")
+    assert "supersedes:\n    - D-20260101-aaaaaa\n" in git(repo, "show", f"{branch}:memory/decisions/{NEW}.md")
     assert "status: superseded" in git(repo, "show", f"{branch}:memory/decisions/{OLD}.md")
     assert gate(run_checks(context_for(mem, proposal=checks_for(mem, pid)[0])), "enforce").allowed
 

@@ -244,10 +244,10 @@ def test_new_writes_a_canonical_file_and_prints_the_id(repo: Path, mm) -> None:
     assert block_id.startswith("D-") and len(block_id) == len("D-20261125-7f3a9c")
     path = repo / f"memory/decisions/{block_id}.md"
     text = path.read_text()
-    assert "constraint: {axis: storage.engine, scope: PRJ-billing, modality: must, object: postgresql}\n" in text
-    assert "edges:\n  cites: [F-20261120-aa10f3]\n  supersedes: [D-20260301-01bc22]\n" in text
+    assert "constraint:\n  axis: storage.engine\n  scope: PRJ-billing\n  modality: must\n  object: postgresql\n" in text
+    assert "edges:\n  cites:\n    - F-20261120-aa10f3\n  supersedes:\n    - D-20260301-01bc22\n" in text
     assert text.endswith(
-        "review:\n  board: arch\n  votes: [1, 2]\n---\n## Context\n\nWhat forced a choice.\n"
+        "review:\n  board: arch\n  votes:\n    - 1\n    - 2\n---\n## Context\n\nWhat forced a choice.\n"
         "\n## Decision\n\nWhat we chose.\n\n## Consequences\n\nWhat changes because of it.\n"
     )
     assert "author: Test User\n" in text
@@ -485,7 +485,8 @@ def test_fmt_rewrites_in_place_and_keeps_unknown_keys(repo: Path, mm) -> None:
     assert result.out == f"reformatted {FACT_PATH}\n"
     assert (repo / FACT_PATH).read_text() == (
         "---\nid: F-20260102-00aa01\ntype: fact\ntitle: A fact\nstatus: active\ncreated: 2026-01-02T10:00:00Z\n"
-        "reviewers: [bob]\nx-origin:\n  tool: notes\n  depth:\n    level: 2\n    keep: [a, b]\n---\nBody.\n"
+        "reviewers:\n  - bob\nx-origin:\n  tool: notes\n  depth:\n    level: 2\n"
+        "    keep:\n      - a\n      - b\n---\nBody.\n"
     )
     again = mm("fmt", "--check", cwd=repo)
     assert again.code == 0

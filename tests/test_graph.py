@@ -195,7 +195,8 @@ def test_export_formats_parse_back(repo, mm, billing, tmp_path):
 def test_at_answers_from_an_older_commit(repo, mm, billing):
     new_fact = new(mm, repo, "fact", "Events are partitioned by month")
     dec_path = next((repo / "memory").rglob(f"{billing['dec']}.md"))
-    dec_path.write_text(dec_path.read_text().replace(f"cites: [{billing['fact']}]", f"cites: [{new_fact}]"))
+    old_cite, new_cite = f"cites:\n    - {billing['fact']}\n", f"cites:\n    - {new_fact}\n"
+    dec_path.write_text(dec_path.read_text().replace(old_cite, new_cite))
     commit(repo, "cite the partitioning fact instead")
 
     now = run_json(mm, repo, "graph", "impact", billing["fact"])["hops"]

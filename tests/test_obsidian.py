@@ -40,6 +40,6 @@ def test_notes_that_are_not_blocks_are_a_validate_warning_and_ignored_elsewhere(
 def test_new_blocks_carry_their_title_as_an_alias(repo, mm):
     block_id = mm("new", "decision", "-t", "Store billing events in PostgreSQL", cwd=repo).out.strip()
     text = next((repo / "memory/decisions").glob(f"{block_id}.md")).read_text()
-    assert "aliases: [Store billing events in PostgreSQL]\n" in text
+    assert "aliases:\n  - Store billing events in PostgreSQL\n" in text
     assert mm("fmt", "--check", cwd=repo).code == 0
     git(repo, "add", "memory")

@@ -1,11 +1,12 @@
 """A fast reader for frontmatter in the canonical dialect.
 
-`render` writes a narrow YAML dialect: `key: scalar`, one-line flow lists and mappings of plain
-or single-quoted scalars, and one nested block mapping level (`edges:`). Reading that with a
-few regexes is several times faster than PyYAML, whose Python-level constructor was most of
-the cost of reading 10k blocks. Anything else (comments, double quotes, numbers, booleans,
-anchors, block lists, odd characters ...) gives None and goes through `yaml.load`, so the
-result is always what `yaml.load(fm, Loader=Loader)` would return.
+`render` writes a narrow YAML dialect: `key: scalar` lines, block lists (`  - item`) and block
+mappings two levels deep (`edges:` / `  cites:` / `    - ID`), with plain, single- or double-quoted
+scalars (no escapes). Older one-line flow lists and mappings (`tags: [a, b]`) are read too. Reading
+that with a few regexes is several times faster than PyYAML, whose Python-level constructor was most
+of the cost of reading 10k blocks. Anything else (comments, escapes, numbers, booleans, anchors,
+deeper nesting, odd characters ...) gives None and goes through `yaml.load`, so the result is always
+what `yaml.load(fm, Loader=Loader)` would return.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ _FAST_KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]{0,127}):(?: (.+))?")
 _FAST_PLAIN = re.compile(r"[A-Za-z0-9_(/.$~+](?:[^\[\]{},'\"\s:#]|:(?=\S)|(?<=\S)#| (?=[^\s#]))*")
 _FAST_FLOW_ITEM = re.compile(r"[A-Za-z0-9_(/.$~+](?:[^\[\]{},'\"\s:#]|(?<=\S)#| (?=[^\s#]))*")
 _FAST_QUOTED = re.compile(r"'((?:[^']|'')*)'")
+_FAST_DOUBLE_QUOTED = re.compile(r'"([^"\\]*)"')
 _FAST_UNSAFE = re.compile("[\t\r\x85\u2028\u2029\ufeff]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 # Plain scalars that YAML reads as something other than a string (null, bool, int, float, merge),
 # by first character, as one pattern each (PyYAML's own patterns are verbose-mode regexes).
 _IMPLICIT = {
@@ -43,29 +46,65 @@ def canonical_meta(fm: str) -> dict[str, Any] | None:
     """The frontmatter mapping if `fm` is in the canonical dialect, else None."""
     if _FAST_UNSAFE.search(fm) or yaml.reader.Reader.NON_PRINTABLE.search(fm):
         return None
-    meta: dict[str, Any] = {}
-    parent = ""  # the key of the block mapping being read (`edges:`), if any
+    reader = _Reader()
     try:
         for line in fm.split("\n"):
-            if not line:
-                continue
-            indented = line.startswith("  ")
-            m = _FAST_KEY.fullmatch(line[2:] if indented else line)
-            if m is None or (indented and not parent) or (m[1] not in _KNOWN_KEYS and not is_yaml_str(m[1])):
-                return None
-            if indented:
-                nested = meta[parent] = meta[parent] or {}
-                if m[1] in nested or m[2] is None:
-                    return None
-                nested[m[1]] = _fast_value(m[2])
-                continue
-            if m[1] in meta:
-                return None
-            parent = m[1] if m[2] is None else ""
-            meta[m[1]] = None if m[2] is None else _fast_value(m[2])
+            if line:
+                reader.read(line)
     except _NotCanonical:
         return None
-    return meta or None
+    return reader.meta or None
+
+
+class _Reader:
+    """Reads one line at a time; `parent` is the top-level key whose value the indented lines below it
+    build (a list or a mapping), `child` the key under it whose list the doubly indented lines build."""
+
+    def __init__(self) -> None:
+        self.meta: dict[str, Any] = {}
+        self.parent: str | None = None
+        self.child: str | None = None
+
+    def read(self, line: str) -> None:
+        if line.startswith("    - "):
+            nested = _container(self.meta, self.parent, dict)
+            _container(nested, self.child, list).append(_fast_scalar(line[6:], _FAST_PLAIN))
+        elif line.startswith("  - "):
+            self.child = None
+            _container(self.meta, self.parent, list).append(_fast_scalar(line[4:], _FAST_PLAIN))
+        elif line.startswith("  "):
+            key, value = _key(line[2:])
+            nested = _container(self.meta, self.parent, dict)
+            if key in nested:
+                raise _NotCanonical
+            nested[key] = None if value is None else _fast_value(value)
+            self.child = key if value is None else None
+        else:
+            key, value = _key(line)
+            if key in self.meta:
+                raise _NotCanonical
+            self.meta[key] = None if value is None else _fast_value(value)
+            self.parent, self.child = (key if value is None else None), None
+
+
+def _key(text: str) -> tuple[str, str | None]:
+    """(key, the text of its value or None) of a `key: value` or `key:` line."""
+    m = _FAST_KEY.fullmatch(text)
+    if m is None or (m[1] not in _KNOWN_KEYS and not is_yaml_str(m[1])):
+        raise _NotCanonical
+    return m[1], m[2]
+
+
+def _container(mapping: dict[str, Any], key: str | None, kind: type[list[Any]] | type[dict[str, Any]]) -> Any:
+    """The list or mapping under `key`, made on its first line; _NotCanonical if the lines mix kinds."""
+    if key is None:
+        raise _NotCanonical
+    value = mapping[key]
+    if value is None:
+        value = mapping[key] = kind()
+    elif not isinstance(value, kind):
+        raise _NotCanonical
+    return value
 
 
 def _fast_value(text: str) -> Any:
@@ -88,7 +127,22 @@ def _fast_scalar(text: str, plain: re.Pattern[str]) -> str:
     quoted = _FAST_QUOTED.fullmatch(text)
     if quoted:
         return quoted[1].replace("''", "'")
+    quoted = _FAST_DOUBLE_QUOTED.fullmatch(text)
+    if quoted:
+        return quoted[1]
     raise _NotCanonical
+
+
+def reads_as_plain(text: str) -> bool:
+    """Whether this reader (and so YAML) reads `text` written plain, unquoted, back as this string, and
+    PyYAML's writer would write it plain too (libyaml escapes characters beyond U+FFFF, so those are left to it)."""
+    return (
+        _FAST_PLAIN.fullmatch(text) is not None
+        and _ASTRAL.search(text) is None
+        and is_yaml_str(text)
+        and _FAST_UNSAFE.search(text) is None
+        and yaml.reader.Reader.NON_PRINTABLE.search(text) is None
+    )
 
 
 def is_yaml_str(text: str) -> bool:
