@@ -20,13 +20,16 @@ from mindmem.errors import BadInput, BlockError, MindmemError, StateError
 from mindmem.store.blocks import parse as parse_block
 from mindmem.store.memory import Memory
 from mindmem.store.snapshot import Snapshot
+from mindmem.vocabulary import (
+    CORE_ACTIONS,
+    DEFAULT_PHASES,
+    DISPATCHERS,
+    EDIT_ACTIONS,
+    GRAPH_ACTIONS,
+    PHASES,
+    choices,
+)
 
-DISPATCHERS = ("recall", "staged_change", "graph", "memory_verify", "core", "kernels", "compiled_truth")
-RECALL_MODES = ("similar", "verify", "intent", "diagnose", "bundle")
-PHASES = ("propose", "approve", "reject", "rollback")
-GRAPH_ACTIONS = ("expand", "prefetch", "contradict")
-CORE_ACTIONS = ("status", "get", "list")
-DEFAULT_PHASES = ("propose",)
 MAX_LIMIT = 50
 
 
@@ -392,7 +395,7 @@ def _inline(edit: Edit) -> Any:
         return InlineEdit(edit=edit.id, fields=fields, edges=tuple(edit.edges), body=edit.body)
     if edit.action == "revoke":
         return InlineEdit(revoke=(edit.id,) if edit.id else ())
-    raise BadInput(f"edit action '{edit.action}' is not one of add, edit, revoke")
+    raise BadInput(f"edit action '{edit.action}' is not one of {choices(EDIT_ACTIONS)}")
 
 
 def _listed(block: Any, type: str | None, status: str | None, tag: str | None) -> bool:

@@ -12,13 +12,14 @@ from mindmem.cli.app import AtOpt, JsonOpt, app, memory, print_json, state
 from mindmem.cli.ci import InstallOpt, show_ci
 from mindmem.cli.options import parse_edges, parse_sets
 from mindmem.errors import BadInput, CheckFailed
+from mindmem.vocabulary import GOVERNANCE_MODES, choices
 
 
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Folder to set up (created and git-initialised if needed).")] = Path("."),
     root: Annotated[str, typer.Option(help="Folder for memory blocks, relative to the repo.")] = "memory",
-    mode: Annotated[str, typer.Option(help="Governance mode: detect_only, propose or enforce.")] = "propose",
+    mode: Annotated[str, typer.Option(help=f"Governance mode: {choices(GOVERNANCE_MODES)}.")] = "propose",
     commit: Annotated[
         bool, typer.Option("--commit", help="Commit the new files as 'Initialize mindmem memory'.")
     ] = False,
