@@ -280,14 +280,14 @@ class Dispatcher:
                 raise BadInput(f"{phase} needs `proposal` (P-…)")
             if phase == "approve":
                 # Recorded in the signed approval: a person's key signs, but an agent decided.
-                approval = gov.approve(memory, proposal, rationale=rationale, via=f"agent:{self.agent}")
-                return {"proposal": proposal, "commit": approval.commit, "signed": approval.signed}
-            return {"proposal": proposal, "commit": gov.reject(memory, proposal, rationale=rationale)}
+                return gov.approve(memory, proposal, rationale=rationale, via=f"agent:{self.agent}").to_json()
+            sha = gov.reject(memory, proposal, rationale=rationale)
+            return {"proposal": proposal, "commit": sha, "branch": f"{gov.REJECTED}{proposal}"}
         if not target:
             raise BadInput("rollback needs `target` (P-…, a block ID or a commit sha)")
         plan = gov.plan_rollback(memory, target)
         sha = gov.rollback(memory, plan, rationale=rationale)
-        return {"reverts": plan.target, "commit": sha, "blocks": list(plan.blocks)}
+        return {**plan.to_json(), "commit": sha}
 
     def _propose(
         self,

@@ -231,20 +231,7 @@ def approve(
 
     result = gov.approve(memory(), pid, rationale=rationale, keep_worktree=keep_worktree, override=override)
     if as_json:
-        print_json(
-            {
-                "proposal": pid,
-                "commit": result.commit,
-                "signed": result.signed,
-                "refreshed": list(result.refreshed),
-                "note": result.note,
-                "checks": {
-                    "message": result.checks.message,
-                    "overridden": result.checks.overridden,
-                    "trailers": dict(result.checks.trailers),
-                },
-            }
-        )
+        print_json(result.to_json())
         return
     typer.echo(f"approved {pid} in {result.commit[:12]}{'' if result.signed else ' (unsigned)'}")
     typer.echo(f"checks: {result.checks.message}", err=True)
@@ -264,7 +251,7 @@ def reject(pid: PidArg, rationale: RationaleOpt = None, as_json: JsonOpt = False
 
     sha = gov.reject(memory(), pid, rationale=rationale or "")
     if as_json:
-        print_json({"proposal": pid, "commit": sha, "branch": f"rejected/{pid}"})
+        print_json({"proposal": pid, "commit": sha, "branch": f"{gov.REJECTED}{pid}"})
         return
     typer.echo(f"rejected {pid} in {sha[:12]} (branch rejected/{pid})")
 
@@ -312,14 +299,7 @@ def rollback(
     plan = gov.plan_rollback(mem, target)
     sha = None if dry_run else gov.rollback(mem, plan, rationale=rationale or "")
     if as_json:
-        print_json(
-            {
-                "reverts": plan.target,
-                "blocks": list(plan.blocks),
-                "dependents": [{"block": d, "rests_on": on} for d, on in plan.dependents],
-                "commit": sha,
-            }
-        )
+        print_json({**plan.to_json(), "commit": sha})
         return
     typer.echo(f"rolls back {plan.target[:12]} {plan.title}")
     typer.echo(f"  blocks changed: {', '.join(plan.blocks)}")

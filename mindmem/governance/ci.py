@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mindmem.errors import BadInput, StateError
+from mindmem.jsonable import Jsonable
 from mindmem.store.files import atomic_write
 from mindmem.store.memory import Memory
 
@@ -40,16 +41,15 @@ NO_SOURCE = (
 
 
 @dataclass(frozen=True)
-class CiFile:
+class CiFile(Jsonable):
+    json_extra = ("written",)
+
     path: str
     state: str  # written | updated | unchanged | kept (the user's file, left alone)
 
     @property
     def written(self) -> bool:
         return self.state in ("written", "updated")
-
-    def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "state": self.state, "written": self.written}
 
 
 def check_host(host: str) -> str:
