@@ -380,22 +380,23 @@ class Dispatcher:
 
 
 def _inline(edit: Edit) -> Any:
+    """An agent's edit as the library's inline edit; the library refuses what does not go together."""
     from mindmem.store.changes import InlineEdit
 
+    if edit.action not in EDIT_ACTIONS:
+        raise BadInput(f"edit action '{edit.action}' is not one of {choices(EDIT_ACTIONS)}")
     fields = dict(edit.fields or {})
-    if edit.action == "add":
-        if edit.title:
-            fields["title"] = edit.title
-        return InlineEdit(
-            add=edit.type, supersede=edit.supersedes, fields=fields, edges=tuple(edit.edges), body=edit.body
-        )
-    if edit.action == "edit":
-        if edit.title:
-            fields["title"] = edit.title
-        return InlineEdit(edit=edit.id, fields=fields, edges=tuple(edit.edges), body=edit.body)
-    if edit.action == "revoke":
-        return InlineEdit(revoke=(edit.id,) if edit.id else ())
-    raise BadInput(f"edit action '{edit.action}' is not one of {choices(EDIT_ACTIONS)}")
+    if edit.title:
+        fields["title"] = edit.title
+    return InlineEdit(
+        add=edit.type if edit.action == "add" else None,
+        edit=edit.id if edit.action == "edit" else None,
+        revoke=(edit.id,) if edit.action == "revoke" and edit.id else (),
+        supersede=edit.supersedes,
+        fields=fields,
+        edges=tuple(edit.edges),
+        body=edit.body,
+    )
 
 
 def _listed(block: Any, type: str | None, status: str | None, tag: str | None) -> bool:
