@@ -66,12 +66,18 @@ class _Reader:
         self.child: str | None = None
 
     def read(self, line: str) -> None:
-        if line.startswith("    - "):
-            nested = _container(self.meta, self.parent, dict)
-            _container(nested, self.child, list).append(_fast_scalar(line[6:], _FAST_PLAIN))
+        if line[0] != " ":  # most lines: `key: value` at the top
+            key, value = _key(line)
+            if key in self.meta:
+                raise _NotCanonical
+            self.meta[key] = None if value is None else _fast_value(value)
+            self.parent, self.child = (key if value is None else None), None
         elif line.startswith("  - "):
             self.child = None
             _container(self.meta, self.parent, list).append(_fast_scalar(line[4:], _FAST_PLAIN))
+        elif line.startswith("    - "):
+            nested = _container(self.meta, self.parent, dict)
+            _container(nested, self.child, list).append(_fast_scalar(line[6:], _FAST_PLAIN))
         elif line.startswith("  "):
             key, value = _key(line[2:])
             nested = _container(self.meta, self.parent, dict)
@@ -80,11 +86,7 @@ class _Reader:
             nested[key] = None if value is None else _fast_value(value)
             self.child = key if value is None else None
         else:
-            key, value = _key(line)
-            if key in self.meta:
-                raise _NotCanonical
-            self.meta[key] = None if value is None else _fast_value(value)
-            self.parent, self.child = (key if value is None else None), None
+            raise _NotCanonical
 
 
 def _key(text: str) -> tuple[str, str | None]:
