@@ -342,6 +342,8 @@ def test_template_placeholder_bodies_are_a_finding(repo, mm):
     data, code = check(mm, repo)
     found = {f["blocks"][0]: f for f in data["findings"] if f["code"] == "MM-S006"}
     assert set(found) == {block_id, incident} and code == 0
-    assert "'What forced a choice.'" in found[block_id]["message"] and found[block_id]["line"] == 12
+    lines = (repo / f"memory/decisions/{block_id}.md").read_text().splitlines()
+    assert "'What forced a choice.'" in found[block_id]["message"]
+    assert found[block_id]["line"] == lines.index("What forced a choice.") + 1
     written = mm("new", "decision", "-t", "Use kafka", "-b", "## Context\n\nThe queue is full.", cwd=repo).out.strip()
     assert written not in {f["blocks"][0] for f in check(mm, repo)[0]["findings"] if f["code"] == "MM-S006"}
