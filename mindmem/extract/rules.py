@@ -16,7 +16,7 @@ the same candidates. It finds
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from mindmem.errors import BadInput
@@ -25,6 +25,9 @@ from mindmem.extract.dates import find_dates
 from mindmem.extract.updates import UPDATABLE, Updates
 from mindmem.store.blocks import ID_IN_TEXT_RE, Block, slugify
 
+# Labels a judge gives sentences the rules left: "decision", "fact", "incident" or "none".
+Judge = Callable[[list[str]], list[str]]
+JUDGED_CONFIDENCE = 0.5
 _SPEAKER = re.compile(
     r"^[ \t]*(?:[-*>]\s+)?(?:\[[^\]\n]{1,40}\]\s*)?(?:\*\*)?(?P<name>[A-Z][\w.'-]{0,30}(?: [A-Z][\w.'-]{0,30})?)"
     r"(?:\*\*)?:[ \t]+",
@@ -140,15 +143,22 @@ class RulesExtractor:
         if options:
             raise BadInput(f"the rules backend takes no options (got {', '.join(options)})")
 
-    def extract(self, text: str, context: Context) -> Extraction:
+    def extract(self, text: str, context: Context, judge: Judge | None = None) -> Extraction:
+        """Candidates from the sentences the rules recognise; with `judge` (the hybrid backend's model),
+        also from those it labels decision, fact or incident among the rest."""
         entities = _Entities(known=_known_entities(context.existing.blocks.values()))
         _attendees(text, entities)
         candidates: list[Candidate] = []
         titles = {(b.type, _norm(b.title)) for b in context.existing.blocks.values()}
         changes = Updates(context.existing.blocks.values())
-        for n, sentence in enumerate(_sentences(text)):
-            updates = changes.of(sentence.text)
-            kind = _kind(sentence.text) or (updates[0].type if updates else None)
+        sentences = list(_sentences(text))
+        updates = [changes.of(sentence.text) for sentence in sentences]
+        kinds = [_kind(s.text) or (up[0].type if up else None) for s, up in zip(sentences, updates, strict=True)]
+        judged = [i for i, kind in enumerate(kinds) if kind is None] if judge else []
+        for i, label in zip(judged, judge([sentences[i].text for i in judged]) if judge else [], strict=True):
+            kinds[i] = None if label == "none" else label
+        asked = set(judged)
+        for n, (sentence, kind) in enumerate(zip(sentences, kinds, strict=True)):
             if kind is None:
                 continue
             title = _title(sentence.text)
@@ -158,10 +168,10 @@ class RulesExtractor:
             mentioned = _mentions(sentence, entities)
             cand = _candidate(f"{kind}-{n}", kind, title, sentence, mentioned, context, candidates)
             if kind in UPDATABLE:
-                old = [u.id for u in updates if u.type == kind]
+                old = [u.id for u in updates[n] if u.type == kind]
                 rest = [e for e in cand.edges if e[1] not in old]
                 cand = replace(cand, edges=tuple(dict.fromkeys([*(("supersedes", i) for i in old), *rest])))
-            candidates.append(cand)
+            candidates.append(replace(cand, confidence=JUDGED_CONFIDENCE) if n in asked else cand)
         return Extraction("rules", tuple(_entity_candidates(entities) + candidates))
 
 
