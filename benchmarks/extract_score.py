@@ -218,10 +218,12 @@ class Timed:
         self.model = model
         self.calls: list[dict] = []
 
-    def complete_json(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> str:
+    def complete_json(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int | None = None
+    ) -> str:
         start, usable = time.perf_counter(), False
         try:
-            raw = self.model.complete_json(messages, schema)
+            raw = self.model.complete_json(messages, schema, max_tokens)
             usable = True
             return raw
         finally:

@@ -26,6 +26,9 @@ from mindmem.extract.reply import not_a_statement
 LABELS = ("decision", "fact", "incident", "none")
 # Sentences per call: enough for a page of notes, few enough that a small model keeps count.
 BATCH = 24
+# Reply tokens a label takes (`"12": "incident", ` is 7 to 9), with room to spare, and for the braces.
+TOKENS_PER_LABEL = 12
+TOKENS_EXTRA = 8
 
 # Its examples are written for the prompt, not taken from the labelled set the benchmark scores.
 SYSTEM_PROMPT = """\
@@ -52,7 +55,9 @@ Reply:
 
 @runtime_checkable
 class JsonModel(Protocol):
-    def complete_json(self, messages: list[dict[str, str]], schema: dict[str, Any]) -> str: ...
+    def complete_json(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int | None = None
+    ) -> str: ...
 
 
 def worth_asking(sentence: str) -> bool:
@@ -78,7 +83,7 @@ def label(model: JsonModel, sentences: Sequence[str]) -> list[str]:
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": f"{numbered}\nReply:"},
         ]
-        reply = model.complete_json(messages, label_schema(len(batch)))
+        reply = model.complete_json(messages, label_schema(len(batch)), TOKENS_EXTRA + TOKENS_PER_LABEL * len(batch))
         for i, found in zip(batch, _labels(reply, len(batch)), strict=True):
             out[i] = found
     return out
