@@ -38,7 +38,7 @@ For each numbered sentence, reply with one label:
 - fact: a lasting truth about a system, number, setting, tool, place or person's role
   ("the staging database is reset every Sunday", "the app has 30k daily users").
 - incident: something went wrong or broke (an outage, errors, failures, data loss, alerts firing).
-- none: questions, greetings, thanks, opinions, plans for the meeting itself, small talk, anything else.
+- none: questions, greetings, thanks, opinions, who is working on what, small talk, anything else.
 Reply with JSON only: {"1": label, "2": label, ...}, one entry per sentence, in order.
 
 Example.

@@ -41,7 +41,7 @@ _KINDS = [
     (
         "decision",
         re.compile(
-            r"\b(?:we(?:'ve| have)? decided(?: to| that| on)?|decision:|let'?s go with|let us go with|"
+            r"\b(?:we(?:'ve| have)? decided(?: to| that| on)?|decision(?=:)|let'?s go with|let us go with|"
             r"from now on|going forward|we(?:'ll| will) (?:use|go with|standardi[sz]e on|switch to|move to)|"
             r"(?:we )?agreed(?: to| that| on)|we(?:'re| are) going with)\b",
             re.I,
@@ -93,7 +93,12 @@ _STRONG_TOOL = re.compile(_STRONG_TOOL_CUE, re.I)
 _PROJECT_CUE = re.compile(r"\b(?:project|service|repo|initiative)\s+$", re.I)
 _PROJECT_AFTER = re.compile(r"^\s+(?:project|service|team|repo|initiative)\b", re.I)
 _PERSON_AFTER = re.compile(r"^\s+(?:will|'ll|’ll|said|says|thinks|owns|is on|takes|took|agreed|asked)\b")
-_PERSON_CUE = re.compile(r"\b(?:ask|asked|cc|ping|with|to|by|from|assign(?:ed)? to|owner:?)\s+@?$", re.I)
+_PERSON_CUE = re.compile(
+    # A bare "to" is no cue: "publish events to Kafka".
+    r"\b(?:ask|asked|cc|ping|with|(?:talk|talked|spoke|speak|reach out|write|wrote) to|by|from|assign(?:ed)? to|"
+    r"owner:?)\s+@?$",
+    re.I,
+)
 _REPLACES = re.compile(
     r"\b(?:instead|no longer|replac\w*|supersed\w*|deprecat\w*|(?:switch|mov|migrat)\w*\b[^.]*?\bfrom)\b", re.I
 )
