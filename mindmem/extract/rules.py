@@ -91,7 +91,7 @@ _TOOL_CUE = re.compile(_STRONG_TOOL_CUE + r"|\b(?:with|in|on|from)\s+$", re.I)
 _ACRONYM = re.compile(r"[A-Z]{2,6}s?")
 _STRONG_TOOL = re.compile(_STRONG_TOOL_CUE, re.I)
 _PROJECT_CUE = re.compile(r"\b(?:project|service|repo|initiative)\s+$", re.I)
-_PROJECT_AFTER = re.compile(r"^\s+(?:project|service|team|repo|initiative)\b", re.I)
+_PROJECT_AFTER = re.compile(r"^\s+(?:project|service|repo|initiative)\b", re.I)
 _PERSON_AFTER = re.compile(r"^\s+(?:will|'ll|’ll|said|says|thinks|owns|is on|takes|took|agreed|asked)\b")
 _PERSON_CUE = re.compile(
     # A bare "to" is no cue: "publish events to Kafka".
