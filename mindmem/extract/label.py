@@ -34,11 +34,12 @@ TOKENS_EXTRA = 8
 SYSTEM_PROMPT = """\
 You label sentences from a team's notes, chats and write-ups for the team's memory.
 For each numbered sentence, reply with one label:
-- decision: the team decided, agreed or settled something, or set a rule for itself.
-- fact: a lasting truth about a system, number, setting, tool, place or person's role
+- decision: the team made a choice or set a rule ("we'll go with X", "agreed", "new rule: ...").
+  A sentence that only says how something is or works is a fact, not a decision.
+- fact: how something is or works: a system, setting, number, limit, schedule, place or owner
   ("the staging database is reset every Sunday", "the app has 30k daily users").
-- incident: something went wrong or broke (an outage, errors, failures, data loss, alerts firing).
-- none: questions, greetings, thanks, opinions, who is working on what, small talk, anything else.
+- incident: a particular event where something went wrong (an outage, errors, a failure, data loss).
+- none: questions, greetings, titles, what someone did or is doing or will do, opinions, small talk.
 Reply with JSON only: {"1": label, "2": label, ...}, one entry per sentence, in order.
 
 Example.
@@ -46,10 +47,15 @@ Example.
 2: The image resizer runs on two GPU nodes.
 3: fine, new rule: every hotfix gets a post-release note
 4: the payment webhook dropped events twice last night
-5: I think the new logo looks nicer
+5: done with the settings page, next up is the upload form
 6: Our support inbox gets about 300 tickets a week.
+7: I think the new logo looks nicer
+8: ok, we'll go with Postmark for the receipts
+9: Mobile sync, week 12
+10: Invoices are archived in S3 for seven years.
 Reply:
-{"1": "none", "2": "fact", "3": "decision", "4": "incident", "5": "none", "6": "fact"}
+{"1": "none", "2": "fact", "3": "decision", "4": "incident", "5": "none", "6": "fact", "7": "none", "8": "decision", \
+"9": "none", "10": "fact"}
 """
 
 

@@ -81,7 +81,10 @@ _LEADS = re.compile(
     r"FYI:?,?|for the record,?|note that|heads up:?,?|it turns out( that)?|turns out( that)?)\s*",
     re.I,
 )
-_NAME = re.compile(r"(?<![\w-])(?:[A-Z][a-z0-9]*[A-Z0-9][\w]*|[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)(?![\w-])")
+# A name does not start with an article ("The Atlas project" names Atlas).
+_NAME = re.compile(
+    r"(?<![\w-])(?!(?:The|A|An|Our|This|That) )(?:[A-Z][a-z0-9]*[A-Z0-9][\w]*|[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)(?![\w-])"
+)
 _STRONG_TOOL_CUE = (
     r"\b(?:use|using|uses|adopt|adopting|migrate to|migrating to|switch to|switching to|move to|moving to|"
     r"deploy(?:ed)? (?:on|to)|run(?:s|ning)? on|hosted on|go(?:ing)? with)\s+$"
@@ -108,14 +111,14 @@ _STOP = {
     "Action", "Decision", "Note", "Notes", "Meeting", "Agenda", "Attendees", "Summary", "Next", "Last", "Today",
     "Tomorrow", "Yesterday", "Everyone", "Team", "Thanks", "Great", "Sure", "Right", "Well", "Hi", "Hello",
     "Our", "My", "Your", "Their", "His", "Her", "What", "Why", "How", "Who", "Where", "Which", "Q", "EOD",
-    "ASAP", "PR", "CI", "OK",
+    "ASAP", "PR", "CI", "OK", "ADR", "RFC",
     # Labels of write-ups and ADRs ("Follow-up: …", "Impact: …"), not speakers.
     "Follow-up", "Followup", "Postmortem", "Post-mortem", "Impact", "Context", "Consequence", "Consequences",
     "Status", "Update", "Updates", "Background", "Problem", "Solution", "Owner", "Reviewers", "Blocked",
 }  # fmt: skip
 _CALENDAR = re.compile(
     r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
-    r"August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)$"
+    r"August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Q[1-4]|H[12])$"
 )
 _WORD = re.compile(r"[a-z0-9]+")
 _COMMON = {
