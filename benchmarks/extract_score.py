@@ -266,11 +266,14 @@ def _extraction(data: dict) -> Extraction:
 def _speed(calls: list[dict], what: str = "writing candidates alone") -> None:
     usable = sum(1 for c in calls if c["usable"])
     per_chunk = [c["seconds"] for c in calls]
+    prompt = statistics.median(c.get("prompt_tokens", 0) for c in calls)
+    reply = statistics.median(c.get("completion_tokens", 0) for c in calls)
     rate = sum(c.get("completion_tokens", 0) for c in calls) / sum(per_chunk)
     print(
         f"\nmodel speed, {what}: {len(calls)} calls, {usable} usable replies ({100 * usable / len(calls):.0f}%), "
-        f"p50 {statistics.median(per_chunk):.1f} s per chunk, max {max(per_chunk):.1f} s, "
-        f"{rate:.1f} reply tokens per second of call time (prompt evaluation included)"
+        f"p50 {statistics.median(per_chunk):.1f} s per call, max {max(per_chunk):.1f} s, first {per_chunk[0]:.1f} s; "
+        f"prompt tokens p50 {prompt:.0f} (the system prompt's evaluated once per process), reply tokens p50 "
+        f"{reply:.0f}; {rate:.1f} reply tokens per second of call time (prompt evaluation included)"
     )
 
 
