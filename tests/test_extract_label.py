@@ -10,6 +10,7 @@ import pytest
 
 from mindmem.errors import BadInput
 from mindmem.extract.base import Context
+from mindmem.extract.hybrid import HybridExtractor
 from mindmem.extract.label import LABELS, label, label_schema, worth_asking
 from mindmem.extract.rules import JUDGED_CONFIDENCE, RulesExtractor
 from mindmem.store.snapshot import Snapshot
@@ -53,7 +54,11 @@ def test_questions_and_scraps_are_never_asked_about() -> None:
 def test_labels_come_back_in_order_for_the_sentences_asked_about() -> None:
     model = Scripted(json.dumps({"1": "fact", "2": "incident"}))
     sentences = ["who owns it?", "The cache holds 40 GB per node.", "thanks", "The checkout threw 500s all day."]
-    assert label(model, sentences) == ["none", "fact", "none", "incident"]
+    heard: list[tuple[int, int]] = []
+    assert label(model, sentences, lambda done, total: heard.append((done, total))) == [
+        "none", "fact", "none", "incident"
+    ]  # fmt: skip
+    assert heard == [(0, 2), (2, 2)]
     (asked,) = model.asked
     assert asked[1]["content"] == "1: The cache holds 40 GB per node.\n2: The checkout threw 500s all day.\nReply:"
     assert asked[0]["role"] == "system" and "Example." in asked[0]["content"]
@@ -91,3 +96,22 @@ def test_the_rules_build_what_the_judge_labels_and_keep_their_own() -> None:
     ]
     assert added[1].confidence == JUDGED_CONFIDENCE
     assert all(c in both.candidates for c in alone.candidates)
+
+
+def _hybrid(model: Scripted) -> HybridExtractor:
+    # The model is given, not loaded from a GGUF: what is tested is how hybrid uses its labels.
+    hybrid = object.__new__(HybridExtractor)
+    hybrid.model, hybrid.rules = model, RulesExtractor()
+    return hybrid
+
+
+def test_hybrid_adds_what_the_model_labels_and_keeps_the_rules_when_its_reply_is_unusable() -> None:
+    rules = RulesExtractor().extract(NOTES, _context())
+    found = _hybrid(Scripted(json.dumps({"1": "fact", "2": "none"}))).extract(NOTES, _context())
+    assert found.backend == "hybrid" and not found.warnings
+    assert [c.span.text for c in found.candidates if c.confidence == JUDGED_CONFIDENCE] == [
+        "The image cache holds 40 GB on each node."
+    ]
+    broken = _hybrid(Scripted("{}")).extract(NOTES, _context())
+    assert broken.candidates == rules.candidates
+    assert broken.warnings and broken.warnings[0].startswith("the model added nothing: the model's labels")

@@ -34,7 +34,7 @@ class HybridExtractor:
         try:
             if isinstance(self.model, JsonModel):
                 model: JsonModel = self.model
-                found = self.rules.extract(text, context, judge=lambda sentences: label(model, sentences))
+                found = self.rules.extract(text, context, judge=lambda said: label(model, said, context.progress))
                 return replace(found, backend=self.name)
             return combine(self.rules.extract(text, context), self.model.extract(text, context), self.name)
         except BadInput as exc:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from mindmem.errors import BadInput
@@ -78,10 +78,13 @@ def label_schema(count: int) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": keys, "additionalProperties": False}
 
 
-def label(model: JsonModel, sentences: Sequence[str]) -> list[str]:
-    """One label from LABELS per sentence; "none" for those not worth asking about."""
+def label(model: JsonModel, sentences: Sequence[str], progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """One label from LABELS per sentence; "none" for those not worth asking about. `progress(done,
+    total)` hears of each call, in sentences asked about."""
     asked = [i for i, s in enumerate(sentences) if worth_asking(s)]
     out = ["none"] * len(sentences)
+    report = progress or (lambda done, total: None)
+    report(0, len(asked))
     for first in range(0, len(asked), BATCH):
         batch = asked[first : first + BATCH]
         numbered = "\n".join(f"{n}: {_one_line(sentences[i])}" for n, i in enumerate(batch, 1))
@@ -92,6 +95,7 @@ def label(model: JsonModel, sentences: Sequence[str]) -> list[str]:
         reply = model.complete_json(messages, label_schema(len(batch)), TOKENS_EXTRA + TOKENS_PER_LABEL * len(batch))
         for i, found in zip(batch, _labels(reply, len(batch)), strict=True):
             out[i] = found
+        report(first + len(batch), len(asked))
     return out
 
 
