@@ -112,6 +112,9 @@ def test_hybrid_adds_what_the_model_labels_and_keeps_the_rules_when_its_reply_is
     assert [c.span.text for c in found.candidates if c.confidence == JUDGED_CONFIDENCE] == [
         "The image cache holds 40 GB on each node."
     ]
+    # A decision the model sees where the rules saw none stays with the rules: nothing is added.
+    decided = _hybrid(Scripted(json.dumps({"1": "decision", "2": "none"}))).extract(NOTES, _context())
+    assert decided.candidates == rules.candidates
     broken = _hybrid(Scripted("{}")).extract(NOTES, _context())
     assert broken.candidates == rules.candidates
     assert broken.warnings and broken.warnings[0].startswith("the model added nothing: the model's labels")

@@ -16,7 +16,7 @@ from typing import Any
 
 from mindmem.errors import BadInput
 from mindmem.extract.base import Candidate, Context, Extraction
-from mindmem.extract.label import JsonModel, label
+from mindmem.extract.label import ADDED, JsonModel, label
 from mindmem.extract.rules import RulesExtractor
 
 
@@ -34,12 +34,18 @@ class HybridExtractor:
         try:
             if isinstance(self.model, JsonModel):
                 model: JsonModel = self.model
-                found = self.rules.extract(text, context, judge=lambda said: label(model, said, context.progress))
+                found = self.rules.extract(
+                    text, context, judge=lambda said: _added(label(model, said, context.progress))
+                )
                 return replace(found, backend=self.name)
             return combine(self.rules.extract(text, context), self.model.extract(text, context), self.name)
         except BadInput as exc:
             rules = self.rules.extract(text, context)
             return replace(rules, backend=self.name, warnings=(f"the model added nothing: {exc}",))
+
+
+def _added(labels: list[str]) -> list[str]:
+    return [found if found in ADDED else "none" for found in labels]
 
 
 def combine(rules: Extraction, model: Extraction, backend: str = "hybrid") -> Extraction:
