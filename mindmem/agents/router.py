@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mindmem.store.blocks import ID_IN_TEXT_RE
+from mindmem.vocabulary import PROPOSAL_IN_TEXT_RE
 
-PROPOSAL_RE = re.compile(r"\bP-\d{8}-[0-9a-f]{6}\b")
 _ENTITY_RE = re.compile(r"\b(?:PER|PRJ|TOOL|ORG)-[a-z0-9]+(?:-[a-z0-9]+)*\b")
 _TYPES = {
     "decision": r"decisions?|decided",
@@ -123,7 +123,7 @@ def route(question: str) -> Call:
     """The one dispatcher call that answers `question` best, by rules (first matching rule wins)."""
     q = " ".join(question.split())
     ids = [m.group(0) for m in ID_IN_TEXT_RE.finditer(q)]
-    proposal = PROPOSAL_RE.search(q)
+    proposal = PROPOSAL_IN_TEXT_RE.search(q)
     entity = _ENTITY_RE.search(q)
     subject = entity.group(0) if entity else _subject_phrase(q)
     change = _change(q, proposal.group(0) if proposal else None, ids)
