@@ -108,7 +108,8 @@ _REPLACES = re.compile(
 _STOP = {
     "I", "We", "The", "A", "An", "It", "This", "That", "These", "Those", "Let", "Lets", "Let's", "So", "Ok",
     "Okay", "And", "But", "Or", "Also", "Then", "If", "When", "Yes", "No", "Not", "TODO", "FYI", "AI", "TIL",
-    "Action", "Decision", "Note", "Notes", "Meeting", "Agenda", "Attendees", "Summary", "Next", "Last", "Today",
+    "Action", "Decision", "Note", "Notes", "Meeting", "Agenda", "Attendees", "Present", "Participants", "Summary",
+    "Next", "Last", "Today",
     "Tomorrow", "Yesterday", "Everyone", "Team", "Thanks", "Great", "Sure", "Right", "Well", "Hi", "Hello",
     "Our", "My", "Your", "Their", "His", "Her", "What", "Why", "How", "Who", "Where", "Which", "Q", "EOD",
     "ASAP", "PR", "CI", "OK", "ADR", "RFC",
