@@ -109,6 +109,9 @@ class IndexedCatalog(Catalog):
         ]
         return sorted(found, key=lambda row: row[0])
 
+    def path_of(self, block_id: str) -> str | None:
+        return next((path for path, _, _ in self.files_of(block_id)), None)
+
     @cached_property
     def by_id(self) -> dict[str, Digest]:  # type: ignore[override]
         return _Lazy(lambda block_id: next((d for _, _, d in self.files_of(block_id)), None))  # type: ignore[return-value]

@@ -26,6 +26,8 @@ from mindmem.store.snapshot import Snapshot, assemble, is_block_path
 KNOWN_FILES = (".gitkeep", "README.md")
 # Past this many blocks to read in full, loading the whole parsed-block store beats parsing them.
 MANY_BLOCKS = 300
+# Past this many changed files, one pass over every digest beats index lookups per changed block.
+MANY_CHANGES = 500
 Changed = Mapping[str, tuple[str | None, str | None]]
 
 
@@ -172,7 +174,7 @@ def _proposal(memory: Memory, merge: Merge) -> _Source:
 
 def _build(memory: Memory, cache: BlockCache, source: _Source, *, full: bool) -> CheckContext:
     """Digest every block file, then read in full only the blocks the check will look at."""
-    if source.changed is not None and source.tree is not None and not full:
+    if source.changed is not None and source.tree is not None and not full and len(source.changed) <= MANY_CHANGES:
         return _build_indexed(memory, cache, source)
     entries, read = source.entries(memory), source.read
     options = memory.settings.sections.get("checks", {})
