@@ -38,10 +38,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from governance import MM, Flows, percentile, run, signed_repo
+from governance import MM, Flows, approving, percentile, run, signed_repo
 
 from mindmem.search import index
 from mindmem.search.recall import recall
@@ -50,12 +51,14 @@ from mindmem.store import gitdir
 from mindmem.store.memory import Memory
 from mindmem.store.repo import Person
 
+QUIET: dict[str, Any] = {"capture_output": True}
 STEPS = ("approve", "check", "list", "build", "catchup", "recall", "help")
 READY = "scale-ready"  # written into a corpus folder once it is fully built
 PERSON = Person("Scale Bench", "scale@example.com")
 # (operation, target at 100k in seconds or None)
 TARGETS = {
     "propose + signed approve": 0.250,
+    "propose --file + signed approve": 0.250,
     "mm check --staged (one block)": 0.300,
     "mm list --json, new process": 2.0,
     "recall similar, in process": 0.015,
@@ -123,15 +126,33 @@ def new_note(path: Path, label: str, count: int) -> str:
 
 def approve_flow(path: Path, n: int, runs: int) -> list[Figure]:
     flows = Flows(path, path.parent)
+    catch_ups: list[float] = []
+    keep_in_step = approving.keep_in_step
+
+    def timed_catch_up(memory: Memory) -> bool:  # approve keeps an existing search index in step
+        start = time.perf_counter()
+        try:
+            return keep_in_step(memory)
+        finally:
+            catch_ups.append(time.perf_counter() - start)
+
+    approving.keep_in_step = timed_catch_up
     flows.mm_worktree()  # once, untimed: imports, page cache, the derived caches of this checkout
+    flows.mm_file()
     flows.git_cli()
-    mm, git = [], []
-    for _ in range(runs):  # interleaved, so both see the same machine load
+    mm, mm_file, git = [], [], []
+    for _ in range(runs):  # interleaved, so all see the same machine load
         mm.append(flows.mm_worktree().total)
+        mm_file.append(flows.mm_file().total)
         git.append(flows.git_cli().total)
-    note = f"approve's checks gate p50 {percentile(flows.gate_times[1:], 50) * 1000:.0f} ms"
+    approving.keep_in_step = keep_in_step
+    gate, catch_up = percentile(flows.gate_times[2::2], 50), percentile(catch_ups[2::2], 50)
+    note = f"approve's checks gate p50 {gate * 1000:.0f} ms, search index catch-up p50 {catch_up * 1000:.0f} ms"
     flow = "checkout -b, add, commit, checkout, merge --no-ff -S, branch -D"
-    return [Figure("propose + signed approve", n, tuple(mm), tuple(git), flow, note)]
+    return [
+        Figure("propose + signed approve", n, tuple(mm), tuple(git), flow, note + "; work tree (git status)"),
+        Figure("propose --file + signed approve", n, tuple(mm_file), tuple(git), flow, "the block from a file"),
+    ]
 
 
 def check_staged(path: Path, n: int, runs: int) -> list[Figure]:
@@ -209,7 +230,7 @@ def recall_similar(path: Path, n: int, runs: int) -> list[Figure]:
     recall(memory, queries[0])  # open the searcher, as a long-lived process (MCP server) has it open
     times = tuple(timed(lambda q=q: recall(memory, q)) for q in queries)
     git = tuple(
-        timed(lambda q=q: subprocess.run(["git", "grep", "-F", "-l", q, "HEAD", "--", "memory"], cwd=path, capture_output=True))
+        timed(lambda q=q: subprocess.run(["git", "grep", "-F", "-l", q, "HEAD", "--", "memory"], cwd=path, **QUIET))
         for q in queries[:runs]
     )
     return [Figure("recall similar, in process", n, times, git, "git grep -F -l TITLE HEAD -- memory")]
@@ -241,7 +262,7 @@ def table(figures: list[Figure]) -> str:
         "| operation | blocks | runs | p50 | p95 | git CLI p50 | git ÷ mm | target at 100k | notes |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    first = {f.operation: f.p50 for f in figures if f.blocks == min(g.blocks for g in figures)}
+    first = {f.operation: f.p50 for f in figures if f.blocks == 1000}
     for f in figures:
         p50, p95 = f.p50, percentile(list(f.times), 95)
         git = f"{fmt(percentile(list(f.git), 50))} ({f.git_label})" if f.git else "—"
@@ -249,9 +270,17 @@ def table(figures: list[Figure]) -> str:
         target = ""
         if f.blocks >= 100_000 and (limit := TARGETS.get(f.operation)) is not None:
             met = p50 <= limit
-            if f.operation == "propose + signed approve":
-                met = met and p50 <= 1.5 * first[f.operation] and percentile(list(f.git), 50) / p50 >= 3
-                target = f"≤ {fmt(limit)}, ≤ 1.5× 1k, ≥ 3× git: " + ("met" if met else "MISSED")
+            if f.operation.startswith("propose"):
+                small = first.get(f.operation)
+                met = met and percentile(list(f.git), 50) / p50 >= 3
+                verdict = (
+                    ("met" if met else "MISSED")
+                    if small is None
+                    else ("met" if met and p50 <= 1.5 * small else "MISSED")
+                )
+                target = f"≤ {fmt(limit)}, ≤ 1.5× 1k, ≥ 3× git: {verdict}" + (
+                    " (1k not in this run)" if small is None else ""
+                )
             else:
                 target = f"≤ {fmt(limit)}: " + ("met" if met else "MISSED")
         cells = [f.operation, f"{f.blocks:,}", str(len(f.times)), fmt(p50), fmt(p95), git, ratio, target, f.note]

@@ -186,7 +186,7 @@ def _range(memory: Memory, base: str, head: str) -> list[str]:
     out = []
     for sha in git.commits_between(base, head):
         parents = git.commit_info(sha).parents
-        if git.changed_paths(parents[0] if parents else None, sha, memory.root):
+        if git.changed_blobs(parents[0] if parents else None, sha, memory.root):  # names only, no blob read
             out.append(sha)
     return out
 
