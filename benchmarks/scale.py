@@ -303,8 +303,10 @@ def main() -> None:
         path = corpus_repo(folder, n)
         for step in STEPS:
             if step not in args.skip:
-                figures += MEASURES[step](path, n, args.runs)
-                print(f"  {n:,} {step} done", file=sys.stderr)
+                found = MEASURES[step](path, n, args.runs)
+                figures += found
+                for row in table(found).splitlines()[2:]:  # as it comes, in case a long run is stopped
+                    print(f"  {row}", file=sys.stderr, flush=True)
     print(table(figures))
     after = os.getloadavg()
     print(

@@ -66,7 +66,7 @@ def open_view(
         for _ in range(3):
             index.db.execute("BEGIN")
             current = index.tree()
-            over = diff(current) if current is not None else None
+            over = {} if current == tree else diff(current) if current is not None else None
             if over is not None and len(over) <= MOVE_AFTER:
                 return _view(index, {**over, **{p: s for p, s in on_top.items() if is_block_path(p)}}, parse_digests)
             index.db.execute("ROLLBACK")

@@ -232,7 +232,7 @@ def _build_indexed(memory: Memory, cache: BlockCache, source: _Source) -> CheckC
         gitdir.checks_cache(memory.git) / "keys.sqlite",
         memory.git,
         root,
-        source.tree,
+        _tree_id(memory, source.tree),
         source.on_top,
         lambda entries: cache.digests_of(entries, read),
         lambda entries: cache.parsed_digests(entries, read),
@@ -275,3 +275,11 @@ def _build_indexed(memory: Memory, cache: BlockCache, source: _Source) -> CheckC
         code_rev=source.code_rev,
         options=options,
     )
+
+
+def _tree_id(memory: Memory, rev: str) -> str:
+    """The tree a commit or tree sha names: the key index is kept by tree, so equal trees skip the diff."""
+    try:
+        return memory.git.commit_info(rev).tree
+    except Exception:  # already a tree
+        return rev
