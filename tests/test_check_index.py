@@ -25,7 +25,7 @@ from mindmem.store import gitdir
 from mindmem.store.memory import Memory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import corpus  # noqa: E402
+import corpus
 
 N = 300
 
@@ -121,6 +121,18 @@ def test_a_damaged_index_is_rebuilt(big: Path) -> None:
     assert before == findings(context_for(memory, rev_range="HEAD~1..HEAD"))
 
 
+def test_a_git_dir_it_cannot_write_still_gets_checked(big: Path) -> None:
+    """No key index (a read-only clone in CI, say): the check reads every digest instead, same findings."""
+    memory = Memory(big)
+    expected = findings(context_for(memory, rev_range="HEAD~1..HEAD", full=False))
+    folder = gitdir.checks_cache(memory.git)
+    for child in folder.iterdir():
+        child.unlink()
+    folder.rmdir()
+    folder.write_bytes(b"")  # a file where the folder should be: nothing can be created under it
+    assert findings(context_for(memory, rev_range="HEAD~1..HEAD", full=False)) == expected
+
+
 RACER = """
 import json, sys
 from mindmem.checks import context_for, run_checks
@@ -130,8 +142,8 @@ indexed.MOVE_AFTER = 0  # every check moves the index: the most writing there ca
 memory = Memory(sys.argv[1])
 out = []
 for rev_range in json.loads(sys.argv[2]):
-    found = sorted((f.code, f.severity, list(f.blocks), f.path) for f in run_checks(context_for(memory, rev_range=rev_range)))
-    out.append([rev_range, found])
+    ctx = context_for(memory, rev_range=rev_range)
+    out.append([rev_range, sorted((f.code, f.severity, list(f.blocks), f.path) for f in run_checks(ctx))])
 print(json.dumps(out))
 """
 

@@ -7,6 +7,7 @@ content is parsed.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -175,7 +176,10 @@ def _proposal(memory: Memory, merge: Merge) -> _Source:
 def _build(memory: Memory, cache: BlockCache, source: _Source, *, full: bool) -> CheckContext:
     """Digest every block file, then read in full only the blocks the check will look at."""
     if source.changed is not None and source.tree is not None and not full and len(source.changed) <= MANY_CHANGES:
-        return _build_indexed(memory, cache, source)
+        try:
+            return _build_indexed(memory, cache, source)
+        except (OSError, sqlite3.Error):  # no key index here (a git dir it cannot write): read every digest
+            pass
     entries, read = source.entries(memory), source.read
     options = memory.settings.sections.get("checks", {})
     block_paths = sorted(p for p in entries if is_block_path(p))
