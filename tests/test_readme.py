@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import time
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,5 @@ def test_the_readme_tour_prints_what_the_readme_shows(shop: Path, git_env: Path)
         printed = (result.out + result.err).replace(str(git_env), "~").splitlines()
         assert result.code in (0, 1), f"{command}\n{result.err}"
         match(expected, printed, bound)
+        if args[1] == "new":
+            time.sleep(1.0)  # as a person types: each block created in a second of its own, so ordered by time
