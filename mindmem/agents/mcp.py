@@ -117,7 +117,7 @@ def build_server(repo: str | None, agent: str) -> Any:
 
     @tool(
         "Walk the block graph. expand: neighbours of `id`; prefetch: what to load before working on "
-        "`subject`; contradict: contradicting active blocks."
+        "`subject`; contradict: active blocks that cannot both hold, as `mm check` judges them."
     )
     def graph(
         action: Literal["expand", "prefetch", "contradict"],
