@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whoosh import index as wix
+from whoosh.writing import MERGE_SMALL
 
 from mindmem.errors import BlockError, NotFound, StateError
 from mindmem.search.document import FORMAT_VERSION, document, schema
@@ -35,7 +36,19 @@ STATE_FILE = "state.json"
 # How long a whoosh writer waits for whoosh's own write lock (held only by mm under the index lock).
 WRITER_WAIT_SECONDS = 120
 
+# A catch-up adds a small segment and merges nothing until there are this many; then whoosh's
+# MERGE_SMALL folds the small ones together (never the large one a build wrote). Merging on every
+# catch-up cost 0.3-0.5 s at 10k blocks; a query over 16 segments costs about what it does over 1.
+MAX_SEGMENTS = 16
+
 Progress = Callable[[int, int], None]
+
+
+def merge_policy(writer: Any, segments: list[Any]) -> list[Any]:
+    """Leave the segments as they are while they are few; past MAX_SEGMENTS, merge the small ones."""
+    if len(segments) < MAX_SEGMENTS:
+        return segments
+    return MERGE_SMALL(writer, segments)
 
 
 def read_state(folder: Path) -> dict[str, Any] | None:
@@ -136,9 +149,9 @@ def update(memory: Memory, folder: Path, state: dict[str, Any], sha: str, progre
         changes = memory.git.changed_paths(state["commit"], sha, memory.root)
         changed = ((path, new) for path, (_, new) in sorted(changes.items()))
     files = [(path, data) for path, data in changed if is_block_path(path)]
-    ix = open_index(folder)
-    written, removed, skipped = _write(memory, ix, files, set(state["skipped"]), progress)
-    _write_state(folder, memory, sha, ix.doc_count(), skipped)
+    written, removed, skipped = _write(memory, open_index(folder), files, set(state["skipped"]), progress)
+    # Counted through the cache `status` reads next, so the new segments are opened once, not twice.
+    _write_state(folder, memory, sha, _doc_count(open_index(folder)), skipped)
     return written, removed
 
 
@@ -172,7 +185,7 @@ def _write(
                 written += 1
             if progress is not None and (done % 200 == 0 or done == len(files)):
                 progress(done, len(files))
-        writer.commit()
+        writer.commit(mergetype=merge_policy)
     except BaseException:
         writer.cancel()
         raise
