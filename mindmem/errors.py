@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import string
+from collections.abc import Callable
+
 
 class MindmemError(Exception):
     """Base of every error the tool raises on purpose."""
@@ -19,6 +22,24 @@ class BadInput(MindmemError):
     """The user gave something the tool cannot accept (exit 2). Nothing was written."""
 
     exit_code = 2
+
+
+class BadParameter(BadInput):
+    """Bad input that names the parameters it is about, so each surface can say them its own way.
+
+    The message is a template whose `{fields}` are parameter names: the library and MCP print
+    them as they are (`limit must be …`), the CLI as its flags (`--limit must be …`). Write a
+    literal brace as `{{` or `}}`.
+    """
+
+    def __init__(self, template: str) -> None:
+        self.template = template
+        self.params = tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
+        super().__init__(self.naming(lambda param: param))
+
+    def naming(self, name: Callable[[str], str]) -> str:
+        """The message with each parameter called `name(parameter)`."""
+        return self.template.format(**{param: name(param) for param in self.params})
 
 
 class BlockError(BadInput):

@@ -10,7 +10,7 @@ import networkx as nx
 PACKAGE = Path(__file__).resolve().parents[1] / "mindmem"
 ORDER = ("store", "checks", "search", "governance", "extract", "imports", "agents", "cli")
 TOP = {"mindmem", "mindmem.__main__"}  # the package's front door and `python -m mindmem` sit above everything
-BASE = {"mindmem.errors"}  # the one exception tree, below every layer
+BASE = {"mindmem.errors", "mindmem.vocabulary", "mindmem.jsonable"}  # below every layer
 
 
 def modules() -> dict[str, Path]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
-from conftest import new_block, propose
+import pytest
+from conftest import approve, new_block, propose
+
+from mindmem.agents.dispatch import Dispatcher
+from mindmem.errors import BadInput
 
 
 def test_usage_errors_are_one_mm_error_line_with_exit_2(repo, mm):
@@ -49,3 +53,16 @@ def test_fmt_json(repo, mm):
     }
     assert json.loads(mm("fmt", "--json", cwd=repo).out)["changed"] == [path.relative_to(repo).as_posix()]
     assert json.loads(mm("fmt", "--check", "--json", cwd=repo).out)["canonical"] is True
+
+
+def test_the_library_names_parameters_and_the_cli_names_its_flags(repo, mm):
+    """An agent over MCP cannot pass `--add`; the same error reaches it in parameter words."""
+    block = new_block(mm, repo, "note", "-t", "Deploy notes")
+    approve(mm, repo, propose(mm, repo, "-r", "notes from the deploy"))
+    cli = mm("propose", "--edit", block, "--supersede", block, "-r", "replace the notes", cwd=repo)
+    assert (cli.code, cli.err.strip()) == (2, "mm: error: --supersede goes with --add (the new block that replaces it)")
+    agent = Dispatcher(str(repo), "bot")
+    edit = {"action": "edit", "id": block, "supersedes": block}
+    with pytest.raises(BadInput) as caught:
+        agent.staged_change("propose", "replace the notes", edits=[edit])
+    assert str(caught.value) == "supersede goes with add (the new block that replaces it)"

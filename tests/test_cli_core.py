@@ -321,7 +321,7 @@ def test_a_plain_entity_needs_its_kind_or_an_id(repo: Path, mm) -> None:
         (["--set", "title=[a, b]"], "field 'title' must be a string, not a list"),
         (["--set", "title=[unclosed"], "cannot read value '[unclosed'"),
         (["--set", "noequals"], "--set expects key=value"),
-        (["--set", "id=T-20260101-000000"], "--set id=… is not allowed; use --id"),
+        (["--set", "id=T-20260101-000000"], "id is not a field to set; give it as --id"),
         (["--set", "body=x"], "key 'body' is reserved"),
         (["--set", "edges=[x]"], "field 'edges' must be a mapping"),
         (["--set", "edges=[x]", "--edge", "cites:PER-bob"], "--set edges=… must be a mapping"),

@@ -20,13 +20,16 @@ from mindmem.errors import BadInput, BlockError, MindmemError, StateError
 from mindmem.store.blocks import parse as parse_block
 from mindmem.store.memory import Memory
 from mindmem.store.snapshot import Snapshot
+from mindmem.vocabulary import (
+    CORE_ACTIONS,
+    DEFAULT_PHASES,
+    DISPATCHERS,
+    EDIT_ACTIONS,
+    GRAPH_ACTIONS,
+    PHASES,
+    choices,
+)
 
-DISPATCHERS = ("recall", "staged_change", "graph", "memory_verify", "core", "kernels", "compiled_truth")
-RECALL_MODES = ("similar", "verify", "intent", "diagnose", "bundle")
-PHASES = ("propose", "approve", "reject", "rollback")
-GRAPH_ACTIONS = ("expand", "prefetch", "contradict")
-CORE_ACTIONS = ("status", "get", "list")
-DEFAULT_PHASES = ("propose",)
 MAX_LIMIT = 50
 
 
@@ -279,14 +282,14 @@ class Dispatcher:
                 raise BadInput(f"{phase} needs `proposal` (P-…)")
             if phase == "approve":
                 # Recorded in the signed approval: a person's key signs, but an agent decided.
-                approval = gov.approve(memory, proposal, rationale=rationale, via=f"agent:{self.agent}")
-                return {"proposal": proposal, "commit": approval.commit, "signed": approval.signed}
-            return {"proposal": proposal, "commit": gov.reject(memory, proposal, rationale=rationale)}
+                return gov.approve(memory, proposal, rationale=rationale, via=f"agent:{self.agent}").to_json()
+            sha = gov.reject(memory, proposal, rationale=rationale)
+            return {"proposal": proposal, "commit": sha, "branch": f"{gov.REJECTED}{proposal}"}
         if not target:
             raise BadInput("rollback needs `target` (P-…, a block ID or a commit sha)")
         plan = gov.plan_rollback(memory, target)
         sha = gov.rollback(memory, plan, rationale=rationale)
-        return {"reverts": plan.target, "commit": sha, "blocks": list(plan.blocks)}
+        return {**plan.to_json(), "commit": sha}
 
     def _propose(
         self,
@@ -379,22 +382,23 @@ class Dispatcher:
 
 
 def _inline(edit: Edit) -> Any:
+    """An agent's edit as the library's inline edit; the library refuses what does not go together."""
     from mindmem.store.changes import InlineEdit
 
+    if edit.action not in EDIT_ACTIONS:
+        raise BadInput(f"edit action '{edit.action}' is not one of {choices(EDIT_ACTIONS)}")
     fields = dict(edit.fields or {})
-    if edit.action == "add":
-        if edit.title:
-            fields["title"] = edit.title
-        return InlineEdit(
-            add=edit.type, supersede=edit.supersedes, fields=fields, edges=tuple(edit.edges), body=edit.body
-        )
-    if edit.action == "edit":
-        if edit.title:
-            fields["title"] = edit.title
-        return InlineEdit(edit=edit.id, fields=fields, edges=tuple(edit.edges), body=edit.body)
-    if edit.action == "revoke":
-        return InlineEdit(revoke=(edit.id,) if edit.id else ())
-    raise BadInput(f"edit action '{edit.action}' is not one of add, edit, revoke")
+    if edit.title:
+        fields["title"] = edit.title
+    return InlineEdit(
+        add=edit.type if edit.action == "add" else None,
+        edit=edit.id if edit.action == "edit" else None,
+        revoke=(edit.id,) if edit.action == "revoke" and edit.id else (),
+        supersede=edit.supersedes,
+        fields=fields,
+        edges=tuple(edit.edges),
+        body=edit.body,
+    )
 
 
 def _listed(block: Any, type: str | None, status: str | None, tag: str | None) -> bool:

@@ -18,9 +18,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from mindmem import __version__
 from mindmem.agents.dispatch import Dispatcher
 from mindmem.errors import BadInput, MindmemError
+from mindmem.store.blocks import ENTITY_KINDS, LIFECYCLE, TASK_STATUSES, TYPES
+from mindmem.vocabulary import CORE_ACTIONS, EDIT_ACTIONS, GRAPH_ACTIONS, PHASES, PROPOSAL_RE, RECALL_MODES
 
 CLIENTS = ("claude", "cursor", "generic")
-ProposalId = Annotated[str, Field(pattern=r"^P-\d{8}-[0-9a-f]{6}$", description="Proposal ID, P-YYYYMMDD-xxxxxx")]
+# The schemas agents see, derived from the vocabulary the library checks against.
+RecallMode = Literal[RECALL_MODES]  # type: ignore[valid-type]
+Phase = Literal[PHASES]  # type: ignore[valid-type]
+GraphAction = Literal[GRAPH_ACTIONS]  # type: ignore[valid-type]
+CoreAction = Literal[CORE_ACTIONS]  # type: ignore[valid-type]
+EditAction = Literal[EDIT_ACTIONS]  # type: ignore[valid-type]
+ListType = Literal[TYPES]  # type: ignore[valid-type]
+NewType = Literal[tuple(t for t in TYPES if t != "entity") + tuple(ENTITY_KINDS)]  # type: ignore[valid-type]
+Status = Literal[LIFECYCLE + TASK_STATUSES]  # type: ignore[valid-type]
+ProposalId = Annotated[str, Field(pattern=PROPOSAL_RE.pattern, description="Proposal ID, P-YYYYMMDD-xxxxxx")]
 At = Annotated[
     str | None,
     Field(description="Answer from memory as it was at this revision (sha, branch, tag) or date YYYY-MM-DD"),
@@ -37,8 +48,8 @@ class EditSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    action: Literal["add", "edit", "revoke"]
-    type: Literal["decision", "fact", "task", "incident", "note", "person", "project", "tool", "org"] | None = None
+    action: EditAction
+    type: NewType | None = None
     id: BlockId | None = None
     title: Annotated[str | None, Field(max_length=200)] = None
     body: str | None = None
@@ -52,7 +63,6 @@ def build_server(repo: str | None, agent: str) -> Any:
     from mcp.server.mcpserver import MCPServer
     from mcp.server.mcpserver.exceptions import ToolError
 
-    d = Dispatcher(repo, agent)
     server = MCPServer(
         name="mindmem",
         version=__version__,
@@ -63,6 +73,18 @@ def build_server(repo: str | None, agent: str) -> Any:
             "Every answer names block IDs and the commit it came from."
         ),
     )
+    tool = _registrar(server, ToolError)
+    d = Dispatcher(repo, agent)
+    _search_tools(tool, d)
+    _memory_tools(tool, d)
+    return server
+
+
+Tool = Callable[[str], Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]]
+
+
+def _registrar(server: Any, tool_error: type[Exception]) -> Tool:
+    """A decorator that adds a function as a tool whose library errors reach the agent as tool errors."""
 
     def tool(description: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
         def register(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
@@ -71,12 +93,18 @@ def build_server(repo: str | None, agent: str) -> Any:
                 try:
                     return fn(*args, **kwargs)
                 except MindmemError as exc:
-                    raise ToolError(str(exc)) from None
+                    raise tool_error(str(exc)) from None
 
             server.add_tool(call, name=fn.__name__, description=description, structured_output=True)
             return call
 
         return register
+
+    return tool
+
+
+def _search_tools(tool: Tool, d: Dispatcher) -> None:
+    """recall and staged_change: the read and the write agents use most."""
 
     @tool(
         "Search memory. mode: similar (default), verify (is a claim supported?), intent, diagnose, bundle. "
@@ -84,7 +112,7 @@ def build_server(repo: str | None, agent: str) -> Any:
     )
     def recall(
         query: Annotated[str, Field(min_length=1, max_length=2000)],
-        mode: Literal["similar", "verify", "intent", "diagnose", "bundle"] = "similar",
+        mode: RecallMode = "similar",
         limit: Annotated[int, Field(ge=1, le=50)] = 10,
         at: At = None,
         include_proposals: IncludeProposals = False,
@@ -97,7 +125,7 @@ def build_server(repo: str | None, agent: str) -> Any:
         "proposal ID and its check findings. approve/reject/rollback need a grant committed on the governed branch."
     )
     def staged_change(
-        phase: Literal["propose", "approve", "reject", "rollback"],
+        phase: Phase,
         rationale: Annotated[str, Field(min_length=8, max_length=4000, description="Why; kept in git forever")],
         blocks: Annotated[list[str], Field(max_length=100)] | None = None,
         edits: Annotated[list[EditSpec], Field(max_length=100)] | None = None,
@@ -115,12 +143,16 @@ def build_server(repo: str | None, agent: str) -> Any:
             title=title,
         )
 
+
+def _memory_tools(tool: Tool, d: Dispatcher) -> None:
+    """graph, memory_verify, core, kernels and compiled_truth."""
+
     @tool(
         "Walk the block graph. expand: neighbours of `id`; prefetch: what to load before working on "
         "`subject`; contradict: active blocks that cannot both hold, as `mm check` judges them."
     )
     def graph(
-        action: Literal["expand", "prefetch", "contradict"],
+        action: GraphAction,
         id: BlockId | None = None,
         subject: Annotated[str | None, Field(max_length=200)] = None,
         depth: Annotated[int, Field(ge=1, le=5)] = 1,
@@ -137,11 +169,10 @@ def build_server(repo: str | None, agent: str) -> Any:
         "include_proposals: also your own open proposals, apart under `unapproved`."
     )
     def core(
-        action: Literal["status", "get", "list"],
+        action: CoreAction,
         id: BlockId | None = None,
-        type: Literal["decision", "fact", "task", "incident", "note", "entity"] | None = None,
-        status: Literal["active", "superseded", "revoked", "todo", "doing", "blocked", "done", "canceled"]
-        | None = None,
+        type: ListType | None = None,
+        status: Status | None = None,
         tag: Annotated[str | None, Field(max_length=100)] = None,
         at: At = None,
         include_proposals: IncludeProposals = False,
@@ -155,8 +186,6 @@ def build_server(repo: str | None, agent: str) -> Any:
     @tool("The current truth about a subject or entity: active blocks after supersedes, newest first.")
     def compiled_truth(subject: Annotated[str, Field(min_length=1, max_length=200)], at: At = None) -> dict[str, Any]:
         return d.compiled_truth(subject, at=at)
-
-    return server
 
 
 def serve(repo: str | None, agent: str) -> None:

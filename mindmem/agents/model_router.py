@@ -14,9 +14,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mindmem.agents.dispatch import CORE_ACTIONS, GRAPH_ACTIONS, PHASES, RECALL_MODES
 from mindmem.agents.router import PROPOSAL_RE, Call
 from mindmem.errors import BadInput
+from mindmem.vocabulary import CORE_ACTIONS, GRAPH_ACTIONS, PHASES, RECALL_MODES
 
 TOOLS = ("recall", "staged_change", "graph", "memory_verify", "core", "kernels", "compiled_truth")
 MODES = {

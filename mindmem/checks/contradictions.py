@@ -96,6 +96,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 
 def judge(ctx: CheckContext, a: Block, b: Block) -> Finding | None:
     """The strongest contradiction between two live blocks, or None."""
+    # Messages name the settled block first and the one under review second, whatever order the IDs draw.
+    a, b = sorted((a, b), key=lambda block: (ctx.in_scope(block.id), block.created, block.id))
     signals = (_explicit, _constraints, _facts, _titles)
     found = [f for f in (signal(ctx, a, b) for signal in signals) if f]
     if not found or not _interval(a).overlaps(_interval(b)):

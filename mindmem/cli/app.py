@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from mindmem import __version__
-from mindmem.errors import MindmemError
+from mindmem.errors import BadParameter, MindmemError
 
 if TYPE_CHECKING:
     from mindmem.store.memory import Memory
@@ -47,6 +47,15 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+# Library parameters whose flag is not simply `--name`.
+FLAGS = {"title": "--set title=…", "type": "TYPE", "fields": "--set", "edges": "--set edges=…"}
+
+
+def flag(param: str) -> str:
+    """How the CLI spells a library parameter."""
+    return FLAGS.get(param, "--" + param.replace("_", "-"))
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"mm {__version__}")
@@ -77,7 +86,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = command.main(args=argv, prog_name="mm", standalone_mode=False)
     except MindmemError as exc:
-        typer.echo(f"mm: error: {exc}", err=True)
+        message = exc.naming(flag) if isinstance(exc, BadParameter) else str(exc)
+        typer.echo(f"mm: error: {message}", err=True)
         sys.exit(exc.exit_code)
     except typer.TyperException as exc:
         # typer's own (vendored) click exceptions: usage errors (exit 2) and file errors.

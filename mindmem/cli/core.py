@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -12,13 +12,19 @@ from mindmem.cli.app import AtOpt, JsonOpt, app, memory, print_json, state
 from mindmem.cli.ci import InstallOpt, show_ci
 from mindmem.cli.options import parse_edges, parse_sets
 from mindmem.errors import BadInput, CheckFailed
+from mindmem.jsonable import to_data
+from mindmem.vocabulary import GOVERNANCE_MODES, choices
+
+if TYPE_CHECKING:
+    from mindmem.governance.ci import CiFile
+    from mindmem.store.memory import InitResult, Memory
 
 
 @app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Folder to set up (created and git-initialised if needed).")] = Path("."),
     root: Annotated[str, typer.Option(help="Folder for memory blocks, relative to the repo.")] = "memory",
-    mode: Annotated[str, typer.Option(help="Governance mode: detect_only, propose or enforce.")] = "propose",
+    mode: Annotated[str, typer.Option(help=f"Governance mode: {choices(GOVERNANCE_MODES)}.")] = "propose",
     commit: Annotated[
         bool, typer.Option("--commit", help="Commit the new files as 'Initialize mindmem memory'.")
     ] = False,
@@ -60,28 +66,30 @@ def init(
         # Where CI installs from is settled before anything is written.
         spec = ci_files.install_spec(existing.workdir if existing else base / path, install)
         if existing is not None:
-            files = ci_files.write_ci(existing, ci, spec)
-            if as_json:
-                print_json({"path": str(existing.workdir), "created": [], "ci": [f.to_json() for f in files]})
-                return
-            typer.echo(f"mindmem is already set up in {existing.workdir}; only the CI files were written")
-            show_ci(files)
+            _ci_only(existing, ci, spec, as_json)
             return
     elif install:
         raise BadInput("--install says where CI installs mindmem from; use it with --ci HOST")
     result = Memory.init(base / path, root=root, mode=mode, commit=commit, signing=signing)
     written = ci_files.write_ci(Memory(result.path), ci, spec) if ci and spec else []
+    _print_init(result, written, signing, as_json)
+
+
+def _ci_only(existing: Memory, host: str, spec: str, as_json: bool) -> None:
+    """`mm init --ci HOST` where mindmem is set up already: only the CI files."""
+    from mindmem.governance import ci as ci_files
+
+    files = ci_files.write_ci(existing, host, spec)
     if as_json:
-        print_json(
-            {
-                "path": str(result.path),
-                "created": list(result.created),
-                "commit": result.commit,
-                "git_initialized": result.git_initialized,
-                "signer": result.signer,
-                "ci": [f.to_json() for f in written],
-            }
-        )
+        print_json({"path": str(existing.workdir), "created": [], "ci": [f.to_json() for f in files]})
+        return
+    typer.echo(f"mindmem is already set up in {existing.workdir}; only the CI files were written")
+    show_ci(files)
+
+
+def _print_init(result: InitResult, written: list[CiFile], signing: str | None, as_json: bool) -> None:
+    if as_json:
+        print_json({**to_data(result), "ci": to_data(written)})
         return
     if result.git_initialized:
         typer.echo(f"Initialized an empty git repository in {result.path}")

@@ -14,6 +14,7 @@ from mindmem.errors import BadInput, CheckFailed
 if TYPE_CHECKING:
     from mindmem.governance import Proposal
     from mindmem.governance.audit import Event
+    from mindmem.store.changes import InlineEdit
     from mindmem.store.memory import Memory
 
 RationaleOpt = Annotated[
@@ -69,54 +70,55 @@ def propose(
           --set due=2026-12-01
     """
     from mindmem import governance as gov
-    from mindmem.cli.options import parse_edges, parse_sets
+    from mindmem.store.changes import InlineEdit
 
-    mem = memory()
-    rationale = rationale or ""
-    inline = add or edit or revoke or supersede
-    if files and inline:
+    if files and (add or edit or revoke or supersede):
         raise BadInput("use either --file or inline edits (--add/--edit/--supersede/--revoke), not both")
     if (set_ or edge or body is not None) and not (add or edit):
         raise BadInput("--set, --edge and --body go with --add or --edit")
-    from mindmem.store.text import read_stdin
-
-    text = read_stdin() if body == "-" else body
+    mem = memory()
+    options = {"rationale": rationale or "", "title": title, "author": as_agent, "amend": amend}
+    request = InlineEdit(add=add, edit=edit, supersede=supersede, revoke=tuple(revoke or ()))
     if files:
-        from mindmem.store import changes as ch
-
-        texts: list[tuple[str, bytes | str]] = []
-        for path in files:
-            if str(path) == "-":
-                texts += ch.split_stream(read_stdin())
-            elif not path.is_file():
-                raise BadInput(f"{path}: no such file")
-            else:
-                texts.append((str(path), path.read_bytes()))
-        proposal = gov.propose(
-            mem, ch.from_texts(texts, mem.root), rationale=rationale, title=title, author=as_agent, amend=amend
-        )
-    elif inline:
-        from mindmem.store.changes import InlineEdit
-
-        request = InlineEdit(
-            add=add,
-            edit=edit,
-            supersede=supersede,
-            revoke=tuple(revoke or ()),
-            fields=parse_sets(set_),
-            edges=tuple(parse_edges(edge)),
-            body=text,
-        )
-        changes = gov.inline_changes(mem, request, author=as_agent)
-        proposal = gov.propose(mem, changes, rationale=rationale, title=title, author=as_agent, amend=amend)
+        proposal = gov.propose(mem, _file_changes(mem, files), **options)
+    elif request != InlineEdit():
+        changes = gov.inline_changes(mem, _with_values(request, set_, edge, body), author=as_agent)
+        proposal = gov.propose(mem, changes, **options)
     else:
-        proposal = gov.propose_worktree(mem, rationale=rationale, title=title, author=as_agent, amend=amend)
+        proposal = gov.propose_worktree(mem, **options)
     if as_json:
         print_json(proposal.to_json())
         return
     typer.echo(proposal.id)
     typer.echo(f"  {proposal.title} ({', '.join(proposal.blocks) or 'no blocks'})", err=True)
     typer.echo(f"  review: mm diff {proposal.id}    approve: mm approve {proposal.id}", err=True)
+
+
+def _file_changes(mem: Memory, files: list[Path]) -> dict[str, bytes | None]:
+    """`--file` paths (and `-`, a stream of blocks on stdin) as the changes they make."""
+    from mindmem.store import changes as ch
+    from mindmem.store.text import read_stdin
+
+    texts: list[tuple[str, bytes | str]] = []
+    for path in files:
+        if str(path) == "-":
+            texts += ch.split_stream(read_stdin())
+        elif not path.is_file():
+            raise BadInput(f"{path}: no such file")
+        else:
+            texts.append((str(path), path.read_bytes()))
+    return ch.from_texts(texts, mem.root)
+
+
+def _with_values(request: InlineEdit, sets: list[str] | None, edges: list[str] | None, body: str | None) -> InlineEdit:
+    """The inline edit with its `--set`, `--edge` and `--body` values (`--body -` reads stdin)."""
+    from dataclasses import replace
+
+    from mindmem.cli.options import parse_edges, parse_sets
+    from mindmem.store.text import read_stdin
+
+    text = read_stdin() if body == "-" else body
+    return replace(request, fields=parse_sets(sets), edges=tuple(parse_edges(edges)), body=text)
 
 
 @app.command()
@@ -231,20 +233,7 @@ def approve(
 
     result = gov.approve(memory(), pid, rationale=rationale, keep_worktree=keep_worktree, override=override)
     if as_json:
-        print_json(
-            {
-                "proposal": pid,
-                "commit": result.commit,
-                "signed": result.signed,
-                "refreshed": list(result.refreshed),
-                "note": result.note,
-                "checks": {
-                    "message": result.checks.message,
-                    "overridden": result.checks.overridden,
-                    "trailers": dict(result.checks.trailers),
-                },
-            }
-        )
+        print_json(result.to_json())
         return
     typer.echo(f"approved {pid} in {result.commit[:12]}{'' if result.signed else ' (unsigned)'}")
     typer.echo(f"checks: {result.checks.message}", err=True)
@@ -264,7 +253,7 @@ def reject(pid: PidArg, rationale: RationaleOpt = None, as_json: JsonOpt = False
 
     sha = gov.reject(memory(), pid, rationale=rationale or "")
     if as_json:
-        print_json({"proposal": pid, "commit": sha, "branch": f"rejected/{pid}"})
+        print_json({"proposal": pid, "commit": sha, "branch": f"{gov.REJECTED}{pid}"})
         return
     typer.echo(f"rejected {pid} in {sha[:12]} (branch rejected/{pid})")
 
@@ -312,14 +301,7 @@ def rollback(
     plan = gov.plan_rollback(mem, target)
     sha = None if dry_run else gov.rollback(mem, plan, rationale=rationale or "")
     if as_json:
-        print_json(
-            {
-                "reverts": plan.target,
-                "blocks": list(plan.blocks),
-                "dependents": [{"block": d, "rests_on": on} for d, on in plan.dependents],
-                "commit": sha,
-            }
-        )
+        print_json({**plan.to_json(), "commit": sha})
         return
     typer.echo(f"rolls back {plan.target[:12]} {plan.title}")
     typer.echo(f"  blocks changed: {', '.join(plan.blocks)}")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.vocabulary import RECALL_MODES, choices
 
 if TYPE_CHECKING:
     from mindmem.search.index import IndexStatus
@@ -31,7 +32,7 @@ def recall(
     query: Annotated[
         str, typer.Argument(metavar="QUERY", help="A question, a claim (verify) or a problem (diagnose).")
     ],
-    mode: Annotated[str, typer.Option("--mode", "-m", help="similar, verify, intent, diagnose or bundle.")] = "similar",
+    mode: Annotated[str, typer.Option("--mode", "-m", help=f"{choices(RECALL_MODES)}.")] = "similar",
     limit: Annotated[int, typer.Option("--limit", "-k", help="At most this many results.")] = 10,
     type_: Annotated[Optional[str], typer.Option("--type", help="Only this block type (decision, fact, …).")] = None,
     at: Annotated[

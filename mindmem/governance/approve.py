@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mindmem.errors import BadInput, CheckFailed, RefConflict, StateError
 from mindmem.governance.candidate import Candidate, candidate
@@ -39,6 +39,19 @@ class Approval:
     note: str | None
     checks: GateDecision
     via: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The same keys from `mm approve --json` and the MCP approve phase."""
+        checks = self.checks
+        return {
+            "proposal": self.proposal.id,
+            "commit": self.commit,
+            "signed": self.signed,
+            "refreshed": list(self.refreshed),
+            "note": self.note,
+            "via": self.via,
+            "checks": {"message": checks.message, "overridden": checks.overridden, "trailers": dict(checks.trailers)},
+        }
 
 
 def approve(

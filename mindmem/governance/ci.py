@@ -19,7 +19,8 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
 
-from mindmem.errors import BadInput, StateError
+from mindmem.errors import BadInput, BadParameter, StateError
+from mindmem.jsonable import Jsonable
 from mindmem.store.files import atomic_write
 from mindmem.store.memory import Memory
 
@@ -40,16 +41,15 @@ NO_SOURCE = (
 
 
 @dataclass(frozen=True)
-class CiFile:
+class CiFile(Jsonable):
+    json_extra = ("written",)
+
     path: str
     state: str  # written | updated | unchanged | kept (the user's file, left alone)
 
     @property
     def written(self) -> bool:
         return self.state in ("written", "updated")
-
-    def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "state": self.state, "written": self.written}
 
 
 def check_host(host: str) -> str:
@@ -63,13 +63,15 @@ def install_spec(top: Path, install: str | None) -> str:
     becomes `./folder`), else this mindmem's own source repository at the commit it was installed from."""
     if install:
         if any(ch in install for ch in '\n"$`'):
-            raise BadInput("--install is one pip requirement: a git URL at a tag or commit, or a folder")
+            raise BadParameter("{install} is one pip requirement: a git URL at a tag or commit, or a folder")
         local = top / install
         if not install.startswith(("git+", "http:", "https:")) and local.is_dir():
             try:
                 rel = local.resolve().relative_to(top.resolve()).as_posix()
             except ValueError:
-                raise BadInput(f"--install {install}: CI installs only from a folder inside the repository") from None
+                raise BadParameter(
+                    f"{{install}} {install}: CI installs only from a folder inside the repository"
+                ) from None
             return f"./{rel}" if rel != "." else "."
         return install
     spec = spec_from_install(_direct_url(), _source_origin)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from mindmem.errors import MindmemError, StateError
+from mindmem.jsonable import Jsonable
 from mindmem.store.files import atomic_write
 from mindmem.store.repo import GIT_LOCATION_VARS, GitRepo
 
@@ -34,7 +35,7 @@ _PYTHON_LINE = 'mm_python=""'
 
 
 @dataclass(frozen=True)
-class HookState:
+class HookState(Jsonable):
     """One hook: `installed` (our shim), `absent`, or `other` (someone else's hook, not chained)."""
 
     name: str
@@ -42,9 +43,6 @@ class HookState:
     state: str
     chained: str | None = None
     python: str | None = None
-
-    def to_json(self) -> dict[str, str | None]:
-        return dict(vars(self))
 
 
 def shim_text(python: str | None) -> str:

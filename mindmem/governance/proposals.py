@@ -8,7 +8,6 @@ wrote it is git's author of those commits, never a trailer that claims otherwise
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,10 +18,10 @@ from mindmem.store import changes as ch
 from mindmem.store.memory import Memory
 from mindmem.store.repo import CommitInfo
 from mindmem.store.snapshot import is_block_path
+from mindmem.vocabulary import PROPOSAL_RE
 
 PROPOSALS = "proposals/"
 REJECTED = "rejected/"
-PROPOSAL_RE = re.compile(r"^P-\d{8}-[0-9a-f]{6}$")
 
 
 @dataclass(frozen=True)

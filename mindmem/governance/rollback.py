@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from mindmem.errors import BadInput, NotFound, StateError
 from mindmem.governance.approve import approval_signer, refresh_plan
@@ -26,6 +27,14 @@ class RollbackPlan:
     changed: Mapping[str, tuple[bytes | None, bytes | None]]
     blocks: tuple[str, ...]
     dependents: tuple[tuple[str, str], ...]  # (dependent block, the changed block it rests on)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reverts": self.target,
+            "title": self.title,
+            "blocks": list(self.blocks),
+            "dependents": [{"block": d, "rests_on": on} for d, on in self.dependents],
+        }
 
 
 def plan_rollback(memory: Memory, target: str) -> RollbackPlan:

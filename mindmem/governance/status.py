@@ -14,12 +14,13 @@ from typing import Any
 
 from mindmem.checks.findings import Finding, counts
 from mindmem.errors import StateError
+from mindmem.jsonable import Jsonable
 from mindmem.store.config import CONFIG_DIR
 from mindmem.store.memory import Memory
 
 
 @dataclass(frozen=True)
-class ProposalState:
+class ProposalState(Jsonable):
     id: str
     title: str
     author: str
@@ -28,12 +29,9 @@ class ProposalState:
     counts: dict[str, int]
     critical: tuple[str, ...]  # one line per critical finding: "CODE message"
 
-    def to_json(self) -> dict[str, Any]:
-        return {**vars(self), "critical": list(self.critical)}
-
 
 @dataclass(frozen=True)
-class Status:
+class Status(Jsonable):
     branch: str | None
     governed_branch: str
     mode: str
@@ -43,19 +41,6 @@ class Status:
     index: dict[str, Any]
     hooks: dict[str, str]
     next: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "branch": self.branch,
-            "governed_branch": self.governed_branch,
-            "mode": self.mode,
-            "changes": list(self.changes),
-            "proposals": [p.to_json() for p in self.proposals],
-            "stale": [f.to_json() for f in self.stale],
-            "index": self.index,
-            "hooks": self.hooks,
-            "next": list(self.next),
-        }
 
 
 def status(memory: Memory, *, now: float | None = None) -> Status:

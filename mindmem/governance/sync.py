@@ -132,34 +132,8 @@ def sync(memory: Memory, remote: str | None = None, *, keep_worktree: bool = Fal
     _hold_secrets(git, tip, plan)
     _spare_checked_out(plan, git.head_branch())
 
-    # Every local move in one locked compare-and-swap: all of them happen, or none.
-    moves: dict[str, tuple[str | None, str | None]] = {f"refs/heads/{r}": old_new for r, old_new in plan.here.items()}
-    moves.update({f"refs/heads/{r}": (sha, None) for r, sha in plan.delete_here.items()})
-    if action in ("fast-forwarded", "fetched"):
-        moves[head_ref] = (ours, tip)
-    if moves:
-        git.move_refs(moves, f"mindmem: sync from {name}")
-    note = None
-    if action in ("fast-forwarded", "fetched"):
-        if refresh:
-            git.refresh_paths(tip, paths)
-        elif refresh is False:
-            note = f"the work tree has changes to {', '.join(paths)}; it was left as it is (--keep-worktree)"
-        else:
-            note = f"the work tree is not on {branch}; it was left as it is"
-
-    refspecs = [f"{sha}:refs/heads/{ref}" for ref, sha in plan.push.items()]
-    refspecs += [f":refs/heads/{ref}" for ref in plan.delete_remote]
-    if action == "pushed":
-        refspecs.insert(0, f"{tip}:{head_ref}")
-    if refspecs:
-        leases = {f"refs/heads/{ref}": sha for ref, sha in plan.delete_remote.items()}
-        try:
-            git.push(name, refspecs, leases)
-        except RefConflict as exc:
-            raise RefConflict(
-                f"{exc}; what sync changed here stays. If someone pushed to {name} meanwhile, run `mm sync` again"
-            ) from None
+    note = _move_here(memory, name, plan, action, (ours, tip), paths, refresh)
+    _push(git, name, plan, f"{tip}:{head_ref}" if action == "pushed" else None)
 
     before = theirs if action == "pushed" else ours  # the value of the side that moved
     governed = Governed(action, before, tip, tuple(paths) if refresh else (), note)
@@ -173,6 +147,52 @@ def sync(memory: Memory, remote: str | None = None, *, keep_worktree: bool = Fal
         pruned_remote=tuple(plan.delete_remote),
         kept=tuple(plan.kept),
     )
+
+
+def _move_here(
+    memory: Memory,
+    name: str,
+    plan: _Plan,
+    action: str,
+    governed: tuple[str | None, str | None],
+    paths: list[str],
+    refresh: bool | None,
+) -> str | None:
+    """Every local move in one locked compare-and-swap (all of them happen, or none), then the work tree."""
+    git = memory.git
+    branch = memory.settings.governed_branch
+    ours, tip = governed
+    moves: dict[str, tuple[str | None, str | None]] = {f"refs/heads/{r}": old_new for r, old_new in plan.here.items()}
+    moves.update({f"refs/heads/{r}": (sha, None) for r, sha in plan.delete_here.items()})
+    if action in ("fast-forwarded", "fetched"):
+        moves[f"refs/heads/{branch}"] = (ours, tip)
+    if moves:
+        git.move_refs(moves, f"mindmem: sync from {name}")
+    if action not in ("fast-forwarded", "fetched"):
+        return None
+    if refresh:
+        git.refresh_paths(tip, paths)
+        return None
+    if refresh is False:
+        return f"the work tree has changes to {', '.join(paths)}; it was left as it is (--keep-worktree)"
+    return f"the work tree is not on {branch}; it was left as it is"
+
+
+def _push(git: GitRepo, name: str, plan: _Plan, governed: str | None) -> None:
+    """Proposals and rejections the remote lacks, deletions of decided ones, and the governed branch."""
+    refspecs = [f"{sha}:refs/heads/{ref}" for ref, sha in plan.push.items()]
+    refspecs += [f":refs/heads/{ref}" for ref in plan.delete_remote]
+    if governed:
+        refspecs.insert(0, governed)
+    if not refspecs:
+        return
+    leases = {f"refs/heads/{ref}": sha for ref, sha in plan.delete_remote.items()}
+    try:
+        git.push(name, refspecs, leases)
+    except RefConflict as exc:
+        raise RefConflict(
+            f"{exc}; what sync changed here stays. If someone pushed to {name} meanwhile, run `mm sync` again"
+        ) from None
 
 
 def _governed_action(memory: Memory, remote: str, ours: str | None, theirs: str | None) -> tuple[str, str | None]:

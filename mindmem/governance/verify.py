@@ -18,6 +18,7 @@ from typing import Any
 from mindmem.errors import BlockError, ConfigError
 from mindmem.governance.audit import GOVERNED_DECISIONS, Judge
 from mindmem.governance.trailers import parse_message
+from mindmem.jsonable import Jsonable
 from mindmem.store import config as cfg
 from mindmem.store import gitdir
 from mindmem.store.files import atomic_write
@@ -26,17 +27,14 @@ from mindmem.store.repo import CommitInfo, GitRepo
 
 
 @dataclass(frozen=True)
-class Offender:
+class Offender(Jsonable):
     sha: str
     title: str
     reason: str
 
-    def to_json(self) -> dict[str, str]:
-        return {"sha": self.sha, "title": self.title, "reason": self.reason}
-
 
 @dataclass(frozen=True)
-class VerifyReport:
+class VerifyReport(Jsonable):
     branch: str
     since: str | None
     genesis: str | None
@@ -46,22 +44,11 @@ class VerifyReport:
     warnings: tuple[Offender, ...]
     notes: tuple[str, ...]
 
+    json_extra = ("ok",)
+
     @property
     def ok(self) -> bool:
         return not self.offenders
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "branch": self.branch,
-            "since": self.since,
-            "genesis": self.genesis,
-            "tip": self.tip,
-            "checked": self.checked,
-            "offenders": [o.to_json() for o in self.offenders],
-            "warnings": [o.to_json() for o in self.warnings],
-            "notes": list(self.notes),
-        }
 
 
 def verify(memory: Memory, *, since: str | None = None, expect: str | None = None) -> VerifyReport:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mindmem.errors import BadInput, BlockError
+from mindmem.jsonable import Jsonable
 from mindmem.store import blocks as b
 from mindmem.store.changes import block_path, encode
 from mindmem.store.memory import Memory
@@ -24,19 +25,12 @@ class Imported:
 
 
 @dataclass(frozen=True)
-class ImportPlan:
+class ImportPlan(Jsonable):
     """The blocks an import would add, and how many were already in memory (re-imports add nothing)."""
 
     blocks: tuple[b.Block, ...]
     skipped: int
     commit: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "commit": self.commit,
-            "skipped": self.skipped,
-            "blocks": [block.to_json() for block in self.blocks],
-        }
 
 
 def title_from(text: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mindmem.errors import BadInput, BlockError, NotFound
+from mindmem.errors import BadInput, BadParameter, BlockError, NotFound
 from mindmem.store import blocks as b
 from mindmem.store.blocks import Block
 from mindmem.store.snapshot import is_block_path
@@ -106,13 +106,13 @@ def new_block(
     }
     for key, value in fields.items():
         if key in ("id", "type"):
-            raise BadInput(f"--set {key}=… is not allowed; use {'--id' if key == 'id' else 'TYPE'}")
+            raise BadParameter(f"{key} is not a field to set; give it as {{{key}}}")
         meta[key] = value
     edges = list(edges)
     if edges:
         edge_map = meta.get("edges") or {}
         if not isinstance(edge_map, dict):
-            raise BadInput("--set edges=… must be a mapping like {cites: [F-20261120-aa10f3]}")
+            raise BadParameter("{edges} must be a mapping like {{cites: [F-20261120-aa10f3]}}")
         edge_map = {k: v if isinstance(v, list) else [v] for k, v in edge_map.items()}
         for edge_type, target in edges:
             edge_map.setdefault(edge_type, []).append(target)
@@ -288,15 +288,15 @@ def inline_changes(
         return found
 
     if request.supersede and not request.add:
-        raise BadInput("--supersede goes with --add (the new block that replaces it)")
+        raise BadParameter("{supersede} goes with {add} (the new block that replaces it)")
     if request.add and request.edit:
-        raise BadInput("use --add or --edit, one at a time")
+        raise BadParameter("give {add} or {edit}, one at a time")
     changes: Changes = {}
     if request.add:
         fields = dict(request.fields)
         title = fields.pop("title", None)
         if not isinstance(title, str) or not title.strip():
-            raise BadInput("--add needs a title: --set title=...")
+            raise BadParameter("{add} needs a {title}")
         block = new_block(
             request.add,
             title=title,
@@ -319,5 +319,5 @@ def inline_changes(
         old = existing(block_id)
         changes[block_path(root, old)] = encode(edit(old, {"status": "revoked"}))
     if not changes:
-        raise BadInput("nothing to propose: give --add, --edit or --revoke")
+        raise BadParameter("nothing to propose: give {add}, {edit} or {revoke}")
     return changes

@@ -14,11 +14,11 @@ from typing import Any
 
 from mindmem.errors import BadInput, ConfigError
 from mindmem.store.blocks import MAX_BLOCK_BYTES
+from mindmem.vocabulary import GOVERNANCE_MODES as MODES
 
 SCHEMA_VERSION = 1
 CONFIG_DIR = ".mindmem"
 CONFIG_FILE = f"{CONFIG_DIR}/config.toml"
-MODES = ("detect_only", "propose", "enforce")
 MIN_BLOCK_BYTES = 1024
 _INT_KEYS = ("schema_version", "max_block_bytes")
 _RESERVED_ROOTS = {".git", CONFIG_DIR}
