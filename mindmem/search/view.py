@@ -15,7 +15,7 @@ from whoosh.query import Term
 from whoosh.query.compound import DefaultOr
 from whoosh.scoring import BM25F
 
-from mindmem.errors import BadInput, StateError
+from mindmem.errors import BadInput, NotFound, StateError
 from mindmem.search import ranking
 from mindmem.search.index_files import open_index
 from mindmem.search.terms import WORD_RE, entity_terms, query_terms
@@ -234,7 +234,7 @@ class IndexView:
         if found is None:
             try:
                 data = self.git.read_blob(doc.blob)
-            except (KeyError, ValueError):
+            except (KeyError, NotFound, ValueError):  # KeyError: the store before read_blob raised NotFound
                 raise StateError(f"{doc.path} is in the index but its blob is gone; run `mm index rebuild`") from None
             found = self._blocks[doc.blob] = parse(data, doc.path)
             # Prime the cached property with what the index recorded (same blob, so the same links).
