@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whoosh import index as wix
-from whoosh.writing import MERGE_SMALL
 
 from mindmem.errors import BlockError, NotFound, StateError
 from mindmem.search.document import FORMAT_VERSION, document, schema
@@ -36,19 +35,7 @@ STATE_FILE = "state.json"
 # How long a whoosh writer waits for whoosh's own write lock (held only by mm under the index lock).
 WRITER_WAIT_SECONDS = 120
 
-# A catch-up adds a small segment and merges nothing until there are this many; then whoosh's
-# MERGE_SMALL folds the small ones together (never the large one a build wrote). Merging on every
-# catch-up cost 0.3-0.5 s at 10k blocks; a query over 16 segments costs about what it does over 1.
-MAX_SEGMENTS = 16
-
 Progress = Callable[[int, int], None]
-
-
-def merge_policy(writer: Any, segments: list[Any]) -> list[Any]:
-    """Leave the segments as they are while they are few; past MAX_SEGMENTS, merge the small ones."""
-    if len(segments) < MAX_SEGMENTS:
-        return segments
-    return MERGE_SMALL(writer, segments)
 
 
 def read_state(folder: Path) -> dict[str, Any] | None:
@@ -185,7 +172,9 @@ def _write(
                 written += 1
             if progress is not None and (done % 200 == 0 or done == len(files)):
                 progress(done, len(files))
-        writer.commit(mergetype=merge_policy)
+        # whoosh's default policy (MERGE_SMALL) folds small segments together and never rewrites the
+        # large one a build wrote; merging nothing until 16 segments was measured and was not better.
+        writer.commit()
     except BaseException:
         writer.cancel()
         raise
