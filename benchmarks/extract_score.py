@@ -30,15 +30,13 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from mindmem.errors import BadInput
 from mindmem.extract import get_extractor
 from mindmem.extract.base import Candidate, Context, Extraction, Span
-from mindmem.extract.hybrid import combine
-from mindmem.extract.reply import not_a_name, not_a_statement
-from mindmem.store.blocks import ENTITY_KINDS
 from mindmem.store.snapshot import Snapshot
 
 DOCS = Path(__file__).resolve().parent / "extraction" / "docs"
@@ -154,6 +152,7 @@ def main() -> None:
     parser.add_argument("--docs", type=int, help="only the first N documents")
     parser.add_argument("--start", type=int, default=0, help="skip the first K documents")
     parser.add_argument("--threads", type=int, help="llama.cpp threads (default: one per physical core)")
+    parser.add_argument("--alone", action="store_true", help="also score the model writing candidates alone (slow)")
     parser.add_argument("--save", type=Path, help="write every candidate and timing here as JSON")
     parser.add_argument(
         "--scored",
@@ -167,10 +166,12 @@ def main() -> None:
         return
     docs = load(args.docs, args.start)
     rules = get_extractor("rules")
-    model = None
+    model, hybrid = None, None
     if args.model:
         options = {"model": _model_path(args.model), **({"threads": args.threads} if args.threads else {})}
-        model = get_extractor("llama-cpp", options)
+        hybrid = get_extractor("hybrid", options)
+        model = hybrid.model  # the same loaded Llama: writing candidates alone (--alone), or labelling
+        hybrid.model = Timed(model)
     runs: dict[str, list] = {"rules": [], "model": [], "hybrid": []}
     times: dict[str, list[float]] = {"rules": [], "model": [], "hybrid": []}
     saved = []
@@ -180,58 +181,74 @@ def main() -> None:
         found = rules.extract(text, context)
         times["rules"].append(time.perf_counter() - start)
         runs["rules"].append(score(found, expected))
-        entry = {"doc": name, "rules": found.to_json()}
-        if model is not None:
-            calls, start = len(model.calls), time.perf_counter()
+        entry: dict = {"doc": name, "rules": found.to_json()}
+        if hybrid is not None:
+            calls, start = len(hybrid.model.calls), time.perf_counter()
+            both = hybrid.extract(text, context)
+            times["hybrid"].append(time.perf_counter() - start)
+            runs["hybrid"].append(score(both, expected))
+            entry.update(hybrid=both.to_json(), seconds=times["hybrid"][-1], calls=hybrid.model.calls[calls:])
+            print(f"{name}: hybrid {times['hybrid'][-1]:.1f} s, {len(entry['calls'])} calls", flush=True)
+        if model is not None and args.alone:
+            start = time.perf_counter()
             try:
                 by_model = model.extract(text, context)
             except BadInput as exc:  # every chunk unusable: counts as finding nothing
                 by_model = Extraction("llama-cpp", (), (str(exc),))
-            took = time.perf_counter() - start
-            times["model"].append(took)
-            times["hybrid"].append(took + times["rules"][-1])
+            times["model"].append(time.perf_counter() - start)
             runs["model"].append(score(by_model, expected))
-            runs["hybrid"].append(score(combine(found, by_model), expected))
-            entry.update(model=by_model.to_json(), seconds=took, calls=model.calls[calls:])
-            print(f"{name}: {took:.1f} s, {len(by_model.candidates)} candidates, {len(by_model.warnings)} warnings")
+            entry.update(model=by_model.to_json(), model_seconds=times["model"][-1])
+            print(f"{name}: model alone {times['model'][-1]:.1f} s", flush=True)
         saved.append(entry)
         if args.save:
             args.save.write_text(json.dumps(saved, indent=1))
     report("rules", runs["rules"], times["rules"])
-    if model is not None:
-        report(f"model ({Path(args.model).name})", runs["model"], times["model"])
-        report(f"hybrid (rules + {Path(args.model).name})", runs["hybrid"], times["hybrid"])
-        _speed(model.calls)
+    if hybrid is not None:
+        report(f"hybrid (rules + {Path(args.model).name} labelling)", runs["hybrid"], times["hybrid"])
+        _speed(hybrid.model.calls, "labelling")
+    if runs["model"]:
+        report(f"model alone ({Path(args.model).name})", runs["model"], times["model"])
+        _speed(model.calls, "writing candidates alone")
+
+
+class Timed:
+    """A model's `complete_json` with each call's seconds and token counts recorded."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.calls: list[dict] = []
+
+    def complete_json(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int | None = None
+    ) -> str:
+        start, usable = time.perf_counter(), False
+        try:
+            raw = self.model.complete_json(messages, schema, max_tokens)
+            usable = True
+            return raw
+        finally:
+            self.calls.append({"seconds": time.perf_counter() - start, "usable": usable, **self.model.last_usage})
 
 
 def rescore(docs: list[tuple[str, str, list[Expected]]], saved: list[dict]) -> None:
-    """The report for the documents a saved run got through."""
+    """The report for the documents a saved run got through: the rules as they are now (quick and
+    deterministic), hybrid and the model alone as they were saved."""
     expected = {name: items for name, _text, items in docs}
     texts = {name: text for name, text, _items in docs}
     runs: dict[str, list] = {"rules": [], "model": [], "hybrid": []}
-    seconds = []
+    seconds: dict[str, list[float]] = {"rules": [], "model": [], "hybrid": []}
     for entry in saved:
-        # The rules as they are now (quick and deterministic); the model's reply as it was saved.
         rules = get_extractor("rules").extract(texts[entry["doc"]], Context(REFERENCE, Snapshot(None), entry["doc"]))
-        model = _extraction(entry["model"])
-        # Validation now drops candidates from lines that state nothing and entities that are no names;
-        # runs saved before that get the same.
-        kept = tuple(c for c in model.candidates if _still_valid(c))
-        model = Extraction(model.backend, kept, model.warnings)
-        for label, found in (("rules", rules), ("model", model), ("hybrid", combine(rules, model))):
-            runs[label].append(score(found, expected[entry["doc"]]))
-        seconds.append(entry["seconds"])
+        runs["rules"].append(score(rules, expected[entry["doc"]]))
+        seconds["rules"].append(0.0)
+        for label, key in (("hybrid", "seconds"), ("model", "model_seconds")):
+            if label in entry:
+                runs[label].append(score(_extraction(entry[label]), expected[entry["doc"]]))
+                seconds[label].append(entry[key])
     for label in runs:
-        report(label, runs[label], seconds if label != "rules" else [0.0])
-    _speed([call for entry in saved for call in entry["calls"]])
-
-
-def _still_valid(cand: Candidate) -> bool:
-    """Whether the checks added since a run was saved keep this candidate."""
-    if cand.type != "entity":
-        return not_a_statement(cand.span.text) is None
-    kind = {prefix: kind for kind, prefix in ENTITY_KINDS.items()}[str(cand.id).split("-")[0]]
-    return not not_a_name(cand.title, kind)
+        if runs[label]:
+            report(label, runs[label], seconds[label])
+    _speed([call for entry in saved for call in entry.get("calls", [])], "labelling")
 
 
 def _extraction(data: dict) -> Extraction:
@@ -246,14 +263,17 @@ def _extraction(data: dict) -> Extraction:
     return Extraction(data["backend"], cands, tuple(data["warnings"]))
 
 
-def _speed(calls: list[dict]) -> None:
+def _speed(calls: list[dict], what: str = "writing candidates alone") -> None:
     usable = sum(1 for c in calls if c["usable"])
     per_chunk = [c["seconds"] for c in calls]
+    prompt = statistics.median(c.get("prompt_tokens", 0) for c in calls)
+    reply = statistics.median(c.get("completion_tokens", 0) for c in calls)
     rate = sum(c.get("completion_tokens", 0) for c in calls) / sum(per_chunk)
     print(
-        f"\nmodel speed: {len(calls)} chunks, {usable} usable replies ({100 * usable / len(calls):.0f}%), "
-        f"p50 {statistics.median(per_chunk):.1f} s per chunk, max {max(per_chunk):.1f} s, "
-        f"{rate:.1f} reply tokens per second of call time (prompt evaluation included)"
+        f"\nmodel speed, {what}: {len(calls)} calls, {usable} usable replies ({100 * usable / len(calls):.0f}%), "
+        f"p50 {statistics.median(per_chunk):.1f} s per call, max {max(per_chunk):.1f} s, first {per_chunk[0]:.1f} s; "
+        f"prompt tokens p50 {prompt:.0f} (the system prompt's evaluated once per process), reply tokens p50 "
+        f"{reply:.0f}; {rate:.1f} reply tokens per second of call time (prompt evaluation included)"
     )
 
 

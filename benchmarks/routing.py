@@ -3,14 +3,15 @@
 Scored on the held-out split of `mm dataset dispatch` (phrasings the training split never
 uses), and on plain questions written by hand, not by the generator's templates (right tool, and
 right tool and mode): benchmarks/routing/plain.txt, which the rules were tuned on, and
-benchmarks/routing/heldout.txt, written afterwards and never tuned on. On the generated set it
+benchmarks/routing/heldout.txt, written afterwards (tuned on in a later session), and
+benchmarks/routing/fresh.txt, written before that later tuning and never tuned on. On the generated set it
 measures correct tool, correct mode (recall mode, staged_change phase, graph/core action), exact
 arguments that name things (IDs, proposal, subject), valid call, and time per question; for the
 rule router, and for a GGUF model given with --model (alone, and falling back to the rules when
 its reply is not a valid call). Misses on the plain sets go to stderr.
 
     python benchmarks/routing.py [--count 2000] [--seed 11] [--model 0.5b|1.5b|PATH] [--few-shot N]
-        [--half tuning|held-out|all] [--plain-only]
+        [--half tuning|held-out|fresh|all] [--plain-only]
 """
 
 from __future__ import annotations
@@ -56,10 +57,10 @@ SETS = Path(__file__).resolve().parent / "routing"
 
 
 def plain_questions() -> list[tuple[str, str, str, str]]:
-    """(set, tool, mode, question): plain.txt, the set the rules were tuned on, and heldout.txt,
-    written after that and never tuned on. Mode "-" for tools without one."""
+    """(set, tool, mode, question): plain.txt and heldout.txt, the sets the rules were tuned on,
+    and fresh.txt, never tuned on. Mode "-" for tools without one."""
     out = []
-    for name, half in (("plain.txt", "tuning"), ("heldout.txt", "held-out")):
+    for name, half in (("plain.txt", "tuning"), ("heldout.txt", "held-out"), ("fresh.txt", "fresh")):
         for line in (SETS / name).read_text().splitlines():
             if line.strip() and not line.startswith("#"):
                 label, question = (part.strip() for part in line.split("|", 1))
@@ -83,7 +84,7 @@ def score_plain(router: Callable[[str], Call | None], questions: list) -> dict[s
             said = f"{got.tool}/{mode_of(got)}" if got else "no valid call"
             print(f"  miss ({half}): {want_tool}/{want_mode} <- {question!r}: got {said}", file=sys.stderr)
     out: dict[str, Any] = {}
-    for half in ("tuning", "held-out", "all"):
+    for half in ("tuning", "held-out", "fresh", "all"):
         chosen = [r for r in results if half in ("all", r[0])]
         if chosen:
             n = len(chosen)
@@ -106,7 +107,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--model", help="a GGUF model (or 0.5b, 1.5b from benchmarks/models.py) to score too")
     parser.add_argument("--few-shot", type=int, default=0, help="add N train-split examples to the model's prompt")
-    parser.add_argument("--half", choices=("tuning", "held-out", "all"), default="all", help="plain questions to ask")
+    halves = ("tuning", "held-out", "fresh", "all")
+    parser.add_argument("--half", choices=halves, default="all", help="plain questions to ask")
     parser.add_argument("--plain-only", action="store_true", help="skip the generated questions")
     parser.add_argument("--sample", type=int, help="only N plain questions, evenly spaced (models are slow)")
     args = parser.parse_args()

@@ -14,11 +14,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mindmem.agents.router import PROPOSAL_RE, Call
+from mindmem.agents.router import Call
 from mindmem.errors import BadInput
-from mindmem.vocabulary import CORE_ACTIONS, GRAPH_ACTIONS, PHASES, RECALL_MODES
+from mindmem.vocabulary import CORE_ACTIONS, DISPATCHERS, GRAPH_ACTIONS, PHASES, PROPOSAL_RE, RECALL_MODES
 
-TOOLS = ("recall", "staged_change", "graph", "memory_verify", "core", "kernels", "compiled_truth")
 MODES = {
     "recall": RECALL_MODES,
     "staged_change": PHASES,
@@ -32,7 +31,7 @@ BLOCK_TYPES = ("", "decision", "fact", "task", "incident", "note", "entity")
 CALL_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "tool": {"enum": list(TOOLS)},
+        "tool": {"enum": list(DISPATCHERS)},
         "mode": {"enum": sorted({m for modes in MODES.values() for m in modes})},
         "query": {"type": "string", "maxLength": 160},
         "id": {"type": "string", "maxLength": 40},

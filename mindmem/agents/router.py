@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mindmem.store.blocks import ID_IN_TEXT_RE
+from mindmem.vocabulary import PROPOSAL_IN_TEXT_RE
 
-PROPOSAL_RE = re.compile(r"\bP-\d{8}-[0-9a-f]{6}\b")
 _ENTITY_RE = re.compile(r"\b(?:PER|PRJ|TOOL|ORG)-[a-z0-9]+(?:-[a-z0-9]+)*\b")
 _TYPES = {
     "decision": r"decisions?|decided",
@@ -40,59 +40,82 @@ def _has(pattern: str, text: str) -> bool:
     return re.search(pattern, text, re.I) is not None
 
 
-# Plain wordings, written against questions people ask rather than the dataset's templates.
-_REJECT = r"\b(reject|decline|refuse|turn (it )?down|throw (it )?out|don'?t merge|do not merge)\b"
-_APPROVE = r"\b(approve|accept|merge|sign off|ship it|lgtm)\b"
-_ROLLBACK = r"\b(roll ?back|revert|undo|take back)\b"
-_PROPOSE = (
-    r"^(please )?(remember|record|note down|make a note|write down|jot down|save (this|that)|propose|add an? |"
-    r"log (a|an|that)\b|keep in mind)|\b(put|save|store|add) (that|this|it) (in|to|into) (the )?memory\b"
+# Plain wordings, written against questions people ask rather than the dataset's templates. Each
+# pattern names a way of asking (a verb family, a tag question, a cause word), never one sentence.
+_POLITE = r"^(?:(?:ok(?:ay)?|so|hey|please|pls|kindly|can you|could you|would you|let'?s|now)[,:]?\s+)*"
+_REJECT = (
+    r"\b(reject\w*|declin\w*|refus\w*|turn(ed)? (it )?down|throw (it )?out|(don'?t|do not) merge|no to|"
+    r"(drop|discard|bin) (it|this|that))\b"
 )
+_APPROVE = r"\b(approv\w*|accept\w*|merge|sign(ed)? off|ship( it)?|lgtm|good to go|looks good|is fine)\b"
+_ROLLBACK = r"\b(roll(ed)? ?back|revert\w*|undo|take back|back (it )?out)\b|\broll\b.*\bback\b"
+_PROPOSE = (
+    _POLITE + r"(remember|record|note( down)?\b|make a note|write down|jot down|save|store|capture|propose|"
+    r"keep in mind|add|create|log (a|an|that)\b)\b(?!.*\?$)|"
+    r"\b(put|save|store|add|write) (that|this|it) (in|to|into) (the )?memory\b|\b(for|to|into) (the )?memory:"
+)
+_CONTRADICT = r"\b(contradict\w*|conflict\w*|inconsisten\w*|disagree\w*|clash\w*|opposite|at odds)\b"
 _VERIFY_MEMORY = (
-    r"\b(verify|audit|integrity|tamper\w*|alter\w*|signatures?|checks?)\b.*\bmemory\b|"
-    r"\bmemory\b.*\b(sound|valid|intact|ok|tamper\w*|alter\w*|checks?|integrity|signatures?)\b"
+    r"\b(verify|audit|integrity|tamper\w*|alter\w*|signatures?|signed|checks?|trust)\b.*\bmemory\b|"
+    r"\bmemory\b.*\b(sound|valid|intact|ok|tamper\w*|alter\w*|checks?|integrity|signatures?|signed|trust\w*)\b"
 )
 _KERNELS = (
-    r"\b(settings|config(uration)?|kernels?|what mode|governance mode|boosts?)\b|"
-    r"\bagents?\b.*\b(allowed|permitted)\b|\b(allowed|permitted)\b.*\bphases?\b|\bwhat can (this|the|an) agent\b"
+    r"\b(settings|config\w*|kernels?|what mode|which mode|governance mode|boosts?|"
+    r"(enforce|propose|detect.only) mode)\b|"
+    r"\bagents?\b.*\b(allowed|permitted|may|can|able|permissions?|rights)\b|"
+    r"\b(allowed|permitted|may|can|could)\b.*\b(this|the|an|my) agent\b"
 )
-_CONTRADICT = r"\b(contradict\w*|conflict\w*|inconsisten\w*|disagree\w*|clash\w*)\b"
 _PREFETCH = (
-    r"\b(before (i|we) (start|work|touch)|before touching|prefetch|load (the )?context|prepare me|"
-    r"get me up to speed|about to (work|start)|need to know before)\b"
+    r"\b(before (i|we) (start|begin|work|touch|dig|pick)\w*|before touching|before starting|prefetch|"
+    r"load (the )?(context|what)|prepare me|get me up to speed|about to (work|start|touch|begin)|"
+    r"need to know before|(i'?m|we'?re|i am|we are) (starting|beginning|picking up)|what'?s relevant|"
+    r"what (should (i|we)|do (i|we) need to) (know|read|load))\b|\bcontext (for|on|about)\b"
 )
-_EXPAND = r"\b(related|neighbou?rs?|linked|connected|around|depends? on|hangs? off|points? (to|at)|what cites)\b"
+_EXPAND = (
+    r"\b(related|neighbou?r\w*|links?|linked|connected|around|depends? on|hangs? off|points? (to|at)|"
+    r"cit(es|ed|ing)|referenc\w*|hops?)\b"
+)
 _GET = r"^(show|get|open|print|display|read|pull up|fetch|let me (read|see))\b|\bwhat does \S+ say\b"
 _LIST = (
     r"\b(list|enumerate|how many|count|every|all (the )?(open |active )?\w+s|what \w+s do we have|"
     r"which \w+s (are|is))\b"
 )
 _STATUS = (
-    r"\b(status|overview|summary) of (the )?(memory|repo)\b|^(memory )?status\??$|\boverview of\b.*\bmemory\b|"
-    r"\bhow (many|big)\b.*\b(blocks?|memory|proposals?)\b|\bmemory (stats|statistics|size)\b|"
-    r"\bwhat'?s in (the )?memory\b"
+    r"\b(status|overview|summary|stats|statistics|size|state|snapshot) of (the )?(memory|repo)\b|"
+    r"^(memory )?status\??$|\boverview of\b.*\bmemory\b|\bhow (many|big)\b.*\b(blocks?|memory|proposals?)\b|"
+    r"\bmemory (repo )?(overview|status|summary|stats|statistics|size|snapshot)\b|"
+    r"\bwhat'?s in (the )?memory\b|\bnumber of (blocks|proposals)\b"
 )
 _TRUTH = (
     r"\b(current|latest|compiled) (truth|state|view)\b|\bwhat do we (currently )?know about\b|"
-    r"\bcurrently true\b|\bwhere do(es)? things stand\b"
+    r"\bcurrently true\b|\bwhere do(es)? (things )?stand\b"
 )
+# With an entity named, any of these asks what is true about it now.
+_ENTITY_STATE = r"\b(true|truth|state|stand\w*|view|know|facts?|latest|current\w*|now|today)\b"
 _CHECK = (
     r"^(is it true|is it the case|verify|check( whether| if)?|confirm|true or false|am i right|are we sure|"
-    r"can you (double-?)?check|double-?check)\b|\bis that (right|true)\b|\b(true|or not|correct)\??$|"
-    r"^(is|are|does|do|did|was|were|has|have|can)\b.*\b(really|actually|still)\b"
+    r"can you (double-?)?check|double-?check|true that|is it (correct|accurate|right)|am i (correct|wrong))\b|"
+    r"\bis (that|this|it) (right|true|correct|accurate)\b|\b(true|or not|correct)\??$|"
+    r",? (right|correct|true)\??$|,? (didn'?t|don'?t|doesn'?t|isn'?t|aren'?t|wasn'?t|haven'?t|hasn'?t) "
+    r"(we|it|they|he|she)\??$|\bor (did|has|have|is) (that|it|this) (changed?|moved)\b|"
+    r"^(is|are|does|do|did|was|were|has|have|can)\b.*\b(really|actually|still|truly|indeed)\b"
 )
 _DIAGNOSE = (
-    r"^why\b|\b(root cause|what caused|diagnose|broke|failing|fails|crash\w*|timed? ?out|what went wrong|"
-    r"what'?s behind|what is behind|causes?|how come|keeps? \w+ing|hangs?|so slow|late)\b|^explain\b"
+    r"^why\b|\b(root cause|root of|what caused|diagnose|broke|failing|fails|crash\w*|timed? ?out|what went wrong|"
+    r"what'?s behind|what is behind|causes?|causing|how come|keeps? \w+ing|hangs?|so slow|late|"
+    r"what (made|led to|triggered)|reasons? (for|why|behind)|end(ed)? up|what happened|what'?s going on)\b|"
+    r"^explain\b"
 )
 _BUNDLE = (
-    r"\b(everything (about|on)|all (the )?evidence|evidence|brief me|summari[sz]e|timeline of|history of|"
-    r"all we know|whole story|complete picture|full picture|put together)\b"
+    r"\b(everything (about|on|we|you)|all (the )?(evidence|context)|evidence|brief me|summari[sz]e|timeline of|"
+    r"history of|all we know|whole story|complete picture|full picture|put together|rundown|in one go)\b"
 )
 _INTENT = (
-    r"^(who|when|what did we decide|which decision|what is the status|status of|which team)\b|"
-    r"\bwhat (was|were|has been) decided\b|\bwhat did we (settle|agree|land|choose|pick)\b|"
-    r"\bresponsible for\b|\bwhat'?s the plan\b"
+    r"^(who|when|by when|what did we decide|which decision|what is the status|status of|which team|"
+    r"which (person|people|engineer|one of us))\b|"
+    r"\bwhat (was|were|has been) (decided|agreed)\b|"
+    r"\bwhat did (we|the \w+|they|\w+) (decide|settle|agree|land|choose|pick)\b|\bdecision (on|about|for)\b|"
+    r"\b(responsible for|deadline|due date|in charge of)\b|\bwhat'?s the plan\b"
 )
 
 
@@ -100,38 +123,44 @@ def route(question: str) -> Call:
     """The one dispatcher call that answers `question` best, by rules (first matching rule wins)."""
     q = " ".join(question.split())
     ids = [m.group(0) for m in ID_IN_TEXT_RE.finditer(q)]
-    proposal = PROPOSAL_RE.search(q)
+    proposal = PROPOSAL_IN_TEXT_RE.search(q)
     entity = _ENTITY_RE.search(q)
     subject = entity.group(0) if entity else _subject_phrase(q)
-
-    if proposal and _has(_REJECT, q):
-        return Call("staged_change", {"phase": "reject", "proposal": proposal.group(0), "rationale": q})
-    if proposal and _has(_APPROVE, q) and not _has(_ROLLBACK, q):
-        return Call("staged_change", {"phase": "approve", "proposal": proposal.group(0), "rationale": q})
-    if _has(_ROLLBACK, q) and (proposal or ids):
-        target = proposal.group(0) if proposal else ids[0]
-        return Call("staged_change", {"phase": "rollback", "target": target, "rationale": q})
-    if _has(_PROPOSE, q):
-        return Call("staged_change", {"phase": "propose", "rationale": q, "edits": [_edit_from(q)]})
+    change = _change(q, proposal.group(0) if proposal else None, ids)
+    if change:
+        return change
+    if _has(_CONTRADICT, q) and not _has(r"\bis it true\b", q):
+        return Call("graph", {"action": "contradict"})
+    if _has(_STATUS, q) and not _has(r"\b(integrity|tamper\w*|alter\w*|signatures?)\b", q):
+        return Call("core", {"action": "status"})
     if _has(_VERIFY_MEMORY, q):
         return Call("memory_verify", {})
     if _has(_KERNELS, q):
         return Call("kernels", {})
-    if _has(_CONTRADICT, q) and not _has(r"\bis it true\b", q):
-        return Call("graph", {"action": "contradict"})
-    if _has(_PREFETCH, q):
+    if _has(_PREFETCH, q) and not _has(r"\ball (the )?context\b", q):
         return Call("graph", {"action": "prefetch", "subject": subject or q})
     if ids and _has(_EXPAND, q):
         return Call("graph", {"action": "expand", "id": ids[0], "depth": 2 if _has(r"\b(two|2) hops?\b", q) else 1})
-    if ids and _has(_GET, q):
+    if ids and (_has(_GET, q) or len(q.split()) <= 3):  # a bare ID with a verb or two asks for that block
         return Call("core", {"action": "get", "id": ids[0]})
-    if _has(_LIST, q) and _type_in(q):
+    if _type_in(q) and (_has(_LIST, q) or _status_in(q)) and not _has(_BUNDLE, q):
         return Call("core", _list_arguments(q))
-    if _has(_STATUS, q):
-        return Call("core", {"action": "status"})
-    if _has(_TRUTH, q) and subject:
+    if (_has(_TRUTH, q) and subject) or (entity and _has(_ENTITY_STATE, q)):
         return Call("compiled_truth", {"subject": subject})
     return _recall(q)
+
+
+def _change(q: str, proposal: str | None, ids: list[str]) -> Call | None:
+    """A staged change the question asks for, if any: reject, approve, rollback or propose."""
+    if proposal and _has(_REJECT, q):
+        return Call("staged_change", {"phase": "reject", "proposal": proposal, "rationale": q})
+    if proposal and _has(_APPROVE, q) and not _has(_ROLLBACK, q):
+        return Call("staged_change", {"phase": "approve", "proposal": proposal, "rationale": q})
+    if _has(_ROLLBACK, q) and (proposal or ids):
+        return Call("staged_change", {"phase": "rollback", "target": proposal or ids[0], "rationale": q})
+    if _has(_PROPOSE, q):
+        return Call("staged_change", {"phase": "propose", "rationale": q, "edits": [_edit_from(q)]})
+    return None
 
 
 def _recall(q: str) -> Call:
@@ -148,12 +177,16 @@ def _recall(q: str) -> Call:
 
 def _list_arguments(q: str) -> dict[str, Any]:
     arguments: dict[str, Any] = {"action": "list", "type": _type_in(q)}
-    status = next((s for s in _STATUSES if _has(rf"\b{s}\b", q)), None)
+    status = _status_in(q)
     if status:
         arguments["status"] = status
     if _has(r"\bopen\b", q) and "status" not in arguments and arguments["type"] == "task":
         arguments["status"] = "todo"
     return arguments
+
+
+def _status_in(q: str) -> str | None:
+    return next((s for s in _STATUSES if _has(rf"\b{s}\b", q)), None)
 
 
 def _type_in(q: str) -> str | None:

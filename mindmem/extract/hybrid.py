@@ -1,9 +1,12 @@
 """The `hybrid` backend: the rules first, then a model adds what they missed.
 
-The rules are quick and precise on the phrasings they know; a model reads looser wording. A model
-candidate whose span overlaps a rules candidate's is dropped (edges to it point at the rules' one):
-the sentence was already judged; an entity the rules already have is kept once.
-If the model fails on every chunk, the rules' candidates stand, with the model's error as a warning.
+The rules are quick and precise on the phrasings they know; a model reads looser wording. With a
+local GGUF (llama-cpp), the model labels the sentences the rules left (`mindmem.extract.label`),
+and the rules build the ones it calls a decision, fact or incident. With a model server (openai),
+the model writes candidates for each chunk, and one whose span overlaps a rules candidate's is
+dropped (edges to it point at the rules' one): the sentence was already judged; an entity the
+rules already have is kept once.
+If the model fails, the rules' candidates stand, with the model's error as a warning.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from mindmem.errors import BadInput
 from mindmem.extract.base import Candidate, Context, Extraction
+from mindmem.extract.label import ADDED, JsonModel, label
 from mindmem.extract.rules import RulesExtractor
 
 
@@ -27,12 +31,21 @@ class HybridExtractor:
         self.rules = RulesExtractor()
 
     def extract(self, text: str, context: Context) -> Extraction:
-        rules = self.rules.extract(text, context)
         try:
-            model = self.model.extract(text, context)
+            if isinstance(self.model, JsonModel):
+                model: JsonModel = self.model
+                found = self.rules.extract(
+                    text, context, judge=lambda said: _added(label(model, said, context.progress))
+                )
+                return replace(found, backend=self.name)
+            return combine(self.rules.extract(text, context), self.model.extract(text, context), self.name)
         except BadInput as exc:
+            rules = self.rules.extract(text, context)
             return replace(rules, backend=self.name, warnings=(f"the model added nothing: {exc}",))
-        return combine(rules, model, self.name)
+
+
+def _added(labels: list[str]) -> list[str]:
+    return [found if found in ADDED else "none" for found in labels]
 
 
 def combine(rules: Extraction, model: Extraction, backend: str = "hybrid") -> Extraction:

@@ -122,9 +122,10 @@ class LlamaExtractor(ModelExtractor):
     def complete(self, messages: Messages, reply: Reply) -> str:
         return self.generate(messages, reply.grammar(), reply.max_tokens(self.max_tokens))
 
-    def complete_json(self, messages: Messages, schema: Mapping[str, Any]) -> str:
-        """A reply held to a JSON schema (the model router's calls)."""
-        return self.generate(messages, schema_grammar(schema), self.max_tokens)
+    def complete_json(self, messages: Messages, schema: Mapping[str, Any], max_tokens: int | None = None) -> str:
+        """A reply held to a JSON schema (the model router's calls, hybrid's labels), in at most
+        `max_tokens` (default: the backend's)."""
+        return self.generate(messages, schema_grammar(schema), min(max_tokens or self.max_tokens, self.max_tokens))
 
     def generate(self, messages: Messages, grammar: str, max_tokens: int) -> str:
         from llama_cpp import LlamaGrammar

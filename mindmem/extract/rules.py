@@ -16,7 +16,7 @@ the same candidates. It finds
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from mindmem.errors import BadInput
@@ -25,6 +25,9 @@ from mindmem.extract.dates import find_dates
 from mindmem.extract.updates import UPDATABLE, Updates
 from mindmem.store.blocks import ID_IN_TEXT_RE, Block, slugify
 
+# Labels a judge gives sentences the rules left: "decision", "fact", "incident" or "none".
+Judge = Callable[[list[str]], list[str]]
+JUDGED_CONFIDENCE = 0.5
 _SPEAKER = re.compile(
     r"^[ \t]*(?:[-*>]\s+)?(?:\[[^\]\n]{1,40}\]\s*)?(?:\*\*)?(?P<name>[A-Z][\w.'-]{0,30}(?: [A-Z][\w.'-]{0,30})?)"
     r"(?:\*\*)?:[ \t]+",
@@ -38,7 +41,7 @@ _KINDS = [
     (
         "decision",
         re.compile(
-            r"\b(?:we(?:'ve| have)? decided(?: to| that| on)?|decision:|let'?s go with|let us go with|"
+            r"\b(?:we(?:'ve| have)? decided(?: to| that| on)?|decision(?=:)|let'?s go with|let us go with|"
             r"from now on|going forward|we(?:'ll| will) (?:use|go with|standardi[sz]e on|switch to|move to)|"
             r"(?:we )?agreed(?: to| that| on)|we(?:'re| are) going with)\b",
             re.I,
@@ -78,7 +81,10 @@ _LEADS = re.compile(
     r"FYI:?,?|for the record,?|note that|heads up:?,?|it turns out( that)?|turns out( that)?)\s*",
     re.I,
 )
-_NAME = re.compile(r"(?<![\w-])(?:[A-Z][a-z0-9]*[A-Z0-9][\w]*|[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)(?![\w-])")
+# A name does not start with an article ("The Atlas project" names Atlas).
+_NAME = re.compile(
+    r"(?<![\w-])(?!(?:The|A|An|Our|This|That) )(?:[A-Z][a-z0-9]*[A-Z0-9][\w]*|[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)(?![\w-])"
+)
 _STRONG_TOOL_CUE = (
     r"\b(?:use|using|uses|adopt|adopting|migrate to|migrating to|switch to|switching to|move to|moving to|"
     r"deploy(?:ed)? (?:on|to)|run(?:s|ning)? on|hosted on|go(?:ing)? with)\s+$"
@@ -88,26 +94,32 @@ _TOOL_CUE = re.compile(_STRONG_TOOL_CUE + r"|\b(?:with|in|on|from)\s+$", re.I)
 _ACRONYM = re.compile(r"[A-Z]{2,6}s?")
 _STRONG_TOOL = re.compile(_STRONG_TOOL_CUE, re.I)
 _PROJECT_CUE = re.compile(r"\b(?:project|service|repo|initiative)\s+$", re.I)
-_PROJECT_AFTER = re.compile(r"^\s+(?:project|service|team|repo|initiative)\b", re.I)
+_PROJECT_AFTER = re.compile(r"^\s+(?:project|service|repo|initiative)\b", re.I)
 _PERSON_AFTER = re.compile(r"^\s+(?:will|'ll|’ll|said|says|thinks|owns|is on|takes|took|agreed|asked)\b")
-_PERSON_CUE = re.compile(r"\b(?:ask|asked|cc|ping|with|to|by|from|assign(?:ed)? to|owner:?)\s+@?$", re.I)
+_PERSON_CUE = re.compile(
+    # A bare "to" is no cue: "publish events to Kafka".
+    r"\b(?:ask|asked|cc|ping|with|(?:talk|talked|spoke|speak|reach out|write|wrote) to|by|from|assign(?:ed)? to|"
+    r"owner:?)\s+@?$",
+    re.I,
+)
 _REPLACES = re.compile(
     r"\b(?:instead|no longer|replac\w*|supersed\w*|deprecat\w*|(?:switch|mov|migrat)\w*\b[^.]*?\bfrom)\b", re.I
 )
 _STOP = {
     "I", "We", "The", "A", "An", "It", "This", "That", "These", "Those", "Let", "Lets", "Let's", "So", "Ok",
     "Okay", "And", "But", "Or", "Also", "Then", "If", "When", "Yes", "No", "Not", "TODO", "FYI", "AI", "TIL",
-    "Action", "Decision", "Note", "Notes", "Meeting", "Agenda", "Attendees", "Summary", "Next", "Last", "Today",
+    "Action", "Decision", "Note", "Notes", "Meeting", "Agenda", "Attendees", "Present", "Participants", "Summary",
+    "Next", "Last", "Today",
     "Tomorrow", "Yesterday", "Everyone", "Team", "Thanks", "Great", "Sure", "Right", "Well", "Hi", "Hello",
     "Our", "My", "Your", "Their", "His", "Her", "What", "Why", "How", "Who", "Where", "Which", "Q", "EOD",
-    "ASAP", "PR", "CI", "OK",
+    "ASAP", "PR", "CI", "OK", "ADR", "RFC",
     # Labels of write-ups and ADRs ("Follow-up: …", "Impact: …"), not speakers.
     "Follow-up", "Followup", "Postmortem", "Post-mortem", "Impact", "Context", "Consequence", "Consequences",
     "Status", "Update", "Updates", "Background", "Problem", "Solution", "Owner", "Reviewers", "Blocked",
 }  # fmt: skip
 _CALENDAR = re.compile(
     r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
-    r"August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)$"
+    r"August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Q[1-4]|H[12])$"
 )
 _WORD = re.compile(r"[a-z0-9]+")
 _COMMON = {
@@ -140,15 +152,22 @@ class RulesExtractor:
         if options:
             raise BadInput(f"the rules backend takes no options (got {', '.join(options)})")
 
-    def extract(self, text: str, context: Context) -> Extraction:
+    def extract(self, text: str, context: Context, judge: Judge | None = None) -> Extraction:
+        """Candidates from the sentences the rules recognise; with `judge` (the hybrid backend's model),
+        also from those it labels decision, fact or incident among the rest."""
         entities = _Entities(known=_known_entities(context.existing.blocks.values()))
         _attendees(text, entities)
         candidates: list[Candidate] = []
         titles = {(b.type, _norm(b.title)) for b in context.existing.blocks.values()}
         changes = Updates(context.existing.blocks.values())
-        for n, sentence in enumerate(_sentences(text)):
-            updates = changes.of(sentence.text)
-            kind = _kind(sentence.text) or (updates[0].type if updates else None)
+        sentences = list(_sentences(text))
+        updates = [changes.of(sentence.text) for sentence in sentences]
+        kinds = [_kind(s.text) or (up[0].type if up else None) for s, up in zip(sentences, updates, strict=True)]
+        judged = [i for i, kind in enumerate(kinds) if kind is None] if judge else []
+        for i, label in zip(judged, judge([sentences[i].text for i in judged]) if judge else [], strict=True):
+            kinds[i] = None if label == "none" else label
+        asked = set(judged)
+        for n, (sentence, kind) in enumerate(zip(sentences, kinds, strict=True)):
             if kind is None:
                 continue
             title = _title(sentence.text)
@@ -158,10 +177,10 @@ class RulesExtractor:
             mentioned = _mentions(sentence, entities)
             cand = _candidate(f"{kind}-{n}", kind, title, sentence, mentioned, context, candidates)
             if kind in UPDATABLE:
-                old = [u.id for u in updates if u.type == kind]
+                old = [u.id for u in updates[n] if u.type == kind]
                 rest = [e for e in cand.edges if e[1] not in old]
                 cand = replace(cand, edges=tuple(dict.fromkeys([*(("supersedes", i) for i in old), *rest])))
-            candidates.append(cand)
+            candidates.append(replace(cand, confidence=JUDGED_CONFIDENCE) if n in asked else cand)
         return Extraction("rules", tuple(_entity_candidates(entities) + candidates))
 
 

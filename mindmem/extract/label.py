@@ -1,0 +1,120 @@
+"""The model's part in `hybrid`: it judges, one word each, the sentences the rules left unjudged.
+
+The rules are precise on the phrasings they know; what they miss is looser wording ("Backups run
+every 6 hours", "the pager fired 40 times yesterday"). Asking a small model to write whole
+candidates for a chunk cost minutes per chunk and brought wrong types and extra tasks (measured
+per type in docs/benchmarks.md). Here it only labels: the sentences go as a numbered list, and
+the reply, held to a schema, is one label per number, in order:
+
+    {"1": "fact", "2": "none", "3": "incident"}
+
+so a reply is a few tokens a sentence and cannot name a sentence it was not shown. The rules then
+build each sentence labelled fact or incident into a candidate (title, dates, entities, edges) the
+way they build their own. Decisions and tasks stay with the rules: measured per type, the model's
+were wrong more often than right.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from mindmem.errors import BadInput
+from mindmem.extract.reply import not_a_statement
+
+LABELS = ("decision", "fact", "incident", "none")
+# The labels hybrid turns into candidates. Decisions stay with the rules, as tasks do: the model's
+# extra decisions were wrong three times in four on the labelled set, mostly facts or status
+# updates, while its facts and incidents were right far more often (docs/benchmarks.md). It is
+# still offered "decision", so that such sentences do not land in fact for want of a better label.
+ADDED = ("fact", "incident")
+# Sentences per call: enough for a page of notes, few enough that a small model keeps count.
+BATCH = 24
+# Reply tokens a label takes (`"12": "incident", ` is 7 to 9), with room to spare, and for the braces.
+TOKENS_PER_LABEL = 12
+TOKENS_EXTRA = 8
+
+# Its examples are written for the prompt, not taken from the labelled set the benchmark scores.
+SYSTEM_PROMPT = """\
+You label sentences from a team's notes, chats and write-ups for the team's memory.
+For each numbered sentence, reply with one label:
+- decision: the team made a choice or set a rule ("we'll go with X", "agreed", "new rule: ...").
+  A sentence that only says how something is or works is a fact, not a decision.
+- fact: how something is or works: a system, setting, number, limit, schedule, place or owner
+  ("the staging database is reset every Sunday", "the app has 30k daily users").
+- incident: a particular event where something went wrong (an outage, errors, a failure, data loss).
+- none: questions, greetings, titles, what someone did or is doing or will do, opinions, small talk.
+Reply with JSON only: {"1": label, "2": label, ...}, one entry per sentence, in order.
+
+Example.
+1: hey all, thanks for joining
+2: The image resizer runs on two GPU nodes.
+3: fine, new rule: every hotfix gets a post-release note
+4: the payment webhook dropped events twice last night
+5: done with the settings page, next up is the upload form
+6: Our support inbox gets about 300 tickets a week.
+7: I think the new logo looks nicer
+8: ok, we'll go with Postmark for the receipts
+9: Mobile sync, week 12
+10: Invoices are archived in S3 for seven years.
+Reply:
+{"1": "none", "2": "fact", "3": "decision", "4": "incident", "5": "none", "6": "fact", "7": "none", "8": "decision", \
+"9": "none", "10": "fact"}
+"""
+
+
+@runtime_checkable
+class JsonModel(Protocol):
+    def complete_json(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int | None = None
+    ) -> str: ...
+
+
+def worth_asking(sentence: str) -> bool:
+    """Whether a sentence could hold a decision, fact or incident at all: questions, headings and
+    scraps are none without asking."""
+    return not sentence.rstrip().endswith("?") and not_a_statement(sentence) is None
+
+
+def label_schema(count: int) -> dict[str, Any]:
+    keys = [str(n) for n in range(1, count + 1)]
+    properties = {key: {"enum": list(LABELS)} for key in keys}
+    return {"type": "object", "properties": properties, "required": keys, "additionalProperties": False}
+
+
+def label(model: JsonModel, sentences: Sequence[str], progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """One label from LABELS per sentence; "none" for those not worth asking about. `progress(done,
+    total)` hears of each call, in sentences asked about."""
+    asked = [i for i, s in enumerate(sentences) if worth_asking(s)]
+    out = ["none"] * len(sentences)
+    report = progress or (lambda done, total: None)
+    report(0, len(asked))
+    for first in range(0, len(asked), BATCH):
+        batch = asked[first : first + BATCH]
+        numbered = "\n".join(f"{n}: {_one_line(sentences[i])}" for n, i in enumerate(batch, 1))
+        messages = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": f"{numbered}\nReply:"},
+        ]
+        reply = model.complete_json(messages, label_schema(len(batch)), TOKENS_EXTRA + TOKENS_PER_LABEL * len(batch))
+        for i, found in zip(batch, _labels(reply, len(batch)), strict=True):
+            out[i] = found
+        report(first + len(batch), len(asked))
+    return out
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _labels(raw: str, count: int) -> list[str]:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"the model's labels are not JSON ({exc.msg}): {raw[:80]!r}") from None
+    found = [data.get(str(n)) if isinstance(data, dict) else None for n in range(1, count + 1)]
+    if any(value not in LABELS for value in found):
+        raise BadInput(f"the model's labels are not one of {', '.join(LABELS)} per sentence: {raw[:80]!r}")
+    return [str(value) for value in found]

@@ -1,0 +1,120 @@
+"""The hybrid backend's labelling: the model judges, one word each, the sentences the rules left."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+
+from mindmem.errors import BadInput
+from mindmem.extract.base import Context
+from mindmem.extract.hybrid import HybridExtractor
+from mindmem.extract.label import LABELS, label, label_schema, worth_asking
+from mindmem.extract.rules import JUDGED_CONFIDENCE, RulesExtractor
+from mindmem.store.snapshot import Snapshot
+
+NOTES = (
+    "# Weekly sync\n"
+    "Dana: We decided to move the ledger to PostgreSQL.\n"
+    "Lee: The image cache holds 40 GB on each node.\n"
+    "Lee: who is on call next week?\n"
+    "Dana: The checkout page threw errors for an hour on Sunday.\n"
+    "Lee: thanks all\n"
+)
+
+
+class Scripted:
+    """A stand-in for a model: answers each call with the next reply, and keeps what it was asked."""
+
+    def __init__(self, *replies: str) -> None:
+        self.replies = list(replies)
+        self.asked: list[list[dict[str, str]]] = []
+
+    def complete_json(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int | None = None
+    ) -> str:
+        assert max_tokens is not None and max_tokens >= 12 * len(schema["required"])
+        self.asked.append(messages)
+        return self.replies.pop(0)
+
+
+def _context() -> Context:
+    return Context(date(2026, 11, 24), Snapshot(None), "notes.md")
+
+
+def test_questions_and_scraps_are_never_asked_about() -> None:
+    assert not worth_asking("who is on call next week?")
+    assert not worth_asking("# Weekly sync")
+    assert not worth_asking("thanks all")
+    assert worth_asking("The image cache holds 40 GB on each node.")
+
+
+def test_labels_come_back_in_order_for_the_sentences_asked_about() -> None:
+    model = Scripted(json.dumps({"1": "fact", "2": "incident"}))
+    sentences = ["who owns it?", "The cache holds 40 GB per node.", "thanks", "The checkout threw 500s all day."]
+    heard: list[tuple[int, int]] = []
+    assert label(model, sentences, lambda done, total: heard.append((done, total))) == [
+        "none", "fact", "none", "incident"
+    ]  # fmt: skip
+    assert heard == [(0, 2), (2, 2)]
+    (asked,) = model.asked
+    assert asked[1]["content"] == "1: The cache holds 40 GB per node.\n2: The checkout threw 500s all day.\nReply:"
+    assert asked[0]["role"] == "system" and "Example." in asked[0]["content"]
+
+
+def test_the_schema_asks_for_exactly_one_known_label_per_sentence() -> None:
+    schema = label_schema(3)
+    assert schema["required"] == ["1", "2", "3"] and schema["additionalProperties"] is False
+    assert all(prop["enum"] == list(LABELS) for prop in schema["properties"].values())
+
+
+@pytest.mark.parametrize("reply", ["not json", json.dumps({"1": "fact"}), json.dumps({"1": "task", "2": "none"})])
+def test_a_reply_that_does_not_label_every_sentence_is_an_error(reply: str) -> None:
+    with pytest.raises(BadInput, match="labels"):
+        label(Scripted(reply), ["The cache holds 40 GB per node.", "The checkout threw 500s all day."])
+
+
+def test_the_rules_build_what_the_judge_labels_and_keep_their_own() -> None:
+    alone = RulesExtractor().extract(NOTES, _context())
+    asked: list[list[str]] = []
+
+    def judge(sentences: list[str]) -> list[str]:
+        asked.append(sentences)
+        return ["fact" if "cache" in s else "none" for s in sentences]
+
+    both = RulesExtractor().extract(NOTES, _context(), judge=judge)
+    # The judge sees only what the rules did not recognise (the decision and the outage they did).
+    assert "We decided to move the ledger to PostgreSQL." not in asked[0]
+    assert "The image cache holds 40 GB on each node." in asked[0]
+    added = [c for c in both.candidates if c not in alone.candidates]
+    # The fact, and its speaker as the entity it names.
+    assert [(c.type, c.id or c.span.text) for c in added] == [
+        ("entity", "PER-lee"),
+        ("fact", "The image cache holds 40 GB on each node."),
+    ]
+    assert added[1].confidence == JUDGED_CONFIDENCE
+    assert all(c in both.candidates for c in alone.candidates)
+
+
+def _hybrid(model: Scripted) -> HybridExtractor:
+    # The model is given, not loaded from a GGUF: what is tested is how hybrid uses its labels.
+    hybrid = object.__new__(HybridExtractor)
+    hybrid.model, hybrid.rules = model, RulesExtractor()
+    return hybrid
+
+
+def test_hybrid_adds_what_the_model_labels_and_keeps_the_rules_when_its_reply_is_unusable() -> None:
+    rules = RulesExtractor().extract(NOTES, _context())
+    found = _hybrid(Scripted(json.dumps({"1": "fact", "2": "none"}))).extract(NOTES, _context())
+    assert found.backend == "hybrid" and not found.warnings
+    assert [c.span.text for c in found.candidates if c.confidence == JUDGED_CONFIDENCE] == [
+        "The image cache holds 40 GB on each node."
+    ]
+    # A decision the model sees where the rules saw none stays with the rules: nothing is added.
+    decided = _hybrid(Scripted(json.dumps({"1": "decision", "2": "none"}))).extract(NOTES, _context())
+    assert decided.candidates == rules.candidates
+    broken = _hybrid(Scripted("{}")).extract(NOTES, _context())
+    assert broken.candidates == rules.candidates
+    assert broken.warnings and broken.warnings[0].startswith("the model added nothing: the model's labels")
