@@ -86,7 +86,7 @@ def test_verify_on_the_labelled_set(memory: Memory) -> None:
 
 
 def test_recall_ask_and_mcp_give_one_verdict_and_graph_contradict_is_mm_check(memory: Memory) -> None:
-    """The one judgement: `recall --mode verify`, `mm ask "is it true that …"` and MCP recall give the same
+    """The one judgement: `recall --mode verify`, `mm ask "verify that …"` and MCP recall give the same
     verdict on every labelled claim; MCP `graph contradict` lists exactly the pairs `mm check` reports."""
     from mindmem.agents.ask import ask
     from mindmem.agents.dispatch import Dispatcher
@@ -99,7 +99,7 @@ def test_recall_ask_and_mcp_give_one_verdict_and_graph_contradict_is_mm_check(me
     mcp = Dispatcher(repo, "agent", env=env)
     for claim, _ in labelled(memory):
         verdict = recall(memory, claim, mode="verify").verdict
-        asked = ask(repo, f"is it true that {claim}?", env=env)
+        asked = ask(repo, f"verify that {claim}", env=env)
         assert (asked.call.tool, asked.call.arguments.get("mode")) == ("recall", "verify"), claim
         assert asked.result["verdict"] == mcp.recall(claim, mode="verify")["verdict"] == verdict, claim
     checked = sorted(sorted(f.blocks) for f in contradictions.check(context_for(memory)))
