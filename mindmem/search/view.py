@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import heapq
 from array import array
-from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,10 +30,6 @@ MAX_QUERY_CHARS = 4000
 # Postings whose scores an open index keeps between queries (about 12 bytes each).
 POSTINGS_CACHE = 2_000_000
 MAX_QUERY_TERMS = 64
-# Below this many documents every posting list is walked; above it, lists longer than LONG_POSTINGS
-# (and than an eighth of the longest) are only looked up for the candidates the others found.
-PRUNE_FROM = 20_000
-LONG_POSTINGS = 2_000
 
 
 @dataclass(frozen=True)
@@ -100,25 +95,21 @@ class IndexView:
         Each term's scores are computed once per view and kept: queries in one process share most
         of their terms, and summing cached arrays is several times faster than re-reading postings.
         """
-        postings = [(weight, *self._scores(key, weights)) for key, weight in query_signals(text, weights)]
-        boost = 1 + weights.time_prior if ranking.asks_when(text) and weights.time_prior else 1.0
+        totals: dict[int, float] = {}
+        for key, weight in query_signals(text, weights):
+            for docnum, score in zip(*self._scores(key, weights), strict=True):
+                totals[docnum] = totals.get(docnum, 0.0) + weight * score
+        if totals and ranking.asks_when(text) and weights.time_prior:
+            for docnum in self._docnums("cues", "time"):
+                if docnum in totals:
+                    totals[docnum] *= 1 + weights.time_prior
         keep, drop = self._docset("type", types), self._docset("status", hide)
-
-        def ranked(totals: dict[int, float]) -> list[tuple[int, float]]:
-            if boost != 1.0:
-                for docnum in self._docnums("cues", "time"):
-                    if docnum in totals:
-                        totals[docnum] *= boost
-            found = (
-                (docnum, score)
-                for docnum, score in totals.items()
-                if (keep is None or docnum in keep) and (drop is None or docnum not in drop)
-            )
-            return heapq.nsmallest(limit, found, key=lambda hit: (-hit[1], hit[0]))
-
-        top = _pruned(postings, limit, boost, ranked, self.documents)
-        if top is None:
-            top = ranked(_accumulate(postings, None))
+        found = (
+            (docnum, score)
+            for docnum, score in totals.items()
+            if (keep is None or docnum in keep) and (drop is None or docnum not in drop)
+        )
+        top = heapq.nsmallest(limit, found, key=lambda hit: (-hit[1], hit[0]))
         return [self._stored(docnum, score) for docnum, score in top]
 
     def _scores(self, key: tuple[str, str], weights: ranking.Weights) -> tuple[array[int], array[float]]:
@@ -240,54 +231,6 @@ class IndexView:
             # Prime the cached property with what the index recorded (same blob, so the same links).
             vars(found)["wiki_links"] = doc.wiki
         return found
-
-
-Postings = list[tuple[float, "array[int]", "array[float]"]]
-
-
-def _accumulate(postings: Postings, only: set[int] | None) -> dict[int, float]:
-    """Each document's weighted sum over the signals, added in signal order (so a sum never depends
-    on which path computed it). With `only`, just those documents, looked up in the long lists."""
-    totals: dict[int, float] = {}
-    for weight, docnums, scores in postings:
-        if only is None or len(docnums) <= _long(postings):
-            for docnum, score in zip(docnums, scores, strict=True):
-                if only is None or docnum in only:
-                    totals[docnum] = totals.get(docnum, 0.0) + weight * score
-            continue
-        for docnum in sorted(only):
-            at = bisect_left(docnums, docnum)
-            if at < len(docnums) and docnums[at] == docnum:
-                totals[docnum] = totals.get(docnum, 0.0) + weight * scores[at]
-    return totals
-
-
-def _long(postings: Postings) -> int:
-    """Posting lists longer than this are only looked up for candidates (see `_pruned`)."""
-    return max(LONG_POSTINGS, max((len(d) for _, d, _ in postings), default=0) // 8)
-
-
-def _pruned(
-    postings: Postings,
-    limit: int,
-    boost: float,
-    ranked: Callable[[dict[int, float]], list[tuple[int, float]]],
-    documents: int,
-) -> list[tuple[int, float]] | None:
-    """The exact top `limit` without walking the long posting lists (MaxScore), or None when that
-    cannot be proven. Candidates are the documents in the short lists; each gets its full score.
-    A document in no short list scores at most the sum of the long lists' best scores, so when
-    the `limit`-th candidate beats that bound, no other document can enter the top."""
-    cutoff = _long(postings)
-    long = [(w, d, s) for w, d, s in postings if len(d) > cutoff]
-    if not long or len(long) == len(postings) or documents < PRUNE_FROM:
-        return None
-    only = {docnum for _, d, _ in postings if len(d) <= cutoff for docnum in d}
-    top = ranked(_accumulate(postings, only))
-    bound = boost * sum(w * max(s) for w, _, s in long if len(s))
-    if len(top) < limit or top[-1][1] <= bound:
-        return None
-    return top
 
 
 def query_signals(text: str, weights: ranking.Weights = ranking.DEFAULT) -> list[tuple[tuple[str, str], float]]:
