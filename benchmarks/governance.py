@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib
 import math
 import os
 import platform
@@ -44,10 +45,13 @@ import corpus
 
 from mindmem import governance as gov
 from mindmem.store import blocks as b
+from mindmem.store import changes as ch
 from mindmem.store.memory import Memory
 
 TARGET_S = 0.150  # propose + signed approve at 10k blocks
 TARGET_RATIO = 5.0  # times faster than the git CLI flow
+# The module, not the function of the same name the package exports.
+approving = importlib.import_module("mindmem.governance.approve")
 MM = str(Path(sys.executable).with_name("mm"))
 
 
@@ -105,7 +109,7 @@ class Flows:
         self.scratch = scratch
         self.count = 0
         self.gate_times: list[float] = []
-        gate = gov._gate
+        gate = approving._gate
 
         def timed_gate(*args: Any, **kwargs: Any) -> Any:  # approve's checks gate, timed where it runs
             start = time.perf_counter()
@@ -114,7 +118,7 @@ class Flows:
             finally:
                 self.gate_times.append(time.perf_counter() - start)
 
-        gov._gate = timed_gate
+        approving._gate = timed_gate
 
     def _block(self, flow: str) -> tuple[str, bytes]:
         self.count += 1
@@ -143,7 +147,7 @@ class Flows:
         source.write_bytes(data)
         start = time.perf_counter()
         memory = Memory(self.path)
-        changes = gov.ch.from_texts([(str(source), source.read_bytes())], memory.root)
+        changes = ch.from_texts([(str(source), source.read_bytes())], memory.root)
         proposal = gov.propose(memory, changes, rationale="benchmark: one new note")
         return self._approve(start, proposal.id)
 

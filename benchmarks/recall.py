@@ -18,7 +18,10 @@ Corpora come from benchmarks/corpus.py (committed repos). For each size:
   ratio to mindmem.
 
     python benchmarks/recall.py [--sizes 1000 10000 100000] [--queries 100] [--cli 10]
-                                [--side-queries 50] [--mind-mem PYTHON]
+                                [--side-queries 50] [--mind-mem PYTHON] [--repo COPY]
+
+`--repo COPY` measures an existing repo (a copy: it gets one-block commits) instead of generating
+one, so a 100k corpus made once can be measured again after each change.
 
 The default sizes are 1k and 10k; 100k takes several minutes and about 1 GB of memory to build.
 """
@@ -250,61 +253,73 @@ def side_by_side(memory: Memory, count: int, rng: random.Random, mind_mem: str |
         print(side_line(side, ours) + f"; import {answer['import_seconds']:.2f} s")
 
 
+def fresh_process_build(path: Path) -> tuple[float, float, float]:
+    """(wall, CPU, peak resident MB) of a full rebuild in a new process, as `mm index rebuild` pays it."""
+    script = (
+        "import resource, sys; from mindmem.store.memory import Memory; from mindmem.search import index; "
+        "index.rebuild(Memory(sys.argv[1])); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", script, str(path)], check=True, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return wall, cpu, int(out.stdout.split()[-1]) / 1024
+
+
 def run(n: int, count: int, cli_runs: int, side_queries: int, mind_mem: str | None) -> None:
-    rng = random.Random(7)
     with tempfile.TemporaryDirectory() as tmp:
         made = timed(lambda: corpus.build_repo(Path(tmp) / "repo", n, seed=0, commits=5))
-        path = Path(tmp) / "repo"
-        memory = Memory(path)
         print(f"\n## {n} blocks (corpus repo built in {made:.1f} s)")
+        measure(Path(tmp) / "repo", count, cli_runs, builds=2)
+        side_by_side(Memory(Path(tmp) / "repo"), side_queries, random.Random(7), mind_mem, Path(tmp))
 
-        full = min(timed(lambda: index.rebuild(memory)) for _ in range(2))
-        print(f"full index build            {full:.2f} s")
 
-        in_process = []
-        for _ in range(5):
-            change_one_block(memory, rng)
-            start = time.perf_counter()
-            status = index.catch_up(memory)
-            in_process.append(time.perf_counter() - start)
-            assert status.reindexed == 1 and not status.rebuilt, status
-        fresh = []
-        for _ in range(3):
-            change_one_block(memory, rng)
-            fresh.append(fresh_process_catch_up(path))
-        catch_up = statistics.median(in_process)
-        ratio = full / catch_up
+def measure(path: Path, count: int, cli_runs: int, builds: int) -> None:
+    """Build, catch-up and query figures on the repo at `path` (it gets one-block commits)."""
+    rng = random.Random(7)
+    memory = Memory(path)
+    for _ in range(builds):
+        wall, cpu, peak = fresh_process_build(path)
+        print(f"full index build            {wall:.2f} s, cpu {cpu:.2f} s, peak memory {peak:.0f} MB (new process)")
+    in_process = []
+    for _ in range(5):
+        change_one_block(memory, rng)
+        start = time.perf_counter()
+        status = index.catch_up(memory)
+        in_process.append(time.perf_counter() - start)
+        assert status.reindexed == 1 and not status.rebuilt, status
+    print(f"catch-up, 1 changed block   {ms(statistics.median(in_process))} in process (median of 5)")
+    fresh = []
+    for _ in range(3):
+        change_one_block(memory, rng)
+        fresh.append(fresh_process_catch_up(path))
+    wall, cpu = (statistics.median(x) for x in zip(*fresh, strict=True))
+    print(f"catch-up in a fresh process {ms(wall)}, cpu {ms(cpu)} (interpreter and imports included)")
+    noop = statistics.median(timed(lambda: index.catch_up(memory)) for _ in range(20))
+    print(f"freshness check, no change  {ms(noop)}")
+    queries = queries_for(memory, count, rng)
+    for mode in MODES:
+        recall(memory, queries[mode][0], mode=mode)  # warm the searcher, as a long-lived process would be
+        wall_times, cpu_times = [], []
+        for q in queries[mode]:
+            began, began_cpu = time.perf_counter(), time.process_time()
+            recall(memory, q, mode=mode)
+            wall_times.append(time.perf_counter() - began)
+            cpu_times.append(time.process_time() - began_cpu)
+        p50, p95 = percentiles(wall_times)
+        cpu50, cpu95 = percentiles(cpu_times)
         print(
-            f"catch-up, 1 changed block   {ms(catch_up)} in process (median of 5); full build / catch-up {ratio:.0f}x"
+            f"recall {mode:<20} p50 {ms(p50):>9}  p95 {ms(p95):>9}   cpu p50 {ms(cpu50):>9}  p95 {ms(cpu95):>9}"
+            f"  ({count} queries)"
         )
-        wall, cpu = (statistics.median(x) for x in zip(*fresh, strict=True))
-        print(f"catch-up in a fresh process {ms(wall)}, cpu {ms(cpu)} (interpreter and imports included)")
-        noop = statistics.median(timed(lambda: index.catch_up(memory)) for _ in range(20))
-        print(f"freshness check, no change  {ms(noop)}")
-
-        queries = queries_for(memory, count, rng)
-        for mode in MODES:
-            recall(memory, queries[mode][0], mode=mode)  # warm the searcher, as a long-lived process would be
-            wall, cpu = [], []
-            for q in queries[mode]:
-                began, began_cpu = time.perf_counter(), time.process_time()
-                recall(memory, q, mode=mode)
-                wall.append(time.perf_counter() - began)
-                cpu.append(time.process_time() - began_cpu)
-            p50, p95 = percentiles(wall)
-            cpu50, cpu95 = percentiles(cpu)
-            print(
-                f"recall {mode:<20} p50 {ms(p50):>9}  p95 {ms(p95):>9}   cpu p50 {ms(cpu50):>9}  p95 {ms(cpu95):>9}"
-                f"  ({count} queries)"
-            )
-
-        if cli_runs:
-            mm = [sys.executable, "-m", "mindmem", "-C", str(path), "recall"]
-            cli = [child([*mm, q]) for q in queries["similar"][:cli_runs]]
-            wall, cpu = (statistics.median(x) for x in zip(*cli, strict=True))
-            print(f"mm recall (CLI, new process) p50 {ms(wall)}, cpu {ms(cpu)} ({cli_runs} queries)")
-
-        side_by_side(memory, side_queries, rng, mind_mem, Path(tmp))
+    if cli_runs:
+        mm = [sys.executable, "-m", "mindmem", "-C", str(path), "recall"]
+        cli = [child([*mm, q]) for q in queries["similar"][:cli_runs]]
+        wall, cpu = (statistics.median(x) for x in zip(*cli, strict=True))
+        print(f"mm recall (CLI, new process) p50 {ms(wall)}, cpu {ms(cpu)} ({cli_runs} queries)")
 
 
 def main() -> None:
@@ -316,8 +331,15 @@ def main() -> None:
     parser.add_argument(
         "--mind-mem", metavar="PYTHON", help="an interpreter with the mind-mem package, to compare its recall"
     )
+    parser.add_argument(
+        "--repo", type=Path, help="measure this existing memory repo instead (it gets one-block commits: use a copy)"
+    )
     args = parser.parse_args()
     print("# benchmarks/recall.py")
+    if args.repo:
+        print(f"\n## {args.repo}")
+        measure(args.repo, args.queries, args.cli, builds=1)
+        return
     for n in args.sizes:
         run(n, args.queries, args.cli, args.side_queries, args.mind_mem)
 

@@ -5,7 +5,7 @@ driven by separate `mm` processes, as on separate machines. Prints proposals per
 time from propose to approved-and-visible on another clone (p50/p95), then checks that every
 proposal arrived, every approval verifies on every clone, and no block was lost or duplicated.
 
-    python benchmarks/team.py --agents 3 --rounds 10
+    python benchmarks/team.py --agents 4 --rounds 10
 """
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ def pct(values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--agents", type=int, default=3)
+    parser.add_argument("--agents", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

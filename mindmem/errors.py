@@ -53,6 +53,14 @@ class BlockError(BadInput):
         super().__init__(f"{where}: {message}")
 
 
+class DuplicateId(BlockError):
+    """Two block files claim one ID; `block_id` is the ID, the message names both files."""
+
+    def __init__(self, path: str, block_id: str, other: str) -> None:
+        self.block_id = block_id
+        super().__init__(path, f"duplicate id {block_id} (also in {other})")
+
+
 class ConfigError(BadInput):
     """`.mindmem/config.toml`, the user config or an `MM_*` variable is invalid."""
 

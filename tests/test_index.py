@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,8 +14,8 @@ import pytest
 from conftest import git
 from recall_world import NEW_DECISION, OUTAGE, QUEUE_LIMIT, build_world, commit, write_block
 
-from mindmem.errors import BadInput, NotFound, StateError
-from mindmem.search import index
+from mindmem.errors import BadInput, NotFound
+from mindmem.search import index, index_files
 from mindmem.store.memory import Memory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -151,11 +150,11 @@ def test_a_damaged_cached_index_for_at_is_rebuilt(world: Path, mm) -> None:
 def test_rebuild_when_the_format_version_changes(world: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     memory = Memory(world)
     index.catch_up(memory)
-    monkeypatch.setattr(index, "FORMAT_VERSION", index.FORMAT_VERSION + 1)
+    monkeypatch.setattr(index_files, "FORMAT_VERSION", index.FORMAT_VERSION + 1)
     assert not index.status(memory).fresh
     again = index.catch_up(memory)
     assert again.rebuilt and "format" in again.reason
-    assert json.loads((Path(again.path) / "state.json").read_text())["format"] == index.FORMAT_VERSION
+    assert json.loads((Path(again.path) / "state.json").read_text())["format"] == index_files.FORMAT_VERSION
 
 
 def test_a_damaged_or_half_written_index_is_rebuilt_not_trusted(world: Path) -> None:
@@ -231,42 +230,38 @@ def test_the_index_lives_in_the_common_git_dir_of_worktrees(world: Path, tmp_pat
 # -- the lock ---------------------------------------------------------------------
 
 
-def dead_pid() -> int:
-    child = subprocess.Popen([sys.executable, "-c", "pass"])
-    child.wait()
-    return child.pid
+HOLD_THE_LOCK = (
+    "import sys, time; from mindmem.store.memory import Memory; from mindmem.search import index; "
+    "held = Memory(sys.argv[1]).git.locked(index.LOCK); held.__enter__(); print('held', flush=True); "
+    "time.sleep(float(sys.argv[2]))"
+)
 
 
-def test_a_stale_lock_from_a_dead_process_is_broken(world: Path) -> None:
-    memory = Memory(world)
-    lock = index.index_root(memory) / "lock"
-    lock.parent.mkdir(parents=True)
-    lock.write_text(json.dumps({"pid": dead_pid(), "host": socket.gethostname(), "time": time.time()}))
+def lock_holder(world: Path, seconds: float) -> subprocess.Popen[str]:
+    """Another process that takes the index lock (the store's flock) and keeps it for `seconds`."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(world), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_killed_writer_never_leaves_the_index_stuck(world: Path) -> None:
+    holder = lock_holder(world, 600)
+    holder.kill()  # SIGKILL: no cleanup runs; the kernel drops the flock with the process
+    holder.communicate()
     began = time.monotonic()
-    status = index.catch_up(memory)
-    assert status.fresh and time.monotonic() - began < 5
-    assert not lock.exists()
+    status = index.catch_up(Memory(world))
+    assert status.fresh and status.documents == 14 and time.monotonic() - began < 30
 
 
-def test_a_lock_not_refreshed_for_too_long_is_broken(tmp_path: Path) -> None:
-    path = tmp_path / "lock"
-    path.write_text(json.dumps({"pid": os.getpid(), "host": "elsewhere", "time": 0}))
-    old = time.time() - 3600
-    os.utime(path, (old, old))
-    with index.IndexLock(path, stale_after=60, wait=1):
-        assert json.loads(path.read_text())["host"] == socket.gethostname()
-    assert not path.exists()
-
-
-def test_a_live_lock_makes_a_second_writer_wait_then_give_up(tmp_path: Path) -> None:
-    path = tmp_path / "lock"
-    with (
-        index.IndexLock(path),
-        pytest.raises(StateError, match="being updated by another process"),
-        index.IndexLock(path, wait=0.2),
-    ):
-        pass
-    assert not path.exists()
+def test_a_live_writer_makes_the_next_one_wait_its_turn(world: Path) -> None:
+    holder = lock_holder(world, 1.5)
+    began = time.monotonic()
+    status = index.catch_up(Memory(world))
+    assert status.fresh and time.monotonic() - began >= 1.0
+    holder.communicate()
+    assert holder.returncode == 0
 
 
 def test_concurrent_catch_ups_agree(world: Path) -> None:

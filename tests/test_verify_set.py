@@ -8,6 +8,7 @@ called supported.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -82,3 +83,24 @@ def test_verify_on_the_labelled_set(memory: Memory) -> None:
     wrong = [(claim, expected, said[claim]) for claim, expected in claims if said[claim] != expected]
     assert 1 - len(wrong) / len(claims) >= 0.9, wrong
     assert not [w for w in wrong if w[1] == "contradicted" and w[2] == "supported"], wrong
+
+
+def test_recall_ask_and_mcp_give_one_verdict_and_graph_contradict_is_mm_check(memory: Memory) -> None:
+    """The one judgement: `recall --mode verify`, `mm ask "verify that …"` and MCP recall give the same
+    verdict on every labelled claim; MCP `graph contradict` lists exactly the pairs `mm check` reports."""
+    from mindmem.agents.ask import ask
+    from mindmem.agents.dispatch import Dispatcher
+    from mindmem.checks import contradictions
+    from mindmem.checks.sources import context_for
+
+    repo = str(memory.git.workdir)
+    env = {**os.environ, "MM_HOME": str(memory.git.workdir.parent / "no-user-config")}
+    env.pop("MM_MODEL", None)
+    mcp = Dispatcher(repo, "agent", env=env)
+    for claim, _ in labelled(memory):
+        verdict = recall(memory, claim, mode="verify").verdict
+        asked = ask(repo, f"verify that {claim}", env=env)
+        assert (asked.call.tool, asked.call.arguments.get("mode")) == ("recall", "verify"), claim
+        assert asked.result["verdict"] == mcp.recall(claim, mode="verify")["verdict"] == verdict, claim
+    checked = sorted(sorted(f.blocks) for f in contradictions.check(context_for(memory)))
+    assert mcp.graph("contradict")["pairs"] == checked and checked

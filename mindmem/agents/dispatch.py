@@ -121,12 +121,15 @@ class Dispatcher:
         at: str | None = None,
     ) -> dict[str, Any]:
         from mindmem.search import graph
+        from mindmem.search.conflicts import contradictions
 
         _one_of("action", action, GRAPH_ACTIONS)
         memory = self.memory()
         snap, g = self._graph(memory, at)
+        # The one contradiction judgement: the pairs `mm check` reports, with the same settings.
+        checks = memory.settings.sections.get("checks", {})
         if action == "contradict":
-            return {"commit": snap.commit, **graph.contradictions(g).to_json()}
+            return {"commit": snap.commit, **contradictions(g, checks).to_json()}
         if not 1 <= depth <= 5:
             raise BadInput("depth must be between 1 and 5")
         if action == "expand":
@@ -146,13 +149,12 @@ class Dispatcher:
                 if hop.node.id not in seen and not hop.node.dangling:
                     seen.add(hop.node.id)
                     neighbours.append(hop.to_json())
-        clashes = [list(p) for p in graph.contradictions(g).pairs if seen & set(p)]
         return {
             "commit": snap.commit,
             "subject": subject,
             "truth": truth.to_json()["entries"],
             "neighbours": neighbours,
-            "contradictions": clashes,
+            "contradictions": [list(p) for p in contradictions(g, checks).pairs if seen & set(p)],
         }
 
     def compiled_truth(self, subject: str, at: str | None = None) -> dict[str, Any]:

@@ -149,7 +149,7 @@ def _memory_tools(tool: Tool, d: Dispatcher) -> None:
 
     @tool(
         "Walk the block graph. expand: neighbours of `id`; prefetch: what to load before working on "
-        "`subject`; contradict: contradicting active blocks."
+        "`subject`; contradict: active blocks that cannot both hold, as `mm check` judges them."
     )
     def graph(
         action: GraphAction,

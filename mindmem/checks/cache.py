@@ -36,11 +36,17 @@ BROKEN = ()
 class BlockCache:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
-        self.digests: dict[str, tuple[Any, ...]] = self._load("digests", marshal) or {}
+        self._digests: dict[str, tuple[Any, ...]] | None = None  # the store, loaded on first need
         self.blocks: dict[str, Block] | None = None  # the store, loaded on first need
         self.fresh: dict[str, Block] = {}  # parsed in this run
         self.used: set[str] = set()
         self.new_digests = self.new_blocks = False
+
+    @property
+    def digests(self) -> dict[str, tuple[Any, ...]]:
+        if self._digests is None:
+            self._digests = self._load("digests", marshal) or {}
+        return self._digests
 
     def _load(self, name: str, codec: Any) -> dict[str, Any] | None:
         if self.folder is None or not (self.folder / name).is_file():
@@ -72,6 +78,20 @@ class BlockCache:
             self.digests[sha] = found
             self.new_digests = True
         return Digest._make(found) if found else None
+
+    def parsed_digests(self, entries: Mapping[str, str], read: Callable[[str], bytes]) -> dict[str, Digest]:
+        """`digests_of` for a few files, parsing them rather than loading the store of every digest."""
+        out = {}
+        for path, sha in entries.items():
+            self.used.add(sha)
+            data = read(sha)
+            try:
+                block = self.fresh.get(sha) or parse(data, path)
+            except BlockError:
+                continue
+            self.fresh[sha] = block
+            out[path] = digest(block, data.decode("utf-8", "replace"))
+        return out
 
     def digests_of(self, entries: Mapping[str, str], read: Callable[[str], bytes]) -> dict[str, Digest]:
         """path -> digest for block files {path: sha}; files that do not parse are left out."""
@@ -107,7 +127,7 @@ class BlockCache:
         """Write back what changed; best effort (a read-only repo just stays cold)."""
         if self.folder is None:
             return
-        if self.new_digests:
+        if self.new_digests and self._digests is not None:
             self._write("digests", self._trim(self.digests), marshal)
         if self.new_blocks and self.blocks is not None:
             for block in self.fresh.values():

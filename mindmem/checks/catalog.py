@@ -120,6 +120,17 @@ class Catalog:
         return block_id in self.by_id
 
     @cached_property
+    def _paths(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for path, d in self.digests.items():
+            out.setdefault(d.id, path)
+        return out
+
+    def path_of(self, block_id: str) -> str | None:
+        """The file of a block (the first by path when an ID is duplicated, as `by_id` counts it)."""
+        return self._paths.get(block_id)
+
+    @cached_property
     def aliases(self) -> dict[str, str]:
         """Normalised entity names (ID, title, aliases) -> entity ID."""
         out: dict[str, str] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from mindmem.checks.catalog import Catalog
 from mindmem.errors import BlockError
-from mindmem.store.snapshot import Snapshot
+from mindmem.store.snapshot import Snapshot, scan
 
 if TYPE_CHECKING:
     from mindmem.store.blocks import Block
@@ -93,3 +93,20 @@ class CheckContext:
         """target ID -> [(source ID, edge type)] over every block (body wiki links included), for the
         touched targets (all targets when everything is in scope): checks ask only about those."""
         return self.catalog.incoming(self.touched)
+
+    def upstream(self, ids: Iterable[str]) -> Snapshot:
+        """The blocks `ids` and every block that reaches one of them along edges, read from the checked
+        tree: enough for graph impact on those blocks, without reading the rest of the tree."""
+        seen = set(ids)
+        todo = sorted(seen)
+        while todo:
+            incoming = self.catalog.incoming(frozenset(todo))
+            todo = sorted({source for t in todo for source, _ in incoming.get(t, ()) if source not in seen})
+            seen.update(todo)
+        files = []
+        for block_id in sorted(seen):
+            path = self.catalog.path_of(block_id)
+            data = self.read(path) if (path and self.read) else None
+            if path is not None and data is not None:
+                files.append((path, data))
+        return scan(files, self.root, self.snapshot.commit, strict_paths=False)[0]

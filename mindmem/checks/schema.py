@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from mindmem.checks import placeholders
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Finding
+from mindmem.errors import DuplicateId
 from mindmem.store.blocks import block_relpath
-
-DUPLICATE_PREFIX = "duplicate id "
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
@@ -21,13 +20,12 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     for problem in ctx.problems:
         if not ctx.path_in_scope(problem.path):
             continue
-        if problem.reason.startswith(DUPLICATE_PREFIX):
-            block_id = problem.reason.removeprefix(DUPLICATE_PREFIX).split()[0]
+        if isinstance(problem, DuplicateId):
             yield Finding(
                 "MM-S002",
                 "critical",
                 problem.reason,
-                (block_id,),
+                (problem.block_id,),
                 problem.path,
                 problem.line,
                 fix="give one of the files a new ID (`mm new` draws one) or delete the copy",

@@ -7,6 +7,7 @@ content is parsed.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -15,6 +16,7 @@ from pathlib import Path
 from mindmem.checks.cache import BlockCache
 from mindmem.checks.catalog import Catalog
 from mindmem.checks.context import CheckContext
+from mindmem.checks.indexed import IndexedCatalog, open_view
 from mindmem.errors import BadInput, BlockError
 from mindmem.store import gitdir
 from mindmem.store.blocks import Block
@@ -25,6 +27,8 @@ from mindmem.store.snapshot import Snapshot, assemble, is_block_path
 KNOWN_FILES = (".gitkeep", "README.md")
 # Past this many blocks to read in full, loading the whole parsed-block store beats parsing them.
 MANY_BLOCKS = 300
+# Past this many changed files, one pass over every digest beats index lookups per changed block.
+MANY_CHANGES = 500
 Changed = Mapping[str, tuple[str | None, str | None]]
 
 
@@ -74,7 +78,7 @@ def snapshot_at(memory: Memory, rev: str) -> Snapshot:
     """Every block at a revision, through the blob-keyed cache (fast on a repo that was checked before)."""
     git = memory.git
     sha = git.resolve(rev)
-    source = _Source(rev, git.tree_blobs(sha, memory.root), git.read_blob, None, sha, commit=sha)
+    source = _Source(rev, sha, {}, git.read_blob, None, sha, commit=sha)
     cache = BlockCache(gitdir.checks_cache(memory.git))
     try:
         return _build(memory, cache, source, full=True).snapshot
@@ -84,14 +88,21 @@ def snapshot_at(memory: Memory, rev: str) -> Snapshot:
 
 @dataclass(frozen=True)
 class _Source:
-    """A snapshot as {path: blob sha}, how to read a blob, and what changed (None: check everything)."""
+    """A snapshot as a tree (or none: the work tree) with files on top ({path: blob sha, None: removed}),
+    how to read a blob, and what changed (None: check everything)."""
 
     label: str
-    entries: Mapping[str, str]
+    tree: str | None
+    on_top: Mapping[str, str | None]
     read: Callable[[str], bytes]
     changed: Changed | None
     code_rev: str | None
     commit: str | None = None
+
+    def entries(self, memory: Memory) -> dict[str, str]:
+        """{path: blob sha} of every file under the memory root (lists the whole tree)."""
+        listed = memory.git.tree_blobs(self.tree, memory.root) if self.tree else {}
+        return {p: sha for p, sha in {**listed, **self.on_top}.items() if sha is not None}
 
 
 def _worktree(memory: Memory) -> _Source:
@@ -105,7 +116,7 @@ def _worktree(memory: Memory) -> _Source:
     def read(sha: str) -> bytes:
         return by_sha[sha] if sha in by_sha else memory.git.read_blob(sha)
 
-    return _Source("work tree", entries, read, None, memory.git.head_commit())
+    return _Source("work tree", None, entries, read, None, memory.git.head_commit())
 
 
 def _files(memory: Memory, paths: Sequence[str]) -> _Source:
@@ -115,7 +126,7 @@ def _files(memory: Memory, paths: Sequence[str]) -> _Source:
     before = memory.git.tree_blobs(head, memory.root) if head else {}
     prefix = memory.root + "/"
     # A file that is gone from the work tree (deleted) still counts: its old block may be cited.
-    changed = {p: (before.get(p), source.entries.get(p)) for p in paths if p.startswith(prefix)}
+    changed = {p: (before.get(p), source.on_top.get(p)) for p in paths if p.startswith(prefix)}
     label = f"{sum(1 for p in changed if is_block_path(p))} file(s)"
     return replace(source, label=label, changed=changed)
 
@@ -123,17 +134,16 @@ def _files(memory: Memory, paths: Sequence[str]) -> _Source:
 def _staged(memory: Memory, index_file: Path | None, also: Mapping[str, bytes]) -> _Source:
     git = memory.git
     head = git.head_commit()
-    before = git.tree_blobs(head, memory.root) if head else {}
     staged = git.staged_changes(memory.root, index_file)
     extra = {git.blob_sha(data): data for data in also.values()}
     staged.update({path: git.blob_sha(data) for path, data in also.items()})
-    entries = {p: sha for p, sha in {**before, **staged}.items() if sha is not None}
-    changed = {p: (before.get(p), sha) for p, sha in staged.items()}
+    at_head = {p: git.read_file(head, p) if head else None for p in staged}  # a few files, not the tree
+    changed = {p: (git.blob_sha(data) if data is not None else None, staged[p]) for p, data in at_head.items()}
 
     def read(sha: str) -> bytes:
         return extra[sha] if sha in extra else git.read_blob(sha)
 
-    return _Source("staged changes", entries, read, changed, head)
+    return _Source("staged changes", head, staged, read, changed, head)
 
 
 def _range(memory: Memory, rev_range: str) -> _Source:
@@ -144,7 +154,7 @@ def _range(memory: Memory, rev_range: str) -> _Source:
     a, b = git.resolve(a_rev), git.resolve(b_rev)
     base = git.merge_base(a, b) or a
     changed = git.changed_blobs(base, b, memory.root)
-    return _Source(rev_range, git.tree_blobs(b, memory.root), git.read_blob, changed, b, commit=b)
+    return _Source(rev_range, b, {}, git.read_blob, changed, b, commit=b)
 
 
 @dataclass(frozen=True)
@@ -160,12 +170,17 @@ class Merge:
 def _proposal(memory: Memory, merge: Merge) -> _Source:
     git = memory.git
     changed = git.changed_blobs(merge.base, merge.head, memory.root)
-    return _Source(merge.label, git.tree_blobs(merge.tree, memory.root), git.read_blob, changed, merge.head)
+    return _Source(merge.label, merge.tree, {}, git.read_blob, changed, merge.head)
 
 
 def _build(memory: Memory, cache: BlockCache, source: _Source, *, full: bool) -> CheckContext:
     """Digest every block file, then read in full only the blocks the check will look at."""
-    entries, read = source.entries, source.read
+    if source.changed is not None and source.tree is not None and not full and len(source.changed) <= MANY_CHANGES:
+        try:
+            return _build_indexed(memory, cache, source)
+        except (OSError, sqlite3.Error):  # no key index here (a git dir it cannot write): read every digest
+            pass
+    entries, read = source.entries(memory), source.read
     options = memory.settings.sections.get("checks", {})
     block_paths = sorted(p for p in entries if is_block_path(p))
     digests = cache.digests_of({p: entries[p] for p in block_paths}, read)
@@ -209,3 +224,66 @@ def _build(memory: Memory, cache: BlockCache, source: _Source, *, full: bool) ->
         code_rev=source.code_rev,
         options=options,
     )
+
+
+def _build_indexed(memory: Memory, cache: BlockCache, source: _Source) -> CheckContext:
+    """A check of a few changed files: their neighbours come from the key index (`checks/indexed.py`),
+    so nothing is listed or read in proportion to the tree; only the blocks the check looks at are read."""
+    assert source.tree is not None and source.changed is not None
+    read, root = source.read, memory.root
+    options = memory.settings.sections.get("checks", {})
+    view = open_view(
+        gitdir.checks_cache(memory.git) / "keys.sqlite",
+        memory.git,
+        root,
+        _tree_id(memory, source.tree),
+        source.on_top,
+        lambda entries: cache.digests_of(entries, read),
+        lambda entries: cache.parsed_digests(entries, read),
+    )
+    touched_paths = frozenset(source.changed)
+    blobs = {(p, sha) for p, shas in source.changed.items() if is_block_path(p) for sha in shas if sha}
+    touched = frozenset(d.id for p, sha in blobs for d in cache.parsed_digests({p: sha}, read).values())
+    catalog = IndexedCatalog(view, options, focus=touched)
+    wanted = catalog.neighbourhood(touched)
+    # Changed files that are not blocks (strays) are not in the index: their sha is the change's own.
+    entries = {p: sha for p in touched_paths if (sha := view.sha(p) if is_block_path(p) else source.changed[p][1])}
+    for block_id in sorted(wanted):
+        entries.update((p, sha) for p, sha, _ in catalog.files_of(block_id))
+
+    def parsed(path: str) -> Block | BlockError:
+        try:
+            return cache.block(entries[path], path, read)
+        except BlockError as exc:
+            return exc
+
+    needed = sorted(p for p in entries if is_block_path(p))
+    snapshot, problems = assemble([(p, parsed(p)) for p in needed], root, source.commit, strict_paths=False)
+    stray = tuple(p for p in sorted(entries) if not is_block_path(p) and p.rsplit("/", 1)[-1] not in KNOWN_FILES)
+
+    def read_path(path: str) -> bytes | None:
+        sha = entries.get(path) or view.sha(path)
+        return read(sha) if sha is not None else None
+
+    return CheckContext(
+        snapshot=snapshot,
+        catalog=catalog,
+        root=root,
+        label=source.label,
+        problems=tuple(problems),
+        stray=stray,
+        touched=touched,
+        touched_paths=touched_paths,
+        read=read_path,
+        repo=memory.git,
+        code_rev=source.code_rev,
+        options=options,
+    )
+
+
+def _tree_id(memory: Memory, rev: str) -> str:
+    """The tree a commit or tree sha names: the key index is kept by tree, so equal trees skip the diff."""
+    try:
+        return memory.git.commit_info(rev).tree
+    except Exception:  # already a tree
+        return rev

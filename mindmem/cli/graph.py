@@ -170,10 +170,11 @@ def contradict(at: AtOpt = None, as_json: JsonOpt = False) -> None:
       mm graph contradict
       mm graph contradict --at v1.2 --json
     """
-    from mindmem.search.graph import contradictions, node
+    from mindmem.search.conflicts import contradictions
+    from mindmem.search.graph import node
 
     g = _graph(at)
-    found = contradictions(g)
+    found = contradictions(g, memory().settings.sections.get("checks", {}))
     if as_json:
         print_json({"commit": g.graph["commit"], **found.to_json()})
         return

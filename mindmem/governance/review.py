@@ -15,7 +15,6 @@ from typing import Any
 
 from mindmem.checks import CheckContext, Finding, GateDecision, context_for, gate, run_checks
 from mindmem.checks.findings import counts, sort_key
-from mindmem.checks.sources import snapshot_at
 from mindmem.errors import BadInput
 from mindmem.governance.candidate import GovernanceChange
 from mindmem.governance.trailers import parse_message
@@ -117,7 +116,7 @@ def review(memory: Memory, target: str, progress: Callable[[str], None] | None =
         title = messages[-1].title if len(messages) == 1 else f"{len(shas)} commits {base[:12]}..{head[:12]}"
         rationale = "\n\n".join(m.body for m in messages if m.body)
         author = messages[-1].get("Mm-Author") if messages else None
-        diff_head, snapshot_rev = head, head
+        changed = git.changed_paths(base, head, memory.root)
         paths, changes, extra = sorted(git.changed_names(base, head)), (), []
     elif target.startswith("P-"):
         from mindmem import governance
@@ -127,14 +126,15 @@ def review(memory: Memory, target: str, progress: Callable[[str], None] | None =
         ctx = context_for(memory, proposal=governance.merge_for_checks(cand))
         base, head, title, rationale, author = prop.base, prop.head, prop.title, prop.rationale, prop.author
         shas = list(prop.commits)
-        diff_head, snapshot_rev = prop.commit, prop.head
+        # The candidate holds every changed path and its bytes already: nothing is diffed again.
+        changed = {p: v for p, v in cand.changed.items() if p.startswith(memory.root + "/")}
         paths, changes, extra = sorted(cand.changed), cand.governance, cand.findings
     else:
         raise BadInput(f"'{target}' is neither a proposal (P-…) nor a range (A..B)")
     step(f"checking {len(ctx.focus)} block(s)")
     findings = sorted(run_checks(ctx) + extra, key=sort_key)
     step("comparing the blocks field by field")
-    blocks = tuple(_diffs(ctx, git.changed_paths(base, diff_head, memory.root)))
+    blocks = tuple(_diffs(ctx, changed))
     step("reading the signatures")
     judge = Judge(memory)
     commits = []
@@ -156,7 +156,7 @@ def review(memory: Memory, target: str, progress: Callable[[str], None] | None =
         blocks=blocks,
         findings=tuple(findings),
         decision=gate(findings, memory.settings.mode),
-        impact=_impact(memory, snapshot_rev, blocks, step),
+        impact=_impact(ctx, blocks, step),
         paths=tuple(paths),
         governance=tuple(changes),
     )
@@ -186,19 +186,20 @@ def _range(memory: Memory, base: str, head: str) -> list[str]:
     out = []
     for sha in git.commits_between(base, head):
         parents = git.commit_info(sha).parents
-        if git.changed_paths(parents[0] if parents else None, sha, memory.root):
+        if git.changed_blobs(parents[0] if parents else None, sha, memory.root):  # names only, no blob read
             out.append(sha)
     return out
 
 
 def _impact(
-    memory: Memory, rev: str, blocks: tuple[BlockDiff, ...], step: Callable[[str], None]
+    ctx: CheckContext, blocks: tuple[BlockDiff, ...], step: Callable[[str], None]
 ) -> tuple[tuple[str, tuple[Dependent, ...]], ...]:
-    """What rests on each changed or removed block (mm graph impact), in the snapshot after the change."""
+    """What rests on each changed or removed block (mm graph impact), in the tree the checks looked at
+    (for a proposal, the one approving it would write); only the blocks that reach them are read."""
     from mindmem.search.graph import build_graph, impact
 
     step("walking the graph for impact")
-    g = build_graph(snapshot_at(memory, rev))
+    g = build_graph(ctx.upstream(d.block_id for d in blocks if d.action != "added"))
     out = []
     for d in blocks:
         if d.action == "added" or d.block_id not in g:

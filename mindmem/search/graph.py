@@ -81,17 +81,6 @@ class GraphPath:
 
 
 @dataclass(frozen=True)
-class Contradictions:
-    """Active pairs joined by an explicit `contradicts` edge, and the clusters they form."""
-
-    pairs: tuple[tuple[str, str], ...]
-    clusters: tuple[tuple[str, ...], ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"pairs": [list(p) for p in self.pairs], "clusters": [list(c) for c in self.clusters]}
-
-
-@dataclass(frozen=True)
 class Replaced:
     """A block that a truth entry replaced, directly or through a chain; `by` is the block that superseded it."""
 
@@ -299,27 +288,6 @@ def _types(types: Iterable[str] | None) -> set[str]:
     if unknown:
         raise BadInput(f"unknown edge type '{unknown[0]}'; expected one of {', '.join(EDGE_TYPES)}")
     return chosen
-
-
-# -- contradictions -------------------------------------------------------------
-
-
-def contradictions(g: nx.MultiDiGraph) -> Contradictions:
-    """Pairs of active blocks with an explicit `contradicts` edge (either way), and their connected clusters."""
-    pairs: set[tuple[str, str]] = set()
-    for u, v, t in g.edges(keys=True):
-        if t == "contradicts" and u != v and _active(g, u) and _active(g, v):
-            pairs.add((min(u, v), max(u, v)))
-    clusters = nx.Graph(sorted(pairs))
-    return Contradictions(
-        tuple(sorted(pairs)),
-        tuple(sorted(tuple(sorted(c)) for c in nx.connected_components(clusters))),
-    )
-
-
-def _active(g: nx.MultiDiGraph, block_id: str) -> bool:
-    block = g.nodes[block_id]["block"]
-    return block is not None and block.status == "active"
 
 
 # -- export -------------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mindmem.errors import BadInput, BadParameter, BlockError, NotFound
+from mindmem.errors import BadInput, BadParameter, BlockError, DuplicateId, NotFound
 from mindmem.store import blocks as b
 from mindmem.store.blocks import Block
 from mindmem.store.snapshot import is_block_path
@@ -38,7 +38,7 @@ def from_texts(texts: Iterable[tuple[str, bytes | str]], root: str) -> Changes:
         block = b.parse(data, source)
         path = block_path(root, block)
         if path in changes:
-            raise BlockError(source, f"duplicate id {block.id} (also in {sources[path]})")
+            raise DuplicateId(source, block.id, sources[path])
         changes[path] = encode(block)
         sources[path] = source
     if not changes:

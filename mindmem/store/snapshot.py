@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from mindmem.errors import BlockError
+from mindmem.errors import BlockError, DuplicateId
 from mindmem.store.blocks import ID_RE, Block, block_relpath, parse
 
 
@@ -68,7 +68,7 @@ def assemble(
             problems.append(block)
             continue
         if block.id in blocks:
-            problems.append(BlockError(path, f"duplicate id {block.id} (also in {paths[block.id]})"))
+            problems.append(DuplicateId(path, block.id, paths[block.id]))
             continue
         expected = f"{root}/{block_relpath(block)}"
         if strict_paths and path != expected:

@@ -1,0 +1,132 @@
+"""What goes into the index for a block: the whoosh schema and one document per block (pure)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+
+from mindmem.search.terms import NOT_NAMES, TEXT_ANALYZER, TIME_RE, WORD_RE, entity_terms, id_terms, utc
+from mindmem.store.blocks import TYPE_PREFIXES, Block
+
+# Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
+FORMAT_VERSION = 7
+
+_ENTITY_PREFIXES = TYPE_PREFIXES["entity"]
+
+
+def schema() -> Schema:
+    return Schema(
+        id=ID(stored=True, unique=True),
+        path=ID(stored=True, unique=True),
+        type=ID(stored=True),
+        status=ID(stored=True),
+        title=TEXT(stored=True, analyzer=TEXT_ANALYZER, phrase=False),
+        headings=TEXT(analyzer=TEXT_ANALYZER, phrase=False),
+        body=TEXT(analyzer=TEXT_ANALYZER, phrase=False),
+        tags=KEYWORD(lowercase=True, commas=True, scorable=True),
+        entities=KEYWORD(lowercase=True, scorable=True),
+        # The entities a block is about: its subject, its constraint's scope, itself if an entity.
+        about=KEYWORD(lowercase=True, scorable=True),
+        # What kind of answer the text can give: "time" when it says when something happened.
+        cues=KEYWORD(),
+        subject=ID(stored=True),
+        # "edge_type:target" and the bare target, for reverse lookups ("who supersedes X?").
+        links=KEYWORD(stored=True),
+        # Body wiki links, kept so reading a block back never re-runs markdown-it to find them.
+        wiki=STORED(),
+        # The git blob the document was made from: reading the block back is one object lookup.
+        blob=STORED(),
+        created=DATETIME(stored=True),
+        valid_from=DATETIME(stored=True),
+        valid_to=DATETIME(stored=True),
+        expires=DATETIME(stored=True),
+        due=DATETIME(stored=True),
+    )
+
+
+# -- what goes into the index (pure) ---------------------------------------------
+
+
+def document(block: Block, path: str) -> dict[str, Any]:
+    """The whoosh document for a block: markdown headings apart from the body text, entities, links, dates."""
+    headings, text = sections(block.body)
+    links = [token for edge_type, target in block.all_edges() for token in (f"{edge_type}:{target}", target)]
+    doc: dict[str, Any] = {
+        "id": block.id,
+        "path": path,
+        "type": block.type,
+        "status": block.status,
+        "title": block.title,
+        "headings": "\n".join([*headings, *statement_words(block)]),
+        "body": "\n".join(text),
+        "tags": ",".join(block.tags),
+        "entities": " ".join(block_entities(block)),
+        "about": " ".join(about_entities(block)),
+        "cues": "time" if TIME_RE.search(f"{block.title}\n{block.body}") else "",
+        "links": " ".join(dict.fromkeys(links)),
+        "wiki": " ".join(block.wiki_links),
+        "created": utc(block.created),
+    }
+    if block.subject:
+        doc["subject"] = block.subject
+    for key in ("valid_from", "valid_to", "expires", "due"):
+        value = getattr(block, key)
+        if value:
+            doc[key] = utc(value)
+    return doc
+
+
+def statement_words(block: Block) -> list[str]:
+    """The structured claim of a block in words (a constraint's axis and object, a fact's predicate and
+    object), so "storage engine" finds the decision whose constraint is on `storage.engine`."""
+    parts = [block.predicate or "", block.obj or ""]
+    if block.constraint is not None:
+        parts += [block.constraint.axis, block.constraint.obj]
+    return [re.sub(r"[._]+", " ", p) for p in parts if p]
+
+
+def sections(body: str) -> tuple[list[str], list[str]]:
+    """(headings, other text) of a Markdown body, parsed with markdown-it-py; code is kept as text."""
+    if not body:
+        return [], []
+    from markdown_it import MarkdownIt
+
+    headings: list[str] = []
+    text: list[str] = []
+    in_heading = False
+    for token in MarkdownIt("commonmark").parse(body):
+        if token.type == "heading_open":
+            in_heading = True
+        elif token.type == "heading_close":
+            in_heading = False
+        elif token.type == "inline" or token.type in ("fence", "code_block"):
+            (headings if in_heading else text).append(token.content)
+    return headings, text
+
+
+def block_entities(block: Block) -> list[str]:
+    """Entity terms of a block: its own ID and name if it is an entity, its subject and scope, the entity IDs
+    it links to, IDs in its text, and capitalised names; all lowercase."""
+    texts = [block.title, block.body]
+    ids = [block.subject or "", *(t for _, t in block.all_edges() if t.split("-", 1)[0] in _ENTITY_PREFIXES)]
+    if block.constraint is not None:
+        ids.append(block.constraint.scope)
+    if block.type == "entity":
+        ids.append(block.id)
+        # An entity's title and aliases are names even at the start of a sentence.
+        ids += [word for name in (block.title, *block.aliases) for word in WORD_RE.findall(name)]
+    return list(dict.fromkeys(t for t in (*id_terms(ids), *entity_terms(" \n".join(texts))) if t))
+
+
+def about_entities(block: Block) -> list[str]:
+    """Entity terms of who or what the block is about, lowercase: its subject, constraint scope, the
+    entity itself, and the words of its author's name (who said something is a signal, as the subject is)."""
+    ids = [block.subject or ""]
+    if block.constraint is not None:
+        ids.append(block.constraint.scope)
+    if block.type == "entity":
+        ids.append(block.id)
+    author = [w.lower() for w in WORD_RE.findall(block.author or "") if w.lower() not in NOT_NAMES]
+    return list(dict.fromkeys([*id_terms(ids), *author]))

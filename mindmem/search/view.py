@@ -1,0 +1,273 @@
+"""Reading an index: documents, BM25F scores per term from cached postings, filters and reverse links."""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+from collections import OrderedDict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from whoosh.query import Term
+from whoosh.query.compound import DefaultOr
+from whoosh.scoring import BM25F
+
+from mindmem.errors import BadInput, NotFound, StateError
+from mindmem.search import ranking
+from mindmem.search.index_files import open_index
+from mindmem.search.terms import WORD_RE, entity_terms, query_terms
+from mindmem.store.blocks import ID_IN_TEXT_RE, Block, parse
+
+if TYPE_CHECKING:
+    from whoosh import index as wix
+    from whoosh.searching import Searcher
+
+    from mindmem.store.memory import Memory
+
+MAX_QUERY_CHARS = 4000
+# Postings whose scores an open index keeps between queries (about 12 bytes each).
+POSTINGS_CACHE = 2_000_000
+MAX_QUERY_TERMS = 64
+
+
+@dataclass(frozen=True)
+class Doc:
+    """A stored index document: enough to show a result without reading the block."""
+
+    id: str
+    type: str
+    status: str
+    title: str
+    path: str
+    created: str
+    score: float = 0.0
+    wiki: tuple[str, ...] = ()
+    blob: str = ""
+
+
+_VIEWS: dict[str, IndexView] = {}
+
+
+def view_of(memory: Memory, folder: Path, sha: str) -> IndexView:
+    # One open searcher per index folder: a process answering many queries pays the open once.
+    ix = open_index(folder)
+    view = _VIEWS.get(str(folder))
+    if view is None or view.ix is not ix or view.commit != sha:
+        if view is not None:
+            view.close()
+        view = _VIEWS[str(folder)] = IndexView(memory, ix, sha)
+    return view
+
+
+class IndexView:
+    """Read-only lookups over one index, at one commit."""
+
+    def __init__(self, memory: Memory, ix: wix.FileIndex, commit: str) -> None:
+        self.ix = ix
+        self.commit = commit
+        self.git = memory.git
+        self.searcher: Searcher = ix.searcher(weighting=BM25F())
+        self._blocks: dict[str, Block] = {}
+        self._docsets: dict[tuple[str, tuple[str, ...]], set[int]] = {}
+        # (field, term) -> (document numbers, BM25F scores at boost 1), least recently used first.
+        self._postings: OrderedDict[tuple[Any, ...], tuple[array[int], array[float]]] = OrderedDict()
+        self._cached_postings = 0
+        self._field_lengths: dict[str, tuple[array[float], float]] = {}
+        self.documents = self.searcher.doc_count()
+        self._fields: dict[int, dict[str, Any]] = {}
+
+    def close(self) -> None:
+        self.searcher.close()
+
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int,
+        types: Collection[str] | None = None,
+        hide: Collection[str] = (),
+        weights: ranking.Weights = ranking.DEFAULT,
+    ) -> list[Doc]:
+        """Ranked documents for free text, scored as `mindmem.search.ranking` describes.
+
+        Each term's scores are computed once per view and kept: queries in one process share most
+        of their terms, and summing cached arrays is several times faster than re-reading postings.
+        """
+        totals: dict[int, float] = {}
+        for key, weight in query_signals(text, weights):
+            for docnum, score in zip(*self._scores(key, weights), strict=True):
+                totals[docnum] = totals.get(docnum, 0.0) + weight * score
+        if totals and ranking.asks_when(text) and weights.time_prior:
+            for docnum in self._docnums("cues", "time"):
+                if docnum in totals:
+                    totals[docnum] *= 1 + weights.time_prior
+        keep, drop = self._docset("type", types), self._docset("status", hide)
+        found = (
+            (docnum, score)
+            for docnum, score in totals.items()
+            if (keep is None or docnum in keep) and (drop is None or docnum not in drop)
+        )
+        top = heapq.nsmallest(limit, found, key=lambda hit: (-hit[1], hit[0]))
+        return [self._stored(docnum, score) for docnum, score in top]
+
+    def _scores(self, key: tuple[str, str], weights: ranking.Weights) -> tuple[array[int], array[float]]:
+        """(document numbers, scores) of one signal: ("text", term) is BM25F over the text fields;
+        (field, term) of a keyword field is that term's idf where present (a bounded bonus)."""
+        cache_key = (*key, weights) if key[0] == "text" else key
+        found = self._postings.get(cache_key)
+        if found is not None:
+            self._postings.move_to_end(cache_key)
+            return found
+        field, term = key
+        if field == "text":
+            found = self._bm25f(term, weights)
+        else:
+            docnums = self._docnums(field, term)
+            found = (docnums, array("d", [ranking.idf(self.documents, len(docnums))] * len(docnums)))
+        self._postings[cache_key] = found
+        self._cached_postings += len(found[0])
+        while self._cached_postings > POSTINGS_CACHE and len(self._postings) > 1:
+            _, (old, _) = self._postings.popitem(last=False)
+            self._cached_postings -= len(old)
+        return found
+
+    def _bm25f(self, term: str, weights: ranking.Weights) -> tuple[array[int], array[float]]:
+        combined: dict[int, float] = {}
+        for field in ranking.TEXT_FIELDS:
+            weight = weights.text(field)
+            lengths, average = self._lengths(field)
+            for docnum, tf in self._frequencies(field, term):
+                norm = ranking.normalised(tf, lengths[docnum], average, weights.b)
+                combined[docnum] = combined.get(docnum, 0.0) + weight * norm
+        if not combined:
+            return array("l"), array("d")
+        weight = ranking.idf(self.documents, len(combined))
+        docnums = array("l", sorted(combined))
+        scores = array("d", (weight * ranking.saturate(combined[d], weights.k1) for d in docnums))
+        return docnums, scores
+
+    def _frequencies(self, field: str, term: str) -> Iterable[tuple[int, float]]:
+        context = self.searcher.context()
+        for leaf, offset in self.searcher.leaf_searchers():
+            if (field, term) not in leaf.reader():
+                continue
+            matcher = Term(field, term).matcher(leaf, context)
+            while matcher.is_active():
+                yield matcher.id() + offset, matcher.weight()
+                matcher.next()
+
+    def _docnums(self, field: str, term: str) -> array[int]:
+        """Documents holding `term` in `field` (cached like scores: reverse links are asked per query)."""
+        key = ("#", field, term)
+        found = self._postings.get(key)
+        if found is None:
+            docnums = array("l", (docnum for docnum, _ in self._frequencies(field, term)))
+            found = self._postings[key] = (docnums, array("d"))
+            self._cached_postings += len(docnums)
+        return found[0]
+
+    def _stored(self, docnum: int, score: float) -> Doc:
+        fields = self._fields.get(docnum)
+        if fields is None:
+            fields = self._fields[docnum] = self.searcher.stored_fields(docnum)
+        return _doc(fields, score)
+
+    def _lengths(self, field: str) -> tuple[array[float], float]:
+        """Every document's length in `field` (by document number) and the average length."""
+        found = self._field_lengths.get(field)
+        if found is None:
+            lengths, total = array("d"), 0.0
+            for leaf, _ in self.searcher.leaf_searchers():
+                reader = leaf.reader()
+                lengths.extend(reader.doc_field_length(n, field, 0) or 0 for n in range(reader.doc_count_all()))
+                # Deleted documents (replaced by a catch-up) keep their numbers but not their lengths.
+                total += sum(lengths[len(lengths) - reader.doc_count_all() + n] for n in reader.all_doc_ids())
+            average = total / self.documents if self.documents else 0.0
+            found = self._field_lengths[field] = (lengths, average)
+        return found
+
+    def _docset(self, field: str, values: Collection[str] | None) -> set[int] | None:
+        """Document numbers with one of `values` in `field`, computed once per view (whoosh would per query)."""
+        if not values:
+            return None
+        key = (field, tuple(sorted(values)))
+        found = self._docsets.get(key)
+        if found is None:
+            found = self._docsets[key] = set(self.searcher.docs_for_query(_any(field, values)))
+        return found
+
+    def listing(self, types: Collection[str], statuses: Collection[str], limit: int) -> list[Doc]:
+        """Documents of `types` in `statuses`, newest first (for questions that name a state, not words)."""
+        found = (self._docset("type", types) or set()) & (self._docset("status", statuses) or set())
+        docs = [self._stored(docnum, 0.0) for docnum in found]
+        return sorted(docs, key=lambda d: (d.created, d.id), reverse=True)[:limit]
+
+    def docs(self, ids: Iterable[str]) -> dict[str, Doc]:
+        """Stored documents by block ID (IDs with no document are left out)."""
+        out = {}
+        for block_id in dict.fromkeys(ids):
+            docnums = self._docnums("id", block_id)
+            if docnums:
+                out[block_id] = self._stored(docnums[0], 0.0)
+        return out
+
+    def linking(self, targets: Iterable[str], edge_type: str | None = None, limit: int | None = None) -> list[Doc]:
+        """Documents with an edge (of `edge_type`, or any) to one of `targets`, at most `limit` of them."""
+        terms = [f"{edge_type}:{t}" if edge_type else t for t in dict.fromkeys(targets)]
+        found = sorted({docnum for term in terms for docnum in self._docnums("links", term)})
+        return [self._stored(docnum, 0.0) for docnum in found[:limit]]
+
+    def block(self, doc: Doc) -> Block:
+        """The block behind a document, read from git at this view's commit (so it matches the index)."""
+        found = self._blocks.get(doc.blob)
+        if found is None:
+            try:
+                data = self.git.read_blob(doc.blob)
+            except NotFound:
+                raise StateError(f"{doc.path} is in the index but its blob is gone; run `mm index rebuild`") from None
+            found = self._blocks[doc.blob] = parse(data, doc.path)
+            # Prime the cached property with what the index recorded (same blob, so the same links).
+            vars(found)["wiki_links"] = doc.wiki
+        return found
+
+
+def query_signals(text: str, weights: ranking.Weights = ranking.DEFAULT) -> list[tuple[tuple[str, str], float]]:
+    """What free text is searched for: ((field, term), weight) pairs, "text" standing for BM25F over the
+    text fields. Never parses whoosh syntax, so any input is safe."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise BadInput(f"query is {len(text)} characters; the limit is {MAX_QUERY_CHARS}")
+    signals = [(("text", term), 1.0) for term in query_terms(text)[:MAX_QUERY_TERMS]]
+    for word in list(dict.fromkeys(w.lower() for w in WORD_RE.findall(text)))[:MAX_QUERY_TERMS]:
+        signals.append((("tags", word), weights.tags))
+    names = entity_terms(text)
+    words = WORD_RE.findall(text)
+    if not names and len(words) == 1 and words[0][0].isupper():
+        names = entity_terms(f"the {words[0]}")  # a lone capitalised word ("Pricing", "Alice") is a name
+    for term in names[:MAX_QUERY_TERMS]:
+        signals += [(("entities", term), weights.entities), (("about", term), weights.about)]
+    for block_id in dict.fromkeys(ID_IN_TEXT_RE.findall(text)):
+        signals += [((field, block_id), weight) for field, weight in ranking.ID_WEIGHTS.items()]
+    return signals
+
+
+def _any(field: str, values: Collection[str] | None) -> DefaultOr | None:
+    # A plain union: whoosh's default Or preloads an array as long as the index per query, which
+    # costs more than it saves for the few short posting lists of filters and reverse links.
+    return DefaultOr([Term(field, v) for v in values]) if values else None
+
+
+def _doc(fields: dict[str, Any], score: float) -> Doc:
+    created = fields.get("created")
+    return Doc(
+        id=fields["id"],
+        type=fields["type"],
+        status=fields["status"],
+        title=fields["title"],
+        path=fields["path"],
+        created=created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else "",
+        score=round(float(score), 4),
+        wiki=tuple(fields.get("wiki", "").split()),
+        blob=fields.get("blob", ""),
+    )
