@@ -27,6 +27,7 @@ from mindmem.vocabulary import (
     EDIT_ACTIONS,
     GRAPH_ACTIONS,
     PHASES,
+    RECALL_MODES,
     choices,
 )
 
@@ -231,7 +232,7 @@ class Dispatcher:
                 "phases": list(self.phases(memory)),
             },
             "recall": {
-                "modes": list(recall.MODES),
+                "modes": list(RECALL_MODES),
                 "hidden_statuses": list(recall.HIDDEN_STATUSES),
                 "ranking": ranking.description(),
                 "candidate_pool": recall.POOL,
