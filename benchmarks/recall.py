@@ -49,11 +49,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus
 
 from mindmem.search import index
-from mindmem.search.recall import MODES, recall
+from mindmem.search.recall import recall
 from mindmem.store import blocks as b
 from mindmem.store.blocks import Block
 from mindmem.store.memory import Memory
 from mindmem.store.repo import Person
+from mindmem.vocabulary import RECALL_MODES
 
 PERSON = Person("Bench", "bench@mindmem.invalid")
 HERE = Path(__file__).resolve().parent
@@ -301,7 +302,7 @@ def measure(path: Path, count: int, cli_runs: int, builds: int) -> None:
     noop = statistics.median(timed(lambda: index.catch_up(memory)) for _ in range(20))
     print(f"freshness check, no change  {ms(noop)}")
     queries = queries_for(memory, count, rng)
-    for mode in MODES:
+    for mode in RECALL_MODES:
         recall(memory, queries[mode][0], mode=mode)  # warm the searcher, as a long-lived process would be
         wall_times, cpu_times = [], []
         for q in queries[mode]:

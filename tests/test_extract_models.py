@@ -560,4 +560,4 @@ def test_mm_extract_with_the_llama_cpp_backend(mm, repo: Path, tiny: Path, monke
         "--dry-run",
         cwd=repo,
     )
-    assert wrong.code == 2 and "--url is for --backend openai" in wrong.err
+    assert wrong.code == 2 and "--url is for the openai backend" in wrong.err

@@ -304,7 +304,7 @@ def test_at_a_date_answers_from_memory_as_it_was(repo: Path, mm) -> None:
     ("args", "code", "message"),
     [
         (["   "], 2, "query is empty"),
-        (["billing", "--mode", "guess"], 2, "unknown mode 'guess'"),
+        (["billing", "--mode", "guess"], 2, "unknown --mode 'guess'"),
         (["billing", "--type", "widget"], 2, "unknown type 'widget'"),
         (["billing", "--limit", "0"], 2, "--limit must be between"),
         (["x" * 5000], 2, "the limit is"),

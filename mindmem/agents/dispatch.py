@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from mindmem.agents.edits import Edit, inline_edit
 from mindmem.errors import BadInput, BlockError, MindmemError, StateError
 from mindmem.store.blocks import parse as parse_block
 from mindmem.store.memory import Memory
@@ -24,10 +24,9 @@ from mindmem.vocabulary import (
     CORE_ACTIONS,
     DEFAULT_PHASES,
     DISPATCHERS,
-    EDIT_ACTIONS,
     GRAPH_ACTIONS,
     PHASES,
-    choices,
+    RECALL_MODES,
 )
 
 MAX_LIMIT = 50
@@ -35,40 +34,6 @@ MAX_LIMIT = 50
 
 class AccessDenied(StateError):
     """The agent is not granted this phase."""
-
-
-@dataclass(frozen=True)
-class Edit:
-    """One inline edit of a staged change: add a block, edit or revoke one (as `mm propose` does)."""
-
-    action: str  # add | edit | revoke
-    type: str | None = None
-    id: str | None = None
-    title: str | None = None
-    body: str | None = None
-    fields: Mapping[str, Any] | None = None
-    edges: Sequence[tuple[str, str]] = ()
-    supersedes: str | None = None
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Edit:
-        """An edit as agents send it: `{"action": "add", "type": …, "edges": [["cites", ID]], …}`."""
-        unknown = set(data) - {"action", "type", "id", "title", "body", "fields", "edges", "supersedes"}
-        if unknown:
-            raise BadInput(f"edit has unknown keys: {', '.join(sorted(unknown))}")
-        edges = data.get("edges") or []
-        if not all(isinstance(e, (list, tuple)) and len(e) == 2 for e in edges):
-            raise BadInput("edit edges must be [edge_type, target_id] pairs")
-        return cls(
-            action=data.get("action", "add"),
-            type=data.get("type"),
-            id=data.get("id"),
-            title=data.get("title"),
-            body=data.get("body"),
-            fields=data.get("fields"),
-            edges=tuple((str(t), str(x)) for t, x in edges),
-            supersedes=data.get("supersedes"),
-        )
 
 
 class Dispatcher:
@@ -231,7 +196,7 @@ class Dispatcher:
                 "phases": list(self.phases(memory)),
             },
             "recall": {
-                "modes": list(recall.MODES),
+                "modes": list(RECALL_MODES),
                 "hidden_statuses": list(recall.HIDDEN_STATUSES),
                 "ranking": ranking.description(),
                 "candidate_pool": recall.POOL,
@@ -312,7 +277,7 @@ class Dispatcher:
         else:
             changes = {}
             for edit in edits:
-                request = _inline(edit if isinstance(edit, Edit) else Edit.from_json(edit))
+                request = inline_edit(edit if isinstance(edit, Edit) else Edit.from_json(edit))
                 changes.update(gov.inline_changes(memory, request, author=author))
         from mindmem.governance.trailers import check_rationale
 
@@ -379,26 +344,6 @@ class Dispatcher:
             "open_proposals": [p.id for p in gov.list_proposals(memory)],
             "agent": self.agent,
         }
-
-
-def _inline(edit: Edit) -> Any:
-    """An agent's edit as the library's inline edit; the library refuses what does not go together."""
-    from mindmem.store.changes import InlineEdit
-
-    if edit.action not in EDIT_ACTIONS:
-        raise BadInput(f"edit action '{edit.action}' is not one of {choices(EDIT_ACTIONS)}")
-    fields = dict(edit.fields or {})
-    if edit.title:
-        fields["title"] = edit.title
-    return InlineEdit(
-        add=edit.type if edit.action == "add" else None,
-        edit=edit.id if edit.action == "edit" else None,
-        revoke=(edit.id,) if edit.action == "revoke" and edit.id else (),
-        supersede=edit.supersedes,
-        fields=fields,
-        edges=tuple(edit.edges),
-        body=edit.body,
-    )
 
 
 def _listed(block: Any, type: str | None, status: str | None, tag: str | None) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from mindmem.jsonable import Jsonable
+
 SEVERITIES = ("critical", "warning", "info")
 # Code letter -> family; the code's digits are stable once published (docs/checks.md lists them).
 FAMILY_OF_CODE = {
@@ -39,7 +41,7 @@ class Edit:
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(Jsonable):
     """One problem: a stable code (MM-C002), a severity, the blocks involved, where, and how to fix it."""
 
     code: str
@@ -52,6 +54,8 @@ class Finding:
     fix: str | None = None
     edits: tuple[Edit, ...] = ()
 
+    json_extra = ("family",)
+
     @property
     def family(self) -> str:
         return FAMILY_OF_CODE[self.code.removeprefix("MM-")[0]]
@@ -61,20 +65,6 @@ class Finding:
         if self.path is None:
             return "-"
         return f"{self.path}:{self.line}" if self.line else self.path
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "family": self.family,
-            "severity": self.severity,
-            "message": self.message,
-            "blocks": list(self.blocks),
-            "path": self.path,
-            "line": self.line,
-            "end_line": self.end_line,
-            "fix": self.fix,
-            "edits": [e.to_json() for e in self.edits],
-        }
 
 
 def at_least(severity: str, minimum: str) -> bool:

@@ -119,9 +119,15 @@ def citation_state(ctx: CheckContext, citation: Citation) -> CitationState:
             )
     if old == new:
         return CitationState(None)
-    new_lines = new.decode("utf-8", "replace").splitlines()
     if citation.start is None:
         return CitationState("MM-F004", "info", "the file changed since then", f"re-read it and cite {here}")
+    return _range_state(citation, old_lines, new.decode("utf-8", "replace").splitlines(), here)
+
+
+def _range_state(citation: Citation, old_lines: list[str], new_lines: list[str], here: str) -> CitationState:
+    """A cited line range in a file that changed: changed itself, moved, or untouched."""
+    start = citation.start or 1
+    end = citation.end or start
     opcodes = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes()
     for tag, i1, i2, _j1, _j2 in opcodes:
         touched = (tag != "insert" and i1 < end and i2 > start - 1) or (tag == "insert" and start - 1 < i1 < end)

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from mindmem.checks.findings import Finding, counts
 from mindmem.errors import BadInput
+from mindmem.vocabulary import GOVERNANCE_MODES as MODES
 
-MODES = ("detect_only", "propose", "enforce")
 # Trailers stay readable in `git log`; the full list is in `mm review`.
 MAX_FINDING_TRAILERS = 20
 

@@ -17,6 +17,13 @@ from mindmem.store.blocks import block_relpath
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     yield from placeholders.check(ctx)
+    yield from _unreadable(ctx)
+    yield from _misplaced(ctx)
+    yield from _stray(ctx)
+
+
+def _unreadable(ctx: CheckContext) -> Iterator[Finding]:
+    """Files that do not parse or validate, and IDs that two files claim."""
     for problem in ctx.problems:
         if not ctx.path_in_scope(problem.path):
             continue
@@ -40,6 +47,10 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 problem.line,
                 fix="correct the field named above; `mm validate` lists every problem, `mm fmt` rewrites valid blocks",
             )
+
+
+def _misplaced(ctx: CheckContext) -> Iterator[Finding]:
+    """Blocks away from their canonical path, and validity that ends before it starts."""
     for block in ctx.focus:
         path = ctx.path_of(block.id)
         expected = f"{ctx.root}/{block_relpath(block)}"
@@ -62,6 +73,10 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                 ctx.line_of(block.id, "valid_to:"),
                 fix="swap or correct valid_from / valid_to",
             )
+
+
+def _stray(ctx: CheckContext) -> Iterator[Finding]:
+    """Files under the memory root that are not blocks: mm ignores them, and says so once."""
     for path in ctx.stray:
         if ctx.path_in_scope(path) and path.endswith(".md"):
             yield Finding(

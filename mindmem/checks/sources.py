@@ -17,7 +17,7 @@ from mindmem.checks.cache import BlockCache
 from mindmem.checks.catalog import Catalog
 from mindmem.checks.context import CheckContext
 from mindmem.checks.indexed import IndexedCatalog, open_view
-from mindmem.errors import BadInput, BlockError
+from mindmem.errors import BadInput, BadParameter, BlockError
 from mindmem.store import gitdir
 from mindmem.store.blocks import Block
 from mindmem.store.memory import Memory
@@ -55,7 +55,7 @@ def context_for(
     framework passes): the work tree, checking those files and what they meet.
     """
     if sum(1 for chosen in (staged, proposal, rev_range, paths is not None) if chosen) > 1:
-        raise BadInput("choose one of --staged, --proposal, a range A..B and file names")
+        raise BadParameter("choose one of {staged}, {proposal}, a range A..B and file names")
     cache = BlockCache(gitdir.checks_cache(memory.git))
     try:
         if staged:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mindmem.errors import BadInput
+from mindmem.errors import BadInput, BadParameter
 from mindmem.extract.chunking import Messages, ModelExtractor, Reply, model_path
 from mindmem.extract.gguf import read_info
 
@@ -31,7 +31,7 @@ class CTransformersExtractor(ModelExtractor):
     ) -> None:
         super().__init__(max_tokens=max_tokens, chunk_tokens=chunk_tokens)
         if url:
-            raise BadInput("the ctransformers backend runs a local GGUF; --url is for --backend openai")
+            raise BadParameter("the ctransformers backend runs a local GGUF; {url} is for the openai backend")
         path = model_path(model, env)
         info = read_info(path)
         if info.architecture not in SUPPORTED_ARCHITECTURES:

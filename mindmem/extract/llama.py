@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from mindmem.errors import BadInput
+from mindmem.errors import BadInput, BadParameter
 from mindmem.extract.chunking import Messages, ModelExtractor, Reply, model_path
 from mindmem.extract.gguf import read_info
 
@@ -82,7 +82,7 @@ class LlamaExtractor(ModelExtractor):
     ) -> None:
         super().__init__(max_tokens=max_tokens, chunk_tokens=chunk_tokens)
         if url:
-            raise BadInput("the llama-cpp backend runs a local GGUF; --url is for --backend openai")
+            raise BadParameter("the llama-cpp backend runs a local GGUF; {url} is for the openai backend")
         path = model_path(model, env)
         info = read_info(path)  # a clear error for a file that is not GGUF, before llama.cpp reads it
         if info.chat_template is None:

@@ -18,6 +18,7 @@ from mindmem.checks.findings import counts, sort_key
 from mindmem.errors import BadInput
 from mindmem.governance.candidate import GovernanceChange
 from mindmem.governance.trailers import parse_message
+from mindmem.jsonable import to_data
 from mindmem.store.blocks import parse
 from mindmem.store.changes import BlockDiff, diff_block, diff_blocks
 from mindmem.store.memory import Memory
@@ -32,9 +33,6 @@ class CommitNote:
     signature: str  # good | bad | unknown-signer | unsigned
     signer: str | None
 
-    def to_json(self) -> dict[str, Any]:
-        return dict(vars(self))
-
 
 @dataclass(frozen=True)
 class Dependent:
@@ -45,9 +43,6 @@ class Dependent:
     status: str | None
     depth: int
     via: str
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(vars(self))
 
 
 @dataclass(frozen=True)
@@ -86,7 +81,7 @@ class Review:
             "base": self.base,
             "head": self.head,
             "mode": self.mode,
-            "commits": [c.to_json() for c in self.commits],
+            "commits": to_data(self.commits),
             "blocks": [d.to_json() for d in self.blocks],
             "edges": {
                 "added": [{"source": s, "type": t, "target": x} for s, t, x in self.edges_added],
@@ -95,7 +90,7 @@ class Review:
             "findings": [f.to_json() for f in self.findings],
             "counts": counts(list(self.findings)),
             "gate": {"allowed": self.decision.allowed, "mode": self.decision.mode, "message": self.decision.message},
-            "impact": [{"block": b, "dependents": [d.to_json() for d in deps]} for b, deps in self.impact],
+            "impact": [{"block": b, "dependents": to_data(deps)} for b, deps in self.impact],
         }
 
 

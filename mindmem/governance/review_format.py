@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mindmem.checks.findings import counts
-from mindmem.errors import BadInput
+from mindmem.errors import BadParameter
 
 if TYPE_CHECKING:
     from mindmem.governance.review import Review
@@ -23,7 +23,7 @@ MORE = "The full packet is in the job summary and the `mindmem-review` artifact 
 def render(packet: Review, fmt: str, max_chars: int | None = None) -> str:
     """The packet as `fmt` (text or markdown); with `max_chars`, Markdown longer than that becomes a summary."""
     if fmt not in FORMATS or fmt == "json":
-        raise BadInput(f"--format '{fmt}' is not one of text, markdown")
+        raise BadParameter(f"{{format}} '{fmt}' is not one of text, markdown")
     if fmt == "text":
         return _text(packet)
     full = _markdown(packet)

@@ -19,6 +19,7 @@ from typing import Any
 import networkx as nx
 
 from mindmem.errors import BadInput, NotFound
+from mindmem.jsonable import Jsonable
 from mindmem.store.blocks import EDGE_TYPES, Block
 from mindmem.store.snapshot import Snapshot
 
@@ -32,19 +33,16 @@ DIRECTIONS = ("both", "out", "in")
 
 
 @dataclass(frozen=True)
-class Edge:
+class Edge(Jsonable):
     """One typed link, always in its written direction: `source` lists `target` under `type`."""
 
     source: str
     target: str
     type: str
 
-    def to_json(self) -> dict[str, str]:
-        return {"source": self.source, "target": self.target, "type": self.type}
-
 
 @dataclass(frozen=True)
-class Node:
+class Node(Jsonable):
     """What the graph knows about one ID; `dangling` when no block has it."""
 
     id: str
@@ -52,9 +50,6 @@ class Node:
     title: str | None
     status: str | None
     dangling: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "type": self.type, "title": self.title, "status": self.status, "dangling": self.dangling}
 
 
 @dataclass(frozen=True)
@@ -70,14 +65,11 @@ class Hop:
 
 
 @dataclass(frozen=True)
-class GraphPath:
+class GraphPath(Jsonable):
     """A shortest path ignoring direction; `edges[i]` joins `nodes[i]` and `nodes[i + 1]` (either way round)."""
 
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"nodes": [n.to_json() for n in self.nodes], "edges": [e.to_json() for e in self.edges]}
 
 
 @dataclass(frozen=True)
@@ -101,15 +93,12 @@ class TruthEntry:
 
 
 @dataclass(frozen=True)
-class Truth:
+class Truth(Jsonable):
     """The current blocks about `subject`, newest first, at `commit` (None = work tree)."""
 
     subject: str
     commit: str | None
     entries: tuple[TruthEntry, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"subject": self.subject, "commit": self.commit, "entries": [e.to_json() for e in self.entries]}
 
 
 # -- building -----------------------------------------------------------------

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mindmem.errors import BadInput
+from mindmem.errors import BadInput, BadParameter
 from mindmem.search import graph
 from mindmem.search import index as idx
 from mindmem.search.claims import verify
@@ -38,6 +38,7 @@ from mindmem.search.results import (
     Verification,
 )
 from mindmem.store.blocks import TYPES
+from mindmem.vocabulary import RECALL_MODES
 
 if TYPE_CHECKING:
     from mindmem.store.memory import Memory
@@ -46,7 +47,6 @@ __all__ = [
     "DIAGNOSE_EDGES",
     "HIDDEN_STATUSES",
     "MAX_LIMIT",
-    "MODES",
     "NEIGHBOUR_WEIGHT",
     "POOL",
     "RRF_K",
@@ -69,7 +69,6 @@ __all__ = [
     "recall",
 ]
 
-MODES = ("similar", "verify", "intent", "diagnose", "bundle")
 HIDDEN_STATUSES = graph.RETIRED
 MAX_LIMIT = 500
 
@@ -91,12 +90,12 @@ def recall(
     `parts` replaces the rule-based split of a multi-part question with given sub-queries; `progress`
     hears (done, total) while the index has to be built or caught up first.
     """
-    if mode not in MODES:
-        raise BadInput(f"unknown mode '{mode}'; expected one of {', '.join(MODES)}")
+    if mode not in RECALL_MODES:
+        raise BadParameter(f"unknown {{mode}} '{mode}'; expected one of {', '.join(RECALL_MODES)}")
     if type is not None and type not in TYPES:
         raise BadInput(f"unknown type '{type}'; expected one of {', '.join(TYPES)}")
     if not 1 <= limit <= MAX_LIMIT:
-        raise BadInput(f"--limit must be between 1 and {MAX_LIMIT}, not {limit}")
+        raise BadParameter(f"{{limit}} must be between 1 and {MAX_LIMIT}, not {limit}")
     query = query.strip()
     if not query:
         raise BadInput("the query is empty; say what to look for")
