@@ -88,3 +88,30 @@ def test_only_the_git_facade_touches_pygit2():
 def test_every_module_sits_in_a_layer():
     loose = sorted(name for name in modules() if name not in TOP | BASE and layer(name) not in ORDER)
     assert loose == []
+
+
+def test_no_module_is_over_450_lines():
+    long = {
+        name: n for name, path in modules().items() if (n := len(path.read_text(encoding="utf-8").splitlines())) > 450
+    }
+    assert long == {}
+
+
+def _docstring_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    first = node.body[0]
+    is_doc = (
+        isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+    )
+    return first.end_lineno - first.lineno + 1 if is_doc else 0
+
+
+def test_no_function_is_over_60_lines_besides_its_docstring():
+    """CLI commands carry their help, examples included, as docstrings: those lines do not count."""
+    long = []
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1 - _docstring_lines(node)
+                if lines > 60:
+                    long.append(f"{name}.{node.name}: {lines}")
+    assert long == []
