@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import string
+import re
 from collections.abc import Callable
 
 
@@ -27,19 +27,21 @@ class BadInput(MindmemError):
 class BadParameter(BadInput):
     """Bad input that names the parameters it is about, so each surface can say them its own way.
 
-    The message is a template whose `{fields}` are parameter names: the library and MCP print
-    them as they are (`limit must be …`), the CLI as its flags (`--limit must be …`). Write a
-    literal brace as `{{` or `}}`.
+    The message marks each parameter name as `{name}`: the library and MCP print the name
+    (`limit must be …`), the CLI its flag (`--limit must be …`). No formatting happens, so a
+    value the user gave may hold braces of its own.
     """
 
     def __init__(self, template: str) -> None:
         self.template = template
-        self.params = tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
         super().__init__(self.naming(lambda param: param))
 
     def naming(self, name: Callable[[str], str]) -> str:
         """The message with each parameter called `name(parameter)`."""
-        return self.template.format(**{param: name(param) for param in self.params})
+        return _PARAM.sub(lambda m: name(m.group(1)), self.template)
+
+
+_PARAM = re.compile(r"\{([a-z][a-z_]*)\}")
 
 
 class BlockError(BadInput):

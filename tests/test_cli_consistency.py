@@ -66,3 +66,11 @@ def test_the_library_names_parameters_and_the_cli_names_its_flags(repo, mm):
     with pytest.raises(BadInput) as caught:
         agent.staged_change("propose", "replace the notes", edits=[edit])
     assert str(caught.value) == "supersede goes with add (the new block that replaces it)"
+
+
+def test_a_value_with_braces_is_named_back_as_given(repo, mm):
+    result = mm("recall", "billing", "--mode", "{oops", cwd=repo)
+    assert (result.code, result.err.strip()) == (
+        2,
+        "mm: error: unknown --mode '{oops'; expected one of similar, verify, intent, diagnose, bundle",
+    )

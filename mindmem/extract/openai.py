@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 
-from mindmem.errors import BadInput, ConfigError
+from mindmem.errors import BadInput, BadParameter, ConfigError
 from mindmem.extract.chunking import Messages, ModelExtractor, Reply
 from mindmem.store.config import user_config
 
@@ -48,7 +48,7 @@ class OpenAIExtractor(ModelExtractor):
         if not str(self.url).startswith(("http://", "https://")):
             raise ConfigError(f"openai url {self.url!r} must start with http:// or https://")
         if not self.model:
-            raise ConfigError("the openai backend needs a model name: --model, MM_OPENAI_MODEL or [openai] model")
+            raise BadParameter("the openai backend needs a model name: {model}, MM_OPENAI_MODEL or [openai] model")
         self.endpoint = str(self.url).rstrip("/") + "/chat/completions"
         self.api_key = api_key or env.get("MM_OPENAI_API_KEY") or section.get("api_key")
         self.timeout = timeout

@@ -112,7 +112,7 @@ def new_block(
     if edges:
         edge_map = meta.get("edges") or {}
         if not isinstance(edge_map, dict):
-            raise BadParameter("{edges} must be a mapping like {{cites: [F-20261120-aa10f3]}}")
+            raise BadParameter("{edges} must be a mapping like {cites: [F-20261120-aa10f3]}")
         edge_map = {k: v if isinstance(v, list) else [v] for k, v in edge_map.items()}
         for edge_type, target in edges:
             edge_map.setdefault(edge_type, []).append(target)

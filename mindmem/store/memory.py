@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mindmem.errors import BadInput, BlockError, NotFound, StateError
+from mindmem.errors import BadInput, BadParameter, BlockError, NotFound, StateError
 from mindmem.store import blocks as b
 from mindmem.store import config as cfg
 from mindmem.store import walk
@@ -76,7 +76,7 @@ class Memory:
         env = dict(os.environ if env is None else env)
         cfg.check_root(root)
         if mode not in cfg.MODES:
-            raise BadInput(f"--mode '{mode}' is not one of {', '.join(cfg.MODES)}")
+            raise BadParameter(f"{{mode}} '{mode}' is not one of {', '.join(cfg.MODES)}")
         target = Path(path)
         if target.exists() and not target.is_dir():
             raise BadInput(f"{target} is a file, not a folder")
@@ -94,7 +94,7 @@ class Memory:
         if (workdir / cfg.CONFIG_FILE).exists():
             raise StateError(f"{workdir} is already a mindmem repo ({cfg.CONFIG_FILE} exists)")
         if commit and git.head_branch() is None:
-            raise StateError("--commit needs HEAD on a branch; check out a branch first")
+            raise StateError("committing needs HEAD on a branch; check out a branch first")
 
         branch = git.head_branch() or "main"
         settings = cfg.Settings(root=root, mode=mode, governed_branch=branch)
@@ -321,13 +321,13 @@ def _parse_when(text: str) -> datetime | None:
         try:
             day = date.fromisoformat(text)
         except ValueError:
-            raise BadInput(f"--at {text}: not a valid date") from None
+            raise BadParameter(f"{{at}} {text}: not a valid date") from None
         return datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", text):
         try:
             value = datetime.fromisoformat(text)
         except ValueError:
-            raise BadInput(f"--at {text}: not a valid ISO time") from None
+            raise BadParameter(f"{{at}} {text}: not a valid ISO time") from None
         return value if value.tzinfo else value.replace(tzinfo=UTC)
     return None
 

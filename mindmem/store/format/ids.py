@@ -9,7 +9,7 @@ import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from mindmem.errors import BadInput
+from mindmem.errors import BadInput, BadParameter
 
 TYPE_PREFIXES: dict[str, tuple[str, ...]] = {
     "decision": ("D",),
@@ -100,7 +100,7 @@ def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     if not slug:
-        raise BadInput(f"cannot make an entity slug from {text!r}; give --id")
+        raise BadParameter(f"cannot make an entity slug from {text!r}; give {{id}}")
     return slug
 
 
