@@ -140,6 +140,7 @@ def reads_as_plain(text: str) -> bool:
     PyYAML's writer would write it plain too (libyaml escapes characters beyond U+FFFF, so those are left to it)."""
     return (
         _FAST_PLAIN.fullmatch(text) is not None
+        and not text.startswith("...")  # a document end marker: YAML's writer quotes it
         and _ASTRAL.search(text) is None
         and is_yaml_str(text)
         and _FAST_UNSAFE.search(text) is None
