@@ -377,3 +377,17 @@ def test_recall_reports_a_slow_index_build_on_stderr(world: Path, capsys: pytest
     quiet = _slow(after=60.0)
     quiet(400, 400)
     assert capsys.readouterr().err == ""
+
+
+def test_verify_prints_blocks_that_only_share_words_apart(repo: Path, mm) -> None:
+    write_block(
+        repo,
+        {"id": "N-20260302-00bb03", "type": "note", "title": "API rate limit"},
+        "The public API rate limit counts requests per minute, per key.",
+    )
+    commit(repo, "rate limit")
+    data = run(mm, repo, "the API rate limit is 1200 requests per minute", "--mode", "verify")
+    assert data["verdict"] == "unknown" and [e["id"] for e in data["related"]] == ["N-20260302-00bb03"]
+    text = mm("recall", "the API rate limit is 1200 requests per minute", "--mode", "verify", cwd=repo).out
+    related = text.split("related (shares words, says nothing either way):\n", 1)[1]
+    assert related.startswith("  N-20260302-00bb03")

@@ -129,6 +129,11 @@ def _print_verification(result: Verification) -> None:
         for item in items:
             typer.echo(f"  {_line(item.hit, score=False)}")
             typer.echo(f"      {item.kind}: {item.reason}")
+    if result.related:
+        typer.echo("related (shares words, says nothing either way):")
+        for item in result.related:
+            typer.echo(f"  {_line(item.hit, score=False)}")
+            typer.echo(f"      {item.reason}")
 
 
 def _print_diagnoses(result: Diagnoses) -> None:
