@@ -48,7 +48,7 @@ def print_json(data: Any) -> None:
 
 
 # Library parameters whose flag is not simply `--name`.
-FLAGS = {"title": "--set title=…", "type": "TYPE", "fields": "--set", "edges": "--set edges=…"}
+FLAGS = {"title": "--set title=…", "type": "TYPE", "edges": "--set edges=…"}
 
 
 def flag(param: str) -> str:

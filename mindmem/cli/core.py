@@ -83,7 +83,7 @@ def _ci_only(existing: Memory, host: str, spec: str, as_json: bool) -> None:
 
     files = ci_files.write_ci(existing, host, spec)
     if as_json:
-        print_json({"path": str(existing.workdir), "created": [], "ci": [f.to_json() for f in files]})
+        print_json({"path": str(existing.workdir), "created": [], "ci": to_data(files)})
         return
     typer.echo(f"mindmem is already set up in {existing.workdir}; only the CI files were written")
     show_ci(files)

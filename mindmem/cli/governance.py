@@ -72,16 +72,17 @@ def propose(
     from mindmem import governance as gov
     from mindmem.store.changes import InlineEdit
 
-    if files and (add or edit or revoke or supersede):
+    request = InlineEdit(add=add, edit=edit, supersede=supersede, revoke=tuple(revoke or ()))
+    inline = request != InlineEdit()
+    if files and inline:
         raise BadInput("use either --file or inline edits (--add/--edit/--supersede/--revoke), not both")
     if (set_ or edge or body is not None) and not (add or edit):
         raise BadInput("--set, --edge and --body go with --add or --edit")
     mem = memory()
     options = {"rationale": rationale or "", "title": title, "author": as_agent, "amend": amend}
-    request = InlineEdit(add=add, edit=edit, supersede=supersede, revoke=tuple(revoke or ()))
     if files:
         proposal = gov.propose(mem, _file_changes(mem, files), **options)
-    elif request != InlineEdit():
+    elif inline:
         changes = gov.inline_changes(mem, _with_values(request, set_, edge, body), author=as_agent)
         proposal = gov.propose(mem, changes, **options)
     else:
