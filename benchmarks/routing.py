@@ -54,13 +54,15 @@ def score(pairs: list, router: Callable[[str], Call | None]) -> dict[str, float]
 
 
 SETS = Path(__file__).resolve().parent / "routing"
+HALVES = ("tuning", "held-out", "fresh", "second", "dev")
 
 
 def plain_questions() -> list[tuple[str, str, str, str]]:
     """(set, tool, mode, question): plain.txt and heldout.txt, the sets the rules were tuned on,
     and fresh.txt, never tuned on. Mode "-" for tools without one."""
     out = []
-    for name, half in (("plain.txt", "tuning"), ("heldout.txt", "held-out"), ("fresh.txt", "fresh")):
+    sets = (("plain.txt", "tuning"), ("heldout.txt", "held-out"), ("fresh.txt", "fresh"), ("second.txt", "second"), ("dev.txt", "dev"))
+    for name, half in sets:
         for line in (SETS / name).read_text().splitlines():
             if line.strip() and not line.startswith("#"):
                 label, question = (part.strip() for part in line.split("|", 1))
@@ -84,7 +86,7 @@ def score_plain(router: Callable[[str], Call | None], questions: list) -> dict[s
             said = f"{got.tool}/{mode_of(got)}" if got else "no valid call"
             print(f"  miss ({half}): {want_tool}/{want_mode} <- {question!r}: got {said}", file=sys.stderr)
     out: dict[str, Any] = {}
-    for half in ("tuning", "held-out", "fresh", "all"):
+    for half in (*HALVES, "all"):
         chosen = [r for r in results if half in ("all", r[0])]
         if chosen:
             n = len(chosen)
@@ -107,8 +109,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--model", help="a GGUF model (or 0.5b, 1.5b from benchmarks/models.py) to score too")
     parser.add_argument("--few-shot", type=int, default=0, help="add N train-split examples to the model's prompt")
-    halves = ("tuning", "held-out", "fresh", "all")
-    parser.add_argument("--half", choices=halves, default="all", help="plain questions to ask")
+    parser.add_argument("--half", choices=(*HALVES, "all"), default="all", help="plain questions to ask")
     parser.add_argument("--plain-only", action="store_true", help="skip the generated questions")
     parser.add_argument("--sample", type=int, help="only N plain questions, evenly spaced (models are slow)")
     args = parser.parse_args()
