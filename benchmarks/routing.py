@@ -54,14 +54,27 @@ def score(pairs: list, router: Callable[[str], Call | None]) -> dict[str, float]
 
 
 SETS = Path(__file__).resolve().parent / "routing"
-HALVES = ("tuning", "held-out", "fresh", "second", "dev")
+SET_FILES = (
+    ("plain.txt", "tuning"),
+    ("heldout.txt", "held-out"),
+    ("dev.txt", "dev"),
+    ("fresh.txt", "fresh"),
+    ("second.txt", "second"),
+)
+HALVES = tuple(half for _name, half in SET_FILES)
 
 
 def plain_questions() -> list[tuple[str, str, str, str]]:
     """(set, tool, mode, question): plain.txt and heldout.txt, the sets the rules were tuned on,
     and fresh.txt, never tuned on. Mode "-" for tools without one."""
     out = []
-    sets = (("plain.txt", "tuning"), ("heldout.txt", "held-out"), ("fresh.txt", "fresh"), ("second.txt", "second"), ("dev.txt", "dev"))
+    sets = (
+        ("plain.txt", "tuning"),
+        ("heldout.txt", "held-out"),
+        ("fresh.txt", "fresh"),
+        ("second.txt", "second"),
+        ("dev.txt", "dev"),
+    )
     for name, half in sets:
         for line in (SETS / name).read_text().splitlines():
             if line.strip() and not line.startswith("#"):
