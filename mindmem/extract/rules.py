@@ -134,18 +134,14 @@ class RulesExtractor:
         asked = set(judged)
         for n, (sentence, kind) in enumerate(zip(sentences, kinds, strict=True)):
             if kind is None:
-                if not sentence.title:  # names in any sentence are entities; a title's capitals are not names
-                    mentions(
-                        sentence.text, Span(sentence.start, sentence.end, sentence.text), sentence.speaker, entities
-                    )
+                if not sentence.title and _may_name(sentence, entities):  # a title's capitals are not names
+                    _names_in(sentence, entities)
                 continue
             title = _title(sentence.text)
             if len(title) < 4 or (kind, _norm(title)) in titles:
                 continue  # too short to mean anything, or memory already has it (re-running adds nothing)
             titles.add((kind, _norm(title)))
-            mentioned = mentions(
-                sentence.text, Span(sentence.start, sentence.end, sentence.text), sentence.speaker, entities
-            )
+            mentioned = _names_in(sentence, entities)
             cand = _candidate(f"{kind}-{n}", kind, title, sentence, mentioned, context, candidates)
             if kind in UPDATABLE:
                 old = [u.id for u in updates[n] if u.type == kind]
@@ -207,6 +203,7 @@ _KEYWORDS = (
     "stored", "agree", "can you", "could you",
 )  # fmt: skip
 _NAME_TO = re.compile(r"[A-Z][a-z]+ to [a-z]")
+_CAPITAL = re.compile(r"[A-Z]")
 
 
 def _kind(text: str) -> str | None:
@@ -217,6 +214,13 @@ def _kind(text: str) -> str | None:
         if pattern.search(text):
             return kind
     return None
+
+
+def _may_name(sentence: _Sentence, entities: Entities) -> bool:
+    """Whether a sentence that becomes no block could name an entity not yet seen (a quick test: most
+    small talk has no capital after its first letter, and its speaker is known by then)."""
+    new_speaker = sentence.speaker is not None and sentence.speaker.lower() not in entities.known
+    return new_speaker or _CAPITAL.search(sentence.text, 1) is not None
 
 
 def _names_in(sentence: _Sentence, entities: Entities) -> list[str]:
