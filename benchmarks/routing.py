@@ -3,15 +3,16 @@
 Scored on the held-out split of `mm dataset dispatch` (phrasings the training split never
 uses), and on plain questions written by hand, not by the generator's templates (right tool, and
 right tool and mode): benchmarks/routing/plain.txt, which the rules were tuned on, and
-benchmarks/routing/heldout.txt, written afterwards (tuned on in a later session), and
-benchmarks/routing/fresh.txt, written before that later tuning and never tuned on. On the generated set it
+benchmarks/routing/heldout.txt, written afterwards (tuned on in a later session), and dev.txt, tuned on in
+session 20; and two sets never tuned on: benchmarks/routing/fresh.txt (session 19) and second.txt (written in
+session 20 before that session's rules). On the generated set it
 measures correct tool, correct mode (recall mode, staged_change phase, graph/core action), exact
 arguments that name things (IDs, proposal, subject), valid call, and time per question; for the
 rule router, and for a GGUF model given with --model (alone, and falling back to the rules when
 its reply is not a valid call). Misses on the plain sets go to stderr.
 
     python benchmarks/routing.py [--count 2000] [--seed 11] [--model 0.5b|1.5b|PATH] [--few-shot N]
-        [--half tuning|held-out|fresh|all] [--plain-only]
+        [--half tuning|held-out|dev|fresh|second|all] [--plain-only]
 """
 
 from __future__ import annotations
@@ -65,8 +66,7 @@ HALVES = tuple(half for _name, half in SET_FILES)
 
 
 def plain_questions() -> list[tuple[str, str, str, str]]:
-    """(set, tool, mode, question): plain.txt and heldout.txt, the sets the rules were tuned on,
-    and fresh.txt, never tuned on. Mode "-" for tools without one."""
+    """(set, tool, mode, question) for every set in SET_FILES. Mode "-" for tools without one."""
     out = []
     sets = (
         ("plain.txt", "tuning"),
