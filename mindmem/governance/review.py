@@ -94,75 +94,118 @@ class Review:
         }
 
 
+@dataclass(frozen=True)
+class _Change:
+    """What a review target changes, and the checks' view of the tree it leads to."""
+
+    ctx: CheckContext
+    base: str | None
+    head: str
+    title: str
+    rationale: str
+    author: str | None
+    shas: list[str]
+    changed: dict[str, tuple[bytes | None, bool]]  # block path -> (old bytes, still there)
+    paths: list[str]
+    governance: tuple[GovernanceChange, ...] = ()
+    findings: tuple[Finding, ...] = ()  # on the proposal as a whole
+
+
 def review(memory: Memory, target: str, progress: Callable[[str], None] | None = None) -> Review:
     """The packet for proposal `P-…` or revision range `A..B` (what changed from merge-base(A, B) to B).
     `progress(stage)` hears each stage as it starts."""
     step = progress or (lambda _stage: None)
-    from mindmem.governance.audit import Judge  # approvers as of each commit's parent, as audit and verify judge
-
-    git = memory.git
     if ".." in target:
-        ctx = context_for(memory, rev_range=target)
-        a_rev, _, b_rev = target.partition("..")
-        head, a = git.resolve(b_rev), git.resolve(a_rev)
-        base = git.merge_base(a, head) or a
-        shas = _range(memory, base, head)
-        messages = [parse_message(git.commit_info(sha).message) for sha in shas]
-        title = messages[-1].title if len(messages) == 1 else f"{len(shas)} commits {base[:12]}..{head[:12]}"
-        rationale = "\n\n".join(m.body for m in messages if m.body)
-        author = messages[-1].get("Mm-Author") if messages else None
-        changed = {
-            path: (git.read_blob(old) if old else None, new is not None)
-            for path, (old, new) in git.changed_blobs(base, head, memory.root).items()
-            if is_block_path(path)
-        }
-        paths, changes, extra = sorted(git.changed_names(base, head)), (), []
+        change = _of_range(memory, target)
     elif target.startswith("P-"):
-        from mindmem import governance
-
-        prop = governance.find_proposal(memory, target)
-        cand = governance.candidate(memory, prop)
-        ctx = context_for(memory, proposal=governance.merge_for_checks(cand))
-        base, head, title, rationale, author = prop.base, prop.head, prop.title, prop.rationale, prop.author
-        shas = list(prop.commits)
-        # The candidate holds every changed path and its bytes already: nothing is diffed again.
-        changed = {
-            path: (old, new is not None)
-            for path, (old, new) in cand.changed.items()
-            if path.startswith(memory.root + "/") and is_block_path(path)
-        }
-        paths, changes, extra = sorted(cand.changed), cand.governance, cand.findings
+        change = _of_proposal(memory, target)
     else:
         raise BadInput(f"'{target}' is neither a proposal (P-…) nor a range (A..B)")
+    ctx = change.ctx
     step(f"checking {len(ctx.focus)} block(s)")
-    findings = sorted(run_checks(ctx) + extra, key=sort_key)
+    findings = sorted(run_checks(ctx) + list(change.findings), key=sort_key)
     step("comparing the blocks field by field")
-    blocks = tuple(_diffs(ctx, changed))
+    blocks = tuple(_diffs(ctx, change.changed))
     step("reading the signatures")
-    judge = Judge(memory)
-    commits = []
-    for sha in shas:
-        info = git.commit_info(sha)
-        verdict = judge(sha)
-        commits.append(
-            CommitNote(sha, parse_message(info.message).title, info.author.name, verdict.status, verdict.principal)
-        )
     return Review(
         target=ctx.label,
-        title=title,
-        rationale=rationale,
-        author=author,
-        base=base,
-        head=head,
+        title=change.title,
+        rationale=change.rationale,
+        author=change.author,
+        base=change.base,
+        head=change.head,
         mode=memory.settings.mode,
-        commits=tuple(commits),
+        commits=_signatures(memory, change.shas),
         blocks=blocks,
         findings=tuple(findings),
         decision=gate(findings, memory.settings.mode),
         impact=_impact(ctx, blocks, step),
-        paths=tuple(paths),
-        governance=tuple(changes),
+        paths=tuple(change.paths),
+        governance=change.governance,
     )
+
+
+def _of_range(memory: Memory, target: str) -> _Change:
+    git = memory.git
+    a_rev, _, b_rev = target.partition("..")
+    head, a = git.resolve(b_rev), git.resolve(a_rev)
+    base = git.merge_base(a, head) or a
+    shas = _range(memory, base, head)
+    messages = [parse_message(git.commit_info(sha).message) for sha in shas]
+    return _Change(
+        ctx=context_for(memory, rev_range=target),
+        base=base,
+        head=head,
+        title=messages[-1].title if len(messages) == 1 else f"{len(shas)} commits {base[:12]}..{head[:12]}",
+        rationale="\n\n".join(m.body for m in messages if m.body),
+        author=messages[-1].get("Mm-Author") if messages else None,
+        shas=shas,
+        changed={
+            path: (git.read_blob(old) if old else None, new is not None)
+            for path, (old, new) in git.changed_blobs(base, head, memory.root).items()
+            if is_block_path(path)
+        },
+        paths=sorted(git.changed_names(base, head)),
+    )
+
+
+def _of_proposal(memory: Memory, target: str) -> _Change:
+    from mindmem import governance
+
+    prop = governance.find_proposal(memory, target)
+    cand = governance.candidate(memory, prop)
+    return _Change(
+        ctx=context_for(memory, proposal=governance.merge_for_checks(cand)),
+        base=prop.base,
+        head=prop.head,
+        title=prop.title,
+        rationale=prop.rationale,
+        author=prop.author,
+        shas=list(prop.commits),
+        # The candidate holds every changed path and its bytes already: nothing is diffed again.
+        changed={
+            path: (old, new is not None)
+            for path, (old, new) in cand.changed.items()
+            if path.startswith(memory.root + "/") and is_block_path(path)
+        },
+        paths=sorted(cand.changed),
+        governance=tuple(cand.governance),
+        findings=tuple(cand.findings),
+    )
+
+
+def _signatures(memory: Memory, shas: list[str]) -> tuple[CommitNote, ...]:
+    from mindmem.governance.audit import Judge  # approvers as of each commit's parent, as audit and verify judge
+
+    judge = Judge(memory)
+    out = []
+    for sha in shas:
+        info = memory.git.commit_info(sha)
+        verdict = judge(sha)
+        out.append(
+            CommitNote(sha, parse_message(info.message).title, info.author.name, verdict.status, verdict.principal)
+        )
+    return tuple(out)
 
 
 def _diffs(ctx: CheckContext, changed: Mapping[str, tuple[bytes | None, bool]]) -> list[BlockDiff]:

@@ -241,7 +241,7 @@ def diff_block(path: str, old: Block | None, new: Block | None) -> BlockDiff:
 def _body_diff(old: list[str], new: list[str]) -> tuple[str, ...]:
     """`difflib.unified_diff` of two bodies, with one line of context. An added or removed block is
     written out directly: the same lines, without the matcher (a 5,000-block import is all additions)."""
-    if old and new or old == new:
+    if (old and new) or old == new:
         return tuple(difflib.unified_diff(old, new, "before", "after", lineterm="", n=1))
     sign, lines = ("+", new) if new else ("-", old)
     span = "1" if len(lines) == 1 else f"1,{len(lines)}"
