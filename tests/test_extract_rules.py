@@ -161,3 +161,8 @@ def test_decisions_and_tasks_with_words_between_their_cues():
     assert [(c.span.text[:12], c.fields.get("due")) for c in tasks] == [
         ("Lee to draft", "2026-12-03"), ("will add par", "2026-11-27"),
     ]  # fmt: skip
+
+
+def test_a_text_of_one_line_is_no_title():
+    for text in ("we decided to use Kafka for events", "we decided to use Kafka for events\n\n"):
+        assert [c.span.text for c in _by_type(_extract(text), "decision")] == ["we decided to use Kafka for events"]

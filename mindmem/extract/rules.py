@@ -183,9 +183,10 @@ def _sentences(text: str) -> Iterator[_Sentence]:
 
 
 def _is_title(lines: list[str], n: int) -> bool:
-    """A first line followed by a blank line, not ending a sentence, and not someone speaking: a title."""
-    followed = n + 1 >= len(lines) or not lines[n + 1].strip()
-    return followed and not lines[n].rstrip().endswith((".", "!", "?")) and not _speaker(lines[n])
+    """A first line set apart by a blank line from more text, not ending a sentence, and not someone
+    speaking: a title. A text of one line is what it says, not a title."""
+    apart = n + 1 < len(lines) and not lines[n + 1].strip() and any(line.strip() for line in lines[n + 2 :])
+    return apart and not lines[n].rstrip().endswith((".", "!", "?")) and not _speaker(lines[n])
 
 
 def _speaker(line: str) -> re.Match[str] | None:
