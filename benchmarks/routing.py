@@ -25,11 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mindmem.agents.dataset import dispatch_pairs
+from mindmem.agents.dataset import MODE_KEYS, dispatch_pairs, few_shot
 from mindmem.agents.router import Call, route
 
 NAMED = ("id", "proposal", "target", "subject", "type", "status")
-MODE_KEYS = ("mode", "phase", "action")
 
 
 def score(pairs: list, router: Callable[[str], Call | None]) -> dict[str, float]:
@@ -133,8 +132,7 @@ def main() -> None:
     if args.model:
         from mindmem.agents.model_router import ModelRouter
 
-        examples = [(p.prompt, p.call) for p in dispatch_pairs(args.few_shot * 40, 5) if p.split == "train"]
-        model = ModelRouter(_model(args.model), examples=_spread(examples, args.few_shot))
+        model = ModelRouter(_model(args.model), examples=few_shot(args.few_shot))
         label = f"model {Path(_model(args.model)).name}" + (f", {args.few_shot} examples" if args.few_shot else "")
         asked: dict[str, Call | None] = {}  # each question goes to the model once
 
@@ -164,16 +162,6 @@ def main() -> None:
     for name, r in rows.items():
         cells = [f"{r[k]:.1%}" for k in ("valid", "tool", "mode", "args")]
         print(f"| {name} | {' | '.join(cells)} | {r['p50_ms']:.2f} ms |")
-
-
-def _spread(examples: list, n: int) -> list:
-    """n examples, one per tool and mode first, so a few examples cover the calls."""
-    seen, first, rest = set(), [], []
-    for prompt, call in examples:
-        key = (call.tool, mode_of(call))
-        (rest if key in seen else first).append((prompt, call))
-        seen.add(key)
-    return (first + rest)[:n]
 
 
 if __name__ == "__main__":
