@@ -28,7 +28,7 @@ CLAIMS = [
     "we deploy {project} on Fridays", "the {project} API needs a token", "{tool} is our queue",
 ]  # fmt: skip
 HOLDOUT_EVERY = 4  # one template in four is held out for the test split
-# Examples in a routing model's prompt: on the same 31 plain questions, 24 lifted the 1.5B from 61% to
+# Examples in a routing model's prompt: on a sample of 31 plain questions, 24 lifted the 1.5B from 61% to
 # 84% right tool (docs/benchmarks.md, routing).
 FEW_SHOT = 24
 MODE_KEYS = ("mode", "phase", "action")
