@@ -119,7 +119,7 @@ def build(memory: Memory, folder: Path, sha: str | None, progress: Progress | No
     try:
         ix = wix.create_in(str(fresh), schema())
         files = [] if sha is None else [(p, d) for p, d in memory.git.iter_files(sha, memory.root) if is_block_path(p)]
-        written, _, skipped = _write(memory, ix, files, set(), progress)
+        written, _, skipped = _write(memory, ix, files, set(), progress, fresh=True)
         _write_state(fresh, memory, sha, ix.doc_count(), skipped)
         swap(fresh, folder)
     except BaseException:
@@ -148,15 +148,20 @@ def _write(
     files: list[tuple[str, bytes | None]],
     skipped: set[str],
     progress: Progress | None,
+    *,
+    fresh: bool = False,
 ) -> tuple[int, int, set[str]]:
-    """Delete the documents of `files` and add what each holds now; (written, removed, unparseable paths)."""
+    """Delete the documents of `files` and add what each holds now; (written, removed, unparseable paths).
+    In a `fresh` index there is nothing to delete, so none of whoosh's per-document deletes are paid."""
     if not files:
         return 0, 0, skipped
     written = removed = 0
     writer = ix.writer(timeout=WRITER_WAIT_SECONDS, limitmb=256)
+    add = writer.add_document if fresh else writer.update_document
     try:
         for done, (path, data) in enumerate(files, 1):
-            writer.delete_by_term("path", path)
+            if not fresh:
+                writer.delete_by_term("path", path)
             skipped.discard(path)
             block = None
             if data is not None:
@@ -168,7 +173,7 @@ def _write(
             if block is None:
                 removed += 1
             else:
-                writer.update_document(**document(block, path), blob=memory.git.blob_sha(data))
+                add(**document(block, path), blob=memory.git.blob_sha(data))
                 written += 1
             if progress is not None and (done % 200 == 0 or done == len(files)):
                 progress(done, len(files))

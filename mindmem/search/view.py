@@ -259,14 +259,13 @@ def _any(field: str, values: Collection[str] | None) -> DefaultOr | None:
 
 
 def _doc(fields: dict[str, Any], score: float) -> Doc:
-    created = fields.get("created")
     return Doc(
         id=fields["id"],
         type=fields["type"],
         status=fields["status"],
         title=fields["title"],
         path=fields["path"],
-        created=created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else "",
+        created=fields.get("created", ""),
         score=round(float(score), 4),
         wiki=tuple(fields.get("wiki", "").split()),
         blob=fields.get("blob", ""),
