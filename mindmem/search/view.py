@@ -15,7 +15,7 @@ from whoosh.query.compound import DefaultOr
 from whoosh.scoring import BM25F
 
 from mindmem.errors import BadInput, NotFound, StateError
-from mindmem.search import ranking
+from mindmem.search import ranking, segments
 from mindmem.search.index_files import open_index
 from mindmem.search.terms import WORD_RE, entity_terms, query_terms
 from mindmem.store.blocks import ID_IN_TEXT_RE, Block, parse
@@ -149,14 +149,13 @@ class IndexView:
         return docnums, scores
 
     def _frequencies(self, field: str, term: str) -> Iterable[tuple[int, float]]:
-        context = self.searcher.context()
         for leaf, offset in self.searcher.leaf_searchers():
-            if (field, term) not in leaf.reader():
-                continue
-            matcher = Term(field, term).matcher(leaf, context)
-            while matcher.is_active():
-                yield matcher.id() + offset, matcher.weight()
-                matcher.next()
+            reader = leaf.reader()
+            docnums, weights = segments.postings(reader, field, term)
+            deleted = reader.deleted_docs_set
+            for docnum, weight in zip(docnums, weights, strict=True):
+                if docnum not in deleted:
+                    yield docnum + offset, weight
 
     def _docnums(self, field: str, term: str) -> array[int]:
         """Documents holding `term` in `field` (cached like scores: reverse links are asked per query)."""
@@ -181,9 +180,10 @@ class IndexView:
             lengths, total = array("d"), 0.0
             for leaf, _ in self.searcher.leaf_searchers():
                 reader = leaf.reader()
-                lengths.extend(reader.doc_field_length(n, field, 0) or 0 for n in range(reader.doc_count_all()))
+                segment = segments.lengths(reader, field)
+                lengths.extend(segment)
                 # Deleted documents (replaced by a catch-up) keep their numbers but not their lengths.
-                total += sum(lengths[len(lengths) - reader.doc_count_all() + n] for n in reader.all_doc_ids())
+                total += sum(segment) - sum(segment[n] for n in reader.deleted_docs_set)
             average = total / self.documents if self.documents else 0.0
             found = self._field_lengths[field] = (lengths, average)
         return found
