@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whoosh import index as wix
+from whoosh.reading import SegmentReader
 
 from mindmem.errors import BlockError, NotFound, StateError
 from mindmem.search.document import FORMAT_VERSION, document, schema
@@ -78,11 +79,21 @@ def _count(folder: Path) -> int | str:
             return f"index files unreadable ({type(exc).__name__})"
 
 
+# Segments whose files this process has opened: whoosh never rewrites a segment, so once is enough.
+_readable: set[str] = set()
+
+
 @lru_cache(maxsize=16)
 def _doc_count(ix: wix.FileIndex) -> int:
-    # Opens every segment (which is also what proves the files readable); `open_index` hands out one object
-    # per table of contents, so the answer is computed once per index state.
-    return ix.doc_count()
+    # Counted from the table of contents; each segment is opened once per process to prove its files
+    # readable, so a catch-up opens only the segment it wrote, not the whole index (which, at 100k blocks,
+    # was most of a one-block catch-up). `open_index` hands out one object per table of contents.
+    toc = wix.TOC.read(ix.storage, ix.indexname)
+    for segment in toc.segments:
+        if segment.segment_id() not in _readable:
+            SegmentReader(ix.storage, toc.schema, segment).close()
+            _readable.add(segment.segment_id())
+    return sum(segment.doc_count() for segment in toc.segments)
 
 
 def _known(memory: Memory, sha: str) -> bool:
