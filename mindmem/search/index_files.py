@@ -21,15 +21,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whoosh import index as wix
-from whoosh.reading import SegmentReader
 
 from mindmem.errors import BlockError, NotFound, StateError
+from mindmem.search import segments
 from mindmem.search.document import FORMAT_VERSION, document, schema
 from mindmem.store.blocks import parse
 from mindmem.store.files import atomic_write
 from mindmem.store.snapshot import is_block_path
 
 if TYPE_CHECKING:
+    from whoosh.writing import SegmentWriter
+
     from mindmem.store.memory import Memory
 
 STATE_FILE = "state.json"
@@ -79,20 +81,14 @@ def _count(folder: Path) -> int | str:
             return f"index files unreadable ({type(exc).__name__})"
 
 
-# Segments whose files this process has opened: whoosh never rewrites a segment, so once is enough.
-_readable: set[str] = set()
-
-
 @lru_cache(maxsize=16)
 def _doc_count(ix: wix.FileIndex) -> int:
-    # Counted from the table of contents; each segment is opened once per process to prove its files
-    # readable, so a catch-up opens only the segment it wrote, not the whole index (which, at 100k blocks,
+    # Counted from the table of contents; each segment is opened once per process (which proves its files
+    # readable), so a catch-up opens only the segment it wrote, not the whole index (at 100k blocks that
     # was most of a one-block catch-up). `open_index` hands out one object per table of contents.
     toc = wix.TOC.read(ix.storage, ix.indexname)
     for segment in toc.segments:
-        if segment.segment_id() not in _readable:
-            SegmentReader(ix.storage, toc.schema, segment).close()
-            _readable.add(segment.segment_id())
+        segments.reader(ix.storage, toc.schema, segment)
     return sum(segment.doc_count() for segment in toc.segments)
 
 
@@ -168,11 +164,10 @@ def _write(
         return 0, 0, skipped
     written = removed = 0
     writer = ix.writer(timeout=WRITER_WAIT_SECONDS, limitmb=256)
-    add = writer.add_document if fresh else writer.update_document
     try:
         for done, (path, data) in enumerate(files, 1):
             if not fresh:
-                writer.delete_by_term("path", path)
+                _delete(writer, "path", path)
             skipped.discard(path)
             block = None
             if data is not None:
@@ -184,7 +179,9 @@ def _write(
             if block is None:
                 removed += 1
             else:
-                add(**document(block, path), blob=memory.git.blob_sha(data))
+                if not fresh:
+                    _delete(writer, "id", block.id)  # one document per ID, as whoosh's update_document keeps it
+                writer.add_document(**document(block, path), blob=memory.git.blob_sha(data))
                 written += 1
             if progress is not None and (done % 200 == 0 or done == len(files)):
                 progress(done, len(files))
@@ -195,6 +192,17 @@ def _write(
         writer.cancel()
         raise
     return written, removed, skipped
+
+
+def _delete(writer: SegmentWriter, field: str, value: str) -> None:
+    """Delete the committed documents with `value` in `field`, looked up through the segment readers kept
+    across catch-ups (whoosh's own delete_by_term opens every segment of the index each time)."""
+    offset = 0
+    for segment in writer.segments:
+        found, _ = segments.postings(segments.reader(writer.storage, writer.schema, segment), field, value)
+        for docnum in found:
+            writer.delete_document(offset + docnum)
+        offset += segment.doc_count_all()
 
 
 def _write_state(folder: Path, memory: Memory, sha: str | None, documents: int, skipped: set[str]) -> None:

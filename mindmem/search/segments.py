@@ -16,7 +16,12 @@ from array import array
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from whoosh.reading import SegmentReader
+
 if TYPE_CHECKING:
+    from whoosh.codec.base import Segment
+    from whoosh.fields import Schema
+    from whoosh.filedb.filestore import Storage
     from whoosh.reading import IndexReader
 
 # Postings kept (about 16 bytes each), least recently used dropped first.
@@ -24,9 +29,26 @@ MAX_POSTINGS = 2_000_000
 # Segments whose field lengths are kept (a catch-up adds one small segment; merges replace them).
 MAX_LENGTH_SEGMENTS = 64
 
+# Open segment readers kept for writers (opening the terms of a 100k-block segment costs ~80 ms).
+MAX_READERS = 16
+
+_readers: OrderedDict[str, SegmentReader] = OrderedDict()
 _lengths: OrderedDict[tuple[str, str], array[float]] = OrderedDict()
 _postings: OrderedDict[tuple[str, str, str], tuple[array[int], array[float]]] = OrderedDict()
 _held = 0
+
+
+def reader(storage: Storage, schema: Schema, segment: Segment) -> SegmentReader:
+    """An open reader of `segment` (opening it is also what proves its files readable)."""
+    key = segment.segment_id()
+    found = _readers.get(key)
+    if found is None:
+        found = _readers[key] = SegmentReader(storage, schema, segment)
+        while len(_readers) > MAX_READERS:
+            _readers.popitem(last=False)[1].close()
+    else:
+        _readers.move_to_end(key)
+    return found
 
 
 def lengths(reader: IndexReader, field: str) -> array[float]:
