@@ -89,6 +89,23 @@ def test_scores_across_segments_equal_those_of_a_fresh_build(corpus_repo: Path) 
         assert [(d.id, d.score) for d in ours[text]] == [(d.id, d.score) for d in theirs], text
 
 
+def test_segment_data_kept_across_catch_ups_gives_the_scores_of_a_fresh_build(corpus_repo: Path) -> None:
+    # Lengths and postings read from a segment before a catch-up deleted one of its documents are reused after.
+    memory = Memory(corpus_repo)
+    queries = ["quokka retention", *(blk.title for blk in memory.list(at="HEAD")[:12])]
+    for text in queries:
+        index.open_view(memory).search(text, limit=15)
+    for n, path in enumerate(sorted((corpus_repo / "memory" / "facts").glob("F-*.md"))[:2]):
+        path.write_text(path.read_text() + f"\nThe quokka retention is {n + 2} days.\n")
+        commit(corpus_repo, "edit one fact")
+        after = index.catch_up(memory)
+        assert (after.rebuilt, after.reindexed, after.documents) == (False, 1, 80)
+        ours = {text: [(d.id, d.score) for d in index.open_view(memory).search(text, limit=15)] for text in queries}
+    index.rebuild(memory)
+    fresh = index.open_view(memory)
+    assert ours == {text: [(d.id, d.score) for d in fresh.search(text, limit=15)] for text in queries}
+
+
 def test_a_deleted_block_vanishes_from_the_index(world: Path) -> None:
     memory = Memory(world)
     index.catch_up(memory)
