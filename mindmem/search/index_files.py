@@ -83,13 +83,10 @@ def _count(folder: Path) -> int | str:
 
 @lru_cache(maxsize=16)
 def _doc_count(ix: wix.FileIndex) -> int:
-    # Counted from the table of contents; each segment is opened once per process (which proves its files
-    # readable), so a catch-up opens only the segment it wrote, not the whole index (at 100k blocks that
-    # was most of a one-block catch-up). `open_index` hands out one object per table of contents.
-    toc = wix.TOC.read(ix.storage, ix.indexname)
-    for segment in toc.segments:
-        segments.reader(ix.storage, toc.schema, segment)
-    return sum(segment.doc_count() for segment in toc.segments)
+    # Each segment is opened once per process (which proves its files readable), so a catch-up opens only
+    # the segment it wrote, not the whole index (at 100k blocks that was most of a one-block catch-up).
+    # `open_index` hands out one object per table of contents.
+    return sum(leaf.documents for leaf in segments.leaves(ix))
 
 
 def _known(memory: Memory, sha: str) -> bool:
