@@ -15,7 +15,7 @@ from conftest import git
 from recall_world import NEW_DECISION, OUTAGE, QUEUE_LIMIT, build_world, commit, write_block
 
 from mindmem.errors import BadInput, NotFound
-from mindmem.search import index, index_files
+from mindmem.search import index, index_files, segments
 from mindmem.store.memory import Memory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -104,6 +104,16 @@ def test_segment_data_kept_across_catch_ups_gives_the_scores_of_a_fresh_build(co
     index.rebuild(memory)
     fresh = index.open_view(memory)
     assert ours == {text: [(d.id, d.score) for d in fresh.search(text, limit=15)] for text in queries}
+
+
+def test_a_view_whose_segment_reader_was_dropped_is_made_again(
+    world: Path, corpus_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(segments, "MAX_READERS", 1)
+    first, second = Memory(world), Memory(corpus_repo)
+    assert NEW_DECISION in ids_for(first, "postgresql")
+    ids_for(second, "quokka")  # opens the other index's segment: the first one's reader is closed
+    assert QUEUE_LIMIT in ids_for(first, "queue limit messages")
 
 
 def test_a_deleted_block_vanishes_from_the_index(world: Path) -> None:

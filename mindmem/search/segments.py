@@ -31,8 +31,9 @@ MAX_POSTINGS = 2_000_000
 # Segments whose field lengths are kept (a catch-up adds one small segment; merges replace them).
 MAX_LENGTH_SEGMENTS = 64
 
-# Open segment readers kept for writers (opening the terms of a 100k-block segment costs ~80 ms).
-MAX_READERS = 16
+# Open segment readers kept (opening the terms of a 100k-block segment costs ~80 ms); a view whose
+# reader was closed meanwhile is made again (`IndexView.closed`).
+MAX_READERS = 64
 
 _readers: OrderedDict[str, SegmentReader] = OrderedDict()
 _lengths: OrderedDict[tuple[str, str], array[float]] = OrderedDict()

@@ -50,7 +50,7 @@ def view_of(memory: Memory, folder: Path, sha: str) -> IndexView:
     # One view per index folder: a process answering many queries pays for reading each term once.
     ix = open_index(folder)
     view = _VIEWS.get(str(folder))
-    if view is None or view.ix is not ix or view.commit != sha:
+    if view is None or view.ix is not ix or view.commit != sha or view.closed:
         view = _VIEWS[str(folder)] = IndexView(memory, ix, sha)
     return view
 
@@ -72,6 +72,11 @@ class IndexView:
         self._field_lengths: dict[str, tuple[array[float], float]] = {}
         self.documents = sum(leaf.documents for leaf in self.leaves)
         self._fields: dict[int, dict[str, Any]] = {}
+
+    @property
+    def closed(self) -> bool:
+        """Whether a reader this view reads through was closed (dropped from the readers kept per process)."""
+        return any(leaf.reader.is_closed for leaf in self.leaves)
 
     def search(
         self,
