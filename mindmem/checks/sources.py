@@ -21,7 +21,8 @@ from mindmem.errors import BadInput, BadParameter, BlockError
 from mindmem.store import gitdir
 from mindmem.store.blocks import Block
 from mindmem.store.memory import Memory
-from mindmem.store.snapshot import Snapshot, assemble, is_block_path
+from mindmem.store.parsed import ParsedBlocks
+from mindmem.store.snapshot import assemble, is_block_path
 
 # Files under the memory root that are not blocks and are expected there.
 KNOWN_FILES = (".gitkeep", "README.md")
@@ -56,7 +57,7 @@ def context_for(
     """
     if sum(1 for chosen in (staged, proposal, rev_range, paths is not None) if chosen) > 1:
         raise BadParameter("choose one of {staged}, {proposal}, a range A..B and file names")
-    cache = BlockCache(gitdir.checks_cache(memory.git))
+    cache = BlockCache(gitdir.checks_cache(memory.git), ParsedBlocks(gitdir.blocks_cache(memory.git)))
     try:
         if staged:
             source = _staged(memory, index_file, also_staged or {})
@@ -72,18 +73,6 @@ def context_for(
     finally:
         cache.save()
     return ctx if today is None else replace(ctx, today=today)
-
-
-def snapshot_at(memory: Memory, rev: str) -> Snapshot:
-    """Every block at a revision, through the blob-keyed cache (fast on a repo that was checked before)."""
-    git = memory.git
-    sha = git.resolve(rev)
-    source = _Source(rev, sha, {}, git.read_blob, None, sha, commit=sha)
-    cache = BlockCache(gitdir.checks_cache(memory.git))
-    try:
-        return _build(memory, cache, source, full=True).snapshot
-    finally:
-        cache.save()
 
 
 @dataclass(frozen=True)
