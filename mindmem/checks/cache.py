@@ -20,10 +20,10 @@ from mindmem.checks.safety import SCAN_VERSION
 from mindmem.errors import BlockError
 from mindmem.store.blocks import Block
 from mindmem.store.files import read_store, write_store
-from mindmem.store.parsed import ParsedBlocks, trimmed
+from mindmem.store.parsed import MANY, ParsedBlocks, trimmed
 
 # A new digest shape, safety scan or mindmem version starts a fresh cache.
-FORMAT = f"mindmem-check-cache/4/{__version__}/safety-{SCAN_VERSION}/{','.join(Digest._fields)}"
+FORMAT = f"mindmem-check-cache/3/{__version__}/safety-{SCAN_VERSION}/{','.join(Digest._fields)}"
 # A blob that does not parse has this digest, so an untouched broken file is not re-read on every check.
 BROKEN = ()
 
@@ -44,18 +44,18 @@ class BlockCache:
             self._digests = read_store(self.folder / "digests" if self.folder else None, FORMAT)
         return self._digests
 
-    def _parse(self, sha: str, path: str, data: bytes) -> Block:
-        # A few blocks: parsed (or found among this run's), not worth loading the whole parsed store.
-        return self.parsed.block(sha, path, lambda _: data, load=False)
+    def _parse(self, sha: str, path: str, data: bytes, *, many: bool = False) -> Block:
+        # `many`: digesting many blocks (a cold digest store), so load the parsed store rather than parse.
+        return self.parsed.block(sha, path, lambda _: data, load=many)
 
-    def digest(self, sha: str, path: str, read: Callable[[str], bytes]) -> Digest | None:
+    def digest(self, sha: str, path: str, read: Callable[[str], bytes], *, many: bool = False) -> Digest | None:
         """The digest of blob `sha`, or None if it does not parse."""
         self.used.add(sha)
         found = self.digests.get(sha)
         if found is None:
             data = read(sha)
             try:
-                found = tuple(digest(self._parse(sha, path, data), data.decode("utf-8", "replace")))
+                found = tuple(digest(self._parse(sha, path, data, many=many), data.decode("utf-8", "replace")))
             except BlockError:
                 found = BROKEN
             self.digests[sha] = found
@@ -78,12 +78,12 @@ class BlockCache:
     def digests_of(self, entries: Mapping[str, str], read: Callable[[str], bytes]) -> dict[str, Digest]:
         """path -> digest for block files {path: sha}; files that do not parse are left out."""
         self.used.update(entries.values())
-        known, make = self.digests, Digest._make
+        known, make, many = self.digests, Digest._make, len(entries) > MANY
         out = {}
         for path, sha in entries.items():
             found = known.get(sha)
             if found is None:
-                digest_ = self.digest(sha, path, read)
+                digest_ = self.digest(sha, path, read, many=many)
                 if digest_ is not None:
                     out[path] = digest_
             elif found:

@@ -21,13 +21,11 @@ from mindmem.errors import BadInput, BadParameter, BlockError
 from mindmem.store import gitdir
 from mindmem.store.blocks import Block
 from mindmem.store.memory import Memory
-from mindmem.store.parsed import ParsedBlocks
+from mindmem.store.parsed import MANY, ParsedBlocks
 from mindmem.store.snapshot import assemble, is_block_path
 
 # Files under the memory root that are not blocks and are expected there.
 KNOWN_FILES = (".gitkeep", "README.md")
-# Past this many blocks to read in full, loading the whole parsed-block store beats parsing them.
-MANY_BLOCKS = 300
 # Past this many changed files, one pass over every digest beats index lookups per changed block.
 MANY_CHANGES = 500
 Changed = Mapping[str, tuple[str | None, str | None]]
@@ -189,7 +187,7 @@ def _build(memory: Memory, cache: BlockCache, source: _Source, *, full: bool) ->
         needed = [p for p in block_paths if p in touched_paths or (p in digests and digests[p].id in wanted)]
     else:
         catalog = Catalog(digests, options)
-    many = len(needed) > MANY_BLOCKS
+    many = len(needed) > MANY
 
     def parsed(path: str) -> Block | BlockError:
         try:

@@ -37,6 +37,8 @@ _CONSTRAINT_FIELDS = tuple(f.name for f in fields(Constraint))
 FORMAT = f"mindmem-blocks/1/{__version__}/{','.join(_FIELDS)}/{','.join(_CONSTRAINT_FIELDS)}"
 # Entries kept beyond the ones in use, so switching between work tree, index and branches stays warm.
 SPARE = 20_000
+# Past this many blocks to read, loading the whole store beats parsing them one by one.
+MANY = 300
 # Past this many entries in `recent`, they are folded into `base`.
 RECENT_LIMIT = 2_000
 Read = Callable[[str], bytes]
