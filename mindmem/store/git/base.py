@@ -17,6 +17,8 @@ from mindmem.errors import NotFound, StateError
 
 _Kind = TypeVar("_Kind", pygit2.Commit, pygit2.Tree, pygit2.Blob)
 ZERO_OID = pygit2.Oid(hex="0" * 40)
+# path -> (old blob id, new blob id), None where absent.
+TreeDiff = dict[str, tuple[pygit2.Oid | None, pygit2.Oid | None]]
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git knows it without storing it
 # Set inside git hooks; a git child started from one must find its repository from --git-dir, not from these.
 GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
@@ -46,6 +48,10 @@ class GitBase:
 
     def __init__(self, repo: pygit2.Repository) -> None:
         self._raw = repo
+        # (old tree id, new tree id) -> what differs; see Objects._tree_diff.
+        self._diffs: dict[
+            tuple[pygit2.Oid | None, pygit2.Oid], dict[str, tuple[pygit2.Oid | None, pygit2.Oid | None]]
+        ] = {}
 
     @property
     def common_dir(self) -> Path:
