@@ -12,6 +12,8 @@ the size of each output, showing the comment fits GitHub's 65,536-character limi
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -33,14 +35,21 @@ RUNS = {
 }
 
 
-def timed(args: list[str], cwd: Path, repeat: int) -> tuple[float, int]:
-    times, size = [], 0
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def timed(args: list[str], cwd: Path, repeat: int) -> tuple[float, float, int]:
+    """Median wall and CPU seconds of `mm ARGS` (CPU is what the run itself costs on a busy machine)."""
+    times, cpu, size = [], [], 0
     for _ in range(repeat):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), _cpu()
         done = subprocess.run([*MM, *args], cwd=cwd, capture_output=True, text=True, check=True)
         times.append(time.perf_counter() - began)
+        cpu.append(_cpu() - began_cpu)
         size = len(done.stdout)
-    return statistics.median(times), size
+    return statistics.median(times), statistics.median(cpu), size
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -51,11 +60,14 @@ def main(argv: list[str] | None = None) -> None:
     folder = Path(tempfile.mkdtemp(prefix="mm-review-bench-"))
     try:
         repo = corpus.build_repo(folder / "repo", args.n, seed=1, commits=1)
-        cold, _ = timed(RUNS["comment (--max-chars 60000)"], repo, 1)
-        print(f"{args.n} blocks added in one commit; first review (cold check cache): {cold:.2f} s")
+        cold, cold_cpu, _ = timed(RUNS["comment (--max-chars 60000)"], repo, 1)
+        print(
+            f"{args.n} blocks added in one commit; first review (cold check cache): {cold:.2f} s ({cold_cpu:.2f} s CPU)"
+        )
+        print(f"load average {os.getloadavg()[0]:.1f}; median of {args.repeat}: wall, CPU, output size")
         for label, run in RUNS.items():
-            seconds, size = timed(run, repo, args.repeat)
-            print(f"  {label:<28} {seconds:6.2f} s  {size:>10,} characters")
+            seconds, cpu, size = timed(run, repo, args.repeat)
+            print(f"  {label:<28} {seconds:6.2f} s  {cpu:6.2f} s CPU  {size:>10,} characters")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

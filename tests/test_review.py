@@ -113,3 +113,40 @@ def test_markdown_summary_fits_the_limit_and_keeps_what_matters(repo, mm):
     data = json.loads(mm("review", "before..HEAD", "--json", cwd=repo).out)
     assert ".mindmem/allowed_signers" in data["paths"] and len(data["blocks"]) == 61
     assert mm("review", "before..HEAD", "--json", "--max-chars", "5000", cwd=repo).code == 2
+
+
+def test_added_and_removed_blocks_show_their_whole_body_as_a_unified_diff(repo, mm):
+    seeded(repo)
+    git(repo, "tag", "before")
+    put(repo, NEW, "No Postgres", body="Postgres costs too much.\n\nWe move to SQLite.")
+    (repo / "memory" / "decisions" / f"{OLD}.md").unlink()
+    put(repo, NOTE, "Billing schema notes", body="One line.")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Replace the storage decision")
+    blocks = {b["id"]: b for b in json.loads(mm("review", "before..HEAD", "--json", cwd=repo).out)["blocks"]}
+    assert blocks[NEW]["action"] == "added"
+    assert blocks[NEW]["body_diff"] == [
+        "--- before",
+        "+++ after",
+        "@@ -0,0 +1,3 @@",
+        "+Postgres costs too much.",
+        "+",
+        "+We move to SQLite.",
+    ]
+    assert blocks[OLD]["action"] == "removed" and blocks[OLD]["body_diff"] == []  # it had no body
+    assert blocks[NOTE]["body_diff"] == ["--- before", "+++ after", "@@ -0,0 +1 @@", "+One line."]
+    assert [f["field"] for f in blocks[NOTE]["fields"]] == ["edges"] and blocks[OLD]["title"] == "Use Postgres"
+    git(repo, "tag", "middle")
+    (repo / "memory" / "decisions" / f"{NEW}.md").unlink()
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Drop it again")
+    gone = json.loads(mm("review", "middle..HEAD", "--json", cwd=repo).out)["blocks"][0]
+    assert gone["action"] == "removed"
+    assert gone["body_diff"] == [
+        "--- before",
+        "+++ after",
+        "@@ -1,3 +0,0 @@",
+        "-Postgres costs too much.",
+        "-",
+        "-We move to SQLite.",
+    ]

@@ -11,11 +11,14 @@ import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Finding
-from mindmem.errors import NotFound
 from mindmem.store.blocks import Block, Citation
+
+if TYPE_CHECKING:
+    from mindmem.store.repo import GitRepo
 
 OPEN_TASK = ("todo", "doing", "blocked")
 
@@ -32,14 +35,15 @@ class CitationState:
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     states: dict[str, CitationState] = {}  # one look at each citation, however many blocks share it
+    code = _Code(ctx.repo, ctx.code_rev) if ctx.repo is not None and ctx.code_rev is not None else None
     for block in ctx.focus:
         yield from _dates(ctx, block)
         # A superseded or revoked block is history: its citations are allowed to age.
-        if ctx.repo is None or ctx.code_rev is None or block.status in ("superseded", "revoked"):
+        if code is None or block.status in ("superseded", "revoked"):
             continue
         for raw, citation in zip(block.citations, block.parsed_citations(), strict=True):
             if raw not in states:
-                states[raw] = citation_state(ctx, citation)
+                states[raw] = citation_state(code, citation)
             state = states[raw]
             if state.code is not None:
                 yield Finding(
@@ -77,19 +81,37 @@ def _dates(ctx: CheckContext, block: Block) -> Iterator[Finding]:
         )
 
 
-def citation_state(ctx: CheckContext, citation: Citation) -> CitationState:
-    repo, head = ctx.repo, ctx.code_rev
-    assert repo is not None and head is not None
-    try:
-        cited = repo.resolve(citation.sha)
-    except NotFound:
+class _Code:
+    """The code a run's citations point into, each commit resolved and each file read once: many
+    citations share a commit and a file (an import of 5,000 blocks cites a few hundred)."""
+
+    def __init__(self, repo: GitRepo, head: str) -> None:
+        self.repo, self.head = repo, head
+        self._commits: dict[str, str | None] = {}
+        self._files: dict[tuple[str, str], bytes | None] = {}
+
+    def resolve(self, sha: str) -> str | None:
+        if sha not in self._commits:
+            self._commits[sha] = self.repo.find_commit(sha)
+        return self._commits[sha]
+
+    def read(self, commit: str, path: str) -> bytes | None:
+        if (commit, path) not in self._files:
+            self._files[commit, path] = self.repo.read_file(commit, path)
+        return self._files[commit, path]
+
+
+def citation_state(code: _Code, citation: Citation) -> CitationState:
+    head = code.head
+    cited = code.resolve(citation.sha)
+    if cited is None:
         return CitationState(
             "MM-F003",
             "info",
             f"commit {citation.sha} is not in this repository, so the citation cannot be checked here",
             "check it in the code repository it points into",
         )
-    old = repo.read_file(cited, citation.path)
+    old = code.read(cited, citation.path)
     if old is None:
         return CitationState(
             "MM-F002",
@@ -97,7 +119,7 @@ def citation_state(ctx: CheckContext, citation: Citation) -> CitationState:
             f"{citation.path} does not exist at {citation.sha}",
             "correct the path or the commit",
         )
-    new = repo.read_file(head, citation.path)
+    new = code.read(head, citation.path)
     if new is None:
         return CitationState(
             "MM-F002",

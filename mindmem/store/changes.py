@@ -220,12 +220,10 @@ def diff_block(path: str, old: Block | None, new: Block | None) -> BlockDiff:
     new_meta = new.to_mapping() if new else {}
     fields = tuple(
         FieldChange(key, old_meta.get(key), new_meta.get(key))
-        for key in [*old_meta, *(k for k in new_meta if k not in old_meta)]
+        for key in ({**old_meta, **new_meta} if old_meta and new_meta else old_meta or new_meta)
         if old_meta.get(key) != new_meta.get(key)
     )
-    old_body = old.body.splitlines() if old else []
-    new_body = new.body.splitlines() if new else []
-    body = tuple(difflib.unified_diff(old_body, new_body, "before", "after", lineterm="", n=1))
+    body = _body_diff(old.body.splitlines() if old else [], new.body.splitlines() if new else [])
     old_edges = set(old.all_edges()) if old else set()
     new_edges = set(new.all_edges()) if new else set()
     return BlockDiff(
@@ -238,6 +236,17 @@ def diff_block(path: str, old: Block | None, new: Block | None) -> BlockDiff:
         edges_added=tuple(sorted(new_edges - old_edges)),
         edges_removed=tuple(sorted(old_edges - new_edges)),
     )
+
+
+def _body_diff(old: list[str], new: list[str]) -> tuple[str, ...]:
+    """`difflib.unified_diff` of two bodies, with one line of context. An added or removed block is
+    written out directly: the same lines, without the matcher (a 5,000-block import is all additions)."""
+    if (old and new) or old == new:
+        return tuple(difflib.unified_diff(old, new, "before", "after", lineterm="", n=1))
+    sign, lines = ("+", new) if new else ("-", old)
+    span = "1" if len(lines) == 1 else f"1,{len(lines)}"
+    hunk = f"@@ -0,0 +{span} @@" if new else f"@@ -{span} +0,0 @@"
+    return ("--- before", "+++ after", hunk, *(sign + line for line in lines))
 
 
 def block_ids(changes: Mapping[str, bytes | None], before: Mapping[str, bytes | None] | None = None) -> list[str]:

@@ -37,6 +37,14 @@ class Refs(GitBase):
         except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
             raise NotFound(f"unknown revision '{rev}'") from None
 
+    def find_commit(self, sha: str) -> str | None:
+        """The commit a hex object name (or a unique prefix of one) names, or None. Unlike `resolve`
+        no ref is tried first, which costs several file lookups per name: citations name commits."""
+        try:
+            return str(self._raw[sha].peel(pygit2.Commit).id)
+        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            return None
+
     def branch_tip(self, branch: str) -> str | None:
         try:
             ref = self._raw.references.get(ref_name(branch))
