@@ -16,7 +16,7 @@ from conftest import git
 
 from mindmem.errors import BlockError
 from mindmem.store import blocks as b
-from mindmem.store import gitdir, worktree_blobs
+from mindmem.store import gitdir, parsed, worktree_blobs
 from mindmem.store.files import read_store, write_store
 from mindmem.store.memory import Memory
 from mindmem.store.parsed import FORMAT, ParsedBlocks
@@ -47,8 +47,8 @@ def stored(memory: Memory) -> dict[str, tuple]:
     return {**read_store(folder / "base", FORMAT), **read_store(folder / "recent", FORMAT)}
 
 
-def edit(memory: Memory, block_id: str, title: str) -> Path:
-    block = memory.get(block_id)
+def edit(memory: Memory, block_id: str | b.Block, title: str) -> Path:
+    block = memory.get(block_id) if isinstance(block_id, str) else block_id
     path = memory.path_of(block)
     path.write_bytes(b.render(b.from_mapping({**block.to_mapping(), "title": title}, block.body, "t")).encode())
     return path
@@ -187,3 +187,22 @@ def test_a_file_changed_just_now_is_not_remembered_by_its_stat_data(repo: Path) 
     remembered = read_store(by_stat, worktree_blobs.FORMAT)
     # It could change again within the same clock tick without its times moving (git's racy-clean rule).
     assert str(path.relative_to(repo)) not in remembered
+
+
+def test_recent_entries_are_folded_into_the_base_and_old_versions_dropped(repo: Path, monkeypatch) -> None:
+    monkeypatch.setattr(parsed, "RECENT_LIMIT", 10)
+    monkeypatch.setattr(parsed, "SPARE", 0)
+    memory = Memory(repo)
+    folder = gitdir.blocks_cache(memory.git)
+    memory.snapshot()
+    assert len(read_store(folder / "base", FORMAT)) == N and read_store(folder / "recent", FORMAT) == {}
+    blocks = [blk for _, blk in sorted(memory.snapshot().blocks.items())]
+    edit(memory, blocks[0], "Edited once")
+    Memory(repo).snapshot()
+    assert len(read_store(folder / "recent", FORMAT)) == 1  # one new blob: a small write
+    for n, block in enumerate(blocks[1:12]):
+        edit(memory, block, f"Edited block {n}")
+    assert Memory(repo).snapshot() == parsed_every_file(memory)
+    # Past the limit the new entries join the base, and the versions no tree here uses are dropped.
+    assert read_store(folder / "recent", FORMAT) == {}
+    assert len(read_store(folder / "base", FORMAT)) == N

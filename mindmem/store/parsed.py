@@ -131,7 +131,8 @@ class ParsedBlocks:
         recent = {**(self._recent if self._recent is not None else self._load("recent")), **self._new}
         if len(recent) > RECENT_LIMIT or untrimmed:
             merged = {**(self._base if self._base is not None else self._load("base")), **recent}
-            self._write("base", trimmed(merged, self.used) if whole_tree else merged)
+            self._base = trimmed(merged, self.used) if whole_tree else merged
+            self._write("base", self._base)
             recent = {}
         self._write("recent", recent)
         self._recent, self._new = recent, {}
