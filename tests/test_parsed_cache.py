@@ -19,7 +19,7 @@ from mindmem.store import blocks as b
 from mindmem.store import gitdir, parsed, worktree_blobs
 from mindmem.store.files import read_store, write_store
 from mindmem.store.memory import Memory
-from mindmem.store.parsed import FORMAT, ParsedBlocks
+from mindmem.store.parsed import ParsedBlocks, store_format
 from mindmem.store.snapshot import load
 from mindmem.store.worktree_blobs import block_blobs
 
@@ -44,7 +44,7 @@ def parsed_every_file(memory: Memory, at: str | None = None):
 
 def stored(memory: Memory) -> dict[str, tuple]:
     folder = gitdir.blocks_cache(memory.git)
-    return {**read_store(folder / "base", FORMAT), **read_store(folder / "recent", FORMAT)}
+    return {**read_store(folder / "base", store_format()), **read_store(folder / "recent", store_format())}
 
 
 def edit(memory: Memory, block_id: str | b.Block, title: str) -> Path:
@@ -73,8 +73,8 @@ def test_unchanged_blocks_come_from_the_store(repo: Path) -> None:
     entries = stored(memory)
     # Plant a title in the stored entry of one blob: only a snapshot that reads the store shows it.
     entries[blob] = (entries[blob][0], entries[blob][1], "From the store", *entries[blob][3:])
-    write_store(folder / "base", FORMAT, entries)
-    write_store(folder / "recent", FORMAT, {})
+    write_store(folder / "base", store_format(), entries)
+    write_store(folder / "recent", store_format(), {})
     for at in ("HEAD", None):
         assert Memory(repo).snapshot(at).blocks[block_id].title == "From the store"
 
@@ -85,7 +85,7 @@ def test_a_changed_block_is_the_only_one_parsed(repo: Path) -> None:
     block_id = sorted(memory.snapshot().blocks)[3]
     path = edit(memory, block_id, "A new title")
     folder = gitdir.blocks_cache(memory.git)
-    entries, read = block_blobs(str(repo), memory.root, memory.settings.max_block_bytes, folder)
+    entries, read = block_blobs(str(repo), memory.root, memory.settings.max_block_bytes, folder, memory.git.blob_sha)
     cache = ParsedBlocks(folder)
     blocks = dict(cache.parsed(entries, read))
     assert cache.parses == 1  # only the edited file
@@ -195,14 +195,14 @@ def test_recent_entries_are_folded_into_the_base_and_old_versions_dropped(repo: 
     memory = Memory(repo)
     folder = gitdir.blocks_cache(memory.git)
     memory.snapshot()
-    assert len(read_store(folder / "base", FORMAT)) == N and read_store(folder / "recent", FORMAT) == {}
+    assert len(read_store(folder / "base", store_format())) == N and read_store(folder / "recent", store_format()) == {}
     blocks = [blk for _, blk in sorted(memory.snapshot().blocks.items())]
     edit(memory, blocks[0], "Edited once")
     Memory(repo).snapshot()
-    assert len(read_store(folder / "recent", FORMAT)) == 1  # one new blob: a small write
+    assert len(read_store(folder / "recent", store_format())) == 1  # one new blob: a small write
     for n, block in enumerate(blocks[1:12]):
         edit(memory, block, f"Edited block {n}")
     assert Memory(repo).snapshot() == parsed_every_file(memory)
     # Past the limit the new entries join the base, and the versions no tree here uses are dropped.
-    assert read_store(folder / "recent", FORMAT) == {}
-    assert len(read_store(folder / "base", FORMAT)) == N
+    assert read_store(folder / "recent", store_format()) == {}
+    assert len(read_store(folder / "base", store_format())) == N

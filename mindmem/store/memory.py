@@ -154,7 +154,9 @@ class Memory:
         cache = ParsedBlocks(gitdir.blocks_cache(self.git))
         if at is None:
             commit = None
-            entries, read = block_blobs(str(self.workdir), self.root, self.settings.max_block_bytes, cache.folder)
+            entries, read = block_blobs(
+                str(self.workdir), self.root, self.settings.max_block_bytes, cache.folder, self.git.blob_sha
+            )
         else:
             commit = self.resolve_at(at)
             entries = sorted(p for p in self.git.tree_blobs(commit, self.root).items() if is_block_path(p[0]))

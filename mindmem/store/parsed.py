@@ -12,29 +12,29 @@ Entries are plain tuples of a block's fields in marshal format: loading them and
 fields of each `Block` directly is several times cheaper than unpickling frozen dataclasses.
 Each file is written to a temporary file and renamed into place, so a reader sees an old or a
 new file, never a torn one; of two writers at once the last one wins and the entries only the
-other had are parsed again next time. A file that is missing, damaged or written by another
-version of mindmem is treated as empty and rewritten.
+other had are parsed again next time. A file that is missing, damaged or written by a mindmem
+whose block format differs (`store_format`) is treated as empty and rewritten.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
+import hashlib
 import marshal
 from collections.abc import Callable, Iterable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from mindmem import __version__
 from mindmem.errors import BlockError
+from mindmem.store import format as format_package
 from mindmem.store.blocks import Block, Constraint, parse
 from mindmem.store.files import read_store, write_store
 
 _FIELDS = tuple(f.name for f in fields(Block))
 _CONSTRAINT = _FIELDS.index("constraint")
 _CONSTRAINT_FIELDS = tuple(f.name for f in fields(Constraint))
-# A new mindmem version or block shape starts a fresh store.
-FORMAT = f"mindmem-blocks/1/{__version__}/{','.join(_FIELDS)}/{','.join(_CONSTRAINT_FIELDS)}"
 # Entries kept beyond the ones in use, so switching between work tree, index and branches stays warm.
 SPARE = 20_000
 # Past this many blocks to read, loading the whole store beats parsing them one by one.
@@ -115,7 +115,7 @@ class ParsedBlocks:
         return entry
 
     def _load(self, name: str) -> dict[str, tuple[Any, ...]]:
-        return read_store(self.folder / name if self.folder else None, FORMAT)
+        return read_store(self.folder / name if self.folder else None, store_format())
 
     def save(self, *, whole_tree: bool = False) -> None:
         """Write what this run parsed; best effort (a read-only git dir just stays cold).
@@ -139,7 +139,17 @@ class ParsedBlocks:
 
     def _write(self, name: str, entries: dict[str, tuple[Any, ...]]) -> None:
         assert self.folder is not None
-        write_store(self.folder / name, FORMAT, entries)
+        write_store(self.folder / name, store_format(), entries)
+
+
+@functools.cache
+def store_format() -> str:
+    """What a store must have been written with to be read: the block's shape and a digest of the
+    block format's source, so any change to parsing (released or not) starts a fresh store."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    for source in sorted(Path(format_package.__file__).parent.glob("*.py")):
+        digest.update(source.read_bytes())
+    return f"mindmem-blocks/1/{digest.hexdigest()}/{','.join(_FIELDS)}/{','.join(_CONSTRAINT_FIELDS)}"
 
 
 def trimmed(entries: dict[str, Any], used: set[str]) -> dict[str, Any]:

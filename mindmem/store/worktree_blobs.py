@@ -17,24 +17,22 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pygit2
-
-from mindmem import __version__
 from mindmem.errors import BlockError
 from mindmem.store import walk
 from mindmem.store.files import read_store, write_store
 from mindmem.store.snapshot import is_block_path
 
-FORMAT = f"mindmem-worktree/1/{__version__}"
+FORMAT = "mindmem-worktree/1"
 RACY_NS = 2_000_000_000
 
 
 def block_blobs(
-    top: str, root: str, max_bytes: int, folder: Path | None
+    top: str, root: str, max_bytes: int, folder: Path | None, blob_id: Callable[[bytes], str]
 ) -> tuple[list[tuple[str, str]], Callable[[str], bytes]]:
     """(path, blob id) of every block file under `root` in the work tree `top`, in walk order, and a
-    reader of those blobs by id. A block file that is a FIFO, a device or too big is an error, as when
-    reading the tree; symlinks and files that vanish while listed are left out."""
+    reader of those blobs by id; `blob_id` hashes bytes as git does. A block file that is a FIFO, a
+    device or too big is an error, as when reading the tree; symlinks and files that vanish while
+    listed are left out."""
     store = folder / f"worktree-{hashlib.sha1(top.encode()).hexdigest()[:16]}" if folder else None
     known, seen = read_store(store, FORMAT), {}
     started = time.time_ns()
@@ -56,7 +54,7 @@ def block_blobs(
                 data = walk.read_regular(found.path, path, max_bytes)
             except (walk.Vanished, walk.Linked):
                 continue
-            sha = str(pygit2.hash(data))
+            sha = blob_id(data)
             read_now[sha] = data
         entries.append((path, sha))
         if max(info.st_mtime_ns, info.st_ctime_ns) < started - RACY_NS:
@@ -69,7 +67,7 @@ def block_blobs(
             return read_now[sha]
         path = next(p for p, blob in entries if blob == sha)  # rare: the store lacks a block it had
         data = walk.read_regular(os.path.join(top, path), path, max_bytes)
-        if str(pygit2.hash(data)) != sha:
+        if blob_id(data) != sha:
             raise BlockError(path, "changed while it was being read; run the command again")
         return data
 
