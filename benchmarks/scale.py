@@ -89,7 +89,9 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    """The environment a user's `mm` runs in: no git location variables, and Python's bytecode cache
+    on (with PYTHONDONTWRITEBYTECODE set, every new process compiles mindmem from source: +0.3 s)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def child(*cmd: str, cwd: Path) -> float:

@@ -15,7 +15,7 @@ from conftest import git
 from recall_world import NEW_DECISION, OUTAGE, QUEUE_LIMIT, build_world, commit, write_block
 
 from mindmem.errors import BadInput, NotFound
-from mindmem.search import index, index_files
+from mindmem.search import index, index_files, segments
 from mindmem.store.memory import Memory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -74,7 +74,7 @@ def test_scores_across_segments_equal_those_of_a_fresh_build(corpus_repo: Path) 
     path.write_text(path.read_text() + "\nThe quokka retention is ninety days.\n")
     commit(corpus_repo, "edit one fact")
     view = index.open_view(memory)
-    assert not view.searcher.is_atomic()
+    assert len(view.leaves) > 1
     titles = [blk.title for blk in memory.list(at="HEAD")[:25]]
     queries = [*titles, "quokka retention", "When did PER-alice decide?"]
     ours = {text: view.search(text, limit=15) for text in queries}
@@ -83,10 +83,37 @@ def test_scores_across_segments_equal_those_of_a_fresh_build(corpus_repo: Path) 
     assert [d.id for d in view.search("quokka", limit=3)] == [path.stem]
     index.rebuild(memory)
     fresh = index.open_view(memory)
-    assert fresh.searcher.is_atomic()
+    assert len(fresh.leaves) == 1
     for text in queries:
         theirs = fresh.search(text, limit=15)
         assert [(d.id, d.score) for d in ours[text]] == [(d.id, d.score) for d in theirs], text
+
+
+def test_segment_data_kept_across_catch_ups_gives_the_scores_of_a_fresh_build(corpus_repo: Path) -> None:
+    # Lengths and postings read from a segment before a catch-up deleted one of its documents are reused after.
+    memory = Memory(corpus_repo)
+    queries = ["quokka retention", *(blk.title for blk in memory.list(at="HEAD")[:12])]
+    for text in queries:
+        index.open_view(memory).search(text, limit=15)
+    for n, path in enumerate(sorted((corpus_repo / "memory" / "facts").glob("F-*.md"))[:2]):
+        path.write_text(path.read_text() + f"\nThe quokka retention is {n + 2} days.\n")
+        commit(corpus_repo, "edit one fact")
+        after = index.catch_up(memory)
+        assert (after.rebuilt, after.reindexed, after.documents) == (False, 1, 80)
+        ours = {text: [(d.id, d.score) for d in index.open_view(memory).search(text, limit=15)] for text in queries}
+    index.rebuild(memory)
+    fresh = index.open_view(memory)
+    assert ours == {text: [(d.id, d.score) for d in fresh.search(text, limit=15)] for text in queries}
+
+
+def test_a_view_whose_segment_reader_was_dropped_is_made_again(
+    world: Path, corpus_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(segments, "MAX_READERS", 1)
+    first, second = Memory(world), Memory(corpus_repo)
+    assert NEW_DECISION in ids_for(first, "postgresql")
+    ids_for(second, "quokka")  # opens the other index's segment: the first one's reader is closed
+    assert QUEUE_LIMIT in ids_for(first, "queue limit messages")
 
 
 def test_a_deleted_block_vanishes_from_the_index(world: Path) -> None:

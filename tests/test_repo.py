@@ -225,3 +225,28 @@ def test_a_held_lock_makes_a_bounded_wait_fail_and_is_free_once_released(repo: P
             pass
     with other.locked("index", wait=0.1):
         pass
+
+
+def test_staged_changes_name_added_changed_and_removed_files_under_the_root(tmp_path: Path) -> None:
+    path = tmp_path / "fresh"
+    g = GitRepo.init(path)
+    one, two = "memory/facts/F-20260102-000001.md", "memory/facts/F-20260102-000002.md"
+    for rel in (one, two, "docs/other.md"):
+        (path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (path / rel).write_text(block_text(rel[-20:-3], "first"))
+    git(path, "add", ".")
+    # Before the first commit, everything staged is new.
+    blob = g.blob_sha((path / one).read_bytes())
+    assert g.staged_changes("memory") == {one: blob, two: g.blob_sha((path / two).read_bytes())}
+    git(path, "commit", "-q", "-m", "first")
+    assert g.staged_changes("memory") == {}
+    (path / one).write_text(block_text("F-20260102-000001", "changed"))
+    git(path, "add", one)
+    git(path, "rm", "-q", "--cached", two)
+    changed = g.staged_changes("memory")
+    assert changed == {one: g.blob_sha((path / one).read_bytes()), two: None}
+    # Another index file (what a pre-commit hook gets in GIT_INDEX_FILE) is read instead of .git/index.
+    other = tmp_path / "other-index"
+    git(path, "read-tree", "HEAD", "--index-output", str(other))
+    assert g.staged_changes("memory", other) == {}
+    assert g.staged_changes("memory") == changed

@@ -21,12 +21,11 @@ from mindmem.errors import BadInput, BadParameter, BlockError
 from mindmem.store import gitdir
 from mindmem.store.blocks import Block
 from mindmem.store.memory import Memory
-from mindmem.store.snapshot import Snapshot, assemble, is_block_path
+from mindmem.store.parsed import MANY, ParsedBlocks
+from mindmem.store.snapshot import assemble, is_block_path
 
 # Files under the memory root that are not blocks and are expected there.
 KNOWN_FILES = (".gitkeep", "README.md")
-# Past this many blocks to read in full, loading the whole parsed-block store beats parsing them.
-MANY_BLOCKS = 300
 # Past this many changed files, one pass over every digest beats index lookups per changed block.
 MANY_CHANGES = 500
 Changed = Mapping[str, tuple[str | None, str | None]]
@@ -56,7 +55,7 @@ def context_for(
     """
     if sum(1 for chosen in (staged, proposal, rev_range, paths is not None) if chosen) > 1:
         raise BadParameter("choose one of {staged}, {proposal}, a range A..B and file names")
-    cache = BlockCache(gitdir.checks_cache(memory.git))
+    cache = BlockCache(gitdir.checks_cache(memory.git), ParsedBlocks(gitdir.blocks_cache(memory.git)))
     try:
         if staged:
             source = _staged(memory, index_file, also_staged or {})
@@ -72,18 +71,6 @@ def context_for(
     finally:
         cache.save()
     return ctx if today is None else replace(ctx, today=today)
-
-
-def snapshot_at(memory: Memory, rev: str) -> Snapshot:
-    """Every block at a revision, through the blob-keyed cache (fast on a repo that was checked before)."""
-    git = memory.git
-    sha = git.resolve(rev)
-    source = _Source(rev, sha, {}, git.read_blob, None, sha, commit=sha)
-    cache = BlockCache(gitdir.checks_cache(memory.git))
-    try:
-        return _build(memory, cache, source, full=True).snapshot
-    finally:
-        cache.save()
 
 
 @dataclass(frozen=True)
@@ -200,7 +187,7 @@ def _build(memory: Memory, cache: BlockCache, source: _Source, *, full: bool) ->
         needed = [p for p in block_paths if p in touched_paths or (p in digests and digests[p].id in wanted)]
     else:
         catalog = Catalog(digests, options)
-    many = len(needed) > MANY_BLOCKS
+    many = len(needed) > MANY
 
     def parsed(path: str) -> Block | BlockError:
         try:

@@ -63,7 +63,6 @@ def check(
       mm check main..feature --json
       mm check --severity critical
     """
-    from mindmem import governance as gov
     from mindmem.checks import context_for, run_checks
     from mindmem.checks.findings import SEVERITIES, sort_key
 
@@ -77,7 +76,7 @@ def check(
     index_file = Path(os.environ["GIT_INDEX_FILE"]).absolute() if staged and os.environ.get("GIT_INDEX_FILE") else None
     with progress("check") as step:
         step("reading the blocks")
-        merge, own = gov.checks_for(mem, proposal) if proposal else (None, [])
+        merge, own = _proposal_checks(mem, proposal)
         ctx = context_for(
             mem, staged=staged, proposal=merge, rev_range=rev_range, full=all_, index_file=index_file, paths=paths
         )
@@ -89,12 +88,22 @@ def check(
         if fixed.paths:
             # With --staged the fixes are in the work tree: check the index as it will be once they are added.
             also = {p: (mem.workdir / p).read_bytes() for p in fixed.paths} if staged else None
-            merge, own = gov.checks_for(mem, proposal) if proposal else (None, [])
+            merge, own = _proposal_checks(mem, proposal)
             ctx = context_for(
                 mem, staged=staged, proposal=merge, full=all_, index_file=index_file, also_staged=also, paths=paths
             )
             findings = sorted(run_checks(ctx) + own, key=sort_key)
     report(ctx, findings, severity, as_json, fixed)
+
+
+def _proposal_checks(mem, proposal: str | None):
+    """The merge to check and the findings on proposal P as a whole; (None, []) without one. Governance
+    is imported only then: the pre-commit hook (`--staged`) runs on every commit."""
+    if proposal is None:
+        return None, []
+    from mindmem.governance.approve import checks_for
+
+    return checks_for(mem, proposal)
 
 
 def _split_targets(mem, targets: list[str]) -> tuple[str | None, list[str] | None]:

@@ -213,7 +213,7 @@ def list_(
     """
     found = memory().list(type=type_, status=status, tag=tag, at=at)
     if as_json:
-        print_json([{k: v for k, v in blk.to_json().items() if k != "body"} for blk in found])
+        print_json([blk.to_mapping() for blk in found])  # the frontmatter; `mm show` gives the body
         return
     for blk in found:
         typer.echo(f"{blk.id:<20} {blk.type:<9} {blk.status:<10} {blk.title}")

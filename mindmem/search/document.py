@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from mindmem.search.terms import NOT_NAMES, TEXT_ANALYZER, TIME_RE, WORD_RE, entity_terms, id_terms, utc
 from mindmem.store.blocks import TYPE_PREFIXES, Block
 
 # Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 
 _ENTITY_PREFIXES = TYPE_PREFIXES["entity"]
 
 
 def schema() -> Schema:
+    # Only what a query searches is indexed and only what a result shows is stored: every indexed term is a
+    # posting the build writes, and most of a build's time is whoosh writing postings.
     return Schema(
         id=ID(stored=True, unique=True),
         path=ID(stored=True, unique=True),
@@ -31,18 +34,16 @@ def schema() -> Schema:
         about=KEYWORD(lowercase=True, scorable=True),
         # What kind of answer the text can give: "time" when it says when something happened.
         cues=KEYWORD(),
-        subject=ID(stored=True),
+        subject=ID,
         # "edge_type:target" and the bare target, for reverse lookups ("who supersedes X?").
-        links=KEYWORD(stored=True),
+        links=KEYWORD,
         # Body wiki links, kept so reading a block back never re-runs markdown-it to find them.
         wiki=STORED(),
         # The git blob the document was made from: reading the block back is one object lookup.
         blob=STORED(),
-        created=DATETIME(stored=True),
-        valid_from=DATETIME(stored=True),
-        valid_to=DATETIME(stored=True),
-        expires=DATETIME(stored=True),
-        due=DATETIME(stored=True),
+        # When the block was written, as shown in results and for blocks written at the same moment;
+        # no query ranges over dates, so it is stored, not indexed.
+        created=STORED(),
     )
 
 
@@ -67,14 +68,10 @@ def document(block: Block, path: str) -> dict[str, Any]:
         "cues": "time" if TIME_RE.search(f"{block.title}\n{block.body}") else "",
         "links": " ".join(dict.fromkeys(links)),
         "wiki": " ".join(block.wiki_links),
-        "created": utc(block.created),
+        "created": utc(block.created).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     if block.subject:
         doc["subject"] = block.subject
-    for key in ("valid_from", "valid_to", "expires", "due"):
-        value = getattr(block, key)
-        if value:
-            doc[key] = utc(value)
     return doc
 
 
@@ -87,16 +84,40 @@ def statement_words(block: Block) -> list[str]:
     return [re.sub(r"[._]+", " ", p) for p in parts if p]
 
 
-def sections(body: str) -> tuple[list[str], list[str]]:
-    """(headings, other text) of a Markdown body, parsed with markdown-it-py; code is kept as text."""
-    if not body:
-        return [], []
-    from markdown_it import MarkdownIt
+# Markdown that `sections` reads line by line (most bodies: paragraphs, ATX headings, flat lists); a line
+# whose text, after any list marker or indentation, opens anything else sends the body to the parser.
+_LINE_BREAK_RE = re.compile(r"\r\n|\r|\n")
+_HEADING_RE = re.compile(r" {0,3}#{1,6}(?:[ \t]|$)")
+_ITEM_RE = re.compile(r" {0,3}(?:[-*+]|[0-9][.)]) +(?=\S)")
+_OPENS_BLOCK_RE = re.compile(r"[#>*+=_`~<\t-]|\d{1,9}[.)]|\[[^\]]*\]:")
 
+
+def sections(body: str) -> tuple[list[str], list[str]]:
+    """(headings, other text) of a Markdown body, with the terms the CommonMark parse would give; code is text."""
+    if not body.strip():
+        return [], []
+    # The parse costs a few ms a block, most of what indexing one costs; read line by line where the
+    # lines alone decide what is a heading (a list item's text, like a paragraph's, is text).
+    headings: list[str] = []
+    text: list[str] = []
+    for line in _LINE_BREAK_RE.split(body):
+        if _HEADING_RE.match(line):
+            headings.append(line)
+            continue
+        item = _ITEM_RE.match(line)
+        rest = line[item.end() :] if item else line.lstrip(" ")
+        if _OPENS_BLOCK_RE.match(rest):
+            return parsed_sections(body)
+        text.append(rest)
+    return headings, text
+
+
+def parsed_sections(body: str) -> tuple[list[str], list[str]]:
+    """`sections` by the CommonMark parse, whatever the body holds."""
     headings: list[str] = []
     text: list[str] = []
     in_heading = False
-    for token in MarkdownIt("commonmark").parse(body):
+    for token in _markdown().parse(body):
         if token.type == "heading_open":
             in_heading = True
         elif token.type == "heading_close":
@@ -104,6 +125,14 @@ def sections(body: str) -> tuple[list[str], list[str]]:
         elif token.type == "inline" or token.type in ("fence", "code_block"):
             (headings if in_heading else text).append(token.content)
     return headings, text
+
+
+@cache
+def _markdown() -> Any:
+    # Imported here: a process that only answers queries never parses Markdown.
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark")
 
 
 def block_entities(block: Block) -> list[str]:

@@ -23,12 +23,15 @@ from typing import TYPE_CHECKING, Any
 from whoosh import index as wix
 
 from mindmem.errors import BlockError, NotFound, StateError
+from mindmem.search import segments
 from mindmem.search.document import FORMAT_VERSION, document, schema
 from mindmem.store.blocks import parse
 from mindmem.store.files import atomic_write
 from mindmem.store.snapshot import is_block_path
 
 if TYPE_CHECKING:
+    from whoosh.writing import SegmentWriter
+
     from mindmem.store.memory import Memory
 
 STATE_FILE = "state.json"
@@ -80,9 +83,10 @@ def _count(folder: Path) -> int | str:
 
 @lru_cache(maxsize=16)
 def _doc_count(ix: wix.FileIndex) -> int:
-    # Opens every segment (which is also what proves the files readable); `open_index` hands out one object
-    # per table of contents, so the answer is computed once per index state.
-    return ix.doc_count()
+    # Each segment is opened once per process (which proves its files readable), so a catch-up opens only
+    # the segment it wrote, not the whole index (at 100k blocks that was most of a one-block catch-up).
+    # `open_index` hands out one object per table of contents.
+    return sum(leaf.documents for leaf in segments.leaves(ix))
 
 
 def _known(memory: Memory, sha: str) -> bool:
@@ -119,7 +123,7 @@ def build(memory: Memory, folder: Path, sha: str | None, progress: Progress | No
     try:
         ix = wix.create_in(str(fresh), schema())
         files = [] if sha is None else [(p, d) for p, d in memory.git.iter_files(sha, memory.root) if is_block_path(p)]
-        written, _, skipped = _write(memory, ix, files, set(), progress)
+        written, _, skipped = _write(memory, ix, files, set(), progress, fresh=True)
         _write_state(fresh, memory, sha, ix.doc_count(), skipped)
         swap(fresh, folder)
     except BaseException:
@@ -148,15 +152,19 @@ def _write(
     files: list[tuple[str, bytes | None]],
     skipped: set[str],
     progress: Progress | None,
+    *,
+    fresh: bool = False,
 ) -> tuple[int, int, set[str]]:
-    """Delete the documents of `files` and add what each holds now; (written, removed, unparseable paths)."""
+    """Delete the documents of `files` and add what each holds now; (written, removed, unparseable paths).
+    In a `fresh` index there is nothing to delete, so none of whoosh's per-document deletes are paid."""
     if not files:
         return 0, 0, skipped
     written = removed = 0
     writer = ix.writer(timeout=WRITER_WAIT_SECONDS, limitmb=256)
     try:
         for done, (path, data) in enumerate(files, 1):
-            writer.delete_by_term("path", path)
+            if not fresh:
+                _delete(writer, "path", path)
             skipped.discard(path)
             block = None
             if data is not None:
@@ -168,7 +176,9 @@ def _write(
             if block is None:
                 removed += 1
             else:
-                writer.update_document(**document(block, path), blob=memory.git.blob_sha(data))
+                if not fresh:
+                    _delete(writer, "id", block.id)  # one document per ID, as whoosh's update_document keeps it
+                writer.add_document(**document(block, path), blob=memory.git.blob_sha(data))
                 written += 1
             if progress is not None and (done % 200 == 0 or done == len(files)):
                 progress(done, len(files))
@@ -179,6 +189,17 @@ def _write(
         writer.cancel()
         raise
     return written, removed, skipped
+
+
+def _delete(writer: SegmentWriter, field: str, value: str) -> None:
+    """Delete the committed documents with `value` in `field`, looked up through the segment readers kept
+    across catch-ups (whoosh's own delete_by_term opens every segment of the index each time)."""
+    offset = 0
+    for segment in writer.segments:
+        found, _ = segments.postings(segments.reader(writer.storage, writer.schema, segment), field, value)
+        for docnum in found:
+            writer.delete_document(offset + docnum)
+        offset += segment.doc_count_all()
 
 
 def _write_state(folder: Path, memory: Memory, sha: str | None, documents: int, skipped: set[str]) -> None:

@@ -4,25 +4,21 @@ from __future__ import annotations
 
 import heapq
 from array import array
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from whoosh.query import Term
-from whoosh.query.compound import DefaultOr
-from whoosh.scoring import BM25F
-
 from mindmem.errors import BadInput, NotFound, StateError
-from mindmem.search import ranking
+from mindmem.search import ranking, segments
 from mindmem.search.index_files import open_index
 from mindmem.search.terms import WORD_RE, entity_terms, query_terms
 from mindmem.store.blocks import ID_IN_TEXT_RE, Block, parse
 
 if TYPE_CHECKING:
     from whoosh import index as wix
-    from whoosh.searching import Searcher
 
     from mindmem.store.memory import Memory
 
@@ -51,12 +47,10 @@ _VIEWS: dict[str, IndexView] = {}
 
 
 def view_of(memory: Memory, folder: Path, sha: str) -> IndexView:
-    # One open searcher per index folder: a process answering many queries pays the open once.
+    # One view per index folder: a process answering many queries pays for reading each term once.
     ix = open_index(folder)
     view = _VIEWS.get(str(folder))
-    if view is None or view.ix is not ix or view.commit != sha:
-        if view is not None:
-            view.close()
+    if view is None or view.ix is not ix or view.commit != sha or view.closed:
         view = _VIEWS[str(folder)] = IndexView(memory, ix, sha)
     return view
 
@@ -68,18 +62,21 @@ class IndexView:
         self.ix = ix
         self.commit = commit
         self.git = memory.git
-        self.searcher: Searcher = ix.searcher(weighting=BM25F())
+        self.leaves = segments.leaves(ix)
+        self._offsets = [leaf.offset for leaf in self.leaves]
         self._blocks: dict[str, Block] = {}
         self._docsets: dict[tuple[str, tuple[str, ...]], set[int]] = {}
         # (field, term) -> (document numbers, BM25F scores at boost 1), least recently used first.
         self._postings: OrderedDict[tuple[Any, ...], tuple[array[int], array[float]]] = OrderedDict()
         self._cached_postings = 0
         self._field_lengths: dict[str, tuple[array[float], float]] = {}
-        self.documents = self.searcher.doc_count()
+        self.documents = sum(leaf.documents for leaf in self.leaves)
         self._fields: dict[int, dict[str, Any]] = {}
 
-    def close(self) -> None:
-        self.searcher.close()
+    @property
+    def closed(self) -> bool:
+        """Whether a reader this view reads through was closed (dropped from the readers kept per process)."""
+        return any(leaf.reader.is_closed for leaf in self.leaves)
 
     def search(
         self,
@@ -149,14 +146,12 @@ class IndexView:
         return docnums, scores
 
     def _frequencies(self, field: str, term: str) -> Iterable[tuple[int, float]]:
-        context = self.searcher.context()
-        for leaf, offset in self.searcher.leaf_searchers():
-            if (field, term) not in leaf.reader():
-                continue
-            matcher = Term(field, term).matcher(leaf, context)
-            while matcher.is_active():
-                yield matcher.id() + offset, matcher.weight()
-                matcher.next()
+        for leaf in self.leaves:
+            docnums, weights = segments.postings(leaf.reader, field, term)
+            deleted, offset = leaf.deleted, leaf.offset
+            for docnum, weight in zip(docnums, weights, strict=True):
+                if docnum not in deleted:
+                    yield docnum + offset, weight
 
     def _docnums(self, field: str, term: str) -> array[int]:
         """Documents holding `term` in `field` (cached like scores: reverse links are asked per query)."""
@@ -171,7 +166,8 @@ class IndexView:
     def _stored(self, docnum: int, score: float) -> Doc:
         fields = self._fields.get(docnum)
         if fields is None:
-            fields = self._fields[docnum] = self.searcher.stored_fields(docnum)
+            leaf = self.leaves[bisect_right(self._offsets, docnum) - 1]
+            fields = self._fields[docnum] = leaf.reader.stored_fields(docnum - leaf.offset)
         return _doc(fields, score)
 
     def _lengths(self, field: str) -> tuple[array[float], float]:
@@ -179,11 +175,11 @@ class IndexView:
         found = self._field_lengths.get(field)
         if found is None:
             lengths, total = array("d"), 0.0
-            for leaf, _ in self.searcher.leaf_searchers():
-                reader = leaf.reader()
-                lengths.extend(reader.doc_field_length(n, field, 0) or 0 for n in range(reader.doc_count_all()))
+            for leaf in self.leaves:
+                segment = segments.lengths(leaf.reader, field)
+                lengths.extend(segment)
                 # Deleted documents (replaced by a catch-up) keep their numbers but not their lengths.
-                total += sum(lengths[len(lengths) - reader.doc_count_all() + n] for n in reader.all_doc_ids())
+                total += sum(segment) - sum(segment[n] for n in leaf.deleted)
             average = total / self.documents if self.documents else 0.0
             found = self._field_lengths[field] = (lengths, average)
         return found
@@ -195,7 +191,7 @@ class IndexView:
         key = (field, tuple(sorted(values)))
         found = self._docsets.get(key)
         if found is None:
-            found = self._docsets[key] = set(self.searcher.docs_for_query(_any(field, values)))
+            found = self._docsets[key] = {d for value in values for d in self._docnums(field, value)}
         return found
 
     def listing(self, types: Collection[str], statuses: Collection[str], limit: int) -> list[Doc]:
@@ -252,21 +248,14 @@ def query_signals(text: str, weights: ranking.Weights = ranking.DEFAULT) -> list
     return signals
 
 
-def _any(field: str, values: Collection[str] | None) -> DefaultOr | None:
-    # A plain union: whoosh's default Or preloads an array as long as the index per query, which
-    # costs more than it saves for the few short posting lists of filters and reverse links.
-    return DefaultOr([Term(field, v) for v in values]) if values else None
-
-
 def _doc(fields: dict[str, Any], score: float) -> Doc:
-    created = fields.get("created")
     return Doc(
         id=fields["id"],
         type=fields["type"],
         status=fields["status"],
         title=fields["title"],
         path=fields["path"],
-        created=created.strftime("%Y-%m-%dT%H:%M:%SZ") if created else "",
+        created=fields.get("created", ""),
         score=round(float(score), 4),
         wiki=tuple(fields.get("wiki", "").split()),
         blob=fields.get("blob", ""),

@@ -1,10 +1,14 @@
-"""Work-tree file writes that never leave a half-written file behind."""
+"""File writes that never leave a half-written file behind, and the derived stores in the git dir."""
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import marshal
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -19,3 +23,26 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_store(path: Path | None, fmt: str) -> dict[str, Any]:
+    """The entries of a derived store (`write_store`); empty if missing, damaged or of another format."""
+    if path is None:
+        return {}
+    # One read and `loads`, with the cyclic garbage collector paused: a hundred thousand new tuples
+    # would trigger it again and again, and none of them is garbage.
+    gc.disable()
+    try:
+        found, entries = marshal.loads(path.read_bytes())
+    except Exception:  # missing, torn or foreign: only a cold store
+        return {}
+    finally:
+        gc.enable()
+    return entries if found == fmt and isinstance(entries, dict) else {}
+
+
+def write_store(path: Path, fmt: str, entries: dict[str, Any]) -> None:
+    """Save derived data (plain values, marshal format) tagged with `fmt`; best effort, since a
+    read-only git dir only means the store stays cold. Readers see the old or the new file."""
+    with contextlib.suppress(OSError):
+        atomic_write(path, marshal.dumps((fmt, entries)))

@@ -21,6 +21,11 @@ def index(git: GitBase) -> Path:
     return root(git) / "index"
 
 
+def blocks_cache(git: GitBase) -> Path:
+    """Parsed blocks keyed by blob id, and the blob id of each work-tree file by its stat data."""
+    return root(git) / "blocks"
+
+
 def checks_cache(git: GitBase) -> Path:
     """Parsed-block digests keyed by blob id, shared by the checks."""
     return root(git) / "checks"

@@ -14,13 +14,15 @@ from typing import Any
 from mindmem.errors import BadInput, BadParameter, BlockError, NotFound, StateError
 from mindmem.store import blocks as b
 from mindmem.store import config as cfg
-from mindmem.store import walk
+from mindmem.store import gitdir, walk
 from mindmem.store.allowed_signers import ALLOWED_SIGNERS, unparsable_signer_lines
 from mindmem.store.blocks import Block
 from mindmem.store.files import atomic_write
+from mindmem.store.parsed import ParsedBlocks
 from mindmem.store.repo import GitRepo, Person
-from mindmem.store.snapshot import Snapshot, is_block_path, load, scan
+from mindmem.store.snapshot import Snapshot, assemble, is_block_path, load, scan
 from mindmem.store.text import decode
+from mindmem.store.worktree_blobs import block_blobs
 
 INIT_MESSAGE = "Initialize mindmem memory"
 # (repository, environment, files init is about to write) -> (those files with the user listed as an approver,
@@ -145,11 +147,25 @@ class Memory:
         raise NotFound(f"no commit on {ref} at or before {at}; its history starts later")
 
     def snapshot(self, at: str | None = None) -> Snapshot:
-        """All blocks in the work tree (`at=None`) or at a revision or date (see `resolve_at`), from git objects."""
+        """All blocks in the work tree (`at=None`) or at a revision or date (see `resolve_at`), from git objects.
+
+        Blocks come from the parsed-block store (`parsed.py`) by blob id, so only new content is parsed;
+        a malformed or duplicate block is an error (exit 2), named by file."""
+        cache = ParsedBlocks(gitdir.blocks_cache(self.git))
         if at is None:
-            return load(self.worktree_files(), self.root, None)
-        sha = self.resolve_at(at)
-        return load(self.git.iter_files(sha, self.root), self.root, sha)
+            commit = None
+            entries, read = block_blobs(
+                str(self.workdir), self.root, self.settings.max_block_bytes, cache.folder, self.git.blob_sha
+            )
+        else:
+            commit = self.resolve_at(at)
+            entries = sorted(p for p in self.git.tree_blobs(commit, self.root).items() if is_block_path(p[0]))
+            read = self.git.read_blob
+        snap, problems = assemble(cache.parsed(entries, read), self.root, commit, strict_paths=False)
+        cache.save(whole_tree=True)
+        if problems:
+            raise problems[0]
+        return snap
 
     def get(self, block_id: str, at: str | None = None) -> Block:
         return self.lookup(block_id, at)[0]

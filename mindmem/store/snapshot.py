@@ -70,8 +70,7 @@ def assemble(
         if block.id in blocks:
             problems.append(DuplicateId(path, block.id, paths[block.id]))
             continue
-        expected = f"{root}/{block_relpath(block)}"
-        if strict_paths and path != expected:
+        if strict_paths and path != (expected := f"{root}/{block_relpath(block)}"):
             problems.append(BlockError(path, f"block {block.id} should live at {expected}"))
         blocks[block.id] = block
         paths[block.id] = path

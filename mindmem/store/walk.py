@@ -61,31 +61,55 @@ def read_regular(full: str | os.PathLike[str], rel: str, max_bytes: int) -> byte
 
 
 def tree(top: str, folder: str, max_bytes: int) -> Iterator[tuple[str, bytes | BlockError]]:
-    """(repo-relative path, bytes or problem) of every file under `top/folder`, sorted, dot-folders skipped.
+    """(repo-relative path, bytes or problem) of every file under `top/folder` (see `entries`)."""
+    for rel, found in entries(top, folder):
+        if isinstance(found, BlockError):
+            yield rel, found
+            continue
+        try:
+            yield rel, read_regular(found.path, rel, max_bytes)
+        except Vanished:
+            continue
+        except BlockError as exc:
+            yield rel, exc
 
-    Symlinked folders are reported and not entered; `folder` itself must not be or pass through a link.
+
+def entries(top: str, folder: str) -> Iterator[tuple[str, os.DirEntry[str] | Linked]]:
+    """(repo-relative path, directory entry) of every file under `top/folder`, folder by folder in name
+    order (a folder's files before its subfolders), dot-folders skipped; nothing is read.
+
+    Symlinked folders are reported (`Linked`) and not entered; `folder` itself must not be or pass
+    through a link. A file entry may still be a link or a special file: `read_regular` says so.
     """
     problem = linked_component(top, folder)
     if problem is not None:
         yield folder, Linked(problem, f"is a symlink; mm never follows links out of the repository ({_HINT})")
         return
-    # Plain os.path, not a Path per file: this walk reads every block, 10k files in a big repo.
-    for dirpath, dirnames, filenames in os.walk(os.path.join(top, folder)):
-        rel = os.path.relpath(dirpath, top).replace(os.sep, "/")
-        keep = []
-        for name in sorted(d for d in dirnames if not d.startswith(".")):
-            if os.path.islink(os.path.join(dirpath, name)):
-                yield f"{rel}/{name}", Linked(f"{rel}/{name}", f"is a symlink to a folder; not followed ({_HINT})")
-            else:
-                keep.append(name)
-        dirnames[:] = keep
-        for name in sorted(filenames):
-            try:
-                yield f"{rel}/{name}", read_regular(os.path.join(dirpath, name), f"{rel}/{name}", max_bytes)
-            except Vanished:
-                continue
-            except BlockError as exc:
-                yield f"{rel}/{name}", exc
+    yield from _folder(os.path.join(top, folder), folder)
+
+
+def _folder(full: str, rel: str) -> Iterator[tuple[str, os.DirEntry[str] | Linked]]:
+    # Plain scandir, not a Path per file: this walk lists every block, 100k files in a big repo.
+    try:
+        with os.scandir(full) as listing:
+            found = sorted(listing, key=lambda entry: entry.name)
+    except OSError:  # gone or unreadable, as os.walk skips it
+        return
+    folders, files = [], []
+    for entry in found:
+        if not entry.is_dir():  # follows a link, so a linked folder is seen as one
+            files.append(entry)
+        elif entry.name.startswith("."):
+            continue
+        elif entry.is_symlink():
+            path = f"{rel}/{entry.name}"
+            yield path, Linked(path, f"is a symlink to a folder; not followed ({_HINT})")
+        else:
+            folders.append(entry)
+    for entry in files:
+        yield f"{rel}/{entry.name}", entry
+    for entry in folders:
+        yield from _folder(entry.path, f"{rel}/{entry.name}")
 
 
 _HINT = "replace the link with a real folder or file"

@@ -3,17 +3,25 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import pygit2
 
-from mindmem.errors import NotFound
+from mindmem.errors import NotFound, StateError
 
 _Kind = TypeVar("_Kind", pygit2.Commit, pygit2.Tree, pygit2.Blob)
 ZERO_OID = pygit2.Oid(hex="0" * 40)
+# path -> (old blob id, new blob id), None where absent.
+TreeDiff = dict[str, tuple[pygit2.Oid | None, pygit2.Oid | None]]
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"  # git knows it without storing it
+# Set inside git hooks; a git child started from one must find its repository from --git-dir, not from these.
+GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,10 @@ class GitBase:
 
     def __init__(self, repo: pygit2.Repository) -> None:
         self._raw = repo
+        # (old tree id, new tree id) -> what differs; see Objects._tree_diff.
+        self._diffs: dict[
+            tuple[pygit2.Oid | None, pygit2.Oid], dict[str, tuple[pygit2.Oid | None, pygit2.Oid | None]]
+        ] = {}
 
     @property
     def common_dir(self) -> Path:
@@ -63,6 +75,25 @@ class GitBase:
             return self._raw[rev].peel(kind)
         except (KeyError, ValueError, TypeError, pygit2.GitError, pygit2.InvalidSpecError):
             raise NotFound(f"no git {kind.__name__.lower()} {rev} in this repository") from None
+
+    def _run(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        """The real git binary on this repository, from the top of its work tree; `env` adds variables."""
+        clean = {k: v for k, v in os.environ.items() if k not in GIT_LOCATION_VARS}
+        cmd = ["git", f"--git-dir={self._raw.path}", *args]
+        # A relative remote URL is relative to the top of the work tree, as when the user runs git there.
+        cwd = self._raw.workdir or self._raw.path
+        try:
+            return subprocess.run(
+                cmd,
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                env={**clean, **(env or {})},
+                stdin=subprocess.DEVNULL,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise StateError("the `git` program is not installed; mm needs it for this") from None
 
 
 def ref_name(branch: str) -> str:

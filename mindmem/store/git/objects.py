@@ -9,9 +9,10 @@ from typing import Any
 import pygit2
 from pygit2.enums import DeltaStatus, FileMode, ObjectType
 
-from mindmem.store.git.base import ZERO_OID, GitBase
+from mindmem.store.git.base import ZERO_OID, GitBase, TreeDiff
 
 _LINK_MODE = int(FileMode.LINK)
+DIFFS_KEPT = 8
 # path -> (object id, file mode), or None to remove the path.
 Entries = Mapping[str, tuple[pygit2.Oid, int] | None]
 
@@ -91,18 +92,31 @@ class Objects(GitBase):
         """Every path that differs between two commits or trees, without reading a blob."""
         return list(self._diff(a, b, ""))
 
-    def _diff(self, a: str | None, b: str, prefix: str) -> dict[str, tuple[pygit2.Oid | None, pygit2.Oid | None]]:
+    def _diff(self, a: str | None, b: str, prefix: str) -> TreeDiff:
         old_tree = self._peel(a, pygit2.Tree) if a else None
         new_tree = self._peel(b, pygit2.Tree)
-        diff = self._raw.diff(old_tree, new_tree) if old_tree is not None else new_tree.diff_to_tree(swap=True)
         base = prefix.rstrip("/") + "/" if prefix else ""
-        out: dict[str, tuple[pygit2.Oid | None, pygit2.Oid | None]] = {}
+        every = self._tree_diff(old_tree, new_tree)
+        return {path: pair for path, pair in every.items() if path.startswith(base)}
+
+    def _tree_diff(self, old_tree: pygit2.Tree | None, new_tree: pygit2.Tree) -> TreeDiff:
+        """Every path that differs between two trees, remembered by their ids (trees never change): one
+        approve asks for the same diff three times, and at 100,000 files each costs over 100 ms."""
+        key = (old_tree.id if old_tree is not None else None, new_tree.id)
+        found = self._diffs.get(key)
+        if found is not None:
+            return found
+        diff = self._raw.diff(old_tree, new_tree) if old_tree is not None else new_tree.diff_to_tree(swap=True)
+        out: TreeDiff = {}
         for delta in diff.deltas:
             for file, side in ((delta.old_file, 0), (delta.new_file, 1)):
-                if file.path.startswith(base) and file.id != ZERO_OID:
+                if file.id != ZERO_OID:
                     pair = list(out.get(file.path, (None, None)))
                     pair[side] = file.id
                     out[file.path] = (pair[0], pair[1])
+        if len(self._diffs) >= DIFFS_KEPT:
+            self._diffs.pop(next(iter(self._diffs)))
+        self._diffs[key] = out
         return out
 
     # -- writing trees ------------------------------------------------------------------

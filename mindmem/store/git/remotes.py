@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections.abc import Mapping
 
 import pygit2
 
 from mindmem.errors import RefConflict, StateError
 from mindmem.store.git.base import GitBase
-
-# Set inside git hooks; a git child started from one must find its repository from --git-dir, not from these.
-GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR")
 
 
 class Remotes(GitBase):
@@ -60,18 +55,6 @@ class Remotes(GitBase):
         if done.returncode != 0:
             raise StateError(f"could not {what}: {_git_reason(done.stderr)}")
         return done.stdout
-
-    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if k not in GIT_LOCATION_VARS}
-        cmd = ["git", f"--git-dir={self._raw.path}", *args]
-        # A relative remote URL is relative to the top of the work tree, as when the user runs git there.
-        cwd = self._raw.workdir or self._raw.path
-        try:
-            return subprocess.run(
-                cmd, cwd=cwd, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False
-            )
-        except FileNotFoundError:
-            raise StateError("the `git` program is not installed; it is needed to talk to remotes") from None
 
 
 def _git_reason(err: str) -> str:

@@ -12,7 +12,7 @@ from pygit2.enums import FileMode
 
 from mindmem.errors import StateError
 from mindmem.store.files import atomic_write
-from mindmem.store.git.base import ZERO_OID
+from mindmem.store.git.base import EMPTY_TREE, ZERO_OID
 from mindmem.store.git.lock import Locks
 from mindmem.store.git.objects import Objects
 from mindmem.store.git.refs import Refs
@@ -37,39 +37,24 @@ class WorkTree(Objects, Refs, Locks):
         path = Path(configured).expanduser()
         return path if path.is_absolute() else self.workdir / path
 
-    def index_tree(self, index_file: Path | None = None) -> str:
-        """The staged state as a tree object (like `git write-tree`): the user's index, or the given index file.
-
-        Inside a pre-commit hook git names the index being committed in GIT_INDEX_FILE (for `commit -a` that is
-        not .git/index), so the hook passes it here.
-        """
-        index = pygit2.Index(str(index_file)) if index_file is not None else self._raw.index
-        if index_file is None:
-            index.read()
-        return str(index.write_tree(self._raw))
-
     def staged_changes(self, prefix: str, index_file: Path | None = None) -> dict[str, str | None]:
         """Files under `prefix` whose staged version differs from HEAD: path -> staged blob sha (None: removed).
 
-        `index_file` is the index a pre-commit hook gets in GIT_INDEX_FILE; the repository's own index is
-        diffed in libgit2 (a few ms at 10k files), any other index file through a tree written from it.
+        `index_file` is the index a pre-commit hook gets in GIT_INDEX_FILE. One `git diff-index`: git
+        skips every unchanged folder through the index's cached trees, where libgit2 reads and compares
+        every entry (about 50 ms against 300 ms for a 100,000-file index).
         """
-        head = self.head_commit()
-        if index_file is not None and Path(index_file).resolve() != Path(self._raw.path, "index").resolve():
-            staged = self.tree_blobs(self.index_tree(index_file), prefix)
-            before = self.tree_blobs(head, prefix) if head else {}
-            return {p: staged.get(p) for p in staged.keys() | before.keys() if staged.get(p) != before.get(p)}
-        index = self._raw.index
-        index.read()
-        if head is None:
-            return self.tree_blobs(self.index_tree(), prefix)
-        base = prefix.rstrip("/") + "/"
+        env = {"GIT_INDEX_FILE": str(Path(index_file).resolve())} if index_file is not None else {}
+        against = self.head_commit() or EMPTY_TREE
+        done = self._run("diff-index", "--cached", "-z", "--no-abbrev", against, "--", f":(literal){prefix}", env=env)
+        if done.returncode != 0:
+            raise StateError(f"could not read the staged changes: {done.stderr.strip() or 'git diff-index failed'}")
+        fields = done.stdout.split("\0")
         out: dict[str, str | None] = {}
-        for delta in index.diff_to_tree(self._peel(head, pygit2.Tree)).deltas:
-            if delta.new_file.path.startswith(base) or delta.old_file.path.startswith(base):
-                # diff_to_tree reports the tree as old and the index as new; a removal has an all-zero new id.
-                new = delta.new_file.id
-                out[delta.new_file.path] = None if new == ZERO_OID else str(new)
+        # Each change is ":old-mode new-mode old-sha new-sha status" then the path; a removal's new sha is zeros.
+        for meta, path in zip(fields[0:-1:2], fields[1::2], strict=True):
+            new = meta.split()[3]
+            out[path] = None if new == str(ZERO_OID) else new
         return out
 
     def worktree_changes(self, folders: Iterable[str]) -> list[str]:
@@ -89,7 +74,7 @@ class WorkTree(Objects, Refs, Locks):
             data = None
         with self.locked("index-update"):  # never read an index another mm process is writing
             index = self._raw.index
-            index.read()
+            index.read(force=False)  # re-read only if the file changed (libgit2 compares its checksum)
             return data, (str(index[path].id) if path in index else None)
 
     def stage_paths(self, paths: list[str]) -> None:
@@ -129,7 +114,7 @@ class WorkTree(Objects, Refs, Locks):
         """
         with self.locked("index-update"):
             index = self._raw.index
-            index.read()
+            index.read(force=False)  # 100,000 entries take 150 ms to read: only when the file changed
             yield index
             for _ in range(100):  # a git command may hold index.lock for a moment
                 try:

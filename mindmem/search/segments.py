@@ -1,0 +1,119 @@
+"""What an index's segments hold, read once per process and kept across catch-ups.
+
+Whoosh never changes a segment once written: a catch-up adds a new segment and marks documents of
+older ones deleted, and a segment's deletions only grow. So a segment's field lengths and posting
+lists, read once, stay right for as long as the segment exists; a view only has to leave out the
+documents deleted since. The first query after a one-block catch-up then reads the new segment
+alone, not every document's lengths and every posting of the index again.
+
+Keyed by whoosh's segment id (random per segment; an `--at` copy of an index shares its segments'
+files, so sharing their data is right too).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from whoosh import index as wix
+from whoosh.reading import SegmentReader
+
+if TYPE_CHECKING:
+    from whoosh.codec.base import Segment
+    from whoosh.fields import Schema
+    from whoosh.filedb.filestore import Storage
+    from whoosh.reading import IndexReader
+
+# Postings kept (about 16 bytes each), least recently used dropped first.
+MAX_POSTINGS = 2_000_000
+# Segments whose field lengths are kept (a catch-up adds one small segment; merges replace them).
+MAX_LENGTH_SEGMENTS = 64
+
+# Open segment readers kept (opening the terms of a 100k-block segment costs ~80 ms); a view whose
+# reader was closed meanwhile is made again (`IndexView.closed`).
+MAX_READERS = 64
+
+_readers: OrderedDict[str, SegmentReader] = OrderedDict()
+_lengths: OrderedDict[tuple[str, str], array[float]] = OrderedDict()
+_postings: OrderedDict[tuple[str, str, str], tuple[array[int], array[float]]] = OrderedDict()
+_held = 0
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One segment as an index is now: its reader, where its document numbers start in the index, and
+    which of its documents are deleted now (the reader, opened earlier, may know fewer)."""
+
+    reader: SegmentReader
+    offset: int
+    deleted: frozenset[int]
+
+    @property
+    def documents(self) -> int:
+        return self.reader.doc_count_all() - len(self.deleted)
+
+
+def leaves(ix: wix.FileIndex) -> list[Leaf]:
+    """The segments of the index's latest table of contents, through readers kept per process: a catch-up
+    adds a segment and deletions, and only the new segment is opened (whoosh's own searcher reopens every
+    segment, copying each one's terms into memory: ~80 ms for a 100k-block segment)."""
+    toc = wix.TOC.read(ix.storage, ix.indexname)
+    found, offset = [], 0
+    for segment in toc.segments:
+        found.append(Leaf(reader(ix.storage, toc.schema, segment), offset, frozenset(segment.deleted_docs())))
+        offset += segment.doc_count_all()
+    return found
+
+
+def reader(storage: Storage, schema: Schema, segment: Segment) -> SegmentReader:
+    """An open reader of `segment` (opening it is also what proves its files readable)."""
+    key = segment.segment_id()
+    found = _readers.get(key)
+    if found is None:
+        found = _readers[key] = SegmentReader(storage, schema, segment)
+        while len(_readers) > MAX_READERS:
+            _readers.popitem(last=False)[1].close()
+    else:
+        _readers.move_to_end(key)
+    return found
+
+
+def lengths(reader: IndexReader, field: str) -> array[float]:
+    """Every document's length in `field`, by the segment's own document numbers (deleted ones too)."""
+    key = (reader.segment().segment_id(), field)
+    found = _lengths.get(key)
+    if found is None:
+        found = _lengths[key] = array(
+            "d", (reader.doc_field_length(n, field, 0) or 0 for n in range(reader.doc_count_all()))
+        )
+        while len(_lengths) > MAX_LENGTH_SEGMENTS * 4:
+            _lengths.popitem(last=False)
+    else:
+        _lengths.move_to_end(key)
+    return found
+
+
+def postings(reader: IndexReader, field: str, term: str) -> tuple[array[int], array[float]]:
+    """(document numbers, term frequencies) of `term` in `field` in the segment, without the documents
+    deleted when first read; callers leave out the ones deleted since (`reader.deleted_docs_set`)."""
+    global _held
+    key = (reader.segment().segment_id(), field, term)
+    found = _postings.get(key)
+    if found is not None:
+        _postings.move_to_end(key)
+        return found
+    docnums, weights = array("l"), array("d")
+    if (field, term) in reader:
+        matcher = reader.postings(field, term)
+        while matcher.is_active():
+            docnums.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+    found = _postings[key] = (docnums, weights)
+    _held += len(docnums)
+    while _held > MAX_POSTINGS and len(_postings) > 1:
+        _, (old, _) = _postings.popitem(last=False)
+        _held -= len(old)
+    return found
