@@ -3,15 +3,16 @@
 Scored on the held-out split of `mm dataset dispatch` (phrasings the training split never
 uses), and on plain questions written by hand, not by the generator's templates (right tool, and
 right tool and mode): benchmarks/routing/plain.txt, which the rules were tuned on, and
-benchmarks/routing/heldout.txt, written afterwards (tuned on in a later session), and
-benchmarks/routing/fresh.txt, written before that later tuning and never tuned on. On the generated set it
+benchmarks/routing/heldout.txt, written afterwards (tuned on in a later session), and dev.txt, tuned on in
+session 20; and two sets never tuned on: benchmarks/routing/fresh.txt (session 19) and second.txt (written in
+session 20 before that session's rules). On the generated set it
 measures correct tool, correct mode (recall mode, staged_change phase, graph/core action), exact
 arguments that name things (IDs, proposal, subject), valid call, and time per question; for the
 rule router, and for a GGUF model given with --model (alone, and falling back to the rules when
 its reply is not a valid call). Misses on the plain sets go to stderr.
 
     python benchmarks/routing.py [--count 2000] [--seed 11] [--model 0.5b|1.5b|PATH] [--few-shot N]
-        [--half tuning|held-out|fresh|all] [--plain-only]
+        [--half tuning|held-out|dev|fresh|second|all] [--plain-only]
 """
 
 from __future__ import annotations
@@ -24,11 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mindmem.agents.dataset import dispatch_pairs
+from mindmem.agents.dataset import MODE_KEYS, dispatch_pairs, few_shot
 from mindmem.agents.router import Call, route
 
 NAMED = ("id", "proposal", "target", "subject", "type", "status")
-MODE_KEYS = ("mode", "phase", "action")
 
 
 def score(pairs: list, router: Callable[[str], Call | None]) -> dict[str, float]:
@@ -54,13 +54,27 @@ def score(pairs: list, router: Callable[[str], Call | None]) -> dict[str, float]
 
 
 SETS = Path(__file__).resolve().parent / "routing"
+SET_FILES = (
+    ("plain.txt", "tuning"),
+    ("heldout.txt", "held-out"),
+    ("dev.txt", "dev"),
+    ("fresh.txt", "fresh"),
+    ("second.txt", "second"),
+)
+HALVES = tuple(half for _name, half in SET_FILES)
 
 
 def plain_questions() -> list[tuple[str, str, str, str]]:
-    """(set, tool, mode, question): plain.txt and heldout.txt, the sets the rules were tuned on,
-    and fresh.txt, never tuned on. Mode "-" for tools without one."""
+    """(set, tool, mode, question) for every set in SET_FILES. Mode "-" for tools without one."""
     out = []
-    for name, half in (("plain.txt", "tuning"), ("heldout.txt", "held-out"), ("fresh.txt", "fresh")):
+    sets = (
+        ("plain.txt", "tuning"),
+        ("heldout.txt", "held-out"),
+        ("fresh.txt", "fresh"),
+        ("second.txt", "second"),
+        ("dev.txt", "dev"),
+    )
+    for name, half in sets:
         for line in (SETS / name).read_text().splitlines():
             if line.strip() and not line.startswith("#"):
                 label, question = (part.strip() for part in line.split("|", 1))
@@ -84,7 +98,7 @@ def score_plain(router: Callable[[str], Call | None], questions: list) -> dict[s
             said = f"{got.tool}/{mode_of(got)}" if got else "no valid call"
             print(f"  miss ({half}): {want_tool}/{want_mode} <- {question!r}: got {said}", file=sys.stderr)
     out: dict[str, Any] = {}
-    for half in ("tuning", "held-out", "fresh", "all"):
+    for half in (*HALVES, "all"):
         chosen = [r for r in results if half in ("all", r[0])]
         if chosen:
             n = len(chosen)
@@ -107,8 +121,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--model", help="a GGUF model (or 0.5b, 1.5b from benchmarks/models.py) to score too")
     parser.add_argument("--few-shot", type=int, default=0, help="add N train-split examples to the model's prompt")
-    halves = ("tuning", "held-out", "fresh", "all")
-    parser.add_argument("--half", choices=halves, default="all", help="plain questions to ask")
+    parser.add_argument("--half", choices=(*HALVES, "all"), default="all", help="plain questions to ask")
     parser.add_argument("--plain-only", action="store_true", help="skip the generated questions")
     parser.add_argument("--sample", type=int, help="only N plain questions, evenly spaced (models are slow)")
     args = parser.parse_args()
@@ -119,8 +132,7 @@ def main() -> None:
     if args.model:
         from mindmem.agents.model_router import ModelRouter
 
-        examples = [(p.prompt, p.call) for p in dispatch_pairs(args.few_shot * 40, 5) if p.split == "train"]
-        model = ModelRouter(_model(args.model), examples=_spread(examples, args.few_shot))
+        model = ModelRouter(_model(args.model), examples=few_shot(args.few_shot))
         label = f"model {Path(_model(args.model)).name}" + (f", {args.few_shot} examples" if args.few_shot else "")
         asked: dict[str, Call | None] = {}  # each question goes to the model once
 
@@ -150,16 +162,6 @@ def main() -> None:
     for name, r in rows.items():
         cells = [f"{r[k]:.1%}" for k in ("valid", "tool", "mode", "args")]
         print(f"| {name} | {' | '.join(cells)} | {r['p50_ms']:.2f} ms |")
-
-
-def _spread(examples: list, n: int) -> list:
-    """n examples, one per tool and mode first, so a few examples cover the calls."""
-    seen, first, rest = set(), [], []
-    for prompt, call in examples:
-        key = (call.tool, mode_of(call))
-        (rest if key in seen else first).append((prompt, call))
-        seen.add(key)
-    return (first + rest)[:n]
 
 
 if __name__ == "__main__":

@@ -39,6 +39,20 @@ CASES = [
     ("don't merge P-20261123-c0ffee, throw it out", "staged_change", {"phase": "reject"}),
     ("make a note that Varnish caches product pages", "staged_change", {"phase": "propose"}),
     ("what hangs off I-20261118-222222", "graph", {"action": "expand"}),
+    # Ways of asking from benchmarks/routing/dev.txt (session 20), each a family the rules name.
+    ("can you confirm the export runs at 2am", "recall", {"mode": "verify"}),
+    ("we moved to Postgres 16, yes?", "recall", {"mode": "verify"}),
+    ("troubleshoot the flaky payment test", "recall", {"mode": "diagnose"}),
+    ("what's the verdict on the new CI provider", "recall", {"mode": "intent"}),
+    ("give me a digest of the checkout project", "recall", {"mode": "bundle"}),
+    ("every piece of context on the mobile release", "recall", {"mode": "bundle"}),
+    ("edges of T-20261101-123456", "graph", {"action": "expand", "id": "T-20261101-123456"}),
+    ("prep me for the ledger work", "graph", {"action": "prefetch"}),
+    ("audit the repo history", "memory_verify", {}),
+    ("what permissions does this agent have", "kernels", {}),
+    ("memory health", "core", {"action": "status"}),
+    ("P-20261102-bbbbbb should not go in", "staged_change", {"phase": "reject"}),
+    ("P-20261102-bbbbbb can go in", "staged_change", {"phase": "approve"}),
 ]  # fmt: skip
 
 
@@ -54,6 +68,15 @@ def test_router_turns_a_request_to_remember_into_an_edit():
     assert call.arguments["edits"] == [
         {"action": "add", "type": "decision", "title": "We decided to use Kafka for events"}
     ]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["write this down: we decided to use Renovate", "we decided to use Renovate, save that",
+     "put in memory that we decided to use Renovate"],
+)  # fmt: skip
+def test_the_request_words_stay_out_of_the_title(question):
+    assert route(question).arguments["edits"][0]["title"] == "We decided to use Renovate"
 
 
 def test_mm_ask_answers_with_cited_blocks_and_never_approves(repo, mm):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import json
 
-from mindmem.agents.dataset import dispatch_pairs
+from mindmem.agents.dataset import MODE_KEYS, dispatch_pairs, few_shot
 from mindmem.agents.dispatch import DISPATCHERS, Dispatcher
 
 
@@ -50,3 +50,15 @@ def test_every_expected_call_binds_to_the_dispatcher_signature():
 def test_bad_arguments(mm):
     assert mm("dataset", "dispatch", "--count", "0").code == 2
     assert mm("dataset", "dispatch", "--split", "validation").code == 2
+
+
+def _key(call):
+    return call.tool, next((str(call.arguments[k]) for k in MODE_KEYS if k in call.arguments), "-")
+
+
+def test_few_shot_examples_are_train_pairs_with_every_call_first():
+    every = {_key(p.call) for p in dispatch_pairs(400)}
+    examples = few_shot(30)
+    assert {_key(c) for _q, c in examples[: len(every)]} == every
+    train = {p.prompt for p in dispatch_pairs(30 * 40, 5) if p.split == "train"}
+    assert len(examples) == 30 and all(q in train for q, _c in examples)

@@ -127,3 +127,42 @@ def test_mm_extract_bad_input(repo, mm, tmp_path):
     stdin = mm("extract", "-", "--dry-run", "--json", cwd=repo, stdin="Bob: TODO: rotate the API keys by Friday.\n")
     (task,) = [b for b in json.loads(stdin.out)["blocks"] if b["type"] == "task"]
     assert task["title"] == "Rotate the API keys by Friday" and task["assignee"] == "PER-bob"
+
+
+def test_a_title_states_nothing_and_names_in_any_sentence_are_entities():
+    text = (
+        "Incident report - queue backlog\n\n"
+        "The queue backed up on Sunday.\n"
+        "Sam: the Stripe webhook secret had expired.\n"
+        "I told Ana the fix is live.\n"
+    )
+    found = _extract(text)
+    assert not [c for c in found.candidates if c.span.text.startswith("Incident report")]
+    ids = {c.id for c in _by_type(found, "entity")}
+    # The speaker and the product qualifying a noun, though neither sentence becomes a block;
+    # a person named without a cue ("told Ana the …") is no product.
+    assert ids == {"PER-sam", "TOOL-stripe"}
+
+
+def test_decisions_and_tasks_with_words_between_their_cues():
+    text = (
+        "- we agreed yesterday to freeze infra changes in December.\n"
+        "- Agreed with the SRE team: logs are kept for 14 days.\n"
+        "- Decision from the security review: keys rotate every 30 days.\n"
+        "- we have not decided on the logo yet.\n"
+        "- Lee to draft the release notes by December 3.\n"
+        "- will add partition filters to the queries by Friday.\n"
+    )
+    found = _extract(text)
+    assert [c.span.text[:20] for c in _by_type(found, "decision")] == [
+        "we agreed yesterday ", "Agreed with the SRE ", "Decision from the se",
+    ]  # fmt: skip
+    tasks = _by_type(found, "task")
+    assert [(c.span.text[:12], c.fields.get("due")) for c in tasks] == [
+        ("Lee to draft", "2026-12-03"), ("will add par", "2026-11-27"),
+    ]  # fmt: skip
+
+
+def test_a_text_of_one_line_is_no_title():
+    for text in ("we decided to use Kafka for events", "we decided to use Kafka for events\n\n"):
+        assert [c.span.text for c in _by_type(_extract(text), "decision")] == ["we decided to use Kafka for events"]

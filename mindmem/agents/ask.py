@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mindmem.agents.dataset import few_shot
 from mindmem.agents.dispatch import Dispatcher
 from mindmem.agents.router import Call, route
 from mindmem.store.config import user_config
@@ -42,9 +43,10 @@ def ask(repo: str | None, question: str, *, model: str | None = None, env: Mappi
 
     The rule router picks the call: on plain questions written by hand it picks the right tool
     more often than the small local models measured (docs/benchmarks.md, routing). Given `model`
-    explicitly, the model emits the call as grammar-held JSON instead, and the rules stand in when
-    that call is not valid. With any model (`model`, `$MM_MODEL` or the user config) the model also
-    answers from the evidence, citing block IDs.
+    explicitly, the model emits the call as grammar-held JSON instead, with worked examples from the
+    dataset's train split in its prompt, and the rules stand in when that call is not valid. With
+    any model (`model`, `$MM_MODEL` or the user config) the model also answers from the evidence,
+    citing block IDs.
     """
     env = os.environ if env is None else env
     dispatcher = Dispatcher(repo, AGENT, env=env)
@@ -54,7 +56,7 @@ def ask(repo: str | None, question: str, *, model: str | None = None, env: Mappi
         return Answer(question, call, result, tuple(cited(result)), _commit(result))
     from mindmem.agents.model_router import ModelRouter
 
-    router = ModelRouter(model, env=env)
+    router = ModelRouter(model, env=env, examples=few_shot() if model else ())
     if model:
         made = router.route_or_none(question)
         call, by = (made, "model") if made is not None else (call, "rules")

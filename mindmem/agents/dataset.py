@@ -28,6 +28,10 @@ CLAIMS = [
     "we deploy {project} on Fridays", "the {project} API needs a token", "{tool} is our queue",
 ]  # fmt: skip
 HOLDOUT_EVERY = 4  # one template in four is held out for the test split
+# Examples in a routing model's prompt: on a sample of 31 plain questions, 24 lifted the 1.5B from 61% to
+# 84% right tool (docs/benchmarks.md, routing).
+FEW_SHOT = 24
+MODE_KEYS = ("mode", "phase", "action")
 
 # (tool, arguments template, phrasings). Slots: {topic} {id} {pid} {subject} {claim} {type} {status} {person}
 TEMPLATES: list[tuple[str, dict[str, Any], list[str]]] = [
@@ -139,6 +143,21 @@ def dispatch_pairs(count: int, seed: int = 0) -> Iterator[Pair]:
         prompt = phrasings[index].format(**slots)
         template = f"{tool}:{_mode(fixed)}:{index}"
         yield Pair(prompt, Call(tool, _arguments(tool, fixed, slots, prompt)), _split(template), template)
+
+
+def few_shot(count: int = FEW_SHOT, seed: int = 5) -> list[tuple[str, Call]]:
+    """`count` train-split (question, call) pairs for a model's prompt: one per tool and mode first,
+    so that a few examples cover every call."""
+    seen: set[tuple[str, str]] = set()
+    first: list[tuple[str, Call]] = []
+    rest: list[tuple[str, Call]] = []
+    for pair in dispatch_pairs(count * 40, seed):
+        if pair.split != "train":
+            continue
+        key = (pair.call.tool, next((str(pair.call.arguments[k]) for k in MODE_KEYS if k in pair.call.arguments), "-"))
+        (rest if key in seen else first).append((pair.prompt, pair.call))
+        seen.add(key)
+    return (first + rest)[:count]
 
 
 def _pool(rng: random.Random) -> dict[str, list[str]]:

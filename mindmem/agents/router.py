@@ -45,46 +45,60 @@ def _has(pattern: str, text: str) -> bool:
 _POLITE = r"^(?:(?:ok(?:ay)?|so|hey|please|pls|kindly|can you|could you|would you|let'?s|now)[,:]?\s+)*"
 _REJECT = (
     r"\b(reject\w*|declin\w*|refus\w*|turn(ed)? (it )?down|throw (it )?out|(don'?t|do not) merge|no to|"
-    r"(drop|discard|bin) (it|this|that))\b"
+    r"drop\w*|discard\w*|bin|den(y|ied)|(should|must|can)(not|n'?t| not) go in)\b"
 )
-_APPROVE = r"\b(approv\w*|accept\w*|merge|sign(ed)? off|ship( it)?|lgtm|good to go|looks good|is fine)\b"
+_APPROVE = (
+    r"\b(approv\w*|accept\w*|merge|sign(ed)? off|ship( it)?|lgtm|good to go|looks good|(is|it'?s) (fine|good|ok)|"
+    r"can go in|go ahead)\b"
+)
 _ROLLBACK = r"\b(roll(ed)? ?back|revert\w*|undo|take back|back (it )?out)\b|\broll\b.*\bback\b"
+# "…, save that" and "put in memory that …": the request around the words to keep, not in the title.
+_SAVE_TAIL = r",? (please )?(save|record|store|note|remember|log|capture) (that|this|it)\.?$"
+_SAVE_LEAD = r"write (this|that|it) down|put (that |this |it )?(in|into) (the )?memory"
 _PROPOSE = (
     _POLITE + r"(remember|record|note( down)?\b|make a note|write down|jot down|save|store|capture|propose|"
-    r"keep in mind|add|create|log (a|an|that)\b)\b(?!.*\?$)|"
+    rf"keep in mind|add|create|log (a|an|that)\b|{_SAVE_LEAD})\b(?!.*\?$)|{_SAVE_TAIL}|"
     r"\b(put|save|store|add|write) (that|this|it) (in|to|into) (the )?memory\b|\b(for|to|into) (the )?memory:"
 )
-_CONTRADICT = r"\b(contradict\w*|conflict\w*|inconsisten\w*|disagree\w*|clash\w*|opposite|at odds)\b"
+_CONTRADICT = (
+    r"\b(contradict\w*|conflict\w*|inconsisten\w*|disagree\w*|clash\w*|opposite|at odds|"
+    r"(don'?t|do not|doesn'?t|does not) agree)\b"
+)
+_HISTORY = r"(memory|history|repo|repository)"
 _VERIFY_MEMORY = (
-    r"\b(verify|audit|integrity|tamper\w*|alter\w*|signatures?|signed|checks?|trust)\b.*\bmemory\b|"
-    r"\bmemory\b.*\b(sound|valid|intact|ok|tamper\w*|alter\w*|checks?|integrity|signatures?|signed|trust\w*)\b"
+    rf"\b(verify|audit|integrity|tamper\w*|alter\w*|signatures?|signed|checks?|trust)\b.*\b{_HISTORY}\b|"
+    rf"\b{_HISTORY}\b.*\b(sound|valid|intact|ok|tamper\w*|alter\w*|checks?|integrity|signatures?|signed|trust\w*)\b"
 )
 _KERNELS = (
     r"\b(settings|config\w*|kernels?|what mode|which mode|governance mode|boosts?|"
     r"(enforce|propose|detect.only) mode)\b|"
-    r"\bagents?\b.*\b(allowed|permitted|may|can|able|permissions?|rights)\b|"
+    r"\bagents?\b.*\b(allowed|permitted|may|can|able|permissions?|rights)\b|\b(permissions?|rights)\b.*\bagents?\b|"
     r"\b(allowed|permitted|may|can|could)\b.*\b(this|the|an|my) agent\b"
 )
 _PREFETCH = (
     r"\b(before (i|we) (start|begin|work|touch|dig|pick)\w*|before touching|before starting|prefetch|"
-    r"load (the )?(context|what)|prepare me|get me up to speed|about to (work|start|touch|begin)|"
+    r"load (the )?(context|what)|(prepare|prep|ready) me|get me up to speed|about to \w+|get me (some )?context|"
     r"need to know before|(i'?m|we'?re|i am|we are) (starting|beginning|picking up)|what'?s relevant|"
-    r"what (should (i|we)|do (i|we) need to) (know|read|load))\b|\bcontext (for|on|about)\b"
+    r"what (should (i|we)|do (i|we) need to) (know|read|load))\b|\bcontext (for|on|about|needed)\b"
 )
 _EXPAND = (
     r"\b(related|neighbou?r\w*|links?|linked|connected|around|depends? on|hangs? off|points? (to|at)|"
-    r"cit(es|ed|ing)|referenc\w*|hops?)\b"
+    r"cit(es|ed|ing)|referenc\w*|hops?|connects?|attached|edges?)\b"
 )
-_GET = r"^(show|get|open|print|display|read|pull up|fetch|let me (read|see))\b|\bwhat does \S+ say\b"
+_GET = (
+    r"^(show|get|open|print|display|read|pull up|fetch|let me (read|see)|(can|could|may) (i|we) (see|read))\b|"
+    r"\bwhat does \S+ say\b"
+)
 _LIST = (
     r"\b(list|enumerate|how many|count|every|all (the )?(open |active )?\w+s|what \w+s do we have|"
-    r"which \w+s (are|is))\b"
+    r"which \w+s (are|is)|what \w+ (are|is) there|^(give|show) me (all |every )?(the )?\w+$)\b"
 )
 _STATUS = (
     r"\b(status|overview|summary|stats|statistics|size|state|snapshot) of (the )?(memory|repo)\b|"
     r"^(memory )?status\??$|\boverview of\b.*\bmemory\b|\bhow (many|big)\b.*\b(blocks?|memory|proposals?)\b|"
     r"\bmemory (repo )?(overview|status|summary|stats|statistics|size|snapshot)\b|"
-    r"\bwhat'?s in (the )?memory\b|\bnumber of (blocks|proposals)\b"
+    r"\bwhat'?s in (the )?memory\b|\bnumber of (blocks|proposals)\b|\bhow much\b.*\bin (the )?memory\b|"
+    r"\b(stats|statistics|summary|overview|health) (on|of|for) (the )?memory\b|\bmemory health\b"
 )
 _TRUTH = (
     r"\b(current|latest|compiled) (truth|state|view)\b|\bwhat do we (currently )?know about\b|"
@@ -93,29 +107,34 @@ _TRUTH = (
 # With an entity named, any of these asks what is true about it now.
 _ENTITY_STATE = r"\b(true|truth|state|stand\w*|view|know|facts?|latest|current\w*|now|today)\b"
 _CHECK = (
-    r"^(is it true|is it the case|verify|check( whether| if)?|confirm|true or false|am i right|are we sure|"
-    r"can you (double-?)?check|double-?check|true that|is it (correct|accurate|right)|am i (correct|wrong))\b|"
+    _POLITE + r"(is it true|is it the case|verify( that)?|validate that|check( whether| if)?|confirm|true or false|"
+    r"am i right|are we sure|(double[- ]?)?check|true that|is it (correct|accurate|right)|am i (correct|wrong))\b|"
+    r"\b(can|could) you (check|confirm|verify)( that| it| this)?\??$|"
+    r"\bor (did|do|does|is|are|was|were) (we|it|they) not\b|"
     r"\bis (that|this|it) (right|true|correct|accurate)\b|\b(true|or not|correct)\??$|"
-    r",? (right|correct|true)\??$|,? (didn'?t|don'?t|doesn'?t|isn'?t|aren'?t|wasn'?t|haven'?t|hasn'?t) "
+    r",? (right|correct|true|yes|no)\??$|,? (didn'?t|don'?t|doesn'?t|isn'?t|aren'?t|wasn'?t|haven'?t|hasn'?t) "
     r"(we|it|they|he|she)\??$|\bor (did|has|have|is) (that|it|this) (changed?|moved)\b|"
     r"^(is|are|does|do|did|was|were|has|have|can)\b.*\b(really|actually|still|truly|indeed)\b"
 )
 _DIAGNOSE = (
     r"^why\b|\b(root cause|root of|what caused|diagnose|broke|failing|fails|crash\w*|timed? ?out|what went wrong|"
     r"what'?s behind|what is behind|causes?|causing|how come|keeps? \w+ing|hangs?|so slow|late|"
-    r"what (made|led to|triggered)|reasons? (for|why|behind)|end(ed)? up|what happened|what'?s going on)\b|"
+    r"what (made|led to|triggered)|reasons?|end(ed)? up|what happened|what'?s going on|troubleshoot\w*|"
+    r"(going|gone|go) wrong|what'?s wrong|what is wrong)\b|"
     r"^explain\b"
 )
 _BUNDLE = (
     r"\b(everything (about|on|we|you)|all (the )?(evidence|context)|evidence|brief me|summari[sz]e|timeline of|"
-    r"history of|all we know|whole story|complete picture|full picture|put together|rundown|in one go)\b"
+    r"history of|all we know|whole story|complete picture|full (picture|background)|put together|rundown|in one go|"
+    r"report on|digest|(all|every) (the )?(information|info|piece)\b)"
 )
 _INTENT = (
     r"^(who|when|by when|what did we decide|which decision|what is the status|status of|which team|"
     r"which (person|people|engineer|one of us))\b|"
     r"\bwhat (was|were|has been) (decided|agreed)\b|"
     r"\bwhat did (we|the \w+|they|\w+) (decide|settle|agree|land|choose|pick)\b|\bdecision (on|about|for)\b|"
-    r"\b(responsible for|deadline|due date|in charge of)\b|\bwhat'?s the plan\b"
+    r"\b(responsible for|deadline|due date|in charge of)\b|\bwhat'?s the plan\b|"
+    r"\b(position|stance|verdict|conclusion|outcome) (on|about|of|did)\b"
 )
 
 
@@ -137,7 +156,7 @@ def route(question: str) -> Call:
         return Call("memory_verify", {})
     if _has(_KERNELS, q):
         return Call("kernels", {})
-    if _has(_PREFETCH, q) and not _has(r"\ball (the )?context\b", q):
+    if _has(_PREFETCH, q) and not _has(r"\b(all|every|every piece of) (the )?context\b", q):
         return Call("graph", {"action": "prefetch", "subject": subject or q})
     if ids and _has(_EXPAND, q):
         return Call("graph", {"action": "expand", "id": ids[0], "depth": 2 if _has(r"\b(two|2) hops?\b", q) else 1})
@@ -206,8 +225,9 @@ def _strip_lead(q: str) -> str:
 
 
 def _edit_from(q: str) -> dict[str, Any]:
-    text = re.sub(r"^(please )?(remember|record|note down|propose|add a \w+|log|save|keep in mind)( that)?[:,]?\s*", "",
-                  q, flags=re.I).strip()  # fmt: skip
+    verbs = rf"remember|record|note down|propose|add a \w+|log|save|keep in mind|{_SAVE_LEAD}"
+    lead = rf"^(please )?({verbs})( that)?[:,]?\s*"
+    text = re.sub(_SAVE_TAIL, "", re.sub(lead, "", q, flags=re.I), flags=re.I).strip()
     kind = (
         "decision"
         if _has(r"\b(decid\w*|we will|we'll|from now on|going forward)\b", q)

@@ -40,12 +40,14 @@ TOKENS_EXTRA = 8
 SYSTEM_PROMPT = """\
 You label sentences from a team's notes, chats and write-ups for the team's memory.
 For each numbered sentence, reply with one label:
-- decision: the team made a choice or set a rule ("we'll go with X", "agreed", "new rule: ...").
-  A sentence that only says how something is or works is a fact, not a decision.
-- fact: how something is or works: a system, setting, number, limit, schedule, place or owner
-  ("the staging database is reset every Sunday", "the app has 30k daily users").
-- incident: a particular event where something went wrong (an outage, errors, a failure, data loss).
-- none: questions, greetings, titles, what someone did or is doing or will do, opinions, small talk.
+- decision: the team chose something or set a rule ("we'll go with X", "agreed", "new rule: ...").
+- fact: how something is, works or has changed: a system, setting, number, limit, cost, count,
+  schedule, place, version or owner ("the staging database is reset every Sunday", "the app has 30k
+  daily users", "the docs moved to Confluence", "the CDN bill went up 20%"). A sentence that says how
+  something is, even with "now" or "already", is a fact, not a decision.
+- incident: one particular event where a system failed: an outage, errors, a failure, data lost.
+  What caused it, what it cost, or how many tickets came in is a fact, not an incident.
+- none: questions, greetings, titles, what someone did, is doing or will do, opinions, small talk.
 Reply with JSON only: {"1": label, "2": label, ...}, one entry per sentence, in order.
 
 Example.
@@ -59,9 +61,13 @@ Example.
 8: ok, we'll go with Postmark for the receipts
 9: Mobile sync, week 12
 10: Invoices are archived in S3 for seven years.
+11: The search cluster already runs OpenSearch 2.11.
+12: The outage happened because the disk on the primary filled up.
+13: The analytics team moved their dashboards to Metabase in March.
+14: 12 users wrote in about the broken invoice link.
 Reply:
 {"1": "none", "2": "fact", "3": "decision", "4": "incident", "5": "none", "6": "fact", "7": "none", "8": "decision", \
-"9": "none", "10": "fact"}
+"9": "none", "10": "fact", "11": "fact", "12": "fact", "13": "fact", "14": "fact"}
 """
 
 

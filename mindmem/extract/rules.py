@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from mindmem.errors import BadInput
 from mindmem.extract.base import Candidate, Context, Extraction, Span
 from mindmem.extract.dates import find_dates
+from mindmem.extract.names import CALENDAR, STOP, Entities, attendees, entity_candidates, known_entities, mentions
 from mindmem.extract.updates import UPDATABLE, Updates
-from mindmem.store.blocks import ID_IN_TEXT_RE, Block, slugify
 
 # Labels a judge gives sentences the rules left: "decision", "fact", "incident" or "none".
 Judge = Callable[[list[str]], list[str]]
@@ -33,7 +33,6 @@ _SPEAKER = re.compile(
     r"(?:\*\*)?:[ \t]+",
     re.M,
 )
-_ATTENDEES = re.compile(r"^\s*(?:attendees|present|participants|people)\s*:\s*(?P<names>.+)$", re.I | re.M)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[ \t]+(?=[A-Z\[\"'(])|\n")
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
 
@@ -43,7 +42,11 @@ _KINDS = [
         re.compile(
             r"\b(?:we(?:'ve| have)? decided(?: to| that| on)?|decision(?=:)|let'?s go with|let us go with|"
             r"from now on|going forward|we(?:'ll| will) (?:use|go with|standardi[sz]e on|switch to|move to)|"
-            r"(?:we )?agreed(?: to| that| on)|we(?:'re| are) going with)\b",
+            r"(?:we )?agreed(?: to| that| on)|we(?:'re| are) going with|"
+            # The same with words between: "we agreed yesterday to", "decided with Kai that",
+            # "Agreed with the SRE team:", "Decision from the review:", "let's agree that".
+            r"(?<!not )(?<!n't )(?:agreed|decided)(?: \w+){1,4}?(?: to| that| on|(?=:))|let'?s agree|"
+            r"decision(?: \w+){1,4}?(?=:))\b",
             re.I,
         ),
     ),
@@ -59,9 +62,12 @@ _KINDS = [
         "task",
         re.compile(
             r"(?:^(?:TODO|action item|AI)\b|\b(?:TODO|action item)s?:|\bneeds? to\b.*\bby\b|"
-            r"\b(?:[A-Z][a-z]+|I|we) ?(?:will|'ll|’ll) (?!use\b|go with\b)\w+.*"
+            r"(?:\b(?:[A-Z][a-z]+|I|we) ?|^)(?:will|'ll|’ll) (?!use\b|go with\b)\w+.*"
             r"\b(?:by|before|tomorrow|today|tonight|next week|this week|next month|on (?:mon|tue|wed|thu|fri)\w*)\b|"
-            r"\bfollow[- ]up\b|\bassigned to\b)",
+            r"\bfollow[- ]up\b|\bassigned to\b|"
+            # Notes' shorthand and requests with a deadline: "Lee to draft the notes by May 3",
+            # "Paul, can you write the job by Friday".
+            r"^[A-Z][a-z]+ to [a-z]+\b.*\bby\b|\b(?:can|could) you\b.*\bby\b)",
             re.I,
         ),
     ),
@@ -81,45 +87,8 @@ _LEADS = re.compile(
     r"FYI:?,?|for the record,?|note that|heads up:?,?|it turns out( that)?|turns out( that)?)\s*",
     re.I,
 )
-# A name does not start with an article ("The Atlas project" names Atlas).
-_NAME = re.compile(
-    r"(?<![\w-])(?!(?:The|A|An|Our|This|That) )(?:[A-Z][a-z0-9]*[A-Z0-9][\w]*|[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*)(?![\w-])"
-)
-_STRONG_TOOL_CUE = (
-    r"\b(?:use|using|uses|adopt|adopting|migrate to|migrating to|switch to|switching to|move to|moving to|"
-    r"deploy(?:ed)? (?:on|to)|run(?:s|ning)? on|hosted on|go(?:ing)? with)\s+$"
-)
-_TOOL_CUE = re.compile(_STRONG_TOOL_CUE + r"|\b(?:with|in|on|from)\s+$", re.I)
-# An all-capitals word ("EU", "VAT", "API") is an ordinary abbreviation unless the text uses it as a tool.
-_ACRONYM = re.compile(r"[A-Z]{2,6}s?")
-_STRONG_TOOL = re.compile(_STRONG_TOOL_CUE, re.I)
-_PROJECT_CUE = re.compile(r"\b(?:project|service|repo|initiative)\s+$", re.I)
-_PROJECT_AFTER = re.compile(r"^\s+(?:project|service|repo|initiative)\b", re.I)
-_PERSON_AFTER = re.compile(r"^\s+(?:will|'ll|’ll|said|says|thinks|owns|is on|takes|took|agreed|asked)\b")
-_PERSON_CUE = re.compile(
-    # A bare "to" is no cue: "publish events to Kafka".
-    r"\b(?:ask|asked|cc|ping|with|(?:talk|talked|spoke|speak|reach out|write|wrote) to|by|from|assign(?:ed)? to|"
-    r"owner:?)\s+@?$",
-    re.I,
-)
 _REPLACES = re.compile(
     r"\b(?:instead|no longer|replac\w*|supersed\w*|deprecat\w*|(?:switch|mov|migrat)\w*\b[^.]*?\bfrom)\b", re.I
-)
-_STOP = {
-    "I", "We", "The", "A", "An", "It", "This", "That", "These", "Those", "Let", "Lets", "Let's", "So", "Ok",
-    "Okay", "And", "But", "Or", "Also", "Then", "If", "When", "Yes", "No", "Not", "TODO", "FYI", "AI", "TIL",
-    "Action", "Decision", "Note", "Notes", "Meeting", "Agenda", "Attendees", "Present", "Participants", "Summary",
-    "Next", "Last", "Today",
-    "Tomorrow", "Yesterday", "Everyone", "Team", "Thanks", "Great", "Sure", "Right", "Well", "Hi", "Hello",
-    "Our", "My", "Your", "Their", "His", "Her", "What", "Why", "How", "Who", "Where", "Which", "Q", "EOD",
-    "ASAP", "PR", "CI", "OK", "ADR", "RFC",
-    # Labels of write-ups and ADRs ("Follow-up: …", "Impact: …"), not speakers.
-    "Follow-up", "Followup", "Postmortem", "Post-mortem", "Impact", "Context", "Consequence", "Consequences",
-    "Status", "Update", "Updates", "Background", "Problem", "Solution", "Owner", "Reviewers", "Blocked",
-}  # fmt: skip
-_CALENDAR = re.compile(
-    r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|"
-    r"August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Q[1-4]|H[12])$"
 )
 _WORD = re.compile(r"[a-z0-9]+")
 _COMMON = {
@@ -135,14 +104,7 @@ class _Sentence:
     end: int
     text: str
     speaker: str | None
-
-
-@dataclass
-class _Entities:
-    """Entities seen in this text: final ID -> (kind prefix, display name), plus how names map to IDs."""
-
-    known: dict[str, str] = field(default_factory=dict)  # lower-case name or alias -> existing entity ID
-    found: dict[str, tuple[str, Span]] = field(default_factory=dict)  # new entity ID -> (name, first mention)
+    title: bool = False  # a heading or the document's title line: it names the document, it states nothing
 
 
 class RulesExtractor:
@@ -155,44 +117,55 @@ class RulesExtractor:
     def extract(self, text: str, context: Context, judge: Judge | None = None) -> Extraction:
         """Candidates from the sentences the rules recognise; with `judge` (the hybrid backend's model),
         also from those it labels decision, fact or incident among the rest."""
-        entities = _Entities(known=_known_entities(context.existing.blocks.values()))
-        _attendees(text, entities)
+        entities = Entities(known=known_entities(context.existing.blocks.values()))
+        attendees(text, entities)
         candidates: list[Candidate] = []
         titles = {(b.type, _norm(b.title)) for b in context.existing.blocks.values()}
         changes = Updates(context.existing.blocks.values())
         sentences = list(_sentences(text))
         updates = [changes.of(sentence.text) for sentence in sentences]
-        kinds = [_kind(s.text) or (up[0].type if up else None) for s, up in zip(sentences, updates, strict=True)]
-        judged = [i for i, kind in enumerate(kinds) if kind is None] if judge else []
+        kinds = [
+            None if s.title else _kind(s.text) or (up[0].type if up else None)
+            for s, up in zip(sentences, updates, strict=True)
+        ]
+        judged = [i for i, kind in enumerate(kinds) if kind is None and not sentences[i].title] if judge else []
         for i, label in zip(judged, judge([sentences[i].text for i in judged]) if judge else [], strict=True):
             kinds[i] = None if label == "none" else label
         asked = set(judged)
         for n, (sentence, kind) in enumerate(zip(sentences, kinds, strict=True)):
             if kind is None:
+                if not sentence.title and _may_name(sentence, entities):  # a title's capitals are not names
+                    _names_in(sentence, entities)
                 continue
             title = _title(sentence.text)
             if len(title) < 4 or (kind, _norm(title)) in titles:
                 continue  # too short to mean anything, or memory already has it (re-running adds nothing)
             titles.add((kind, _norm(title)))
-            mentioned = _mentions(sentence, entities)
+            mentioned = _names_in(sentence, entities)
             cand = _candidate(f"{kind}-{n}", kind, title, sentence, mentioned, context, candidates)
             if kind in UPDATABLE:
                 old = [u.id for u in updates[n] if u.type == kind]
                 rest = [e for e in cand.edges if e[1] not in old]
                 cand = replace(cand, edges=tuple(dict.fromkeys([*(("supersedes", i) for i in old), *rest])))
             candidates.append(replace(cand, confidence=JUDGED_CONFIDENCE) if n in asked else cand)
-        return Extraction("rules", tuple(_entity_candidates(entities) + candidates))
+        return Extraction("rules", tuple(entity_candidates(entities) + candidates))
 
 
 def _sentences(text: str) -> Iterator[_Sentence]:
     """Sentences with absolute offsets; a `Name:` line prefix becomes the speaker of that line."""
     pos = 0
-    for line in text.splitlines(keepends=True):
+    lines = text.splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    for n, line in enumerate(lines):
         start, body = pos, line
         pos += len(line)
+        if line.lstrip().startswith("#") or (n == first and _is_title(lines, n)):
+            chunk = line.strip()
+            yield _Sentence(start + line.index(chunk[0]), start + line.index(chunk[0]) + len(chunk), chunk, None, True)
+            continue
         speaker = None
-        m = _SPEAKER.match(body)
-        if m and m.group("name") not in _STOP and not _CALENDAR.match(m.group("name")):
+        m = _speaker(body)
+        if m:
             speaker = m.group("name")
             start += m.end()
             body = body[m.end() :]
@@ -209,24 +182,50 @@ def _sentences(text: str) -> Iterator[_Sentence]:
             offset += len(part) + 1
 
 
+def _is_title(lines: list[str], n: int) -> bool:
+    """A first line set apart by a blank line from more text, not ending a sentence, and not someone
+    speaking: a title. A text of one line is what it says, not a title."""
+    apart = n + 1 < len(lines) and not lines[n + 1].strip() and any(line.strip() for line in lines[n + 2 :])
+    return apart and not lines[n].rstrip().endswith((".", "!", "?")) and not _speaker(lines[n])
+
+
+def _speaker(line: str) -> re.Match[str] | None:
+    """The `Name: ` prefix of a line said by someone ("Impact: …" or "Monday: …" is not one)."""
+    m = _SPEAKER.match(line)
+    return m if m and m.group("name") not in STOP and not CALENDAR.match(m.group("name")) else None
+
+
 # Every trigger of _KINDS contains one of these; a substring test rules out most sentences cheaply.
 _KEYWORDS = (
     "decid", "decision", "let's go", "let us go", "from now on", "going forward", "will", "'ll", "’ll", "agreed",
     "going with", "outage", "incident", "down", "crash", "mortem", "degraded", "timed out", "time", "error rate",
     "paged", "data loss", "rolled back", "todo", "action item", "need", "follow", "assigned", "fyi",
     "for the record", "note that", "turns out", "heads up", "til", "running", "deployed", "hosted", "located",
-    "stored",
+    "stored", "agree", "can you", "could you",
 )  # fmt: skip
+_NAME_TO = re.compile(r"[A-Z][a-z]+ to [a-z]")
+_CAPITAL = re.compile(r"[A-Z]")
 
 
 def _kind(text: str) -> str | None:
     low = text.lower()
-    if not low.startswith("ai") and not any(word in low for word in _KEYWORDS):
+    if not low.startswith("ai") and not any(word in low for word in _KEYWORDS) and not _NAME_TO.match(text):
         return None
     for kind, pattern in _KINDS:
         if pattern.search(text):
             return kind
     return None
+
+
+def _may_name(sentence: _Sentence, entities: Entities) -> bool:
+    """Whether a sentence that becomes no block could name an entity not yet seen (a quick test: most
+    small talk has no capital after its first letter, and its speaker is known by then)."""
+    new_speaker = sentence.speaker is not None and sentence.speaker.lower() not in entities.known
+    return new_speaker or _CAPITAL.search(sentence.text, 1) is not None
+
+
+def _names_in(sentence: _Sentence, entities: Entities) -> list[str]:
+    return mentions(sentence.text, Span(sentence.start, sentence.end, sentence.text), sentence.speaker, entities)
 
 
 def _title(text: str) -> str:
@@ -235,80 +234,6 @@ def _title(text: str) -> str:
     if len(title) > 100:
         title = title[:100].rsplit(" ", 1)[0] + "…"
     return title
-
-
-def _mentions(sentence: _Sentence, entities: _Entities) -> list[str]:
-    """Entity IDs the sentence names: explicit IDs, its speaker, and capitalised names with a kind."""
-    found: list[str] = []
-
-    def add(entity_id: str) -> None:
-        if entity_id not in found:
-            found.append(entity_id)
-
-    for m in ID_IN_TEXT_RE.finditer(sentence.text):
-        add(m.group(0))
-    if sentence.speaker:
-        add(_entity(entities, sentence.speaker, "PER", Span(sentence.start, sentence.end, sentence.text)))
-    for m in _NAME.finditer(sentence.text):
-        name = m.group(0)
-        if name in _STOP or _CALENDAR.match(name) or ID_IN_TEXT_RE.fullmatch(name):
-            continue
-        known = entities.known.get(name.lower())
-        if known:
-            add(known)
-            continue
-        prefix = _kind_of_name(sentence.text, m)
-        if prefix:
-            add(_entity(entities, name, prefix, Span(sentence.start + m.start(), sentence.start + m.end(), name)))
-    return found
-
-
-def _kind_of_name(text: str, m: re.Match[str]) -> str | None:
-    before, after, name = text[: m.start()], text[m.end() :], m.group(0)
-    if _PROJECT_CUE.search(before) or _PROJECT_AFTER.match(after):
-        return "PRJ"
-    if _STRONG_TOOL.search(before):  # "let's go with Greenhouse", "migrate to Kafka": a tool
-        return "TOOL" if m.start() > 0 else None
-    if _PERSON_AFTER.match(after) or (_PERSON_CUE.search(before) and " " not in name and name.istitle()):
-        return "PER"
-    if _ACRONYM.fullmatch(name):
-        return "TOOL" if _STRONG_TOOL.search(before) else None
-    inner_caps = " " not in name and any(c.isupper() for c in name[1:])
-    if _TOOL_CUE.search(before) or inner_caps or any(c.isdigit() for c in name):
-        return "TOOL" if m.start() > 0 else None
-    return None
-
-
-def _entity(entities: _Entities, name: str, prefix: str, span: Span) -> str:
-    known = entities.known.get(name.lower())
-    if known:
-        return known
-    entity_id = f"{prefix}-{slugify(name)}"
-    if entity_id.lower() in entities.known:
-        return entities.known[entity_id.lower()]
-    entities.found.setdefault(entity_id, (name, span))
-    entities.known[name.lower()] = entity_id
-    return entity_id
-
-
-def _attendees(text: str, entities: _Entities) -> None:
-    """`Attendees: Alice Moreno, Bob Chen` lines name people; their first names then mean them too."""
-    for m in _ATTENDEES.finditer(text):
-        offset = m.start("names")
-        for part in re.finditer(r"[^,;]+", m.group("names")):
-            name = part.group(0).strip(" .")
-            if not _NAME.fullmatch(name):
-                continue
-            start = offset + part.start() + part.group(0).index(name)
-            entity_id = _entity(entities, name, "PER", Span(start, start + len(name), name))
-            entities.known.setdefault(name.split()[0].lower(), entity_id)
-
-
-def _entity_candidates(entities: _Entities) -> list[Candidate]:
-    return [
-        Candidate(key=entity_id, type="entity", title=name, span=span, id=entity_id, confidence=0.6)
-        for entity_id, (name, span) in entities.found.items()
-    ]
 
 
 def _candidate(
@@ -364,7 +289,7 @@ def _candidate(
 
 
 def _speaker_id(sentence: _Sentence, mentioned: list[str]) -> str | None:
-    """The speaker's entity ID: `_mentions` adds it right after any explicit IDs."""
+    """The speaker's entity ID: `mentions` adds it right after any explicit IDs."""
     if sentence.speaker is None:
         return None
     return next((i for i in mentioned if i.startswith("PER-")), None)
@@ -408,16 +333,6 @@ def _body(sentence: _Sentence, dates: list, source: str) -> str:
         lines.append("Dates: " + ", ".join(f"{d.text} = {d.value.isoformat()}" for d in dates))
     lines.append(f"Source: {source}, characters {sentence.start}-{sentence.end}.")
     return "\n".join(lines)
-
-
-def _known_entities(blocks: object) -> dict[str, str]:
-    known: dict[str, str] = {}
-    for block in blocks:  # type: ignore[attr-defined]
-        if isinstance(block, Block) and block.type == "entity":
-            for name in (block.title, *block.aliases, block.id):
-                known[name.lower()] = block.id
-            known[block.id.split("-", 1)[1].replace("-", " ")] = block.id
-    return known
 
 
 def _norm(title: str) -> str:
