@@ -43,3 +43,9 @@ def test_only_the_command_that_runs_is_built():
     assert lazy.get_command(ctx, "review").name == "review"
     assert list(lazy.commands) == ["review"]
     assert lazy.get_command(ctx, "no-such-command") is None
+
+
+def test_a_typo_gets_the_same_suggestion_as_before(tmp_path, mm):
+    result = mm("revew", cwd=tmp_path)
+    assert result.code == 2
+    assert "No such command 'revew'. Did you mean 'review'?" in result.err

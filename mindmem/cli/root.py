@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Callable
+from difflib import get_close_matches
 from typing import Any
 
 import typer
@@ -36,6 +37,15 @@ class LazyRoot(TyperGroup):
         if cmd_name not in self.commands and cmd_name in self.builders:
             self.commands[cmd_name] = self.builders[cmd_name]()
         return self.commands.get(cmd_name)
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except typer.TyperException as exc:  # typer suggests only among commands already built
+            matches = get_close_matches(args[0], list(self.summaries)) if args and self.builders else []
+            if matches and "Did you mean" not in exc.message:
+                exc.message = f"{exc.message.rstrip('.')}. Did you mean {', '.join(map(repr, matches))}?"
+            raise
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         if not self.builders:  # built whole by typer (`typer.main.get_command`)
