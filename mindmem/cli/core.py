@@ -11,6 +11,7 @@ import typer
 from mindmem.cli.app import AtOpt, JsonOpt, app, memory, print_json, state
 from mindmem.cli.ci import InstallOpt, show_ci
 from mindmem.cli.options import parse_edges, parse_sets
+from mindmem.cli.progress import progress
 from mindmem.errors import BadInput, CheckFailed
 from mindmem.jsonable import to_data
 from mindmem.vocabulary import GOVERNANCE_MODES, choices
@@ -189,7 +190,9 @@ def show(
         proposal = gov.find_proposal(mem, block_id)
         show_proposal(mem, proposal, as_json)
         return
-    block, snap = memory().lookup(block_id, at)
+    with progress("show") as step:  # a first run on a large repo parses every block once
+        step("reading the blocks")
+        block, snap = memory().lookup(block_id, at)
     if as_json:
         print_json({**block.to_json(), "path": snap.paths[block.id], "commit": snap.commit})
     else:
@@ -211,7 +214,9 @@ def list_(
       mm list --type decision --status active
       mm list --tag billing --at v1.2 --json
     """
-    found = memory().list(type=type_, status=status, tag=tag, at=at)
+    with progress("list") as step:
+        step("reading the blocks")
+        found = memory().list(type=type_, status=status, tag=tag, at=at)
     if as_json:
         print_json([blk.to_mapping() for blk in found])  # the frontmatter; `mm show` gives the body
         return
