@@ -218,7 +218,10 @@ def list_(
         step("reading the blocks")
         found = memory().list(type=type_, status=status, tag=tag, at=at)
     if as_json:
-        print_json([blk.to_mapping() for blk in found])  # the frontmatter; `mm show` gives the body
+        from mindmem.store.files import collector_paused
+
+        with collector_paused():
+            print_json([blk.to_mapping() for blk in found])  # the frontmatter; `mm show` gives the body
         return
     for blk in found:
         typer.echo(f"{blk.id:<20} {blk.type:<9} {blk.status:<10} {blk.title}")

@@ -7,6 +7,7 @@ import gc
 import marshal
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +30,26 @@ def read_store(path: Path | None, fmt: str) -> dict[str, Any]:
     """The entries of a derived store (`write_store`); empty if missing, damaged or of another format."""
     if path is None:
         return {}
-    # One read and `loads`, with the cyclic garbage collector paused: a hundred thousand new tuples
-    # would trigger it again and again, and none of them is garbage.
-    gc.disable()
     try:
-        found, entries = marshal.loads(path.read_bytes())
+        with collector_paused():
+            found, entries = marshal.loads(path.read_bytes())
     except Exception:  # missing, torn or foreign: only a cold store
         return {}
-    finally:
-        gc.enable()
     return entries if found == fmt and isinstance(entries, dict) else {}
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for one bulk step. Making a hundred thousand objects, none
+    of them garbage, sets it off again and again, and each time it walks everything alive: at 100,000
+    blocks, sorting a snapshot and turning it into JSON took twice as long with it on."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def write_store(path: Path, fmt: str, entries: dict[str, Any]) -> None:

@@ -17,7 +17,7 @@ from mindmem.store import config as cfg
 from mindmem.store import gitdir, walk
 from mindmem.store.allowed_signers import ALLOWED_SIGNERS, unparsable_signer_lines
 from mindmem.store.blocks import Block
-from mindmem.store.files import atomic_write
+from mindmem.store.files import atomic_write, collector_paused
 from mindmem.store.parsed import ParsedBlocks
 from mindmem.store.repo import GitRepo, Person
 from mindmem.store.snapshot import Snapshot, assemble, is_block_path, load, scan
@@ -199,7 +199,8 @@ class Memory:
             and (status is None or block.status == status)
             and (tag is None or tag in block.tags)
         ]
-        return sorted(found, key=lambda blk: (blk.created, blk.id))
+        with collector_paused():  # a key tuple per block
+            return sorted(found, key=lambda blk: (blk.created, blk.id))
 
     def validate(self) -> tuple[int, list[BlockError]]:
         """Schema problems of every block file in the work tree: (blocks read, problems).

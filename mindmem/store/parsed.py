@@ -19,7 +19,6 @@ whose block format differs (`store_format`) is treated as empty and rewritten.
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import marshal
 from collections.abc import Callable, Iterable
@@ -30,7 +29,7 @@ from typing import Any
 from mindmem.errors import BlockError
 from mindmem.store import format as format_package
 from mindmem.store.blocks import Block, Constraint, parse
-from mindmem.store.files import read_store, write_store
+from mindmem.store.files import collector_paused, read_store, write_store
 
 _FIELDS = tuple(f.name for f in fields(Block))
 _CONSTRAINT = _FIELDS.index("constraint")
@@ -86,16 +85,13 @@ class ParsedBlocks:
             self._base = self._load("base")
         blocks, recent, base = self._blocks, self._recent, self._base
         out: list[tuple[str, Any]] = []
-        gc.disable()  # as when loading: a hundred thousand new objects, none of them garbage
-        try:
+        with collector_paused():
             for path, sha in entries:
                 self.used.add(sha)
                 found = blocks.get(sha)
                 if found is None and (entry := recent.get(sha) or base.get(sha)) is not None:
                     found = blocks[sha] = _rebuild(entry)
                 out.append((path, found or sha))
-        finally:
-            gc.enable()
         for n, (path, found) in enumerate(out):
             if isinstance(found, str):
                 try:
