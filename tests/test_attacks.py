@@ -7,6 +7,7 @@ the real git binary; every refusal leaves refs, index and work tree as they were
 from __future__ import annotations
 
 import json
+import marshal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mindmem.agents.dispatch import AccessDenied, Dispatcher
+from mindmem.checks import sources
+from mindmem.checks.catalog import Digest
 
 GRANT = '\n[agents.bot]\nphases = ["propose", "approve"]\n'
 
@@ -320,6 +323,27 @@ def test_sync_never_pushes_a_proposal_that_holds_a_secret(team: Path, tmp_path: 
     assert f"proposals/{pid}" not in report["pushed"]
     assert any(k["branch"] == f"proposals/{pid}" and "private key" in k["reason"] for k in report["kept"])
     assert git(remote, "branch", "--list", "proposals/*") == ""
+
+
+def test_a_planted_digest_does_not_wave_a_secret_through_approve(team: Path, mm, monkeypatch):
+    """The checks keep what they learnt of a text in stores in the git dir, which whoever writes the work
+    tree can write too; approve scans the bytes it merges itself."""
+    monkeypatch.setattr(sources, "MANY_CHANGES", 2)  # the path large proposals take: stored digests
+    pid = "P-20261201-5e5e60"
+    files = {f"memory/notes/N-20261201-00000{n}.md": block_text(f"N-20261201-00000{n}", f"Note {n}") for n in range(4)}
+    secret = "memory/notes/N-20261201-000009.md"
+    files[secret] = block_text("N-20261201-000009", "Key") + SECRET
+    hand_made_proposal(team, pid, files, "Add notes")
+    assert mm("check", "--proposal", pid, cwd=team).code == 1  # seen, and its digest stored
+    store = team / ".git/mindmem/checks/digests"
+    fmt, entries = marshal.loads(store.read_bytes())
+    blob = git(team, "rev-parse", f"proposals/{pid}:{secret}").strip()
+    planted = list(entries[blob])
+    planted[Digest._fields.index("hazards")] = ()
+    entries[blob] = tuple(planted)
+    store.write_bytes(marshal.dumps((fmt, entries)))
+    assert mm("check", "--proposal", pid, cwd=team).code == 0  # the planted entry fools the checks
+    refused(mm, team, ["approve", pid], 1, "private key")  # but not the gate
 
 
 # -- 8. races -------------------------------------------------------------------------------------

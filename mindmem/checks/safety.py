@@ -284,6 +284,15 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             yield Finding(code, severity, message, (block.id,), ctx.path_of(block.id), line, fix=fix)
 
 
+def findings_in(path: str, text: str) -> list[Finding]:
+    """The safety findings of one block file's text, read as it is (no store of earlier scans)."""
+    block_id = path.rsplit("/", 1)[-1].removesuffix(".md")
+    return [
+        Finding(code, severity, message, (block_id,), path, line, fix=fix)
+        for code, severity, message, line, fix in scan(text)
+    ]
+
+
 def scan(text: str) -> tuple[Hazard, ...]:
     """Everything unsafe in one block file's text, as written and as a model reads it."""
     decoded = list(reading.decoded_values(text))

@@ -19,6 +19,7 @@ from mindmem.governance.trailers import check_rationale, compose
 from mindmem.search.index_state import keep_in_step
 from mindmem.store.allowed_signers import ALLOWED_GPG, ALLOWED_SIGNERS
 from mindmem.store.memory import Memory
+from mindmem.store.snapshot import is_block_path
 
 if TYPE_CHECKING:
     from mindmem.checks import Finding, GateDecision, Merge
@@ -232,12 +233,29 @@ def _gate(memory: Memory, cand: Candidate, override: bool) -> GateDecision:
     from mindmem.checks import context_for, gate, run_checks
     from mindmem.checks.findings import sort_key
 
-    findings = sorted(run_checks(context_for(memory, proposal=merge_for_checks(cand))) + cand.findings, key=sort_key)
+    found = run_checks(context_for(memory, proposal=merge_for_checks(cand))) + cand.findings
+    findings = sorted(_with_a_fresh_scan(found, cand, memory.root), key=sort_key)
     decision = gate(findings, memory.settings.mode, override)
     if not decision.allowed:
         listed = "; ".join(f"{f.code} {', '.join(f.blocks)}: {f.message}" for f in decision.blocking[:5])
         raise CheckFailed(f"{cand.proposal.id} not approved: {decision.message}. {listed}")
     return decision
+
+
+def _with_a_fresh_scan(findings: list[Finding], cand: Candidate, root: str) -> list[Finding]:
+    """`findings` plus the safety findings of the very bytes approving merges. The checks take what they
+    know of a text they saw before from stores in the git dir (digests, parsed blocks), and whoever can
+    write the work tree can write those: a planted entry must not wave a secret through the gate."""
+    from mindmem.checks.safety import findings_in
+
+    seen = {(f.code, f.path, f.line, f.message) for f in findings}
+    out = list(findings)
+    for path, (_old, new) in sorted(cand.changed.items()):
+        if new is None or not path.startswith(root + "/") or not is_block_path(path):
+            continue
+        fresh = findings_in(path, new.decode("utf-8", "replace"))
+        out += [f for f in fresh if (f.code, f.path, f.line, f.message) not in seen]
+    return out
 
 
 def refresh_plan(memory: Memory, tip: str, paths: list[str], keep_worktree: bool) -> bool | None:
