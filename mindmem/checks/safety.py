@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from mindmem.checks import reading
 from mindmem.checks.findings import Finding
+from mindmem.store.snapshot import id_of_path
 
 if TYPE_CHECKING:  # the catalog (imported by the context) runs `scan` when it digests a file
     from mindmem.checks.context import CheckContext
@@ -280,16 +281,18 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         if hazards is None:
             text = ctx.text(block.id)
             hazards = scan(text) if text is not None else ()
-        for code, severity, message, line, fix in hazards:
-            yield Finding(code, severity, message, (block.id,), ctx.path_of(block.id), line, fix=fix)
+        yield from _findings(hazards, block.id, ctx.path_of(block.id))
 
 
 def findings_in(path: str, text: str) -> list[Finding]:
     """The safety findings of one block file's text, read as it is (no store of earlier scans)."""
-    block_id = path.rsplit("/", 1)[-1].removesuffix(".md")
+    return _findings(scan(text), id_of_path(path), path)
+
+
+def _findings(hazards: Iterable[Hazard], block_id: str, path: str | None) -> list[Finding]:
     return [
         Finding(code, severity, message, (block_id,), path, line, fix=fix)
-        for code, severity, message, line, fix in scan(text)
+        for code, severity, message, line, fix in hazards
     ]
 
 

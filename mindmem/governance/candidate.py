@@ -18,6 +18,7 @@ from mindmem.governance.proposals import Proposal
 from mindmem.store.allowed_signers import ALLOWED_GPG, ALLOWED_SIGNERS
 from mindmem.store.config import CONFIG_DIR, CONFIG_FILE
 from mindmem.store.memory import Memory
+from mindmem.store.snapshot import id_of_path
 
 Changed = Mapping[str, tuple[bytes | None, bytes | None]]
 
@@ -117,7 +118,7 @@ def _merged_tree(memory: Memory, proposal: Proposal, tip: str, mine: Changed) ->
     theirs = git.changed_names(proposal.base, tip)
     clash = sorted(set(mine) & set(theirs))
     if clash:
-        return None, [p.rsplit("/", 1)[-1].removesuffix(".md") for p in clash]
+        return None, [id_of_path(p) for p in clash]
     return git.merge_tree(proposal.base, tip, proposal.commit)
 
 

@@ -17,7 +17,7 @@ from mindmem.governance.trailers import parse_message
 from mindmem.store import changes as ch
 from mindmem.store.memory import Memory
 from mindmem.store.repo import CommitInfo
-from mindmem.store.snapshot import is_block_path
+from mindmem.store.snapshot import id_of_path, is_block_path
 from mindmem.vocabulary import PROPOSAL_RE
 
 PROPOSALS = "proposals/"
@@ -149,7 +149,7 @@ def read_proposal(memory: Memory, branch: str, head: str) -> Proposal:
         title=msg.title,
         rationale=msg.body,
         author=", ".join(authors),
-        blocks=tuple(sorted({p.rsplit("/", 1)[-1].removesuffix(".md") for p in changed if is_block_path(p)})),
+        blocks=tuple(sorted({id_of_path(p) for p in changed if is_block_path(p)})),
         time=first.time,
         commits=tuple(c.sha for c in commits),
         claims=_claims(commits),

@@ -51,8 +51,6 @@ def value_text(value: Any) -> str:
 
 
 def short(value: Any, limit: int | None = 80) -> str:
-    if value is None:  # most cells of an import: every field is new
-        return "—"
     text = " ".join(value_text(value).split())
     return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 

@@ -15,7 +15,7 @@ from typing import Any
 from mindmem.errors import BadInput, BadParameter, BlockError, DuplicateId, NotFound
 from mindmem.store import blocks as b
 from mindmem.store.blocks import Block
-from mindmem.store.snapshot import is_block_path
+from mindmem.store.snapshot import id_of_path, is_block_path
 
 Changes = dict[str, "bytes | None"]
 
@@ -220,7 +220,7 @@ def diff_block(path: str, old: Block | None, new: Block | None) -> BlockDiff:
     new_meta = new.to_mapping() if new else {}
     fields = tuple(
         FieldChange(key, old_meta.get(key), new_meta.get(key))
-        for key in ({**old_meta, **new_meta} if old_meta and new_meta else old_meta or new_meta)
+        for key in {**old_meta, **new_meta}
         if old_meta.get(key) != new_meta.get(key)
     )
     body = _body_diff(old.body.splitlines() if old else [], new.body.splitlines() if new else [])
@@ -259,7 +259,7 @@ def block_ids(changes: Mapping[str, bytes | None], before: Mapping[str, bytes | 
         if source is not None:
             ids.append(b.parse(source, path).id)
         else:
-            ids.append(path.rsplit("/", 1)[-1].removesuffix(".md"))
+            ids.append(id_of_path(path))
     return sorted(set(ids))
 
 

@@ -35,6 +35,11 @@ def is_block_path(path: str) -> bool:
     return name.endswith(".md") and ID_RE.match(name[:-3]) is not None
 
 
+def id_of_path(path: str) -> str:
+    """The block ID a block file's name gives (`memory/notes/N-….md` -> `N-…`)."""
+    return path.rsplit("/", 1)[-1].removesuffix(".md")
+
+
 def is_note_path(path: str) -> bool:
     """A Markdown file under the memory root that is not a block (README.md files are expected)."""
     name = path.rsplit("/", 1)[-1]

@@ -54,9 +54,7 @@ class GitBase:
     def __init__(self, repo: pygit2.Repository) -> None:
         self._raw = repo
         # (old tree id, new tree id) -> what differs; see Objects._tree_diff.
-        self._diffs: dict[
-            tuple[pygit2.Oid | None, pygit2.Oid], dict[str, tuple[pygit2.Oid | None, pygit2.Oid | None]]
-        ] = {}
+        self._diffs: dict[tuple[pygit2.Oid | None, pygit2.Oid], TreeDiff] = {}
 
     @property
     def common_dir(self) -> Path:

@@ -41,8 +41,8 @@ class Refs(GitBase):
         """The commit a hex object name (or a unique prefix of one) names, or None. Unlike `resolve`
         no ref is tried first, which costs several file lookups per name: citations name commits."""
         try:
-            return str(self._raw[sha].peel(pygit2.Commit).id)
-        except (KeyError, ValueError, pygit2.GitError, pygit2.InvalidSpecError):
+            return str(self._peel(sha, pygit2.Commit).id)
+        except NotFound:
             return None
 
     def branch_tip(self, branch: str) -> str | None:
