@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Any
 
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from mindmem.search.terms import NOT_NAMES, TEXT_ANALYZER, TIME_RE, WORD_RE, entity_terms, id_terms, utc
-from mindmem.store.blocks import TYPE_PREFIXES, Block
+from mindmem.store.blocks import TYPE_PREFIXES, Block, markdown_parser
 
 # Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
 FORMAT_VERSION = 8
@@ -117,7 +116,7 @@ def parsed_sections(body: str) -> tuple[list[str], list[str]]:
     headings: list[str] = []
     text: list[str] = []
     in_heading = False
-    for token in _markdown().parse(body):
+    for token in markdown_parser().parse(body):
         if token.type == "heading_open":
             in_heading = True
         elif token.type == "heading_close":
@@ -125,14 +124,6 @@ def parsed_sections(body: str) -> tuple[list[str], list[str]]:
         elif token.type == "inline" or token.type in ("fence", "code_block"):
             (headings if in_heading else text).append(token.content)
     return headings, text
-
-
-@cache
-def _markdown() -> Any:
-    # Imported here: a process that only answers queries never parses Markdown.
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark")
 
 
 def block_entities(block: Block) -> list[str]:

@@ -21,7 +21,7 @@ from mindmem.store.format.ids import (
     slugify,
     type_of_id,
 )
-from mindmem.store.format.links import WIKI_LINK_RE, wiki_links
+from mindmem.store.format.links import WIKI_LINK_RE, markdown_parser, wiki_links
 from mindmem.store.format.model import Block, Citation, Constraint, block_relpath
 from mindmem.store.format.parse import decode, parse, parse_value
 from mindmem.store.format.render import render
@@ -74,6 +74,7 @@ __all__ = [
     "format_time",
     "from_mapping",
     "id_relpath",
+    "markdown_parser",
     "new_id",
     "now_utc",
     "parse",

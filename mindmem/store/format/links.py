@@ -36,7 +36,7 @@ def wiki_links(body: str) -> tuple[str, ...]:
 def wiki_links_parsed(body: str) -> tuple[str, ...]:
     """`wiki_links` by the CommonMark parse: link text only from text runs of inline tokens."""
     targets: list[str] = []
-    for token in _markdown().parse(body):
+    for token in markdown_parser().parse(body):
         if token.type != "inline" or not token.children:
             continue
         run: list[str] = []
@@ -78,7 +78,7 @@ def _ids(targets: Iterable[str]) -> tuple[str, ...]:
 
 
 @cache
-def _markdown() -> Any:
+def markdown_parser() -> Any:
     """One CommonMark parser for the process (building one costs more than parsing a block)."""
     from markdown_it import MarkdownIt
 
