@@ -9,7 +9,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from mindmem.search import graph
+from mindmem.search import dates, graph, passages
 from mindmem.search import index as idx
 from mindmem.search.results import Hit, Search
 from mindmem.store.snapshot import Snapshot
@@ -84,6 +84,7 @@ def search(ask: Ask, query: str, for_part: Callable[[str], Ask] | None = None) -
 def _ranked(ask: Ask, text: str) -> list[Hit]:
     """BM25F hits for one query, plus a share of each strong hit's score for its graph neighbours."""
     docs = ask.view.search(text, limit=max(POOL, ask.limit * 3), types=ask.types, hide=ask.hide)
+    docs = dates.dated(passages.rescored(ask.view, docs, text), text)
     if not docs:
         return []
     # Context: blocks written at the same moment (one conversation session, one extraction run) as a

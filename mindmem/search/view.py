@@ -41,6 +41,8 @@ class Doc:
     score: float = 0.0
     wiki: tuple[str, ...] = ()
     blob: str = ""
+    # Terms in the body (set by `search`, for passage scoring): a long body is also judged by its best passage.
+    length: float = 0.0
 
 
 _VIEWS: dict[str, IndexView] = {}
@@ -107,7 +109,8 @@ class IndexView:
             if (keep is None or docnum in keep) and (drop is None or docnum not in drop)
         )
         top = heapq.nsmallest(limit, found, key=lambda hit: (-hit[1], hit[0]))
-        return [self._stored(docnum, score) for docnum, score in top]
+        lengths = self._lengths("body")[0]
+        return [self._stored(docnum, score, lengths[docnum]) for docnum, score in top]
 
     def _scores(self, key: tuple[str, str], weights: ranking.Weights) -> tuple[array[int], array[float]]:
         """(document numbers, scores) of one signal: ("text", term) is BM25F over the text fields;
@@ -145,6 +148,10 @@ class IndexView:
         scores = array("d", (weight * ranking.saturate(combined[d], weights.k1) for d in docnums))
         return docnums, scores
 
+    def text_idf(self, term: str, weights: ranking.Weights = ranking.DEFAULT) -> float:
+        """The idf of a stemmed term over the text fields, as BM25F uses it (from the cached scores)."""
+        return ranking.idf(self.documents, len(self._scores(("text", term), weights)[0]))
+
     def _frequencies(self, field: str, term: str) -> Iterable[tuple[int, float]]:
         for leaf in self.leaves:
             docnums, weights = segments.postings(leaf.reader, field, term)
@@ -163,12 +170,12 @@ class IndexView:
             self._cached_postings += len(docnums)
         return found[0]
 
-    def _stored(self, docnum: int, score: float) -> Doc:
+    def _stored(self, docnum: int, score: float, length: float = 0.0) -> Doc:
         fields = self._fields.get(docnum)
         if fields is None:
             leaf = self.leaves[bisect_right(self._offsets, docnum) - 1]
             fields = self._fields[docnum] = leaf.reader.stored_fields(docnum - leaf.offset)
-        return _doc(fields, score)
+        return _doc(fields, score, length)
 
     def _lengths(self, field: str) -> tuple[array[float], float]:
         """Every document's length in `field` (by document number) and the average length."""
@@ -248,7 +255,7 @@ def query_signals(text: str, weights: ranking.Weights = ranking.DEFAULT) -> list
     return signals
 
 
-def _doc(fields: dict[str, Any], score: float) -> Doc:
+def _doc(fields: dict[str, Any], score: float, length: float = 0.0) -> Doc:
     return Doc(
         id=fields["id"],
         type=fields["type"],
@@ -259,4 +266,5 @@ def _doc(fields: dict[str, Any], score: float) -> Doc:
         score=round(float(score), 4),
         wiki=tuple(fields.get("wiki", "").split()),
         blob=fields.get("blob", ""),
+        length=length,
     )
