@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from recall_world import commit, write_block
 
-from mindmem.search import dates, passages
+from mindmem.search import passages, ranking
 from mindmem.search.dates import Named, named_dates
 from mindmem.search.recall import recall
 from mindmem.store.memory import Memory
@@ -72,7 +72,7 @@ def test_a_long_block_whose_answer_is_one_passage_beats_one_that_only_scatters_t
     question = "What happened to the invoice export to the warehouse, a timeout?"
     assert [h.id for h in recall(Memory(repo), question, limit=2).hits] == [answer, scattered]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(passages, "PASSAGE_WEIGHT", 0.0)
+        patch.setattr(ranking, "PASSAGE_WEIGHT", 0.0)
         assert [h.id for h in recall(Memory(repo), question, limit=2).hits] == [scattered, answer]
 
 
@@ -82,7 +82,7 @@ def test_a_short_block_keeps_its_document_score(repo: Path) -> None:
     commit(repo, "notes")
     with_passages = recall(Memory(repo), "invoice export failed").hits
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(passages, "PASSAGE_WEIGHT", 0.0)
+        patch.setattr(ranking, "PASSAGE_WEIGHT", 0.0)
         without = recall(Memory(repo), "invoice export failed").hits
     short = {h.id: h.score for h in with_passages}["N-20260301-00ac01"]
     assert short == {h.id: h.score for h in without}["N-20260301-00ac01"]
@@ -95,7 +95,8 @@ def test_passages_are_windows_of_non_blank_lines() -> None:
     assert passages._window(counts) == (passages.Counter({"a": 2, "b": 2, "c": 1}), 5)
     idf = {"a": 1.0, "c": 2.0}
     one, two = (passages.Counter({"a": 1}), 1), (passages.Counter({"a": 1, "c": 1}), 2)
-    assert passages.score(two, idf, 0.9, 1.5) > passages.score(one, idf, 0.9, 1.5) > 0
+    weights = ranking.DEFAULT
+    assert passages.score(two, idf, weights, 1.5) > passages.score(one, idf, weights, 1.5) > 0
 
 
 @pytest.mark.parametrize(
@@ -142,6 +143,6 @@ def test_blocks_written_on_the_date_the_question_names_come_first(repo: Path) ->
     assert recall(memory, "Where was the team lunch on 3 June, 2023?", limit=1).hits[0].id == "N-20230603-00ad02"
     assert recall(memory, "Where was the team lunch on May 10, 2023?", limit=1).hits[0].id == "N-20230510-00ad01"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(dates, "DATE_PRIOR", 0.0)
+        patch.setattr(ranking, "DATE_PRIOR", 0.0)
         tied = recall(memory, "Where was the team lunch on 3 June, 2023?").hits
         assert tied[0].score == tied[1].score

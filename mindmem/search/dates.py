@@ -2,7 +2,7 @@
 
 "What did we decide on 3 June, 2023?", "what broke in August 2023?": a memory block's `created` says when
 it was written, and a question that names a day, a month or a year is often asking about what was written
-then. Pure functions; `ranked` gives candidates written on the named date a mild prior.
+then. Pure functions; `ranked` gives candidates written on the named date a prior (`ranking.DATE_PRIOR`).
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from mindmem.search import ranking
+
 if TYPE_CHECKING:
     from mindmem.search.view import Doc
-
-# What a block written on a date the question names gets on top of its score (a share of it).
-DATE_PRIOR = 0.2
 
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
            "november", "december")  # fmt: skip
@@ -100,7 +99,8 @@ def written_on(created: str, dates: list[Named]) -> bool:
 def dated(docs: list[Doc], text: str) -> list[Doc]:
     """`docs` re-ranked with the prior for blocks written on a date the question names."""
     dates = named_dates(text)
-    if not dates or not DATE_PRIOR:
+    prior = ranking.DATE_PRIOR
+    if not dates or not prior:
         return docs
-    out = [replace(d, score=d.score * (1 + DATE_PRIOR)) if written_on(d.created, dates) else d for d in docs]
+    out = [replace(d, score=d.score * (1 + prior)) if written_on(d.created, dates) else d for d in docs]
     return sorted(out, key=lambda d: -d.score)

@@ -2,8 +2,8 @@
 
 Whole-document BM25 dilutes a long block (a dated conversation session, an ADR, an incident write-up,
 meeting notes) whose answer is one or two lines of it: the question's words are spread over a body many
-times longer than the part that answers. So a candidate whose body is long (more than `LONG_BODY` terms,
-several paragraphs) is also scored by its best passage, a window of `WINDOW` consecutive non-blank lines,
+times longer than the part that answers. So a candidate whose body is long (more than `ranking.LONG_BODY`
+terms) is also scored by its best passage, a window of `ranking.PASSAGE_WINDOW` consecutive non-blank lines,
 by BM25 over that window alone with the index's idf; its score becomes a mix of the two (MaxP, mixed
 with the document score). A shorter body is about one passage already and keeps its score.
 
@@ -24,27 +24,20 @@ from mindmem.search.terms import TEXT_ANALYZER, query_terms
 if TYPE_CHECKING:
     from mindmem.search.view import Doc, IndexView
 
-# Consecutive non-blank lines in one passage: a question and its answer, a paragraph and its neighbours.
-WINDOW = 3
-# The share of a long block's score its best passage decides (the rest is the whole-document score).
-PASSAGE_WEIGHT = 0.5
-# Bodies with more terms than this (about four paragraphs) are scored by passage too.
-LONG_BODY = 100
-# Length normalisation of a passage against the average passage of the candidates (BM25's b).
-PASSAGE_B = 0.0
 # Blobs whose passages are kept per process.
 CACHE = 20_000
 
 Passage = tuple[Counter[str], int]
-_passages: OrderedDict[str, tuple[Passage, ...]] = OrderedDict()
+_passages: OrderedDict[tuple[str, int], tuple[Passage, ...]] = OrderedDict()
 
 
 def rescored(view: IndexView, docs: list[Doc], text: str, weights: ranking.Weights = ranking.DEFAULT) -> list[Doc]:
     """`docs` (ranked by document score) re-ranked by the mix of document and best-passage scores."""
-    long = {d.id: passages(view, d) for d in docs if d.length > LONG_BODY}
+    share = ranking.PASSAGE_WEIGHT
+    long = {d.id: passages(view, d) for d in docs if d.length > ranking.LONG_BODY} if share else {}
     long = {i: found for i, found in long.items() if len(found) > 1}
     terms = query_terms(text)
-    if not long or not terms or not PASSAGE_WEIGHT:
+    if not long or not terms:
         return docs
     idf = {t: view.text_idf(t, weights) for t in terms}
     every = [length for found in long.values() for _, length in found]
@@ -52,29 +45,34 @@ def rescored(view: IndexView, docs: list[Doc], text: str, weights: ranking.Weigh
     out = []
     for doc in docs:
         if doc.id in long:
-            best = max(score(p, idf, weights.k1, average) for p in long[doc.id])
-            doc = replace(doc, score=(1 - PASSAGE_WEIGHT) * doc.score + PASSAGE_WEIGHT * best)
+            best = max(score(p, idf, weights, average) for p in long[doc.id])
+            doc = replace(doc, score=(1 - share) * doc.score + share * best)
         out.append(doc)
     return sorted(out, key=lambda d: -d.score)
 
 
-def score(passage: Passage, idf: dict[str, float], k1: float, average: float) -> float:
-    """BM25 of one passage: each query term's idf times its saturated, length-normalised frequency."""
+def score(passage: Passage, idf: dict[str, float], weights: ranking.Weights, average: float) -> float:
+    """BM25 of one passage, with the document ranking's k1 and b: each query term's idf times its
+    frequency, normalised by the passage's length against the average passage of the candidates."""
     counts, length = passage
-    norm = 1 - PASSAGE_B + PASSAGE_B * length / average if average else 1.0
-    return sum(weight * ranking.saturate(counts[t] / norm, k1) for t, weight in idf.items() if t in counts)
+    return sum(
+        weight * ranking.saturate(ranking.normalised(counts[t], length, average, weights.b), weights.k1)
+        for t, weight in idf.items()
+        if t in counts
+    )
 
 
 def passages(view: IndexView, doc: Doc) -> tuple[Passage, ...]:
-    """The block's windows of `WINDOW` non-blank body lines, as stemmed term counts and lengths."""
-    found = _passages.get(doc.blob)
+    """The block's windows of `ranking.PASSAGE_WINDOW` non-blank body lines, as stemmed term counts and lengths."""
+    size = ranking.PASSAGE_WINDOW
+    found = _passages.get((doc.blob, size))
     if found is not None:
-        _passages.move_to_end(doc.blob)
+        _passages.move_to_end((doc.blob, size))
         return found
     lines = [Counter(t.text for t in TEXT_ANALYZER(line)) for line in view.block(doc).body.splitlines()]
     lines = [counts for counts in lines if counts]
-    found = tuple(_window(lines[i : i + WINDOW]) for i in range(max(1, len(lines) - WINDOW + 1)))
-    _passages[doc.blob] = found
+    found = tuple(_window(lines[i : i + size]) for i in range(max(1, len(lines) - size + 1)))
+    _passages[doc.blob, size] = found
     while len(_passages) > CACHE:
         _passages.popitem(last=False)
     return found

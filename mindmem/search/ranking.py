@@ -12,7 +12,9 @@ Pure functions and constants; `index.IndexView.search` feeds them postings from 
   is a signal, not a multiplier.
 - **Tags** and explicit **block IDs** as before.
 - **Time**: only a question that asks when ("When did ...?") gives blocks that say when something
-  happened a mild prior (a few percent), never enough to lift a block that does not match.
+  happened a mild prior (a few percent), never enough to lift a block that does not match. A question
+  that names a date ("on 3 June, 2023", "in August") gives the candidates written then a prior (`dates`).
+- **Long blocks** are also judged by their best passage (`passages`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ ENTITY_WEIGHT = 0.25
 TAG_WEIGHT = 1.0
 ID_WEIGHTS = {"id": 6.0, "subject": 2.0, "links": 1.5}
 TIME_PRIOR = 0.05
+# Passage scoring of long blocks (`passages`): a body of more than LONG_BODY terms (about four
+# paragraphs) is also scored by its best window of PASSAGE_WINDOW consecutive non-blank lines, and
+# that passage decides PASSAGE_WEIGHT of its score.
+LONG_BODY = 100
+PASSAGE_WINDOW = 3
+PASSAGE_WEIGHT = 0.5
+# A block written on a date the question names gets this share of its score on top (`dates`).
+DATE_PRIOR = 0.4
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,8 @@ def description(weights: Weights = DEFAULT) -> dict[str, object]:
         "tag_weight": weights.tags,
         "id_weights": dict(ID_WEIGHTS),
         "time_prior": weights.time_prior,
+        "passages": {"long_body": LONG_BODY, "window": PASSAGE_WINDOW, "weight": PASSAGE_WEIGHT},
+        "date_prior": DATE_PRIOR,
     }
 
 
