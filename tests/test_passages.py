@@ -90,13 +90,13 @@ def test_a_short_block_keeps_its_document_score(repo: Path) -> None:
     assert long != {h.id: h.score for h in without}["N-20260301-00ac02"]
 
 
-def test_passages_are_windows_of_non_blank_lines() -> None:
-    counts = [passages.Counter({"a": 1}), passages.Counter({"b": 2}), passages.Counter({"a": 1, "c": 1})]
-    assert passages._window(counts) == (passages.Counter({"a": 2, "b": 2, "c": 1}), 5)
-    idf = {"a": 1.0, "c": 2.0}
-    one, two = (passages.Counter({"a": 1}), 1), (passages.Counter({"a": 1, "c": 1}), 2)
-    weights = ranking.DEFAULT
-    assert passages.score(two, idf, weights, 1.5) > passages.score(one, idf, weights, 1.5) > 0
+def test_passages_are_windows_of_consecutive_lines() -> None:
+    lines = (("a",), ("b", "b"), ("a", "c"))
+    assert passages.passages(lines, ["a", "c"], 2) == [((1, 0), 3), ((1, 1), 4)]
+    assert passages.passages(lines, ["a"], 3) == [((2,), 5)]
+    idf, weights = [1.0, 2.0], ranking.DEFAULT
+    assert passages.score(((1, 1), 2), idf, weights, 1.5) > passages.score(((1, 0), 2), idf, weights, 1.5) > 0
+    assert passages.score(((0, 0), 2), idf, weights, 1.5) == 0
 
 
 @pytest.mark.parametrize(

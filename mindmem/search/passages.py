@@ -14,8 +14,9 @@ are never stale.
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import replace
+from sys import intern
 from typing import TYPE_CHECKING
 
 from mindmem.search import ranking
@@ -24,62 +25,66 @@ from mindmem.search.terms import TEXT_ANALYZER, query_terms
 if TYPE_CHECKING:
     from mindmem.search.view import Doc, IndexView
 
-# Blobs whose passages are kept per process.
-CACHE = 20_000
+# Blobs whose lines are kept per process (a 20-turn session is a few KB).
+CACHE = 2_000
 
-Passage = tuple[Counter[str], int]
-_passages: OrderedDict[tuple[str, int], tuple[Passage, ...]] = OrderedDict()
+# A body line as its stemmed terms, in order; a passage as its query terms' counts (in query order) and length.
+Line = tuple[str, ...]
+Passage = tuple[tuple[int, ...], int]
+_lines: OrderedDict[str, tuple[Line, ...]] = OrderedDict()
 
 
 def rescored(view: IndexView, docs: list[Doc], text: str, weights: ranking.Weights = ranking.DEFAULT) -> list[Doc]:
     """`docs` (ranked by document score) re-ranked by the mix of document and best-passage scores."""
-    share = ranking.PASSAGE_WEIGHT
-    long = {d.id: passages(view, d) for d in docs if d.length > ranking.LONG_BODY} if share else {}
-    long = {i: found for i, found in long.items() if len(found) > 1}
-    terms = query_terms(text)
-    if not long or not terms:
+    share, size = ranking.PASSAGE_WEIGHT, ranking.PASSAGE_WINDOW
+    long = {d.id: lines(view, d) for d in docs if d.length > ranking.LONG_BODY} if share else {}
+    long = {i: found for i, found in long.items() if len(found) > size}
+    terms = query_terms(text) if long else []
+    if not terms:
         return docs
-    idf = {t: view.text_idf(t, weights) for t in terms}
-    every = [length for found in long.values() for _, length in found]
+    found = {i: passages(block_lines, terms, size) for i, block_lines in long.items()}
+    every = [length for windows in found.values() for _, length in windows]
     average = sum(every) / len(every)
+    idf = [view.text_idf(t, weights) for t in terms]
     out = []
     for doc in docs:
-        if doc.id in long:
-            best = max(score(p, idf, weights, average) for p in long[doc.id])
+        if doc.id in found:
+            best = max(score(p, idf, weights, average) for p in found[doc.id])
             doc = replace(doc, score=(1 - share) * doc.score + share * best)
         out.append(doc)
     return sorted(out, key=lambda d: -d.score)
 
 
-def score(passage: Passage, idf: dict[str, float], weights: ranking.Weights, average: float) -> float:
+def score(passage: Passage, idf: list[float], weights: ranking.Weights, average: float) -> float:
     """BM25 of one passage, with the document ranking's k1 and b: each query term's idf times its
     frequency, normalised by the passage's length against the average passage of the candidates."""
     counts, length = passage
     return sum(
-        weight * ranking.saturate(ranking.normalised(counts[t], length, average, weights.b), weights.k1)
-        for t, weight in idf.items()
-        if t in counts
+        weight * ranking.saturate(ranking.normalised(tf, length, average, weights.b), weights.k1)
+        for tf, weight in zip(counts, idf, strict=True)
+        if tf
     )
 
 
-def passages(view: IndexView, doc: Doc) -> tuple[Passage, ...]:
-    """The block's windows of `ranking.PASSAGE_WINDOW` non-blank body lines, as stemmed term counts and lengths."""
-    size = ranking.PASSAGE_WINDOW
-    found = _passages.get((doc.blob, size))
+def passages(block_lines: tuple[Line, ...], terms: list[str], size: int) -> list[Passage]:
+    """Every window of `size` consecutive lines, as the counts of `terms` in it and its length."""
+    rows = [([line.count(t) for t in terms], len(line)) for line in block_lines]
+    out = []
+    for start in range(max(1, len(rows) - size + 1)):
+        window = rows[start : start + size]
+        out.append((tuple(map(sum, zip(*(c for c, _ in window), strict=True))), sum(n for _, n in window)))
+    return out
+
+
+def lines(view: IndexView, doc: Doc) -> tuple[Line, ...]:
+    """The block's non-blank body lines as their terms (stemmed as the index stems), kept by blob."""
+    found = _lines.get(doc.blob)
     if found is not None:
-        _passages.move_to_end((doc.blob, size))
+        _lines.move_to_end(doc.blob)
         return found
-    lines = [Counter(t.text for t in TEXT_ANALYZER(line)) for line in view.block(doc).body.splitlines()]
-    lines = [counts for counts in lines if counts]
-    found = tuple(_window(lines[i : i + size]) for i in range(max(1, len(lines) - size + 1)))
-    _passages[doc.blob, size] = found
-    while len(_passages) > CACHE:
-        _passages.popitem(last=False)
+    # Interned: a term is one string however many lines and blocks hold it.
+    stemmed = (tuple(intern(t.text) for t in TEXT_ANALYZER(line)) for line in view.block(doc).body.splitlines())
+    found = _lines[doc.blob] = tuple(terms for terms in stemmed if terms)
+    while len(_lines) > CACHE:
+        _lines.popitem(last=False)
     return found
-
-
-def _window(lines: list[Counter[str]]) -> Passage:
-    total: Counter[str] = Counter()
-    for line in lines:
-        total.update(line)
-    return total, sum(total.values())
