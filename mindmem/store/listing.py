@@ -19,7 +19,7 @@ from mindmem.errors import BadInput, BlockError, DuplicateId
 from mindmem.store import blocks as b
 from mindmem.store import gitdir
 from mindmem.store.files import collector_paused, read_store, write_store
-from mindmem.store.parsed import ParsedBlocks, store_format
+from mindmem.store.parsed import MANY, ParsedBlocks, store_format
 from mindmem.store.tiers import Tiers
 
 if TYPE_CHECKING:
@@ -64,13 +64,15 @@ def listing(
     oldest first; a malformed or duplicate block is an error (exit 2), as for `Memory.snapshot`."""
     check_filters(type, status)
     _, entries, read = memory.blobs(at)
-    return [
-        row
-        for row in _rows(memory, entries, read)
-        if (type is None or row.type == type)
-        and (status is None or row.status == status)
-        and (tag is None or tag in row.tags)
-    ]
+    with collector_paused():
+        rows = map(Listed._make, _rows(memory, entries, read))
+        return sorted(
+            row
+            for row in rows
+            if (type is None or row.type == type)
+            and (status is None or row.status == status)
+            and (tag is None or tag in row.tags)
+        )
 
 
 def listing_json(memory: Memory, at: str | None = None) -> str:
@@ -84,31 +86,33 @@ def listing_json(memory: Memory, at: str | None = None) -> str:
     kept = gitdir.blocks_cache(memory.git) / "listing-json"
     text = read_store(kept, _format()).get(digest)
     if text is None:
-        text = f"[{', '.join(row.json for row in _rows(memory, entries, read))}]"
+        with collector_paused():
+            text = f"[{', '.join(row[-1] for row in sorted(_rows(memory, entries, read)))}]"
         write_store(kept, _format(), {digest: text})
     return text
 
 
-def _rows(memory: Memory, entries: list[tuple[str, str]], read: Callable[[str], bytes]) -> list[Listed]:
+def _rows(memory: Memory, entries: list[tuple[str, str]], read: Callable[[str], bytes]) -> list[tuple[Any, ...]]:
+    """The stored row (a `Listed` as a plain tuple) of each entry, made for blobs never listed before."""
     folder = gitdir.blocks_cache(memory.git)
     stored = Tiers(folder, _format(), "listing-")
     recent, base = stored.loaded()
     with collector_paused():
         rows: list[Any] = [recent.get(sha) or base.get(sha) for _, sha in entries]
     missing = [(n, entry) for n, (entry, row) in enumerate(zip(entries, rows, strict=True)) if row is None]
-    if missing:
-        parsed = ParsedBlocks(folder)
-        for (n, (_, sha)), (_, block) in zip(missing, parsed.parsed([e for _, e in missing], read), strict=True):
-            if isinstance(block, BlockError):
-                rows[n] = block  # raised by `_check` if no earlier file has a problem
-            else:
-                rows[n] = stored.new[sha] = tuple(Listed.of(block))
-        parsed.save()
+    parsed = ParsedBlocks(folder)
+    for n, (path, sha) in missing:
+        try:  # a few are parsed; for many, loading the whole parsed-block store is cheaper
+            block = parsed.block(sha, path, read, load=len(missing) >= MANY)
+        except BlockError as exc:
+            rows[n] = exc  # raised by `_check` if no earlier file has a problem
+        else:
+            rows[n] = stored.new[sha] = tuple(Listed.of(block))
+    parsed.save()
     _check(entries, rows)
     stored.used.update(sha for _, sha in entries)
     stored.save(whole_tree=True)
-    with collector_paused():
-        return list(map(Listed._make, sorted(rows)))
+    return rows
 
 
 def _check(entries: list[tuple[str, str]], rows: list[Any]) -> None:
