@@ -90,13 +90,23 @@ def test_a_short_block_keeps_its_document_score(repo: Path) -> None:
     assert long != {h.id: h.score for h in without}["N-20260301-00ac02"]
 
 
-def test_passages_are_windows_of_consecutive_lines() -> None:
-    lines = (("a",), ("b", "b"), ("a", "c"))
-    assert passages.passages(lines, ["a", "c"], 2) == [((1, 0), 3), ((1, 1), 4)]
-    assert passages.passages(lines, ["a"], 3) == [((2,), 5)]
-    idf, weights = [1.0, 2.0], ranking.DEFAULT
-    assert passages.score(((1, 1), 2), idf, weights, 1.5) > passages.score(((1, 0), 2), idf, weights, 1.5) > 0
-    assert passages.score(((0, 0), 2), idf, weights, 1.5) == 0
+def test_a_passage_is_a_window_of_consecutive_lines_scored_by_bm25() -> None:
+    # Lines: (a) (b b) (a c) (d) (d d); windows of two lines: 3, 4, 3 and 3 terms long.
+    body = passages.Body((1, 2, 2, 1, 2), {"a": (0, 2), "b": (1, 1), "c": (2,), "d": (3, 4, 4)})
+    assert passages.window_lengths(body.lengths, 2) == [3, 4, 3, 3]
+    assert passages.window_lengths(body.lengths, 9) == [8]
+    weights, lengths = ranking.DEFAULT, [3, 4, 3, 3]
+
+    def best(idf: dict[str, float]) -> float:
+        return passages.best_passage(body, 2, lengths, idf, weights, 3.25)
+
+    # "a c": both terms once in the windows over lines 1-2 (4 terms) and 2-3 (3 terms); the shorter wins.
+    both = ranking.normalised(1.0, 3, 3.25, weights.b)
+    assert best({"a": 1.0, "c": 2.0}) == pytest.approx(3 * ranking.saturate(both, weights.k1))
+    # "d" twice in the last window beats it once in the one before.
+    last = ranking.normalised(1.0, 3, 3.25, weights.b)
+    assert best({"d": 1.0}) == pytest.approx(ranking.saturate(3 * last, weights.k1))
+    assert best({"x": 1.0}) == 0.0
 
 
 @pytest.mark.parametrize(

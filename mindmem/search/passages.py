@@ -15,7 +15,7 @@ are never stale.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from sys import intern
 from typing import TYPE_CHECKING
 
@@ -25,66 +25,89 @@ from mindmem.search.terms import TEXT_ANALYZER, query_terms
 if TYPE_CHECKING:
     from mindmem.search.view import Doc, IndexView
 
-# Blobs whose lines are kept per process (a 20-turn session is a few KB).
-CACHE = 2_000
+# Blobs whose bodies are kept per process (a 20-turn session is about 20 KB).
+CACHE = 1_000
 
-# A body line as its stemmed terms, in order; a passage as its query terms' counts (in query order) and length.
-Line = tuple[str, ...]
-Passage = tuple[tuple[int, ...], int]
-_lines: OrderedDict[str, tuple[Line, ...]] = OrderedDict()
+
+@dataclass(frozen=True)
+class Body:
+    """A long body as passage scoring reads it: the length of each non-blank line in terms, and the lines
+    each term is on (a line once per occurrence), stemmed as the index stems."""
+
+    lengths: tuple[int, ...]
+    lines: dict[str, tuple[int, ...]]
+
+
+_bodies: OrderedDict[str, Body] = OrderedDict()
 
 
 def rescored(view: IndexView, docs: list[Doc], text: str, weights: ranking.Weights = ranking.DEFAULT) -> list[Doc]:
     """`docs` (ranked by document score) re-ranked by the mix of document and best-passage scores."""
     share, size = ranking.PASSAGE_WEIGHT, ranking.PASSAGE_WINDOW
-    long = {d.id: lines(view, d) for d in docs if d.length > ranking.LONG_BODY} if share else {}
-    long = {i: found for i, found in long.items() if len(found) > size}
+    long = {d.id: body(view, d) for d in docs if d.length > ranking.LONG_BODY} if share else {}
+    long = {i: found for i, found in long.items() if len(found.lengths) > size}
     terms = query_terms(text) if long else []
     if not terms:
         return docs
-    found = {i: passages(block_lines, terms, size) for i, block_lines in long.items()}
-    every = [length for windows in found.values() for _, length in windows]
-    average = sum(every) / len(every)
-    idf = [view.text_idf(t, weights) for t in terms]
+    lengths = {i: window_lengths(found.lengths, size) for i, found in long.items()}
+    # The average passage: over every window of the long candidates.
+    average = sum(map(sum, lengths.values())) / sum(map(len, lengths.values()))
+    idf = {t: view.text_idf(t, weights) for t in terms}
     out = []
     for doc in docs:
-        if doc.id in found:
-            best = max(score(p, idf, weights, average) for p in found[doc.id])
+        if doc.id in long:
+            best = best_passage(long[doc.id], size, lengths[doc.id], idf, weights, average)
             doc = replace(doc, score=(1 - share) * doc.score + share * best)
         out.append(doc)
     return sorted(out, key=lambda d: -d.score)
 
 
-def score(passage: Passage, idf: list[float], weights: ranking.Weights, average: float) -> float:
-    """BM25 of one passage, with the document ranking's k1 and b: each query term's idf times its
-    frequency, normalised by the passage's length against the average passage of the candidates."""
-    counts, length = passage
-    return sum(
-        weight * ranking.saturate(ranking.normalised(tf, length, average, weights.b), weights.k1)
-        for tf, weight in zip(counts, idf, strict=True)
-        if tf
-    )
+def window_lengths(line_lengths: tuple[int, ...], size: int) -> list[int]:
+    """The length in terms of each window of `size` consecutive lines (one window if there are fewer)."""
+    ends = [0]
+    for length in line_lengths:
+        ends.append(ends[-1] + length)
+    last = len(line_lengths)
+    return [ends[min(start + size, last)] - ends[start] for start in range(max(1, last - size + 1))]
 
 
-def passages(block_lines: tuple[Line, ...], terms: list[str], size: int) -> list[Passage]:
-    """Every window of `size` consecutive lines, as the counts of `terms` in it and its length."""
-    rows = [([line.count(t) for t in terms], len(line)) for line in block_lines]
-    out = []
-    for start in range(max(1, len(rows) - size + 1)):
-        window = rows[start : start + size]
-        out.append((tuple(map(sum, zip(*(c for c, _ in window), strict=True))), sum(n for _, n in window)))
-    return out
+def best_passage(
+    found: Body, size: int, lengths: list[int], idf: dict[str, float], weights: ranking.Weights, average: float
+) -> float:
+    """The best BM25 score of a window (as `window_lengths` cuts them), with the document ranking's k1 and
+    b: each query term's idf times its frequency in the window, normalised by the window's length
+    against the average passage of the candidates, saturated."""
+    norms = [ranking.normalised(1.0, length, average, weights.b) for length in lengths]
+    scores = [0.0] * len(lengths)
+    for term, weight in idf.items():
+        held = found.lines.get(term)
+        if not held:
+            continue
+        # The term's frequency in each window that holds it.
+        tf: dict[int, int] = {}
+        for line in held:
+            for start in range(max(0, line - size + 1), min(line, len(lengths) - 1) + 1):
+                tf[start] = tf.get(start, 0) + 1
+        for start, count in tf.items():
+            scores[start] += weight * ranking.saturate(count * norms[start], weights.k1)
+    return max(scores)
 
 
-def lines(view: IndexView, doc: Doc) -> tuple[Line, ...]:
-    """The block's non-blank body lines as their terms (stemmed as the index stems), kept by blob."""
-    found = _lines.get(doc.blob)
+def body(view: IndexView, doc: Doc) -> Body:
+    """The block's body as passage scoring reads it, kept by blob id."""
+    found = _bodies.get(doc.blob)
     if found is not None:
-        _lines.move_to_end(doc.blob)
+        _bodies.move_to_end(doc.blob)
         return found
-    # Interned: a term is one string however many lines and blocks hold it.
-    stemmed = (tuple(intern(t.text) for t in TEXT_ANALYZER(line)) for line in view.block(doc).body.splitlines())
-    found = _lines[doc.blob] = tuple(terms for terms in stemmed if terms)
-    while len(_lines) > CACHE:
-        _lines.popitem(last=False)
+    lengths: list[int] = []
+    lines: dict[str, list[int]] = {}
+    for text in view.block(doc).body.splitlines():
+        terms = [t.text for t in TEXT_ANALYZER(text)]
+        if terms:
+            for term in terms:
+                lines.setdefault(term, []).append(len(lengths))
+            lengths.append(len(terms))
+    found = _bodies[doc.blob] = Body(tuple(lengths), {intern(t): tuple(held) for t, held in lines.items()})
+    while len(_bodies) > CACHE:
+        _bodies.popitem(last=False)
     return found
