@@ -8,8 +8,8 @@ by BM25 over that window alone with the index's idf; its score becomes a mix of 
 with the document score). A shorter body is about one passage already and keeps its score.
 
 Passages come from the block's text at query time, for the candidates of a query only; nothing is stored
-at index time. Each blob's passages (stemmed as the index stems) are kept per process by blob id, so they
-are never stale.
+at index time. Each blob's body, as passage scoring reads it (stemmed as the index stems), is kept per
+process by blob id, so it is never stale.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from mindmem.search.terms import TEXT_ANALYZER, query_terms
 if TYPE_CHECKING:
     from mindmem.search.view import Doc, IndexView
 
-# Blobs whose bodies are kept per process (a 20-turn session is about 20 KB).
+# Blobs whose bodies are kept per process (a 20-turn session is about 6 KB).
 CACHE = 1_000
 
 
