@@ -68,6 +68,21 @@ Example.
 Reply:
 {"1": "none", "2": "fact", "3": "decision", "4": "incident", "5": "none", "6": "fact", "7": "none", "8": "decision", \
 "9": "none", "10": "fact", "11": "fact", "12": "fact", "13": "fact", "14": "fact"}
+
+Asked instead for the names in a text ("Names in:"), list the people, tools and projects it names, as written:
+- people: persons, by the name or chat handle the text uses.
+- tools: products, services, libraries, vendors (Kafka, Stripe, pnpm, date-fns).
+- projects: the team's own named projects.
+Not names: ordinary words (the API, the queue, dashboards), abbreviations (EU, VAT), days, months, teams.
+Reply with JSON only: {"people": [...], "tools": [...], "projects": [...]}.
+
+Example.
+Names in:
+[10:02] mo: the nightly sync from Salesforce failed again
+Priya will move the cron jobs to Airflow by Friday.
+The Atlas project needs a new owner, ask Ken. We pin numpy to 1.26 for the EU build.
+Reply:
+{"people": ["mo", "Priya", "Ken"], "tools": ["Salesforce", "Airflow", "numpy"], "projects": ["Atlas"]}
 """
 
 
