@@ -17,7 +17,7 @@ from typing import Any
 
 from mindmem.errors import BadInput
 from mindmem.extract.base import Candidate, Context, Extraction
-from mindmem.extract.label import ADDED, JsonModel, label
+from mindmem.extract.label import JsonModel, added, label
 from mindmem.extract.naming import ask_names
 from mindmem.extract.rules import RulesExtractor
 
@@ -45,7 +45,7 @@ class HybridExtractor:
         warnings: list[str] = []
 
         def judge(said: list[str]) -> list[str]:
-            return _added(label(model, said, context.progress))
+            return added(label(model, said, context.progress), said)
 
         def namer(whole: str) -> list[tuple[str, str, int]]:
             try:  # an unusable list of names costs the names, not the labels
@@ -56,10 +56,6 @@ class HybridExtractor:
 
         found = self.rules.extract(text, context, judge=judge, namer=namer)
         return replace(found, backend=self.name, warnings=tuple(warnings))
-
-
-def _added(labels: list[str]) -> list[str]:
-    return [found if found in ADDED else "none" for found in labels]
 
 
 def combine(rules: Extraction, model: Extraction, backend: str = "hybrid") -> Extraction:
