@@ -12,6 +12,7 @@ from mindmem.errors import BadInput
 from mindmem.extract.base import Context
 from mindmem.extract.hybrid import HybridExtractor
 from mindmem.extract.label import LABELS, label, label_schema, worth_asking
+from mindmem.extract.naming import kept_names
 from mindmem.extract.rules import JUDGED_CONFIDENCE, RulesExtractor
 from mindmem.store.snapshot import Snapshot
 
@@ -137,3 +138,26 @@ def test_hybrid_adds_the_names_the_model_finds_that_the_text_holds() -> None:
     broken = _hybrid(Scripted(json.dumps({"1": "fact", "2": "none"}), "[]")).extract(NOTES, _context())
     assert any(c.confidence == JUDGED_CONFIDENCE for c in broken.candidates)
     assert broken.warnings and broken.warnings[0].startswith("the model named nothing")
+
+
+def test_a_name_counts_only_where_the_text_uses_it_as_one() -> None:
+    text = (
+        "- Weather was nice, nobody wanted to be inside.\n"
+        "[09:12] jules: we prune docker images every night\n"
+        "Ines: The API returns prices in cents, not euros.\n"
+        "This change puts Varnish in front, and logs go via structlog. Let's go with date-fns.\n"
+        "Lee: the App Store review takes five days.\n"
+    )
+    given = {
+        "people": ["jules", "Ines", "Zoe"],
+        "tools": ["Weather", "docker", "euros", "Varnish", "structlog", "date-fns", "App Store", "API", "review"],
+        "projects": ["deploy job"],
+    }
+    kept = [(name, prefix, text[start : start + len(name)]) for name, prefix, start in kept_names(given, text)]
+    assert kept == [
+        ("jules", "PER", "jules"),
+        ("Varnish", "TOOL", "Varnish"),
+        ("structlog", "TOOL", "structlog"),
+        ("date-fns", "TOOL", "date-fns"),
+        ("App Store", "TOOL", "App Store"),
+    ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from mindmem.errors import BadInput
@@ -34,6 +35,11 @@ NAMES_SCHEMA: dict[str, Any] = {
 NAMES_TOKENS = 200
 # An all-capitals word of up to four letters is an abbreviation far more often than a product (EU, VAT, SLA).
 _ABBREVIATION = re.compile(r"[A-Z]{1,4}s?")
+# Where a line's words start: after a bullet, a [time] stamp; and a sentence's: after a speaker too.
+_LINE_LEAD = r"(?:^|\n)[ \t]*(?:[-*>][ \t]+)?(?:\[[^\]\n]{1,40}\][ \t]*)?"
+_LINE_START = re.compile(_LINE_LEAD + "$")
+_SENTENCE_START = re.compile(rf"(?:{_LINE_LEAD}(?:[\w.'-]+(?: [\w.'-]+)?:[ \t]+)?|[.!?:;][ \t]+)$")
+_TOOL_BEFORE = re.compile(r"\b(?:with|via|using|use)[ \t]+$", re.I)
 
 
 def ask_names(model: JsonModel, text: str) -> list[tuple[str, str, int]]:
@@ -53,31 +59,41 @@ def ask_names(model: JsonModel, text: str) -> list[tuple[str, str, int]]:
 
 
 def kept_names(data: dict[str, list[Any]], text: str) -> list[tuple[str, str, int]]:
-    """The model's names that are names of the text: whole words in it, no abbreviation, date, ID or
-    word the rules hold to be no name; one kind per name (the first list that gives it)."""
+    """The model's names that are names in the text: whole words in it, in a place a name can be
+    (below), and no abbreviation, date, ID or word the rules hold to be no name; one kind per name
+    (the first list that gives it)."""
     out: dict[str, tuple[str, str, int]] = {}
     for kind, prefix in KINDS.items():
         for given in data[kind]:
             name = str(given).strip().lstrip("@")
-            found = _whole_word(name, text)
-            if found is None or name.lower() in out or not _could_be_name(found[0]):
+            if name.lower() in out or not _could_be_name(name):
                 continue
-            out[name.lower()] = (found[0], prefix, found[1])
+            found = next((m for m in _whole_words(name, text) if _placed_as_name(m, text)), None)
+            if found is not None:
+                out[name.lower()] = (found.group(0), prefix, found.start())
     return sorted(out.values(), key=lambda kept: kept[2])
 
 
-def _whole_word(name: str, text: str) -> tuple[str, int] | None:
-    if not name or len(name.split()) > 3:
-        return None
-    m = re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.I)
-    return (m.group(0), m.start()) if m else None
+def _whole_words(name: str, text: str) -> Iterator[re.Match[str]]:
+    return re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.I) if name else iter(())
 
 
 def _could_be_name(name: str) -> bool:
     words = name.split()
-    if name in STOP or any(CALENDAR.match(w) for w in words) or ID_IN_TEXT_RE.fullmatch(name):
+    if not words or len(words) > 3 or name in STOP or ID_IN_TEXT_RE.fullmatch(name):
         return False
-    if _ABBREVIATION.fullmatch(name):
+    if any(CALENDAR.match(w) for w in words) or _ABBREVIATION.fullmatch(name):
         return False
-    # Lower-case words are ordinary words unless they are one token (a handle, "pnpm", "date-fns").
-    return len(words) == 1 or all(w[:1].isupper() for w in words)
+    return len(words) == 1 or all(w[:1].isupper() for w in words)  # "deploy job" is ordinary words
+
+
+def _placed_as_name(m: re.Match[str], text: str) -> bool:
+    """Where a mention shows a name: a lower-case word only as a chat handle ("[09:12] jules:"), with a
+    digit, dot or hyphen ("date-fns"), or after "with", "via", "using"; a lone capitalised word only
+    inside a sentence ("Weather was nice" is no name); anything else (RabbitMQ, React Native) anywhere."""
+    word, before, after = m.group(0), text[: m.start()], text[m.end() :]
+    if word.islower():
+        handle = _LINE_START.search(before) is not None and after.startswith(":")
+        return handle or re.search(r"[\d.-]", word) is not None or _TOOL_BEFORE.search(before) is not None
+    plain = " " not in word and not any(c.isupper() or c.isdigit() for c in word[1:])
+    return not plain or _SENTENCE_START.search(before) is None

@@ -162,10 +162,21 @@ class RulesExtractor:
                 rest = [e for e in cand.edges if e[1] not in old]
                 cand = replace(cand, edges=tuple(dict.fromkeys([*(("supersedes", i) for i in old), *rest])))
             candidates.append(replace(cand, confidence=JUDGED_CONFIDENCE) if n in asked else cand)
-        for name, prefix, start in namer(text) if namer else []:
-            if name.lower() not in entities.known:
-                entity(entities, name, prefix, Span(start, start + len(name), name))
+        if namer:
+            _add_named(namer, text, sentences, entities)
         return Extraction("rules", tuple(entity_candidates(entities) + candidates))
+
+
+def _add_named(namer: Namer, text: str, sentences: list[_Sentence], entities: Entities) -> None:
+    """The entities a model names that the rules did not find; titles are blanked (same offsets),
+    since a title's capitals are not names."""
+    plain = list(text)
+    for sentence in sentences:
+        if sentence.title:
+            plain[sentence.start : sentence.end] = " " * (sentence.end - sentence.start)
+    for name, prefix, start in namer("".join(plain)):
+        if name.lower() not in entities.known:
+            entity(entities, name, prefix, Span(start, start + len(name), name))
 
 
 def _sentences(text: str) -> Iterator[_Sentence]:
