@@ -13,7 +13,7 @@ its reply is not a valid call, and the rules asking the model only when no rule 
 Misses on the plain sets go to stderr.
 
     python benchmarks/routing.py [--count 2000] [--seed 11] [--model 0.5b|1.5b|PATH] [--few-shot N]
-        [--half tuning|held-out|dev|fresh|second|third|all] [--plain-only] [--answers FILE]
+        [--half tuning|held-out|dev|fresh|second|third|all] [--plain-only] [--answers FILE] [--unsure-only]
 """
 
 from __future__ import annotations
@@ -135,6 +135,9 @@ def main() -> None:
     parser.add_argument("--few-shot", type=int, default=0, help="add N train-split examples to the model's prompt")
     parser.add_argument("--half", choices=(*HALVES, "all"), default="all", help="plain questions to ask")
     parser.add_argument("--plain-only", action="store_true", help="skip the generated questions")
+    parser.add_argument(
+        "--unsure-only", action="store_true", help="ask the model only where no rule matches (its combination only)"
+    )
     parser.add_argument("--answers", type=Path, help="keep the model's calls in this JSON file and reuse them")
     parser.add_argument("--sample", type=int, help="only N plain questions, evenly spaced (models are slow)")
     args = parser.parse_args()
@@ -148,8 +151,9 @@ def main() -> None:
         model = ModelRouter(_model(args.model), examples=few_shot(args.few_shot))
         label = f"model {Path(_model(args.model)).name}" + (f", {args.few_shot} examples" if args.few_shot else "")
         by_model = _asked_once(model, args.answers)
-        routers[label] = by_model
-        routers[label + ", rules when invalid"] = lambda q: by_model(q) or route(q)
+        if not args.unsure_only:
+            routers[label] = by_model
+            routers[label + ", rules when invalid"] = lambda q: by_model(q) or route(q)
         routers[f"rules, {label} when no rule matches"] = lambda q: ruled(q) or by_model(q) or route(q)
     print(f"{len(questions)} plain questions written by hand ({args.half})\n")
     print("| router | half | questions | right tool | right tool and mode | s per question |")

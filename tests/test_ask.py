@@ -7,6 +7,7 @@ import json
 import pytest
 from conftest import git
 
+from mindmem.agents.ask import pick_call
 from mindmem.agents.router import Call, route, ruled
 
 CASES = [
@@ -165,3 +166,18 @@ def test_ask_marks_superseded_blocks(repo, mm):
     [line] = [line for line in text.splitlines() if old in line]
     assert line.endswith("Store billing events in MySQL  [superseded]")
     assert "Store billing events in PostgreSQL" in text and "PostgreSQL  [" not in text
+
+
+def test_with_a_model_the_rules_route_what_they_match_and_the_model_the_rest():
+    asked: list[str] = []
+
+    def model(question: str) -> Call | None:
+        asked.append(question)
+        return Call("recall", {"query": question, "mode": "verify"}) if "refunds" in question else None
+
+    assert pick_call("show D-20261125-7f3a9c", model) == (route("show D-20261125-7f3a9c"), "rules")
+    assert asked == []  # a rule matched: the model is not asked
+    said = "my understanding is refunds need approval. does memory back that up"
+    assert pick_call(said, model) == (Call("recall", {"query": said, "mode": "verify"}), "model")
+    # No rule and no valid call from the model: the rules' search for similar blocks.
+    assert pick_call("postgres partitioning", model) == (route("postgres partitioning"), "rules")
