@@ -136,26 +136,12 @@ def label(model: JsonModel, sentences: Sequence[str], progress: Callable[[int, i
     return out
 
 
-# A decision is made in words of choosing; a sentence the model calls a decision with none of them
-# says how something is ("They moved to Notion last month", "The export job runs on a 4 GB worker"):
-# a fact. One with them stays with the rules, which judged it no decision (see ADDED).
-CHOICE = re.compile(
-    r"\b(?:decid\w*|decision|agree\w*|let'?s|we(?:'ll| will| should| must| are going|'re going)|going (?:to|with)|"
-    r"go with|chose|choose|pick(?:ed)?|rules?|polic(?:y|ies)|from now on|going forward|must|should|approved|"
-    r"opt(?:ed)? for|settled)\b",
-    re.I,
-)
-
-
 def added(labels: Sequence[str], sentences: Sequence[str]) -> list[str]:
-    """The labels hybrid builds candidates from: facts, incidents whose sentence names a failure, and
-    as facts the "incidents" that name none and the "decisions" with no word of choosing; every other
-    label is "none"."""
+    """The labels hybrid builds candidates from: facts, and incidents whose sentence names a failure
+    (one that names none is a fact); every other label is "none"."""
     out = []
     for found, sentence in zip(labels, sentences, strict=True):
-        if (found == "incident" and not FAILURE.search(sentence)) or (
-            found == "decision" and not CHOICE.search(sentence)
-        ):
+        if found == "incident" and not FAILURE.search(sentence):
             found = "fact"
         out.append(found if found in ADDED else "none")
     return out
