@@ -1,6 +1,9 @@
 """Which blob each block file of the work tree holds, reading only the files that changed.
 
-Like git's index, a small store remembers each file's stat data (size, modification and change
+First git is asked (`vouched_blobs`): a tracked file whose stat data still match git's index
+holds the blob the index names, and git checks that for 100,000 files in C, a quarter of what
+statting them from Python costs. For every other file (untracked, changed, flagged, or when git
+cannot list the folder), like git's index, a small store remembers each file's stat data (size, modification and change
 times in nanoseconds, inode) beside the blob id of its bytes; a file whose stat data is unchanged
 holds the same bytes, so it is not read. A file changed within `RACY_NS` of a scan could change
 again within the same clock tick without its times moving, so such entries are not remembered
@@ -37,7 +40,7 @@ class Git(Protocol):
 def block_blobs(
     top: str, root: str, max_bytes: int, folder: Path | None, git: Git
 ) -> tuple[list[tuple[str, str]], Callable[[str], bytes]]:
-    """(path, blob id) of every block file under `root` in the work tree `top`, and a
+    """(path, blob id) of every block file under `root` in the work tree `top`, sorted, and a
     reader of those blobs by id. A block file that is a FIFO, a device or too big is an error, as
     when reading the tree; symlinks and files that vanish while listed are left out.
 
@@ -74,8 +77,7 @@ def block_blobs(
             seen[path] = (*key, sha)
     if store is not None and seen != known:
         write_store(store, FORMAT, seen)
-    if clean:
-        entries = sorted([*entries, *clean])
+    entries = sorted([*entries, *clean])
     in_git = {sha for _, sha in clean}
 
     def read(sha: str) -> bytes:
