@@ -79,8 +79,11 @@ class GitBase:
         except (KeyError, ValueError, TypeError, pygit2.GitError, pygit2.InvalidSpecError):
             raise NotFound(f"no git {kind.__name__.lower()} {rev} in this repository") from None
 
-    def _run(self, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        """The real git binary on this repository, from the top of its work tree; `env` adds variables."""
+    def _run(
+        self, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """The real git binary on this repository, from the top of its work tree; `env` adds variables,
+        `stdin` is its input."""
         clean = {k: v for k, v in os.environ.items() if k not in GIT_LOCATION_VARS}
         cmd = ["git", f"--git-dir={self._raw.path}", *args]
         # A relative remote URL is relative to the top of the work tree, as when the user runs git there.
@@ -92,7 +95,8 @@ class GitBase:
                 capture_output=True,
                 text=True,
                 env={**clean, **(env or {})},
-                stdin=subprocess.DEVNULL,
+                input=stdin,
+                stdin=subprocess.DEVNULL if stdin is None else None,
                 check=False,
             )
         except FileNotFoundError:

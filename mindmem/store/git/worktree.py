@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import pygit2
@@ -16,6 +15,11 @@ from mindmem.store.git.base import EMPTY_TREE, ZERO_OID
 from mindmem.store.git.lock import Locks
 from mindmem.store.git.objects import Objects
 from mindmem.store.git.refs import Refs
+
+# Index entries with merge conflicts have this in place of a blob id: it equals none.
+UNMERGED = "unmerged"
+# Paths per `git ls-files` call, well inside the limits on a command line.
+PATHS_PER_CALL = 500
 
 
 class WorkTree(Objects, Refs, Locks):
@@ -66,63 +70,72 @@ class WorkTree(Objects, Refs, Locks):
         bases = tuple(folder.rstrip("/") + "/" for folder in folders)
         return sorted(path for path in self._raw.status(untracked_files="all") if path.startswith(bases))
 
-    def worktree_state(self, path: str) -> tuple[bytes | None, str | None]:
-        """(work tree bytes, index blob sha) of one path; None where absent."""
+    def worktree_file(self, path: str) -> bytes | None:
+        """The bytes of one file of the work tree; None when there is no such file."""
         try:
-            data = (self.workdir / path).read_bytes()
+            return (self.workdir / path).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            data = None
-        with self.locked("index-update"):  # never read an index another mm process is writing
-            index = self._raw.index
-            index.read(force=False)  # re-read only if the file changed (libgit2 compares its checksum)
-            return data, (str(index[path].id) if path in index else None)
+            return None
+
+    def staged_blobs(self, paths: list[str]) -> dict[str, str]:
+        """path -> blob id in the user's index, for those of these paths it holds; a path with merge
+        conflicts has the id UNMERGED, which no blob has.
+
+        Through `git ls-files`: git reads a 100,000-entry index in 20 ms of CPU, libgit2 in 80 ms. git
+        replaces the index file by a rename, so no reader sees half of one."""
+        out: dict[str, str] = {}
+        wanted = set(paths)
+        for start in range(0, len(paths), PATHS_PER_CALL):
+            chunk = [f":(literal){p}" for p in paths[start : start + PATHS_PER_CALL]]
+            done = self._run("ls-files", "--stage", "-z", "--", *chunk)
+            if done.returncode != 0:
+                raise StateError(f"could not read the index: {done.stderr.strip() or 'git ls-files failed'}")
+            # Each entry is "mode sha stage<TAB>path"; a literal pathspec also lists the files under a folder.
+            for entry in filter(None, done.stdout.split("\0")):
+                meta, path = entry.split("\t", 1)
+                if path in wanted:
+                    _mode, sha, stage = meta.split()
+                    out[path] = sha if stage == "0" else UNMERGED
+        return out
 
     def stage_paths(self, paths: list[str]) -> None:
         """Make the user's index agree with the work tree for exactly these paths."""
-        with self._index_update() as index:
-            for path in paths:
-                if (self.workdir / path).exists():
-                    index.add(path)
-                elif path in index:
-                    index.remove(path)
+        self._update_index(["--add", "--remove", "-z", "--stdin"], "".join(f"{p}\0" for p in paths))
 
     def refresh_paths(self, new_commit: str, paths: list[str]) -> None:
-        """Make work tree and index match `new_commit` for exactly these paths (callers check they are clean)."""
+        """Make work tree and index match `new_commit` for exactly these paths (callers check they are clean).
+
+        The index gets the exact blob of each path (`git update-index --index-info`), not whatever the
+        file holds by the time git would read it back."""
         tree = self._peel(new_commit, pygit2.Tree)
-        with self._index_update() as index:
-            for path in paths:
-                try:
-                    entry = tree[path]
-                except KeyError:
-                    entry = None
-                full = self.workdir / path
-                if entry is None:
-                    full.unlink(missing_ok=True)
-                    if path in index:
-                        index.remove(path)
-                else:
-                    _checkout(full, entry)
-                    index.add(pygit2.IndexEntry(path, entry.id, entry.filemode))
+        lines = []
+        for path in paths:
+            try:
+                entry = tree[path]
+            except KeyError:
+                entry = None
+            full = self.workdir / path
+            if entry is None:
+                full.unlink(missing_ok=True)
+                lines.append(f"0 {ZERO_OID}\t{path}\0")  # mode 0 removes the entry
+            else:
+                _checkout(full, entry)
+                lines.append(f"{entry.filemode:o} {entry.id}\t{path}\0")
+        self._update_index(["-z", "--index-info"], "".join(lines))
 
-    @contextlib.contextmanager
-    def _index_update(self) -> Iterator[pygit2.Index]:
-        """The user's index, read fresh and written back with no other mm process in between.
-
-        git's index.lock only makes a second writer fail; it does not stop two read-modify-write
-        cycles from overlapping, where the later write drops the earlier one's entries (seen with
-        eight concurrent approvals). The lock queues them.
-        """
+    def _update_index(self, args: list[str], paths: str) -> None:
+        """One `git update-index` (which holds index.lock from reading the index to writing it back), with
+        no other mm process in between. Through git: libgit2 takes 130 ms to read a 100,000-entry index
+        and 100 ms to write it, git 55 ms for both."""
         with self.locked("index-update"):
-            index = self._raw.index
-            index.read(force=False)  # 100,000 entries take 150 ms to read: only when the file changed
-            yield index
-            for _ in range(100):  # a git command may hold index.lock for a moment
-                try:
-                    index.write()
+            for _ in range(100):  # another git command may hold index.lock for a moment
+                done = self._run("update-index", *args, stdin=paths)
+                if done.returncode == 0:
                     return
-                except (pygit2.GitError, OSError):
-                    time.sleep(0.05)
-            raise StateError("another git process holds .git/index.lock; the index was not updated, see `git status`")
+                if "index.lock" not in done.stderr:
+                    raise StateError(f"could not update the index: {done.stderr.strip()}; see `git status`")
+                time.sleep(0.05)
+        raise StateError("another git process holds .git/index.lock; the index was not updated, see `git status`")
 
 
 def _checkout(full: Path, entry: pygit2.Object) -> None:
