@@ -122,9 +122,7 @@ def proposal_diff(memory: Memory, proposal: Proposal) -> list[ch.BlockDiff]:
     return ch.diff_blocks(memory.git.changed_paths(proposal.base, proposal.commit, memory.root))
 
 
-def read_proposal(
-    memory: Memory, branch: str, head: str, *, made: tuple[str, Iterable[str]] | None = None
-) -> Proposal:
+def read_proposal(memory: Memory, branch: str, head: str, *, made: tuple[str, Iterable[str]] | None = None) -> Proposal:
     """The proposal on `branch` at `head`. `made` (parent, paths): `head` is a commit mm has just written on
     `parent` changing exactly these paths, which then need no tree diff (40 ms at 100,000 blocks)."""
     git = memory.git
