@@ -27,6 +27,11 @@ GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_D
 # at the end of a delta chain: each diff or path lookup rebuilt it (a one-block diff at 100k blocks:
 # 90 ms, 16 ms with trees cached). The cache as a whole stays within libgit2's 256 MB default.
 pygit2.settings.cache_object_limit(pygit2.enums.ObjectType.TREE, 64 * 1024 * 1024)
+# libgit2 re-hashes every object it reads, git does not (only fsck and index-pack check names against
+# contents): 8 ms for each such tree, 17 ms of CPU in one propose + approve at 100k blocks. What the
+# gate reads is still the object approving merges, and a push of an object whose bytes do not match
+# its name is refused by the receiving side's index-pack.
+pygit2.option(pygit2.enums.Option.ENABLE_STRICT_HASH_VERIFICATION, False)
 
 
 @dataclass(frozen=True)
