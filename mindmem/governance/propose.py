@@ -95,7 +95,7 @@ def propose_worktree(
         if not changes:
             raise BadInput(f"no uncommitted changes under {memory.root}/ or {CONFIG_DIR}/ to propose")
         proposal = propose(memory, changes, rationale=rationale, title=title, author=author, amend=amend)
-        git.refresh_paths(tip, sorted(changes))
+        git.refresh_paths(tip, sorted(changes), skip_matching=True)  # mostly new files: nothing to unstage
     return proposal
 
 

@@ -91,7 +91,11 @@ class WorkTree(Objects, Refs, Locks):
 
         Through `git ls-files`: git reads a 100,000-entry index in 20 ms of CPU, libgit2 in 80 ms. git
         replaces the index file by a rename, so no reader sees half of one."""
-        out: dict[str, str] = {}
+        return {path: sha for path, (_mode, sha) in self._index_entries(paths).items()}
+
+    def _index_entries(self, paths: list[str]) -> dict[str, tuple[str, str]]:
+        """path -> (octal mode, blob id or UNMERGED) of those of these paths the index holds."""
+        out: dict[str, tuple[str, str]] = {}
         wanted = set(paths)
         for start in range(0, len(paths), PATHS_PER_CALL):
             chunk = [f":(literal){p}" for p in paths[start : start + PATHS_PER_CALL]]
@@ -102,21 +106,24 @@ class WorkTree(Objects, Refs, Locks):
             for entry in filter(None, done.stdout.split("\0")):
                 meta, path = entry.split("\t", 1)
                 if path in wanted:
-                    _mode, sha, stage = meta.split()
-                    out[path] = sha if stage == "0" else UNMERGED
+                    mode, sha, stage = meta.split()
+                    out[path] = (mode, sha if stage == "0" else UNMERGED)
         return out
 
     def stage_paths(self, paths: list[str]) -> None:
         """Make the user's index agree with the work tree for exactly these paths."""
         self._update_index(["--add", "--remove", "-z", "--stdin"], "".join(f"{p}\0" for p in paths))
 
-    def refresh_paths(self, new_commit: str, paths: list[str]) -> None:
+    def refresh_paths(self, new_commit: str, paths: list[str], *, skip_matching: bool = False) -> None:
         """Make work tree and index match `new_commit` for exactly these paths (callers check they are clean).
 
         The index gets the exact blob of each path (`git update-index --index-info`), not whatever the
-        file holds by the time git would read it back."""
+        file holds by the time git would read it back. git rewrites the whole index even when nothing
+        in it changes (55 ms at 100,000 files), so `skip_matching` reads the entries first (20 ms) and
+        writes only those that differ: for paths that are mostly untracked or changed only in the work tree.
+        """
         tree = self._peel(new_commit, pygit2.Tree)
-        lines = []
+        lines = {}
         for path in paths:
             try:
                 entry = tree[path]
@@ -125,11 +132,17 @@ class WorkTree(Objects, Refs, Locks):
             full = self.workdir / path
             if entry is None:
                 full.unlink(missing_ok=True)
-                lines.append(f"0 {ZERO_OID}\t{path}\0")  # mode 0 removes the entry
+                lines[path] = None
             else:
                 _checkout(full, entry)
-                lines.append(f"{entry.filemode:o} {entry.id}\t{path}\0")
-        self._update_index(["-z", "--index-info"], "".join(lines))
+                lines[path] = (f"{entry.filemode:o}", str(entry.id))
+        if skip_matching:
+            held = self._index_entries(paths)
+            lines = {path: want for path, want in lines.items() if held.get(path) != want}
+        if lines:
+            # Mode 0 removes an entry.
+            info = (f"{want[0]} {want[1]}" if want else f"0 {ZERO_OID}" for want in lines.values())
+            self._update_index(["-z", "--index-info"], "".join(f"{i}\t{p}\0" for i, p in zip(info, lines, strict=True)))
 
     def _update_index(self, args: list[str], paths: str) -> None:
         """One `git update-index` (which holds index.lock from reading the index to writing it back), with
