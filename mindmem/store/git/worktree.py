@@ -140,14 +140,14 @@ class WorkTree(Objects, Refs, Locks):
             held = self._index_entries(paths)
             lines = {path: want for path, want in lines.items() if held.get(path) != want}
         if lines:
-            # Mode 0 removes an entry.
-            info = (f"{want[0]} {want[1]}" if want else f"0 {ZERO_OID}" for want in lines.values())
-            self._update_index(["-z", "--index-info"], "".join(f"{i}\t{p}\0" for i, p in zip(info, lines, strict=True)))
+            # "mode sha<TAB>path" per entry; mode 0 removes one.
+            info = (f"{want[0]} {want[1]}\t{p}\0" if want else f"0 {ZERO_OID}\t{p}\0" for p, want in lines.items())
+            self._update_index(["-z", "--index-info"], "".join(info))
 
     def _update_index(self, args: list[str], paths: str) -> None:
         """One `git update-index` (which holds index.lock from reading the index to writing it back), with
-        no other mm process in between. Through git: libgit2 takes 130 ms to read a 100,000-entry index
-        and 100 ms to write it, git 55 ms for both."""
+        no other mm process in between. Through git: libgit2 takes 80 ms of CPU to read a 100,000-entry
+        index and 47 ms to write it, git 53 ms for both."""
         with self.locked("index-update"):
             for _ in range(100):  # another git command may hold index.lock for a moment
                 done = self._run("update-index", *args, stdin=paths)
