@@ -87,22 +87,27 @@ class GitBase:
     def _run(
         self, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """The real git binary on this repository, from the top of its work tree; `env` adds variables,
-        `stdin` is its input."""
+        """The real git binary on this repository, run to its end; `env` adds variables, `stdin` is its input."""
+        process = self._start(*args, env=env, feed=stdin is not None)
+        out, err = process.communicate(stdin)
+        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+    def _start(self, *args: str, env: Mapping[str, str] | None = None, feed: bool = False) -> subprocess.Popen[str]:
+        """The real git binary on this repository, started from the top of its work tree with its output
+        piped (`communicate` collects it); `feed`: its input is piped too, else it has none."""
         clean = {k: v for k, v in os.environ.items() if k not in GIT_LOCATION_VARS}
         cmd = ["git", f"--git-dir={self._raw.path}", *args]
         # A relative remote URL is relative to the top of the work tree, as when the user runs git there.
         cwd = self._raw.workdir or self._raw.path
         try:
-            return subprocess.run(
+            return subprocess.Popen(
                 cmd,
                 cwd=cwd,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
                 text=True,
                 env={**clean, **(env or {})},
-                input=stdin,
-                stdin=subprocess.DEVNULL if stdin is None else None,
-                check=False,
             )
         except FileNotFoundError:
             raise StateError("the `git` program is not installed; mm needs it for this") from None
