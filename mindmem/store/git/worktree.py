@@ -114,7 +114,8 @@ class WorkTree(Objects, Refs, Locks):
             plain = re.compile(rf"(?:^|\0)H 100(?:644|755) ([0-9a-f]+) 0\t({wanted})(?=\0)")
             vouched = {path: sha for sha, path in plain.findall(listing) if path not in stale}
             unsure = {path for path in _LISTED_PATH.findall(listing) if path not in vouched}
-            return vouched, sorted(unsure.union(untracked))
+            # A file another process adds to the index while git lists it can show in both listings.
+            return vouched, sorted(unsure.union(untracked).difference(vouched))
 
         return answer
 
