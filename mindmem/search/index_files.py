@@ -194,8 +194,10 @@ def _delete(writer: SegmentWriter, field: str, value: str) -> None:
     offset = 0
     for segment in writer.segments:
         found, _ = segments.postings(segments.reader(writer.storage, writer.schema, segment), field, value)
-        for docnum in found:
-            writer.delete_document(offset + docnum)
+        deleted = set(segment.deleted_docs())
+        for docnum in found.tolist():
+            if docnum not in deleted:
+                writer.delete_document(offset + docnum)
         offset += segment.doc_count_all()
 
 
