@@ -25,6 +25,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from subprocess import PIPE
 from typing import TYPE_CHECKING, Any
@@ -72,8 +73,7 @@ def parts_for(count: int) -> int:
 
 def build(folder: Path, files: Sequence[Source], parts: int, progress: Progress | None = None) -> tuple[int, set[str]]:
     """Write `files` into the empty index in `folder` as `parts` segments; (documents written, unparseable paths)."""
-    size = -(-len(files) // max(1, parts)) or 1
-    runs = [files[i : i + size] for i in range(0, len(files), size)] or [files]
+    runs = _runs(files, parts)
     dirs = [folder / f"part-{i}" for i in range(len(runs))]
 
     def own(done: int, _: int) -> None:  # this process writes the first run while the workers write theirs
@@ -94,13 +94,27 @@ def build(folder: Path, files: Sequence[Source], parts: int, progress: Progress 
     return sum(p.written for p in written), {path for p in written for path in p.skipped}
 
 
+def _runs(files: Sequence[Source], parts: int) -> list[Sequence[Source]]:
+    """`files` cut into `parts` contiguous runs of about the same number of bytes (a block's cost grows with
+    its size, and the type folders differ: runs of equal counts kept one worker waiting on the other)."""
+    total = sum(len(data) for _, data, _ in files)
+    cuts, seen = [0], 0
+    for i, (_, data, _) in enumerate(files):
+        if len(cuts) < parts and seen >= total * len(cuts) / parts:
+            cuts.append(i)
+        seen += len(data)
+    cuts.append(len(files))
+    return [files[a:b] for a, b in pairwise(cuts) if b > a] or [files]
+
+
 def _start(folder: Path, run: Sequence[Source]) -> subprocess.Popen[bytes]:
     """A worker process writing `run` into `folder` (`python -m mindmem.search.bulk`, not multiprocessing, so
     nothing of the calling program's main module is imported again)."""
     package_root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
     runfile = folder.with_name(f"{folder.name}.in")  # beside the part, in the build's own folder
-    runfile.write_bytes(pickle.dumps(list(run), protocol=pickle.HIGHEST_PROTOCOL))
+    with runfile.open("wb") as out:
+        pickle.dump(list(run), out, protocol=pickle.HIGHEST_PROTOCOL)
     with runfile.open("rb") as stdin:
         return subprocess.Popen(
             [sys.executable, "-m", __name__, str(folder)], stdin=stdin, stdout=PIPE, stderr=PIPE, env=env
