@@ -4,7 +4,8 @@ A build (`index_files.build`) writes all blocks into a fresh folder. Whoosh's ow
 build and grew faster than the corpus (docs/benchmarks.md); this one writes the same segment files
 (tests compare them byte for byte) with three costs taken out:
 
-- text fields are analysed by `terms.text_terms`, not whoosh's chain of token generators;
+- fields are analysed by plain functions (`terms.text_terms` for text), not whoosh's chains of token
+  generators;
 - postings are kept per term in memory (about 16 bytes each) and written in term order at the end,
   instead of whoosh's external sort, which spills runs to disk past `limitmb` and merges them in Python;
 - each posting block's field lengths come from what was written, not from the column file per posting.
@@ -19,18 +20,22 @@ from __future__ import annotations
 
 import os
 import pickle
+import re
 import shutil
 import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import pairwise
 from pathlib import Path
 from subprocess import PIPE
 from typing import TYPE_CHECKING, Any
 
 from whoosh import index as wix
+from whoosh.analysis import IDAnalyzer, KeywordAnalyzer
+from whoosh.formats import Existence
 from whoosh.index import TOC, clean_files
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -48,6 +53,7 @@ if TYPE_CHECKING:
 # A block file to index: (path, bytes, git blob id).
 Source = tuple[str, bytes, str]
 Progress = Callable[[int, int], None]
+Tokenizer = Callable[[str], list[str]]
 
 # Blocks per worker process at least: a worker's start-up (interpreter and imports, about 0.5 s) must be
 # small next to its share. Measured at 10k and 100k blocks in docs/benchmarks.md.
@@ -173,13 +179,14 @@ def _join(folder: Path, dirs: Sequence[Path], parts: Sequence[Part]) -> None:
 class BulkWriter(SegmentWriter):
     """Whoosh's segment writer for a new segment of documents that are only added (no deletes, no merges)."""
 
-    def __init__(self, ix: wix.FileIndex) -> None:
+    def __init__(self, ix: wix.FileIndex, **options: Any) -> None:
         # No whoosh lock: the folder is the build's own, and the build holds the index lock.
-        super().__init__(ix, _lk=False)
+        super().__init__(ix, _lk=False, **options)
         if any(f.vector or f.column_type or f.separate_spelling() for _, f in self.schema.items()):
             raise ValueError("BulkWriter writes postings, stored values and lengths only")
         self.pool = Postings()
         self._lengths = Lengths()
+        self._tokenizers = {name: _tokenizer(field) for name, field in self.schema.items() if field.indexed}
 
     def add_document(self, **fields: Any) -> None:
         # What SegmentWriter.add_document does for this schema, field by field in name order.
@@ -192,7 +199,7 @@ class BulkWriter(SegmentWriter):
             field = self.schema[name]
             length = 0
             if field.indexed:
-                for btext, freq, weight, vbytes in _items(field, value):
+                for btext, freq, weight, vbytes in _items(field, value, self._tokenizers[name]):
                     length += freq
                     add(name, btext, docnum, weight, vbytes)
                 length = length if field.scorable else 0
@@ -208,14 +215,44 @@ class BulkWriter(SegmentWriter):
         return self._lengths
 
 
-def _items(field: FieldType, value: str) -> Iterator[tuple[bytes, int, float, bytes]]:
+def _items(field: FieldType, value: str, tokens: Tokenizer | None) -> Iterator[tuple[bytes, int, float, bytes]]:
     """(term, frequency, weight, value) per distinct term, as `field.index(value)` gives them."""
-    if field.analyzer is not TEXT_ANALYZER:
+    if tokens is None:
         yield from field.index(value)
         return
-    boost = field.format.field_boost  # whoosh's Frequency format: weight = frequency x field boost
-    for term, freq in Counter(text_terms(value)).items():
+    boost = field.format.field_boost
+    if isinstance(field.format, Existence):
+        for term in set(tokens(value)):
+            yield term.encode("utf-8"), 1, boost, b""
+        return
+    for term, freq in Counter(tokens(value)).items():  # whoosh's Frequency format: weight = frequency x boost
         yield term.encode("utf-8"), freq, float(freq) * boost, pack_uint(freq)
+
+
+def _tokenizer(field: FieldType) -> Tokenizer | None:
+    """The terms `field.analyzer` gives, as a plain function, for the analyzers this schema uses (None: any other)."""
+    analyzer = field.analyzer
+    if analyzer is TEXT_ANALYZER:
+        return text_terms
+    if analyzer == IDAnalyzer():
+        return lambda value: [value]
+    for lowercase in (False, True):
+        if analyzer == KeywordAnalyzer(lowercase=lowercase):
+            return partial(_split, _SPACES_RE, lowercase=lowercase, strip=False)
+        if analyzer == KeywordAnalyzer(lowercase=lowercase, commas=True):
+            return partial(_split, _COMMAS_RE, lowercase=lowercase, strip=True)
+    return None
+
+
+# whoosh's SpaceSeparatedTokenizer and CommaSeparatedTokenizer (which strips each item).
+_SPACES_RE = re.compile(r"[^ \t\r\n]+")
+_COMMAS_RE = re.compile(r"[^,]+")
+
+
+def _split(pattern: re.Pattern[str], value: str, *, lowercase: bool, strip: bool) -> list[str]:
+    words = pattern.findall(value)
+    words = [w.strip() for w in words] if strip else words
+    return [w.lower() for w in words] if lowercase else words
 
 
 class Postings:

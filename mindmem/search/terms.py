@@ -114,9 +114,12 @@ def entity_terms(text: str) -> list[str]:
     found = id_terms(ID_IN_TEXT_RE.findall(text)) + [t.lower() for t in _TICKET_RE.findall(text)]
     for sentence in _SENTENCE_RE.split(text):
         for position, word in enumerate(WORD_RE.findall(sentence)):
+            if not word[0].isupper():
+                continue
             # A possessive names the same entity: "Alice's" is alice.
-            word = re.sub(r"['’]s$", "", word)
-            if word.lower() in NOT_NAMES or not word[0].isupper():
+            if word.endswith(("'s", "’s")):
+                word = word[:-2]
+            if word.lower() in NOT_NAMES:
                 continue
             if position > 0 or any(ch.isupper() for ch in word[1:]):
                 found.append(word.lower())
