@@ -22,7 +22,7 @@ import numpy as np
 from whoosh import index as wix
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.reading import SegmentReader
+from whoosh.reading import SegmentReader, TermNotFound
 
 if TYPE_CHECKING:
     from whoosh.codec.base import Segment
@@ -117,24 +117,31 @@ def postings(reader: IndexReader, field: str, term: str) -> tuple[np.ndarray, np
 
 
 def _read(reader: IndexReader, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
-    if (field, term) not in reader:
+    try:
+        matcher = reader.postings(field, term)  # one look-up in the terms table, not `in` and then another
+    except TermNotFound:
         return np.empty(0, np.int64), np.empty(0, np.float64)
     # Whole posting blocks at a time: whoosh's matcher API costs three calls per posting, which was most of
     # a query's first use of a term. The filter whoosh wraps around it for deletions is left off (see above).
-    matcher = reader.postings(field, term)
     matcher = matcher.child if isinstance(matcher, FilterMatcher) else matcher
     if not isinstance(matcher, W3LeafMatcher):
         raise TypeError(f"unexpected whoosh posting reader {type(matcher).__name__}")
-    ids: list[Sequence[int]] = []
+    # A block holds its IDs as deltas from the block's start (the first one absolute) and its weights as
+    # None (all 1), one float (all equal) or one per posting: decoded here with one cumulative sum, the first
+    # delta of each block made relative to the last ID of the block before.
+    deltas: list[Sequence[int]] = []
     weights: list[Sequence[float]] = []
+    starts, last = [], 0
     while matcher.is_active():
-        matcher._read_ids()
-        matcher._read_weights()
-        ids.append(matcher._ids)
-        weights.append(matcher._weights)
+        matcher._read_data()
+        ids, found, _ = matcher._data
+        starts.append((sum(map(len, deltas)), last))
+        deltas.append(ids)
+        weights.append(found if isinstance(found, tuple) else [1.0 if found is None else found] * len(ids))
+        last = matcher._maxid
         matcher._next_block()
-    count = sum(map(len, ids))
-    return (
-        np.fromiter(chain.from_iterable(ids), np.int64, count),
-        np.fromiter(chain.from_iterable(weights), np.float64, count),
-    )
+    count = sum(map(len, deltas))
+    docnums = np.fromiter(chain.from_iterable(deltas), np.int64, count)
+    for at, before in starts:
+        docnums[at] -= before
+    return np.cumsum(docnums), np.fromiter(chain.from_iterable(weights), np.float64, count)
