@@ -13,7 +13,8 @@ Per size, in this order (the index must exist before recall and catch-up are tim
   `mm propose` + `mm approve` do), against `git checkout -b` + `git add` + `git commit` +
   `git checkout main` + `git merge --no-ff -S` + `git branch -D` on the same repo, interleaved;
 - `mm check --staged` with one new block staged (a new process, what the pre-commit hook runs);
-- `mm list --json` in a new process (work tree), against `git ls-tree -r HEAD -- memory`;
+- `mm list --json` in a new process (work tree), unchanged and after a one-block change, against
+  `git ls-tree -r HEAD -- memory`;
   the first run after the derived caches are removed is shown apart ("first");
 - the full index build in a child process, with its peak memory (ru_maxrss);
 - one-block index catch-up in process, after a commit that edits one block;
@@ -178,7 +179,15 @@ def list_json(path: Path, n: int, runs: int) -> list[Figure]:
     times = tuple(child(MM, "list", "--json", cwd=path) for _ in range(runs))
     git = tuple(child("git", "ls-tree", "-r", "HEAD", "--", "memory", cwd=path) for _ in range(runs))
     note = f"first run, derived caches removed: {first:.2f} s"
-    return [Figure("mm list --json, new process", n, times, git, "git ls-tree -r HEAD -- memory", note)]
+    changed = []
+    for i in range(runs):  # the kept listing no longer fits: the rows of unchanged blocks do
+        rel = new_note(path, "list", i)
+        changed.append(child(MM, "list", "--json", cwd=path))
+        (path / rel).unlink()
+    return [
+        Figure("mm list --json, new process", n, times, git, "git ls-tree -r HEAD -- memory", note),
+        Figure("mm list --json after a one-block change", n, tuple(changed), git, "git ls-tree -r HEAD -- memory"),
+    ]
 
 
 BUILD = """

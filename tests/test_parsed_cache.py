@@ -16,7 +16,7 @@ from conftest import git
 
 from mindmem.errors import BlockError
 from mindmem.store import blocks as b
-from mindmem.store import gitdir, parsed, worktree_blobs
+from mindmem.store import gitdir, tiers, worktree_blobs
 from mindmem.store.files import read_store, write_store
 from mindmem.store.memory import Memory
 from mindmem.store.parsed import ParsedBlocks, store_format
@@ -85,7 +85,7 @@ def test_a_changed_block_is_the_only_one_parsed(repo: Path) -> None:
     block_id = sorted(memory.snapshot().blocks)[3]
     path = edit(memory, block_id, "A new title")
     folder = gitdir.blocks_cache(memory.git)
-    entries, read = block_blobs(str(repo), memory.root, memory.settings.max_block_bytes, folder, memory.git.blob_sha)
+    entries, read = block_blobs(str(repo), memory.root, memory.settings.max_block_bytes, folder, memory.git)
     cache = ParsedBlocks(folder)
     blocks = dict(cache.parsed(entries, read))
     assert cache.parses == 1  # only the edited file
@@ -190,8 +190,8 @@ def test_a_file_changed_just_now_is_not_remembered_by_its_stat_data(repo: Path) 
 
 
 def test_recent_entries_are_folded_into_the_base_and_old_versions_dropped(repo: Path, monkeypatch) -> None:
-    monkeypatch.setattr(parsed, "RECENT_LIMIT", 10)
-    monkeypatch.setattr(parsed, "SPARE", 0)
+    monkeypatch.setattr(tiers, "RECENT_LIMIT", 10)
+    monkeypatch.setattr(tiers, "SPARE", 0)
     memory = Memory(repo)
     folder = gitdir.blocks_cache(memory.git)
     memory.snapshot()

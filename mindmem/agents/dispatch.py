@@ -18,6 +18,7 @@ from typing import Any
 from mindmem.agents.edits import Edit, inline_edit
 from mindmem.errors import BadInput, BlockError, MindmemError, StateError
 from mindmem.store.blocks import parse as parse_block
+from mindmem.store.listing import listing
 from mindmem.store.memory import Memory
 from mindmem.store.snapshot import Snapshot
 from mindmem.vocabulary import (
@@ -174,11 +175,11 @@ class Dispatcher:
                 return {"commit": snap.commit, "path": None, "block": None}  # only proposed so far
             block, _ = memory.lookup(id, snap.commit) if id not in snap.blocks else (snap.blocks[id], snap)
             return {"commit": snap.commit, "path": snap.paths[block.id], "block": block.to_json()}
-        found = memory.list(type=type, status=status, tag=tag, at=snap.commit)
+        found = listing(memory, type=type, status=status, tag=tag, at=snap.commit)
         return {
             "commit": snap.commit,
             "count": len(found),
-            "blocks": [{"id": b.id, "type": b.type, "status": b.status, "title": b.title} for b in found],
+            "blocks": [{"id": row.id, "type": row.type, "status": row.status, "title": row.title} for row in found],
         }
 
     def kernels(self) -> dict[str, Any]:

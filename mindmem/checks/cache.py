@@ -20,7 +20,8 @@ from mindmem.checks.safety import SCAN_VERSION
 from mindmem.errors import BlockError
 from mindmem.store.blocks import Block
 from mindmem.store.files import read_store, write_store
-from mindmem.store.parsed import MANY, ParsedBlocks, trimmed
+from mindmem.store.parsed import MANY, ParsedBlocks
+from mindmem.store.tiers import trimmed
 
 # A new digest shape, safety scan or mindmem version starts a fresh cache.
 FORMAT = f"mindmem-check-cache/3/{__version__}/safety-{SCAN_VERSION}/{','.join(Digest._fields)}"

@@ -52,6 +52,14 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=indent, ensure_ascii=False))
 
 
+def print_json_text(text: str) -> None:
+    """`print_json` of data encoded already, compactly (a listing keeps each block's row encoded)."""
+    if sys.stdout.isatty():
+        print_json(json.loads(text))
+    else:
+        typer.echo(text)
+
+
 # Library parameters whose flag is not simply `--name`.
 FLAGS = {"title": "--set title=…", "type": "TYPE", "edges": "--set edges=…"}
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from mindmem.cli.app import AtOpt, JsonOpt, app, memory, print_json, state
+from mindmem.cli.app import AtOpt, JsonOpt, app, memory, print_json, print_json_text, state
 from mindmem.cli.ci import InstallOpt, show_ci
 from mindmem.cli.options import parse_edges, parse_sets
 from mindmem.cli.progress import progress
@@ -214,17 +214,19 @@ def list_(
       mm list --type decision --status active
       mm list --tag billing --at v1.2 --json
     """
+    from mindmem.store.listing import listing, listing_json
+
     with progress("list") as step:
         step("reading the blocks")
-        found = memory().list(type=type_, status=status, tag=tag, at=at)
+        if as_json and type_ is None and status is None and tag is None:
+            print_json_text(listing_json(memory(), at))  # the frontmatter; `mm show` gives the body
+            return
+        found = listing(memory(), type=type_, status=status, tag=tag, at=at)
     if as_json:
-        from mindmem.store.files import collector_paused
-
-        with collector_paused():
-            print_json([blk.to_mapping() for blk in found])  # the frontmatter; `mm show` gives the body
+        print_json_text(f"[{', '.join(row.json for row in found)}]")
         return
-    for blk in found:
-        typer.echo(f"{blk.id:<20} {blk.type:<9} {blk.status:<10} {blk.title}")
+    for row in found:
+        typer.echo(f"{row.id:<20} {row.type:<9} {row.status:<10} {row.title}")
 
 
 @app.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from mindmem.store.format.ids import (
     ENTITY_KINDS,
     ID_IN_TEXT_RE,
+    ID_PATTERN,
     ID_RE,
     TYPE_DIRS,
     TYPE_PREFIXES,
@@ -51,6 +52,7 @@ __all__ = [
     "EDGE_TYPES",
     "ENTITY_KINDS",
     "ID_IN_TEXT_RE",
+    "ID_PATTERN",
     "ID_RE",
     "KEY_ATTRS",
     "LIFECYCLE",

@@ -18,6 +18,7 @@ from mindmem.store import gitdir, walk
 from mindmem.store.allowed_signers import ALLOWED_SIGNERS, unparsable_signer_lines
 from mindmem.store.blocks import Block
 from mindmem.store.files import atomic_write, collector_paused
+from mindmem.store.listing import check_filters
 from mindmem.store.parsed import ParsedBlocks
 from mindmem.store.repo import GitRepo, Person
 from mindmem.store.snapshot import Snapshot, assemble, is_block_path, load, scan
@@ -151,21 +152,24 @@ class Memory:
 
         Blocks come from the parsed-block store (`parsed.py`) by blob id, so only new content is parsed;
         a malformed or duplicate block is an error (exit 2), named by file."""
+        commit, entries, read = self.blobs(at)
         cache = ParsedBlocks(gitdir.blocks_cache(self.git))
-        if at is None:
-            commit = None
-            entries, read = block_blobs(
-                str(self.workdir), self.root, self.settings.max_block_bytes, cache.folder, self.git.blob_sha
-            )
-        else:
-            commit = self.resolve_at(at)
-            entries = sorted(p for p in self.git.tree_blobs(commit, self.root).items() if is_block_path(p[0]))
-            read = self.git.read_blob
         snap, problems = assemble(cache.parsed(entries, read), self.root, commit, strict_paths=False)
         cache.save(whole_tree=True)
         if problems:
             raise problems[0]
         return snap
+
+    def blobs(self, at: str | None = None) -> tuple[str | None, list[tuple[str, str]], Callable[[str], bytes]]:
+        """(the commit, None for the work tree; (path, blob id) of each block file; a reader of those
+        blobs by id), without reading the blocks that git or the stat store already know."""
+        if at is None:
+            folder = gitdir.blocks_cache(self.git)
+            entries, read = block_blobs(str(self.workdir), self.root, self.settings.max_block_bytes, folder, self.git)
+            return None, entries, read
+        commit = self.resolve_at(at)
+        entries = sorted(p for p in self.git.tree_blobs(commit, self.root).items() if is_block_path(p[0]))
+        return commit, entries, self.git.read_blob
 
     def get(self, block_id: str, at: str | None = None) -> Block:
         return self.lookup(block_id, at)[0]
@@ -187,11 +191,8 @@ class Memory:
         tag: str | None = None,
         at: str | None = None,
     ) -> list[Block]:
-        if type is not None and type not in b.TYPES:
-            raise BadInput(f"unknown type '{type}'; expected one of {', '.join(b.TYPES)}")
-        known = dict.fromkeys(s for statuses in b.STATUSES.values() for s in statuses)
-        if status is not None and status not in known:
-            raise BadInput(f"unknown status '{status}'; expected one of {', '.join(known)}")
+        """The blocks that pass the filters, oldest first (`listing.listing` gives their rows, cheaper)."""
+        check_filters(type, status)
         found = [
             block
             for block in self.snapshot(at).blocks.values()

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from mindmem.errors import BlockError, DuplicateId
-from mindmem.store.blocks import ID_RE, Block, block_relpath, parse
+from mindmem.store.blocks import ID_PATTERN, ID_RE, Block, block_relpath, parse
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,10 @@ class Snapshot:
 
     def __contains__(self, block_id: object) -> bool:
         return block_id in self.blocks
+
+
+# A block file's name, as a regex.
+BLOCK_NAME = rf"{ID_PATTERN}\.md"
 
 
 def is_block_path(path: str) -> bool:

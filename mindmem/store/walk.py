@@ -112,6 +112,28 @@ def _folder(full: str, rel: str) -> Iterator[tuple[str, os.DirEntry[str] | Linke
         yield from _folder(entry.path, f"{rel}/{entry.name}")
 
 
+def special_files(top: str, folder: str) -> list[str]:
+    """Repo-relative paths of the FIFOs, sockets and devices under `top/folder` (dot-folders and
+    linked folders not entered), told by the type the directory listing gives: nothing is statted or
+    opened. For readers that learn of regular files from elsewhere (git's index) but must still
+    refuse a special file named like a block, as the walk does."""
+    found, stack = [], [folder]
+    while stack:
+        rel = stack.pop()
+        try:
+            listing = os.scandir(os.path.join(top, rel))
+        except OSError:
+            continue
+        with listing:
+            for entry in listing:
+                if entry.is_dir(follow_symlinks=False):
+                    if not entry.name.startswith("."):
+                        stack.append(f"{rel}/{entry.name}")
+                elif not entry.is_file(follow_symlinks=False) and not entry.is_symlink():
+                    found.append(f"{rel}/{entry.name}")
+    return found
+
+
 _HINT = "replace the link with a real folder or file"
 
 

@@ -33,7 +33,8 @@ ENTITY_KINDS = {"person": "PER", "project": "PRJ", "tool": "TOOL", "org": "ORG"}
 
 _HASH_ID = r"(?:D|F|T|I|N)-\d{8}-[0-9a-f]{6}"
 _ENTITY_ID = r"(?:PER|PRJ|TOOL|ORG)-[a-z0-9]+(?:-[a-z0-9]+)*"
-ID_RE = re.compile(rf"^(?:{_HASH_ID}|{_ENTITY_ID})$")
+ID_PATTERN = rf"(?:{_HASH_ID}|{_ENTITY_ID})"
+ID_RE = re.compile(rf"^{ID_PATTERN}$")
 ID_IN_TEXT_RE = re.compile(rf"\b(?:{_HASH_ID}|{_ENTITY_ID})\b")
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pygit2
@@ -66,6 +68,39 @@ class WorkTree(Objects, Refs, Locks):
         bases = tuple(folder.rstrip("/") + "/" for folder in folders)
         return sorted(path for path in self._raw.status(untracked_files="all") if path.startswith(bases))
 
+    def vouched_blobs(self, prefix: str, names: str) -> tuple[dict[str, str], list[str]] | None:
+        """What git vouches for under `prefix` without the files being read: (path -> index blob sha of
+        each tracked regular file named as the regex `names` says, outside dot-folders, whose stat
+        data still match the index; and every other file there, whose bytes git cannot vouch for:
+        untracked, modified, flagged assume-unchanged or skip-worktree, or not a plain file). None
+        when git does not list every file under `prefix` (a nested repository or a submodule inside
+        it), so the caller walks the folder itself.
+
+        Git's own stat check in C, as for `git status`: at 100,000 files it costs about a quarter of
+        a Python walk that stats every file. Racy entries are compared by content, by git.
+        """
+        spec = f":(literal){prefix}"
+        commands = (
+            ("ls-files", "-s", "-v", "-z", "--", spec),
+            ("diff-files", "--name-only", "-z", "--", spec),
+            ("ls-files", "--others", "-z", "--", spec),
+        )
+        with ThreadPoolExecutor(len(commands)) as pool:  # git does the work; two of them stat every file
+            done = list(pool.map(lambda args: self._run(*args), commands))
+        if any(d.returncode != 0 for d in done):
+            return None
+        listing, changed, untracked = done[0].stdout, done[1].stdout.split("\0"), done[2].stdout.split("\0")[:-1]
+        if " 160000 " in listing or any(path.endswith("/") for path in untracked):
+            return None  # a submodule or nested repository (git does not list the files in it), or a path like one
+        stale = set(changed)
+        # Lines "TAG MODE SHA STAGE\tPATH\0": tag H is a plain cached entry (lowercase: assume-unchanged,
+        # S: skip-worktree), stage 0 no merge conflict. One regex, not Python per line: 100,000 lines.
+        wanted = rf"{re.escape(prefix)}/(?:[^\0/.][^\0/]*/)*{names}"
+        plain = re.compile(rf"(?:^|\0)H 100(?:644|755) ([0-9a-f]+) 0\t({wanted})(?=\0)")
+        vouched = {path: sha for sha, path in plain.findall(listing) if path not in stale}
+        unsure = {path for path in _LISTED_PATH.findall(listing) if path not in vouched}
+        return vouched, sorted(unsure.union(untracked))
+
     def worktree_state(self, path: str) -> tuple[bytes | None, str | None]:
         """(work tree bytes, index blob sha) of one path; None where absent."""
         try:
@@ -123,6 +158,9 @@ class WorkTree(Objects, Refs, Locks):
                 except (pygit2.GitError, OSError):
                     time.sleep(0.05)
             raise StateError("another git process holds .git/index.lock; the index was not updated, see `git status`")
+
+
+_LISTED_PATH = re.compile(r"\t([^\0]*)")
 
 
 def _checkout(full: Path, entry: pygit2.Object) -> None:
