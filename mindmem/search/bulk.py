@@ -56,7 +56,7 @@ Progress = Callable[[int, int], None]
 Tokenizer = Callable[[str], list[str]]
 
 # Blocks per worker process at least: a worker's start-up (interpreter and imports, about 0.5 s) must be
-# small next to its share. Measured at 10k and 100k blocks in docs/benchmarks.md.
+# small next to its share (4,000 blocks are several seconds of writing).
 PART_MIN = 4_000
 MAX_PARTS = 4
 _INDEX_NAME = "MAIN"
@@ -86,8 +86,10 @@ def build(folder: Path, files: Sequence[Source], parts: int, progress: Progress 
         if progress is not None:
             progress(min(len(files), done * len(runs)), len(files))
 
-    workers = [_start(d, r) for d, r in zip(dirs[1:], runs[1:], strict=True)]
+    workers: list[subprocess.Popen[bytes]] = []
     try:
+        for part, run in zip(dirs[1:], runs[1:], strict=True):
+            workers.append(_start(part, run))
         written = [write_part(dirs[0], runs[0], own), *map(_result, workers)]
     finally:
         for worker in workers:
