@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from recall_world import build_world, commit
 from whoosh import index as wix
 from whoosh.codec.whoosh3 import W3Codec, W3Segment
 from whoosh.writing import SegmentWriter
@@ -121,3 +122,15 @@ def test_a_build_that_fails_keeps_the_index_it_had(corpus_repo: Path, monkeypatc
     assert sorted(p.name for p in root.iterdir() if p.is_dir()) == ["current"]
     assert index_files.read_state(root / "current") == index_files.read_state(root / "current") is not None
     assert index.status(memory).fresh and index.status(memory).documents == before.documents
+
+
+def test_an_index_of_no_blocks_answers_nothing(repo: Path) -> None:
+    build_world(repo)
+    for path in (repo / "memory").rglob("*.md"):
+        path.unlink()
+    commit(repo, "remove every block")
+    memory = Memory(repo)
+    assert index.rebuild(memory).documents == 0
+    view = index.open_view(memory)
+    assert view.leaves == [] and view.search("queue limit", limit=5) == []
+    assert view.listing(["decision"], ["active"], 5) == [] and view.docs(["D-20261120-queue"]) == {}

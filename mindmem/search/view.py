@@ -159,6 +159,8 @@ class IndexView:
     def _frequencies(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, frequencies) of `term` in `field` over every segment, deleted documents left out."""
         found = [segments.postings(leaf.reader, field, term) for leaf in self.leaves]
+        if not found:  # an index of no blocks has no segments
+            return np.empty(0, np.int64), np.empty(0)
         docnums = np.concatenate([d + leaf.offset for (d, _), leaf in zip(found, self.leaves, strict=True)])
         tfs = np.concatenate([f for _, f in found])
         if self._deletions:
