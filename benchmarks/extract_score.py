@@ -231,13 +231,15 @@ class Timed:
     def complete_json(
         self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int | None = None
     ) -> str:
-        start, usable = time.perf_counter(), False
+        start, usable, raw = time.perf_counter(), False, None
         try:
             raw = self.model.complete_json(messages, schema, max_tokens)
             usable = True
             return raw
         finally:
-            self.calls.append({"seconds": time.perf_counter() - start, "usable": usable, **self.model.last_usage})
+            took = time.perf_counter() - start
+            asked = {"asked": messages[-1]["content"], "reply": raw}  # to replay a policy on the labels
+            self.calls.append({"seconds": took, "usable": usable, **self.model.last_usage, **asked})
 
 
 def rescore(docs: list[tuple[str, str, list[Expected]]], saved: list[dict]) -> None:

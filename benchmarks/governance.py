@@ -30,6 +30,7 @@ import math
 import os
 import platform
 import pstats
+import resource
 import subprocess
 import sys
 import tempfile
@@ -53,6 +54,7 @@ TARGET_RATIO = 5.0  # times faster than the git CLI flow
 # The module, not the function of the same name the package exports.
 approving = importlib.import_module("mindmem.governance.approve")
 MM = str(Path(sys.executable).with_name("mm"))
+CHECKED: dict[str, Any] = {"check": True, "capture_output": True, "text": True}
 
 
 def percentile(times: list[float], q: float) -> float:
@@ -66,6 +68,12 @@ def ms(seconds: float) -> str:
 
 def run(*cmd: str, cwd: Path) -> None:
     subprocess.run(cmd, cwd=cwd, check=True, capture_output=True)
+
+
+def clean_env() -> dict[str, str]:
+    """The environment a user's `mm` runs in: no git location variables, and Python's bytecode cache
+    on (with PYTHONDONTWRITEBYTECODE set, every new process compiles mindmem from source: +0.3 s)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def signed_repo(folder: Path, n: int) -> Path:
@@ -90,11 +98,18 @@ def signed_repo(folder: Path, n: int) -> Path:
     return path
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of the children it waited for (git, ssh-keygen), user + system."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 @dataclass(frozen=True)
 class Run:
     propose: float
     approve: float
     gate: float = 0.0  # the part of approve spent in the checks gate
+    cpu: float = 0.0  # CPU of the whole flow, this process and its children
 
     @property
     def total(self) -> float:
@@ -123,21 +138,23 @@ class Flows:
     def _block(self, flow: str) -> tuple[str, bytes]:
         self.count += 1
         when = b.now_utc()
-        block_id = f"N-{when:%Y%m%d}-{self.count:06x}"
+        # A new ID each run, also on a corpus kept from earlier runs (the same ID again would be an edit).
+        block_id = f"N-{when:%Y%m%d}-{os.urandom(3).hex()}"
         meta = {"id": block_id, "type": "note", "title": f"Benchmark note {self.count} ({flow})", "status": "active"}
         meta["created"] = b.format_time(when)
         block = b.from_mapping(meta, f"Written by the {flow} flow.", block_id)
         return f"memory/notes/{block_id}.md", b.render(block).encode()
 
-    def _approve(self, started: float, pid: str) -> Run:
+    def _approve(self, started: tuple[float, float], pid: str) -> Run:
         middle = time.perf_counter()
         gov.approve(Memory(self.path), pid)
-        return Run(middle - started, time.perf_counter() - middle, self.gate_times[-1])
+        end = time.perf_counter()
+        return Run(middle - started[0], end - middle, self.gate_times[-1], cpu_seconds() - started[1])
 
     def mm_worktree(self) -> Run:
         rel, data = self._block("mm work tree")
         (self.path / rel).write_bytes(data)
-        start = time.perf_counter()
+        start = time.perf_counter(), cpu_seconds()
         proposal = gov.propose_worktree(Memory(self.path), rationale="benchmark: one new note")
         return self._approve(start, proposal.id)
 
@@ -145,7 +162,7 @@ class Flows:
         rel, data = self._block("mm --file")
         source = self.scratch / Path(rel).name
         source.write_bytes(data)
-        start = time.perf_counter()
+        start = time.perf_counter(), cpu_seconds()
         memory = Memory(self.path)
         changes = ch.from_texts([(str(source), source.read_bytes())], memory.root)
         proposal = gov.propose(memory, changes, rationale="benchmark: one new note")
@@ -155,7 +172,7 @@ class Flows:
         rel, data = self._block("git CLI")
         (self.path / rel).write_bytes(data)
         branch = f"proposals/bench-{self.count}"
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         run("git", "checkout", "-q", "-b", branch, cwd=self.path)
         run("git", "add", rel, cwd=self.path)
         run("git", "commit", "-q", "-m", "Add a benchmark note\n\nbenchmark: one new note", cwd=self.path)
@@ -163,18 +180,22 @@ class Flows:
         middle = time.perf_counter()
         run("git", "merge", "-q", "--no-ff", "-S", "-m", f"Approve {branch}", branch, cwd=self.path)
         run("git", "branch", "-q", "-D", branch, cwd=self.path)
-        return Run(middle - start, time.perf_counter() - middle)
+        return Run(middle - start, time.perf_counter() - middle, cpu=cpu_seconds() - cpu)
 
-    def mm_cli(self) -> Run:
+    def mm_cli(self, *, file: bool = False) -> Run:
+        """`mm propose` (from the work tree, or `--file`) and `mm approve` as two new processes."""
         rel, data = self._block("mm CLI")
-        (self.path / rel).write_bytes(data)
-        start = time.perf_counter()
-        done = subprocess.run(
-            [MM, "propose", "-r", "benchmark: one new note"], cwd=self.path, check=True, capture_output=True, text=True
+        target = self.scratch / Path(rel).name if file else self.path / rel
+        target.write_bytes(data)
+        source = ["--file", str(target)] if file else []
+        env = clean_env()
+        start, cpu = time.perf_counter(), cpu_seconds()
+        proposed = subprocess.run(
+            [MM, "propose", "-r", "benchmark: one new note", *source], cwd=self.path, env=env, **CHECKED
         )
         middle = time.perf_counter()
-        run(MM, "approve", done.stdout.strip(), cwd=self.path)
-        return Run(middle - start, time.perf_counter() - middle)
+        subprocess.run([MM, "approve", proposed.stdout.strip()], cwd=self.path, env=env, **CHECKED)
+        return Run(middle - start, time.perf_counter() - middle, cpu=cpu_seconds() - cpu)
 
 
 def check(path: Path) -> None:

@@ -4,20 +4,22 @@ Scored on the held-out split of `mm dataset dispatch` (phrasings the training sp
 uses), and on plain questions written by hand, not by the generator's templates (right tool, and
 right tool and mode): benchmarks/routing/plain.txt, which the rules were tuned on, and
 benchmarks/routing/heldout.txt, written afterwards (tuned on in a later session), and dev.txt, tuned on in
-session 20; and two sets never tuned on: benchmarks/routing/fresh.txt (session 19) and second.txt (written in
-session 20 before that session's rules). On the generated set it
-measures correct tool, correct mode (recall mode, staged_change phase, graph/core action), exact
+session 20, and second.txt (written in session 20 before that session's rules), tuned on in session 21;
+and two sets never tuned on: fresh.txt (session 19) and third.txt (written in session 21 before any change).
+On the generated set it measures correct tool, correct mode (recall mode, staged_change phase, graph/core action), exact
 arguments that name things (IDs, proposal, subject), valid call, and time per question; for the
 rule router, and for a GGUF model given with --model (alone, and falling back to the rules when
-its reply is not a valid call). Misses on the plain sets go to stderr.
+its reply is not a valid call, and the rules asking the model only when no rule of theirs matched).
+Misses on the plain sets go to stderr.
 
     python benchmarks/routing.py [--count 2000] [--seed 11] [--model 0.5b|1.5b|PATH] [--few-shot N]
-        [--half tuning|held-out|dev|fresh|second|all] [--plain-only]
+        [--half tuning|held-out|dev|fresh|second|third|all] [--plain-only] [--answers FILE] [--unsure-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import Counter
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from mindmem.agents.dataset import MODE_KEYS, dispatch_pairs, few_shot
-from mindmem.agents.router import Call, route
+from mindmem.agents.router import Call, route, ruled
 
 NAMED = ("id", "proposal", "target", "subject", "type", "status")
 
@@ -60,6 +62,7 @@ SET_FILES = (
     ("dev.txt", "dev"),
     ("fresh.txt", "fresh"),
     ("second.txt", "second"),
+    ("third.txt", "third"),
 )
 HALVES = tuple(half for _name, half in SET_FILES)
 
@@ -67,14 +70,7 @@ HALVES = tuple(half for _name, half in SET_FILES)
 def plain_questions() -> list[tuple[str, str, str, str]]:
     """(set, tool, mode, question) for every set in SET_FILES. Mode "-" for tools without one."""
     out = []
-    sets = (
-        ("plain.txt", "tuning"),
-        ("heldout.txt", "held-out"),
-        ("fresh.txt", "fresh"),
-        ("second.txt", "second"),
-        ("dev.txt", "dev"),
-    )
-    for name, half in sets:
+    for name, half in SET_FILES:
         for line in (SETS / name).read_text().splitlines():
             if line.strip() and not line.startswith("#"):
                 label, question = (part.strip() for part in line.split("|", 1))
@@ -115,6 +111,22 @@ def _model(name: str) -> str:
     return name
 
 
+def _asked_once(model: Any, saved: Path | None) -> Callable[[str], Call | None]:
+    """The model's call per question, each question asked once; kept in `saved` (JSON) when given,
+    so the rules can change and the combinations be scored again without the model's minutes."""
+    asked: dict[str, Any] = json.loads(saved.read_text()) if saved and saved.exists() else {}
+
+    def by_model(q: str) -> Call | None:
+        if q not in asked:
+            call = model.route_or_none(q)
+            asked[q] = call.to_json() if call else None
+            if saved:
+                saved.write_text(json.dumps(asked, indent=1))
+        return Call(asked[q]["tool"], asked[q]["arguments"]) if asked[q] else None
+
+    return by_model
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2000)
@@ -123,6 +135,10 @@ def main() -> None:
     parser.add_argument("--few-shot", type=int, default=0, help="add N train-split examples to the model's prompt")
     parser.add_argument("--half", choices=(*HALVES, "all"), default="all", help="plain questions to ask")
     parser.add_argument("--plain-only", action="store_true", help="skip the generated questions")
+    parser.add_argument(
+        "--unsure-only", action="store_true", help="ask the model only where no rule matches (its combination only)"
+    )
+    parser.add_argument("--answers", type=Path, help="keep the model's calls in this JSON file and reuse them")
     parser.add_argument("--sample", type=int, help="only N plain questions, evenly spaced (models are slow)")
     args = parser.parse_args()
     questions = [q for q in plain_questions() if args.half in ("all", q[0])]
@@ -134,15 +150,11 @@ def main() -> None:
 
         model = ModelRouter(_model(args.model), examples=few_shot(args.few_shot))
         label = f"model {Path(_model(args.model)).name}" + (f", {args.few_shot} examples" if args.few_shot else "")
-        asked: dict[str, Call | None] = {}  # each question goes to the model once
-
-        def by_model(q: str) -> Call | None:
-            if q not in asked:
-                asked[q] = model.route_or_none(q)
-            return asked[q]
-
-        routers[label] = by_model
-        routers[label + ", rules when invalid"] = lambda q: by_model(q) or route(q)
+        by_model = _asked_once(model, args.answers)
+        if not args.unsure_only:
+            routers[label] = by_model
+            routers[label + ", rules when invalid"] = lambda q: by_model(q) or route(q)
+        routers[f"rules, {label} when no rule matches"] = lambda q: ruled(q) or by_model(q) or route(q)
     print(f"{len(questions)} plain questions written by hand ({args.half})\n")
     print("| router | half | questions | right tool | right tool and mode | s per question |")
     print("|---|---|---|---|---|---|")

@@ -10,8 +10,10 @@ notes to them, which is a few dozen blocks on 100,000 and changes nothing measur
 Per size, in this order (the index must exist before recall and catch-up are timed):
 
 - propose + signed approve of one new block, in process (`propose_worktree` + `approve`, what
-  `mm propose` + `mm approve` do), against `git checkout -b` + `git add` + `git commit` +
-  `git checkout main` + `git merge --no-ff -S` + `git branch -D` on the same repo, interleaved;
+  `mm propose` + `mm approve` do; and `propose` of a block file + `approve`, what `mm propose --file`
+  + `mm approve` do), and the `--file` flow as two new `mm` processes, against `git checkout -b` +
+  `git add` + `git commit` + `git checkout main` + `git merge --no-ff -S` + `git branch -D` on the
+  same repo, interleaved; with the CPU time of each flow (this process and its children);
 - `mm check --staged` with one new block staged (a new process, what the pre-commit hook runs);
 - `mm list --json` in a new process (work tree), unchanged and after a one-block change, against
   `git ls-tree -r HEAD -- memory`;
@@ -27,6 +29,7 @@ Figures are p50 / p95 (nearest rank). The output is a Markdown table for docs/be
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import random
@@ -43,7 +46,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from governance import MM, Flows, approving, percentile, run, signed_repo
+from governance import MM, Flows, Run, approving, clean_env, percentile, run, signed_repo
 
 from mindmem.search import index
 from mindmem.search.recall import recall
@@ -87,12 +90,6 @@ def timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
-
-
-def clean_env() -> dict[str, str]:
-    """The environment a user's `mm` runs in: no git location variables, and Python's bytecode cache
-    on (with PYTHONDONTWRITEBYTECODE set, every new process compiles mindmem from source: +0.3 s)."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k != "PYTHONDONTWRITEBYTECODE"}
 
 
 def child(*cmd: str, cwd: Path) -> float:
@@ -143,18 +140,31 @@ def approve_flow(path: Path, n: int, runs: int) -> list[Figure]:
     flows.mm_worktree()  # once, untimed: imports, page cache, the derived caches of this checkout
     flows.mm_file()
     flows.git_cli()
-    mm, mm_file, git = [], [], []
+    steps = {
+        "mm": flows.mm_worktree,
+        "mm --file": flows.mm_file,
+        "git": flows.git_cli,
+        "cli": functools.partial(flows.mm_cli, file=True),
+    }
+    found: dict[str, list[Run]] = {name: [] for name in steps}
     for _ in range(runs):  # interleaved, so all see the same machine load
-        mm.append(flows.mm_worktree().total)
-        mm_file.append(flows.mm_file().total)
-        git.append(flows.git_cli().total)
+        for name, step in steps.items():
+            found[name].append(step())
     approving.keep_in_step = keep_in_step
     gate, catch_up = percentile(flows.gate_times[2::2], 50), percentile(catch_ups[2::2], 50)
     note = f"approve's checks gate p50 {gate * 1000:.0f} ms, search index catch-up p50 {catch_up * 1000:.0f} ms"
     flow = "checkout -b, add, commit, checkout, merge --no-ff -S, branch -D"
+    git = tuple(r.total for r in found["git"])
+    cpu_git = percentile([r.cpu for r in found["git"]], 50) * 1000
+
+    def figure(operation: str, name: str, what: str) -> Figure:
+        cpu = f"CPU p50 {percentile([r.cpu for r in found[name]], 50) * 1000:.0f} ms (git's {cpu_git:.0f} ms); "
+        return Figure(operation, n, tuple(r.total for r in found[name]), git, flow, cpu + what)
+
     return [
-        Figure("propose + signed approve", n, tuple(mm), tuple(git), flow, note + "; work tree (git status)"),
-        Figure("propose --file + signed approve", n, tuple(mm_file), tuple(git), flow, "the block from a file"),
+        figure("propose + signed approve", "mm", note + "; work tree (git status)"),
+        figure("propose --file + signed approve", "mm --file", "the block from a file"),
+        figure("mm propose --file + mm approve, new processes", "cli", "two `mm` processes, start-up included"),
     ]
 
 

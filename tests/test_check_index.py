@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 import subprocess
 import sys
 from dataclasses import replace
@@ -107,6 +108,35 @@ def test_the_index_follows_the_tree_through_many_commits(big: Path, monkeypatch:
     for a, b_ in [(0, 1), (3, 4), (1, 3), (0, 4), (2, 3)]:  # backwards and forwards
         indexed, listed = both(memory, src._range(memory, f"{commits[a]}..{commits[b_]}"))
         assert indexed == listed, (a, b_)
+
+
+def test_a_check_moves_the_index_to_its_tree_or_reads_through_the_diff_when_it_cannot(
+    big: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check of a few changed files leaves the index at the checked tree, so the next approve's gate (its
+    tree is made on top of this one) diffs nothing new; an index it cannot write is read through the diff."""
+    from mindmem.checks.keyindex import KeyIndex
+
+    memory = Memory(big)
+    snap = memory.snapshot("HEAD")
+    context_for(memory, rev_range="HEAD~1..HEAD")  # the index starts at the corpus's tree
+    picked = sorted(snap.blocks)[:3]
+    trees = []
+    for block_id in picked:
+        changes = {snap.paths[block_id]: edited(snap.blocks[block_id], title=f"Moved {block_id}")}
+        memory.git.commit_files("main", changes, f"edit {block_id}\n", memory.person())
+        trees.append(memory.git.commit_info(memory.git.branch_tip("main")).tree)
+    indexed, listed = both(memory, src._range(memory, "HEAD~1..HEAD"))
+    assert indexed == listed
+    assert KeyIndex(index_file(memory)).tree() == trees[-1]
+
+    def busy(*args: object) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(KeyIndex, "move", busy)
+    indexed, listed = both(memory, src._range(memory, "HEAD~3..HEAD~1"))
+    assert indexed == listed
+    assert KeyIndex(index_file(memory)).tree() == trees[-1]  # unmoved, and still right
 
 
 def test_a_damaged_index_is_rebuilt(big: Path) -> None:

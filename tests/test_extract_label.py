@@ -11,7 +11,8 @@ import pytest
 from mindmem.errors import BadInput
 from mindmem.extract.base import Context
 from mindmem.extract.hybrid import HybridExtractor
-from mindmem.extract.label import LABELS, label, label_schema, worth_asking
+from mindmem.extract.label import LABELS, added, label, label_schema, worth_asking
+from mindmem.extract.naming import kept_names
 from mindmem.extract.rules import JUDGED_CONFIDENCE, RulesExtractor
 from mindmem.store.snapshot import Snapshot
 
@@ -103,16 +104,70 @@ def _hybrid(model: Scripted) -> HybridExtractor:
     return hybrid
 
 
+NO_NAMES = json.dumps({"people": [], "tools": [], "projects": []})
+
+
 def test_hybrid_adds_what_the_model_labels_and_keeps_the_rules_when_its_reply_is_unusable() -> None:
     rules = RulesExtractor().extract(NOTES, _context())
-    found = _hybrid(Scripted(json.dumps({"1": "fact", "2": "none"}))).extract(NOTES, _context())
+    found = _hybrid(Scripted(json.dumps({"1": "fact", "2": "none"}), NO_NAMES)).extract(NOTES, _context())
     assert found.backend == "hybrid" and not found.warnings
     assert [c.span.text for c in found.candidates if c.confidence == JUDGED_CONFIDENCE] == [
         "The image cache holds 40 GB on each node."
     ]
     # A decision the model sees where the rules saw none stays with the rules: nothing is added.
-    decided = _hybrid(Scripted(json.dumps({"1": "decision", "2": "none"}))).extract(NOTES, _context())
+    decided = _hybrid(Scripted(json.dumps({"1": "decision", "2": "none"}), NO_NAMES)).extract(NOTES, _context())
     assert decided.candidates == rules.candidates
     broken = _hybrid(Scripted("{}")).extract(NOTES, _context())
     assert broken.candidates == rules.candidates
     assert broken.warnings and broken.warnings[0].startswith("the model added nothing: the model's labels")
+
+
+def test_an_incident_that_names_no_failure_is_read_as_a_fact() -> None:
+    said = [
+        "They moved to Notion last month.",  # decisions stay with the rules
+        "The warehouse bill doubled in October.",  # "incident" that names no failure: a fact
+        "The payment webhook failed twice last night.",  # a failure: the incident stands
+        "hey all",
+    ]
+    assert added(["decision", "incident", "incident", "none"], said) == ["none", "fact", "incident", "none"]
+
+
+def test_hybrid_adds_the_names_the_model_finds_that_the_text_holds() -> None:
+    text = (
+        "[09:12] jules: the deploy job hangs again\nRabbitMQ is still on version 3.9.\nDana: see you in the EU call\n"
+    )
+    names = {"people": ["jules", "Dana", "Zoe"], "tools": ["RabbitMQ", "EU", "deploy job", "Monday"], "projects": []}
+    labels = json.dumps({"1": "none", "2": "none", "3": "none"})
+    found = _hybrid(Scripted(labels, json.dumps(names))).extract(text, _context())
+    assert not found.warnings
+    # Dana the rules had (a speaker); Zoe is not in the text, EU an abbreviation, "deploy job" ordinary words.
+    assert [c.id for c in found.candidates if c.type == "entity"] == ["PER-dana", "PER-jules", "TOOL-rabbitmq"]
+    added = [c.span for c in found.candidates if c.id in ("PER-jules", "TOOL-rabbitmq")]
+    assert [(text[s.start : s.end], s.text) for s in added] == [("jules", "jules"), ("RabbitMQ", "RabbitMQ")]
+    # Names that are not lists cost the names, not the labels.
+    broken = _hybrid(Scripted(json.dumps({"1": "fact", "2": "none"}), "[]")).extract(NOTES, _context())
+    assert any(c.confidence == JUDGED_CONFIDENCE for c in broken.candidates)
+    assert broken.warnings and broken.warnings[0].startswith("the model named nothing")
+
+
+def test_a_name_counts_only_where_the_text_uses_it_as_one() -> None:
+    text = (
+        "- Weather was nice, nobody wanted to be inside.\n"
+        "[09:12] jules: we prune docker images every night\n"
+        "Ines: The API returns prices in cents, not euros.\n"
+        "This change puts Varnish in front, and logs go via structlog. Let's go with date-fns.\n"
+        "Lee: the App Store review takes five days.\n"
+    )
+    given = {
+        "people": ["jules", "Ines", "Zoe"],
+        "tools": ["Weather", "docker", "euros", "Varnish", "structlog", "date-fns", "App Store", "API", "review"],
+        "projects": ["deploy job"],
+    }
+    kept = [(name, prefix, text[start : start + len(name)]) for name, prefix, start in kept_names(given, text)]
+    assert kept == [
+        ("jules", "PER", "jules"),
+        ("Varnish", "TOOL", "Varnish"),
+        ("structlog", "TOOL", "structlog"),
+        ("date-fns", "TOOL", "date-fns"),
+        ("App Store", "TOOL", "App Store"),
+    ]

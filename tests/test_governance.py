@@ -72,6 +72,26 @@ def test_propose_files_and_stream(repo, mm, tmp_path):
     assert len(git(repo, "branch", "--list", "proposals/*").split()) == 2
 
 
+def test_a_new_proposal_reads_back_as_proposed_without_a_second_diff(repo, mm):
+    """propose knows the paths it committed; what it returns is what reading the branch (a tree diff) gives."""
+    from mindmem import governance as gov
+    from mindmem.store.memory import Memory
+
+    memory = Memory(repo)
+    block = "---\nid: F-20261120-aa10f3\ntype: fact\ntitle: Billing runs nightly\nstatus: active\n"
+    block += "created: 2026-11-20\n---\nAt 02:00.\n"
+    changes = {
+        "memory/facts/F-20261120-aa10f3.md": block.encode(),
+        "memory/notes/README-extra.md": b"not a block\n",
+        ".mindmem/templates/fact.md": b"---\ntype: fact\n---\n",
+    }
+    made = gov.propose(memory, changes, rationale="copied from the ops wiki")
+    assert made == gov.find_proposal(Memory(repo), made.id) and made.blocks == ("F-20261120-aa10f3",)
+    edited = {"memory/facts/F-20261120-aa10f3.md": block.replace("02:00", "03:00").encode()}
+    revised = gov.propose(memory, edited, rationale="the time moved", amend=made.id)
+    assert revised == gov.find_proposal(Memory(repo), made.id) and len(revised.commits) == 2
+
+
 def test_inline_add_supersede_edit_revoke(repo, mm):
     old = new_block(mm, repo, "decision", "-t", "Use MySQL", "--set", "tags=[db]")
     approve(mm, repo, propose(mm, repo, "-r", "first storage choice"))

@@ -289,15 +289,18 @@ def test_unknown_approved_or_rejected_proposals_are_refused(repo: Path, mm):
     refused(mm, repo, ["rebase", gone], 3, "was rejected")
 
 
-@pytest.mark.parametrize("staged", [False, True], ids=["modified", "staged"])
-def test_approve_refuses_to_overwrite_work_in_progress(repo: Path, mm, staged: bool):
+@pytest.mark.parametrize("where", ["modified", "staged", "staged only"])
+def test_approve_refuses_to_overwrite_work_in_progress(repo: Path, mm, where: str):
     block = new_block(mm, repo, "note", "-t", "Standup notes")
     approve(mm, repo, propose(mm, repo, "-r", "keep the standup notes"))
     pid = propose(mm, repo, "-r", "a clearer title", "--edit", block, "--set", "title=Daily standup")
     path = repo / f"memory/notes/{block}.md"
-    path.write_text(path.read_text() + "\nLocal edit in progress.\n")
-    if staged:
+    committed = path.read_text()
+    path.write_text(committed + "\nLocal edit in progress.\n")
+    if where != "modified":
         git(repo, "add", str(path))
+    if where == "staged only":  # the file matches the branch again, the index does not
+        path.write_text(committed)
     refused(mm, repo, ["approve", pid], 3, f"uncommitted changes to memory/notes/{block}.md would be overwritten")
 
 

@@ -47,12 +47,12 @@ def copy_of(memory: Memory, block: b.Block, folder: str, title: str) -> Path:
 
 def test_git_vouches_only_for_tracked_files_it_has_not_seen_change(repo: Path) -> None:
     memory = Memory(repo)
-    vouched, unsure = memory.git.vouched_blobs(memory.root, BLOCK_NAME)
+    vouched, unsure = memory.git.vouched_blobs(memory.root, BLOCK_NAME)()
     committed = memory.git.tree_blobs(memory.resolve_at("HEAD"), memory.root)
     assert vouched == {path: sha for path, sha in committed.items() if is_block_path(path)}
     edited = str(edit(memory, some_block(memory), "Edited in the work tree").relative_to(repo))
     added = str(copy_of(memory, some_block(memory, 1), "notes", "Never added").relative_to(repo))
-    vouched, unsure = memory.git.vouched_blobs(memory.root, BLOCK_NAME)
+    vouched, unsure = memory.git.vouched_blobs(memory.root, BLOCK_NAME)()
     assert edited not in vouched and edited in unsure
     assert added not in vouched and added in unsure
     assert len(vouched) == len(committed) - 1 - sum(not is_block_path(p) for p in committed)

@@ -45,57 +45,75 @@ def _has(pattern: str, text: str) -> bool:
 _POLITE = r"^(?:(?:ok(?:ay)?|so|hey|please|pls|kindly|can you|could you|would you|let'?s|now)[,:]?\s+)*"
 _REJECT = (
     r"\b(reject\w*|declin\w*|refus\w*|turn(ed)? (it )?down|throw (it )?out|(don'?t|do not) merge|no to|"
-    r"drop\w*|discard\w*|bin|den(y|ied)|(should|must|can)(not|n'?t| not) go in)\b"
+    r"drop\w*|discard\w*|bin|den(y|ied)|veto\w*|clos(e|ed|ing)|without merg\w*|"
+    r"(should|must|can)(not|n'?t| not) go in)\b"
 )
 _APPROVE = (
     r"\b(approv\w*|accept\w*|merge|sign(ed)? off|ship( it)?|lgtm|good to go|looks good|(is|it'?s) (fine|good|ok)|"
-    r"can go in|go ahead)\b"
+    r"can go in|go ahead|green[- ]?light\w*|thumbs up)\b"
 )
-_ROLLBACK = r"\b(roll(ed)? ?back|revert\w*|undo|take back|back (it )?out)\b|\broll\b.*\bback\b"
+_ROLLBACK = (
+    r"\b(roll(ed)? ?back|revert\w*|revers\w*|undo|take back|back (it )?out|out of (the )?memory)\b|\broll\b.*\bback\b|"
+    r"\btake \S+ out\b"
+)
 # "…, save that" and "put in memory that …": the request around the words to keep, not in the title.
 _SAVE_TAIL = r",? (please )?(save|record|store|note|remember|log|capture) (that|this|it)\.?$"
 _SAVE_LEAD = r"write (this|that|it) down|put (that |this |it )?(in|into) (the )?memory"
 _PROPOSE = (
     _POLITE + r"(remember|record|note( down)?\b|make a note|write down|jot down|save|store|capture|propose|"
-    rf"keep in mind|add|create|log (a|an|that)\b|{_SAVE_LEAD})\b(?!.*\?$)|{_SAVE_TAIL}|"
+    rf"keep in (mind|memory)|add|create|log (a|an|that)\b|{_SAVE_LEAD})\b(?!.*\?$)|{_SAVE_TAIL}|"
+    r"^(new|another) (fact|decision|task|note|incident)\s*:|"
+    r"\b(file|open|raise|add|create|log) (a new|one more|an?) (fact|decision|task|note|incident)\b(?!.*\?$)|"
     r"\b(put|save|store|add|write) (that|this|it) (in|to|into) (the )?memory\b|\b(for|to|into) (the )?memory:"
 )
 _CONTRADICT = (
     r"\b(contradict\w*|conflict\w*|inconsisten\w*|disagree\w*|clash\w*|opposite|at odds|"
     r"(don'?t|do not|doesn'?t|does not) agree)\b"
 )
-_HISTORY = r"(memory|history|repo|repository)"
+# What the governance chain is made of: the memory's history, its merges and their approvals.
+_HISTORY = r"(memory|history|repo|repository|approvals|merges)"
+# Whether it is whole: checked, signed, not rewritten ("untampered" too).
+_SOUND = (
+    r"(verify|validat\w*|audit\w*|integrity|(un)?tamper\w*|alter\w*|rewr(ote|ite|itten)|signatures?|signed|checks?|"
+    r"trust\w*)"
+)
 _VERIFY_MEMORY = (
-    rf"\b(verify|audit|integrity|tamper\w*|alter\w*|signatures?|signed|checks?|trust)\b.*\b{_HISTORY}\b|"
-    rf"\b{_HISTORY}\b.*\b(sound|valid|intact|ok|tamper\w*|alter\w*|checks?|integrity|signatures?|signed|trust\w*)\b"
+    rf"\b{_SOUND}\b.*\b{_HISTORY}\b|"
+    rf"\b{_HISTORY}\b.*\b(sound|valid|intact|ok|{_SOUND})\b|\bmemory (log|chain)\b.*\brewr"
 )
 _KERNELS = (
-    r"\b(settings|config\w*|kernels?|what mode|which mode|governance mode|boosts?|"
-    r"(enforce|propose|detect.only) mode)\b|"
-    r"\bagents?\b.*\b(allowed|permitted|may|can|able|permissions?|rights)\b|\b(permissions?|rights)\b.*\bagents?\b|"
+    r"\b(kernels?|what mode|which mode|governance mode|boosts?|(enforce|propose|detect.only) mode)\b|"
+    r"(^|\b(the|your|its|memory'?s?|recall|governance|ranking|repo'?s?|current|which|what)) (settings|config\w*)\b|"
+    r"\b(settings|config\w*)\b.*\b(in force|memory|repo|recall|governance)\b|"
+    r"\b(rules?|polic(y|ies))\b.*\bgovern\w*|\bgovern\w*\b.*\b(rules?|polic(y|ies))\b|"
+    r"\bagents?\b.*\b(allowed|permitted|may|can|able|permissions?|rights|capabilit\w*)\b|"
+    r"\b(permissions?|rights|capabilit\w*)\b.*\bagents?\b|"
     r"\b(allowed|permitted|may|can|could)\b.*\b(this|the|an|my) agent\b"
 )
 _PREFETCH = (
-    r"\b(before (i|we) (start|begin|work|touch|dig|pick)\w*|before touching|before starting|prefetch|"
+    r"\b(before (i|we) (start|begin|work|touch|dig|pick|change|edit|modify|refactor|rewrite|upgrade|fix)\w*|"
+    r"before (touching|starting|changing|editing)|pre-?fetch|pre-?load|set (me|us) up|"
     r"load (the )?(context|what)|(prepare|prep|ready) me|get me up to speed|about to \w+|get me (some )?context|"
     r"need to know before|(i'?m|we'?re|i am|we are) (starting|beginning|picking up)|what'?s relevant|"
     r"what (should (i|we)|do (i|we) need to) (know|read|load))\b|\bcontext (for|on|about|needed)\b"
 )
 _EXPAND = (
     r"\b(related|neighbou?r\w*|links?|linked|connected|around|depends? on|hangs? off|points? (to|at)|"
-    r"cit(es|ed|ing)|referenc\w*|hops?|connects?|attached|edges?)\b"
+    r"cit(es|ed|ing)|referenc\w*|hops?|connects?|attached|edges?|travers\w*|walk\w*|graph)\b"
 )
 _GET = (
     r"^(show|get|open|print|display|read|pull up|fetch|let me (read|see)|(can|could|may) (i|we) (see|read))\b|"
-    r"\bwhat does \S+ say\b"
+    r"\bwhat does \S+ say\b|\b(want|like|need) to (see|read|look at|view)\b"
 )
 _LIST = (
-    r"\b(list|enumerate|how many|count|every|all (the )?(open |active )?\w+s|what \w+s do we have|"
+    r"\b(list|enumerate|how many|count|every|all (the )?(open |active )?\w+s|(what|which) \w+s do we have|"
     r"which \w+s (are|is)|what \w+ (are|is) there|^(give|show) me (all |every )?(the )?\w+$)\b"
 )
 _STATUS = (
     r"\b(status|overview|summary|stats|statistics|size|state|snapshot) of (the )?(memory|repo)\b|"
-    r"^(memory )?status\??$|\boverview of\b.*\bmemory\b|\bhow (many|big)\b.*\b(blocks?|memory|proposals?)\b|"
+    r"^(memory )?status\??$|\boverview of\b.*\bmemory\b|\bhow (many|big|large)\b.*\b(blocks?|memory|proposals?)\b|"
+    r"\b(totals?|counts?|tally)\b.*\b(memory|blocks?|proposals?)\b|\b(memory|block|proposal) (totals?|counts?|tally)\b|"
+    r"\bhow much\b.*\bstored\b|"
     r"\bmemory (repo )?(overview|status|summary|stats|statistics|size|snapshot)\b|"
     r"\bwhat'?s in (the )?memory\b|\bnumber of (blocks|proposals)\b|\bhow much\b.*\bin (the )?memory\b|"
     r"\b(stats|statistics|summary|overview|health) (on|of|for) (the )?memory\b|\bmemory health\b"
@@ -114,32 +132,50 @@ _CHECK = (
     r"\bis (that|this|it) (right|true|correct|accurate)\b|\b(true|or not|correct)\??$|"
     r",? (right|correct|true|yes|no)\??$|,? (didn'?t|don'?t|doesn'?t|isn'?t|aren'?t|wasn'?t|haven'?t|hasn'?t) "
     r"(we|it|they|he|she)\??$|\bor (did|has|have|is) (that|it|this) (changed?|moved)\b|"
-    r"^(is|are|does|do|did|was|were|has|have|can)\b.*\b(really|actually|still|truly|indeed)\b"
+    r"^(is|are|does|do|did|was|were|has|have|can)\b.*\b(really|actually|still|truly|indeed)\b|"
+    r"^(sanity|fact|reality)[- ]?check\b"
 )
 _DIAGNOSE = (
     r"^why\b|\b(root cause|root of|what caused|diagnose|broke|failing|fails|crash\w*|timed? ?out|what went wrong|"
     r"what'?s behind|what is behind|causes?|causing|how come|keeps? \w+ing|hangs?|so slow|late|"
     r"what (made|led to|triggered)|reasons?|end(ed)? up|what happened|what'?s going on|troubleshoot\w*|"
-    r"(going|gone|go) wrong|what'?s wrong|what is wrong)\b|"
+    r"(going|gone|go) wrong|what'?s wrong|what is wrong|(source|origin) of|what('?s| is) making|what makes)\b|"
+    r",? why\??$|"
     r"^explain\b"
 )
 _BUNDLE = (
-    r"\b(everything (about|on|we|you)|all (the )?(evidence|context)|evidence|brief me|summari[sz]e|timeline of|"
-    r"history of|all we know|whole story|complete picture|full (picture|background)|put together|rundown|in one go|"
-    r"report on|digest|(all|every) (the )?(information|info|piece)\b)"
+    r"\b(everything (about|on|we|you|relat\w*)|all (the )?(evidence|context|material)|evidence (on|about|for)|brief me|"
+    r"summari[sz]e|timeline of|history of|all we know|(whole|complete|full) (story|picture|background|account)|"
+    r"put together|pull together|rundown|in one (go|place)|report on|digest|dossier|"
+    r"(all|every) (the )?(information|info|piece)\b)|"
+    # gathering verbs: the caller wants the pieces collected, not the best few
+    r"^(please )?(assemble|collect|gather|round up|compile)\b"
 )
 _INTENT = (
     r"^(who|when|by when|what did we decide|which decision|what is the status|status of|which team|"
     r"which (person|people|engineer|one of us))\b|"
     r"\bwhat (was|were|has been) (decided|agreed)\b|"
-    r"\bwhat did (we|the \w+|they|\w+) (decide|settle|agree|land|choose|pick)\b|\bdecision (on|about|for)\b|"
+    r"\bwhat did (we|the \w+|they|\w+) (decide|settle|agree|land|choose|pick|conclude)\b|\bdecision (on|about|for)\b|"
     r"\b(responsible for|deadline|due date|in charge of)\b|\bwhat'?s the plan\b|"
     r"\b(position|stance|verdict|conclusion|outcome) (on|about|of|did)\b"
 )
 
+# Asking for a search outright: the rules are sure of "similar" then, not merely left with it.
+_SEARCH = (
+    r"\b(find|search\w*|look (up|for)|dig up|mention\w*|regarding|relat(ed|ing) to|touching|"
+    r"(anything|something|stuff|notes?|entries|blocks?|what do we have)( written| wrote)? (on|about|down about))\b"
+)
+
 
 def route(question: str) -> Call:
-    """The one dispatcher call that answers `question` best, by rules (first matching rule wins)."""
+    """The one dispatcher call that answers `question` best, by rules (first matching rule wins);
+    a search for similar blocks when no rule matches."""
+    q = " ".join(question.split())
+    return ruled(q) or Call("recall", {"query": q, "mode": "similar"})
+
+
+def ruled(question: str) -> Call | None:
+    """The call a rule picks for `question`, or None when no rule matches it (the rules are unsure)."""
     q = " ".join(question.split())
     ids = [m.group(0) for m in ID_IN_TEXT_RE.finditer(q)]
     proposal = PROPOSAL_IN_TEXT_RE.search(q)
@@ -160,7 +196,8 @@ def route(question: str) -> Call:
         return Call("graph", {"action": "prefetch", "subject": subject or q})
     if ids and _has(_EXPAND, q):
         return Call("graph", {"action": "expand", "id": ids[0], "depth": 2 if _has(r"\b(two|2) hops?\b", q) else 1})
-    if ids and (_has(_GET, q) or len(q.split()) <= 3):  # a bare ID with a verb or two asks for that block
+    # A bare ID with a verb or two asks for that block, unless the words ask what is true of it now.
+    if ids and (_has(_GET, q) or (len(q.split()) <= 3 and not _has(_ENTITY_STATE, q))):
         return Call("core", {"action": "get", "id": ids[0]})
     if _type_in(q) and (_has(_LIST, q) or _status_in(q)) and not _has(_BUNDLE, q):
         return Call("core", _list_arguments(q))
@@ -182,7 +219,7 @@ def _change(q: str, proposal: str | None, ids: list[str]) -> Call | None:
     return None
 
 
-def _recall(q: str) -> Call:
+def _recall(q: str) -> Call | None:
     if _has(_CHECK, q):
         return Call("recall", {"query": _strip_lead(q), "mode": "verify"})
     if _has(_DIAGNOSE, q):
@@ -191,7 +228,9 @@ def _recall(q: str) -> Call:
         return Call("recall", {"query": q, "mode": "bundle"})
     if _has(_INTENT, q):
         return Call("recall", {"query": q, "mode": "intent"})
-    return Call("recall", {"query": q, "mode": "similar"})
+    if _has(_SEARCH, q):
+        return Call("recall", {"query": q, "mode": "similar"})
+    return None
 
 
 def _list_arguments(q: str) -> dict[str, Any]:
@@ -225,17 +264,23 @@ def _strip_lead(q: str) -> str:
 
 
 def _edit_from(q: str) -> dict[str, Any]:
-    verbs = rf"remember|record|note down|propose|add a \w+|log|save|keep in mind|{_SAVE_LEAD}"
+    verbs = (  # the ones naming a type first, so that the type word goes with them
+        r"(record|log|add|save|file|open|raise|create|note) (a new|an?) \w+|(new|another) \w+|"
+        rf"remember|record|note down|propose|log|save|keep in (mind|memory)|{_SAVE_LEAD}"
+    )
     lead = rf"^(please )?({verbs})( that)?[:,]?\s*"
     text = re.sub(_SAVE_TAIL, "", re.sub(lead, "", q, flags=re.I), flags=re.I).strip()
-    kind = (
-        "decision"
-        if _has(r"\b(decid\w*|we will|we'll|from now on|going forward)\b", q)
-        else (
-            "task"
-            if _has(r"\b(todo|need to|must|should|by (monday|tuesday|wednesday|thursday|friday))\b", q)
-            else "fact"
+    named = re.match(rf"^(?:please )?(?:{verbs})\b", q, re.I)
+    kind = next((t for t in ("decision", "task", "fact", "incident") if named and t in named.group(0).lower()), None)
+    if kind is None:
+        kind = (
+            "decision"
+            if _has(r"\b(decid\w*|we will|we'll|from now on|going forward)\b", q)
+            else (
+                "task"
+                if _has(r"\b(todo|need to|must|should|by (monday|tuesday|wednesday|thursday|friday))\b", q)
+                else "fact"
+            )
         )
-    )
     title = text[:1].upper() + text[1:].rstrip(".")
     return {"action": "add", "type": kind, "title": title[:200] or q[:200]}

@@ -1,7 +1,7 @@
 """A `Catalog` read from the key index, through the few block files that differ from its tree.
 
-`open_view` brings the index near the tree being checked (moving it there when more than a few
-files differ) and keeps one read transaction open, so every lookup of one check sees one tree.
+`open_view` moves the index to the tree being checked (or, when it cannot write, reads it through
+the few files that differ) and keeps one read transaction open, so every lookup of one check sees one tree.
 `IndexedCatalog` answers the lookups `Catalog` answers from a full set of digests (by ID, entity
 names, the contradiction buckets, incoming edges) with index queries plus the overlay, so a check
 of k changed blocks costs a tree diff and O(k) lookups, whatever the size of the tree.
@@ -62,15 +62,24 @@ def open_view(
         return {p: new for p, (_, new) in changed.items() if is_block_path(p)}
 
     index = KeyIndex(file)
+    movable = True
     try:
-        for _ in range(3):
+        for _ in range(4):
             index.db.execute("BEGIN")
             current = index.tree()
             over = {} if current == tree else diff(current) if current is not None else None
-            if over is not None and len(over) <= MOVE_AFTER:
+            few = over is not None and len(over) <= MOVE_AFTER
+            if few and (not over or not movable):
                 return _view(index, {**over, **{p: s for p, s in on_top.items() if is_block_path(p)}}, parse_digests)
             index.db.execute("ROLLBACK")
-            index.move(tree, diff, full, digests_of)
+            # Moved along even for a few files: the next check (the next approve's gate checks a tree
+            # made on top of this one) then starts from here and diffs nothing it has not just diffed.
+            try:
+                index.move(tree, diff, full, parse_digests if few else digests_of)
+            except sqlite3.OperationalError:
+                if not few:
+                    raise
+                movable = False  # busy, or a git dir it cannot write: read it through the overlay
         raise sqlite3.OperationalError("the key index keeps moving under this check")
     except BaseException:
         index.close()

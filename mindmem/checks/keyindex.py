@@ -22,7 +22,8 @@ from mindmem.checks.catalog import Digest, live
 from mindmem.checks.wording import norm
 
 FORMAT = "mindmem-keys/1"
-# Past this many paths between the index's tree and the one checked, the index is moved first.
+# Up to this many paths between the index's tree and the one checked are parsed when the index moves;
+# past it, their digests come from the store of every digest.
 MOVE_AFTER = 64
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT);

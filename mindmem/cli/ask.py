@@ -18,8 +18,8 @@ def ask(
         Optional[str],
         typer.Option(
             "--model",
-            help="GGUF model that routes (the rules stand in when its call is not valid) and answers. "
-            "A model from $MM_MODEL or config only answers: the rules route better (docs/benchmarks.md).",
+            help="GGUF model that routes the questions no rule matches, and answers. "
+            "A model from $MM_MODEL or config only answers (docs/benchmarks.md).",
         ),
     ] = None,
     as_json: JsonOpt = False,
@@ -28,9 +28,10 @@ def ask(
 
     A rule-based router picks the call (recall and its modes, graph, core, compiled
     truth, kernels, memory_verify, or a proposal) and the evidence is printed. With
-    --model the model emits the call as grammar-held JSON (the rules stand in when it
-    is not valid); with any model (--model, $MM_MODEL or the user config) the model
-    answers from the evidence, citing block IDs.
+    --model, the model emits the call as grammar-held JSON for the questions no rule
+    matches (a search for similar blocks when its call is not valid); with any model
+    (--model, $MM_MODEL or the user config) the model answers from the evidence,
+    citing block IDs.
     Requests to approve, reject or roll back are refused: a person runs those commands.
 
     \b

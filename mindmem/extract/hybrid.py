@@ -2,10 +2,11 @@
 
 The rules are quick and precise on the phrasings they know; a model reads looser wording. With a
 local GGUF (llama-cpp), the model labels the sentences the rules left (`mindmem.extract.label`),
-and the rules build the ones it calls a decision, fact or incident. With a model server (openai),
-the model writes candidates for each chunk, and one whose span overlaps a rules candidate's is
-dropped (edges to it point at the rules' one): the sentence was already judged; an entity the
-rules already have is kept once.
+and the rules build the ones it calls a fact or incident; then it names the people, tools and
+projects of the text, and those the rules missed that the text holds are added
+(`mindmem.extract.naming`). With a model server (openai), the model writes candidates for each
+chunk, and one whose span overlaps a rules candidate's is dropped (edges to it point at the
+rules' one): the sentence was already judged; an entity the rules already have is kept once.
 If the model fails, the rules' candidates stand, with the model's error as a warning.
 """
 
@@ -16,7 +17,8 @@ from typing import Any
 
 from mindmem.errors import BadInput
 from mindmem.extract.base import Candidate, Context, Extraction
-from mindmem.extract.label import ADDED, JsonModel, label
+from mindmem.extract.label import JsonModel, added, label
+from mindmem.extract.naming import ask_names
 from mindmem.extract.rules import RulesExtractor
 
 
@@ -33,19 +35,27 @@ class HybridExtractor:
     def extract(self, text: str, context: Context) -> Extraction:
         try:
             if isinstance(self.model, JsonModel):
-                model: JsonModel = self.model
-                found = self.rules.extract(
-                    text, context, judge=lambda said: _added(label(model, said, context.progress))
-                )
-                return replace(found, backend=self.name)
+                return self._labelled(self.model, text, context)
             return combine(self.rules.extract(text, context), self.model.extract(text, context), self.name)
         except BadInput as exc:
             rules = self.rules.extract(text, context)
             return replace(rules, backend=self.name, warnings=(f"the model added nothing: {exc}",))
 
+    def _labelled(self, model: JsonModel, text: str, context: Context) -> Extraction:
+        warnings: list[str] = []
 
-def _added(labels: list[str]) -> list[str]:
-    return [found if found in ADDED else "none" for found in labels]
+        def judge(said: list[str]) -> list[str]:
+            return added(label(model, said, context.progress), said)
+
+        def namer(whole: str) -> list[tuple[str, str, int]]:
+            try:  # an unusable list of names costs the names, not the labels
+                return ask_names(model, whole)
+            except BadInput as exc:
+                warnings.append(f"the model named nothing: {exc}")
+                return []
+
+        found = self.rules.extract(text, context, judge=judge, namer=namer)
+        return replace(found, backend=self.name, warnings=tuple(warnings))
 
 
 def combine(rules: Extraction, model: Extraction, backend: str = "hybrid") -> Extraction:

@@ -30,6 +30,16 @@ LABELS = ("decision", "fact", "incident", "none")
 # updates, while its facts and incidents were right far more often (docs/benchmarks.md). It is
 # still offered "decision", so that such sentences do not land in fact for want of a better label.
 ADDED = ("fact", "incident")
+# An incident is a failure, and the sentence that reports one says so. A sentence the model calls an
+# incident with none of these words states a cost, a count, a duration or a cause ("the warehouse bill
+# doubled", "37 tickets over the weekend"): the small models' commonest wrong label, read as a fact.
+FAILURE = re.compile(
+    r"\b(?:fail\w*|down|outages?|errors?|broke\w*|crash\w*|could ?n[o']t|can'?t|cannot|unable|lost|loss|"
+    r"delet\w*|delay\w*|degraded|timed? ?outs?|timing out|ran out|out of (?:space|memory|disk)|fired|paged|"
+    r"alerts?|5\d\d|backed up|unreachable|hung|hang\w*|stuck|dropp\w*|leak\w*|corrupt\w*|expired|"
+    r"rolled back|spik\w*|incidents?)\b",
+    re.I,
+)
 # Sentences per call: enough for a page of notes, few enough that a small model keeps count.
 BATCH = 24
 # Reply tokens a label takes (`"12": "incident", ` is 7 to 9), with room to spare, and for the braces.
@@ -68,6 +78,21 @@ Example.
 Reply:
 {"1": "none", "2": "fact", "3": "decision", "4": "incident", "5": "none", "6": "fact", "7": "none", "8": "decision", \
 "9": "none", "10": "fact", "11": "fact", "12": "fact", "13": "fact", "14": "fact"}
+
+Asked instead for the names in a text ("Names in:"), list the people, tools and projects it names, as written:
+- people: persons, by the name or chat handle the text uses.
+- tools: products, services, libraries, vendors (Kafka, Stripe, pnpm, date-fns).
+- projects: the team's own named projects.
+Not names: ordinary words (the API, the queue, dashboards), abbreviations (EU, VAT), days, months, teams.
+Reply with JSON only: {"people": [...], "tools": [...], "projects": [...]}.
+
+Example.
+Names in:
+[10:02] mo: the nightly sync from Salesforce failed again
+Priya will move the cron jobs to Airflow by Friday.
+The Atlas project needs a new owner, ask Ken. We pin numpy to 1.26 for the EU build.
+Reply:
+{"people": ["mo", "Priya", "Ken"], "tools": ["Salesforce", "Airflow", "numpy"], "projects": ["Atlas"]}
 """
 
 
@@ -108,6 +133,17 @@ def label(model: JsonModel, sentences: Sequence[str], progress: Callable[[int, i
         for i, found in zip(batch, _labels(reply, len(batch)), strict=True):
             out[i] = found
         report(first + len(batch), len(asked))
+    return out
+
+
+def added(labels: Sequence[str], sentences: Sequence[str]) -> list[str]:
+    """The labels hybrid builds candidates from: facts, and incidents whose sentence names a failure
+    (one that names none is a fact); every other label is "none"."""
+    out = []
+    for found, sentence in zip(labels, sentences, strict=True):
+        if found == "incident" and not FAILURE.search(sentence):
+            found = "fact"
+        out.append(found if found in ADDED else "none")
     return out
 
 

@@ -22,11 +22,22 @@ from dataclasses import dataclass, replace
 from mindmem.errors import BadInput
 from mindmem.extract.base import Candidate, Context, Extraction, Span
 from mindmem.extract.dates import find_dates
-from mindmem.extract.names import CALENDAR, STOP, Entities, attendees, entity_candidates, known_entities, mentions
+from mindmem.extract.names import (
+    CALENDAR,
+    STOP,
+    Entities,
+    attendees,
+    entity,
+    entity_candidates,
+    known_entities,
+    mentions,
+)
 from mindmem.extract.updates import UPDATABLE, Updates
 
 # Labels a judge gives sentences the rules left: "decision", "fact", "incident" or "none".
 Judge = Callable[[list[str]], list[str]]
+# Names a model finds in the text: (name as written, kind prefix, offset of its first mention).
+Namer = Callable[[str], list[tuple[str, str, int]]]
 JUDGED_CONFIDENCE = 0.5
 _SPEAKER = re.compile(
     r"^[ \t]*(?:[-*>]\s+)?(?:\[[^\]\n]{1,40}\]\s*)?(?:\*\*)?(?P<name>[A-Z][\w.'-]{0,30}(?: [A-Z][\w.'-]{0,30})?)"
@@ -114,9 +125,12 @@ class RulesExtractor:
         if options:
             raise BadInput(f"the rules backend takes no options (got {', '.join(options)})")
 
-    def extract(self, text: str, context: Context, judge: Judge | None = None) -> Extraction:
+    def extract(
+        self, text: str, context: Context, judge: Judge | None = None, namer: Namer | None = None
+    ) -> Extraction:
         """Candidates from the sentences the rules recognise; with `judge` (the hybrid backend's model),
-        also from those it labels decision, fact or incident among the rest."""
+        also from those it labels decision, fact or incident among the rest, and with `namer` the
+        entities it names that the rules did not find."""
         entities = Entities(known=known_entities(context.existing.blocks.values()))
         attendees(text, entities)
         candidates: list[Candidate] = []
@@ -148,7 +162,21 @@ class RulesExtractor:
                 rest = [e for e in cand.edges if e[1] not in old]
                 cand = replace(cand, edges=tuple(dict.fromkeys([*(("supersedes", i) for i in old), *rest])))
             candidates.append(replace(cand, confidence=JUDGED_CONFIDENCE) if n in asked else cand)
+        if namer:
+            _add_named(namer, text, sentences, entities)
         return Extraction("rules", tuple(entity_candidates(entities) + candidates))
+
+
+def _add_named(namer: Namer, text: str, sentences: list[_Sentence], entities: Entities) -> None:
+    """The entities a model names that the rules did not find; titles are blanked (same offsets),
+    since a title's capitals are not names."""
+    plain = list(text)
+    for sentence in sentences:
+        if sentence.title:
+            plain[sentence.start : sentence.end] = " " * (sentence.end - sentence.start)
+    for name, prefix, start in namer("".join(plain)):
+        if name.lower() not in entities.known:
+            entity(entities, name, prefix, Span(start, start + len(name), name))
 
 
 def _sentences(text: str) -> Iterator[_Sentence]:

@@ -101,7 +101,7 @@ def approve(
         )
     decision = _gate(memory, cand, override)
     touched = sorted(cand.changed)
-    refresh_plan(memory, cand.tip, touched, keep_worktree)  # refuse before asking for a signature
+    refresh_plan(memory, cand.tip, touched, keep_worktree, staged=False)  # refuse before asking for a signature
     sha, signed = _sign_approval(memory, cand, decision, rationale, via)
     if before_ref_move is not None:
         before_ref_move()
@@ -258,16 +258,23 @@ def _with_a_fresh_scan(findings: list[Finding], cand: Candidate, root: str) -> l
     return out
 
 
-def refresh_plan(memory: Memory, tip: str, paths: list[str], keep_worktree: bool) -> bool | None:
-    """True: refresh these paths after the ref moves; False: leave them (asked to); None: not on the branch."""
+def refresh_plan(
+    memory: Memory, tip: str, paths: list[str], keep_worktree: bool, *, staged: bool = True
+) -> bool | None:
+    """True: refresh these paths after the ref moves; False: leave them (asked to); None: not on the branch.
+
+    A path is dirty when its file or (`staged`) its index entry differs from `tip`. Approve looks at the
+    files alone for its early refusal, before asking for a signature, and at both under the lock."""
     git = memory.git
     if git.is_bare or git.head_branch() != memory.settings.governed_branch:
         return None
+    index = git.staged_blobs(paths) if staged else None
     dirty = []
     for path in paths:
         at_tip = git.read_file(tip, path)
-        data, staged = git.worktree_state(path)
-        if data != at_tip or staged != (git.blob_sha(at_tip) if at_tip is not None else None):
+        if git.worktree_file(path) != at_tip or (
+            index is not None and index.get(path) != (git.blob_sha(at_tip) if at_tip is not None else None)
+        ):
             dirty.append(path)
     if dirty and not keep_worktree:
         raise StateError(

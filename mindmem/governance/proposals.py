@@ -9,6 +9,7 @@ wrote it is git's author of those commits, never a trailer that claims otherwise
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,7 +122,9 @@ def proposal_diff(memory: Memory, proposal: Proposal) -> list[ch.BlockDiff]:
     return ch.diff_blocks(memory.git.changed_paths(proposal.base, proposal.commit, memory.root))
 
 
-def read_proposal(memory: Memory, branch: str, head: str) -> Proposal:
+def read_proposal(memory: Memory, branch: str, head: str, *, made: tuple[str, Iterable[str]] | None = None) -> Proposal:
+    """The proposal on `branch` at `head`. `made` (parent, paths): `head` is a commit mm has just written on
+    `parent` changing exactly these paths, which then need no tree diff (40 ms at 100,000 blocks)."""
     git = memory.git
     info = git.commit_info(head)
     state, content = "open", info
@@ -138,7 +141,10 @@ def read_proposal(memory: Memory, branch: str, head: str) -> Proposal:
     authors = list(dict.fromkeys(c.author.name for c in commits))
     # IDs from the file names: a hand-made branch may hold a block that does not parse, and
     # listing it must still work (the checks report the bad block).
-    changed = git.changed_blobs(base, content.sha, memory.root)
+    if made is not None and base == made[0]:
+        changed: Iterable[str] = (p for p in made[1] if p.startswith(memory.root + "/"))
+    else:
+        changed = git.changed_blobs(base, content.sha, memory.root)
     return Proposal(
         id=branch.rsplit("/", 1)[-1],
         state=state,

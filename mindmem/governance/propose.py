@@ -59,7 +59,7 @@ def propose(
         )
         sha = git.create_commit(tree, [parent], message, commit_author, person)
         git.update_ref(f"refs/heads/{revised.branch}", sha, revised.head, f"mindmem: revise {revised.id}")
-        return read_proposal(memory, revised.branch, sha)
+        return read_proposal(memory, revised.branch, sha, made=(parent, effective))
     for _ in range(16):
         pid = _new_proposal_id(git)
         message = compose(title, rationale, {"Mm-Proposal": pid, "Mm-Author": who, "Mm-Blocks": ids})
@@ -68,7 +68,7 @@ def propose(
             git.update_ref(f"refs/heads/{PROPOSALS}{pid}", sha, None, f"mindmem: propose {pid}")
         except RefConflict:
             continue  # another writer drew the same ID in the same instant: draw again
-        return read_proposal(memory, f"{PROPOSALS}{pid}", sha)
+        return read_proposal(memory, f"{PROPOSALS}{pid}", sha, made=(tip, effective))
     raise StateError("could not create a proposal branch after 16 tries")
 
 
@@ -95,7 +95,7 @@ def propose_worktree(
         if not changes:
             raise BadInput(f"no uncommitted changes under {memory.root}/ or {CONFIG_DIR}/ to propose")
         proposal = propose(memory, changes, rationale=rationale, title=title, author=author, amend=amend)
-        git.refresh_paths(tip, sorted(changes))
+        git.refresh_paths(tip, sorted(changes), skip_matching=True)  # mostly new files: nothing to unstage
     return proposal
 
 

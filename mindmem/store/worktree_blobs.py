@@ -18,7 +18,6 @@ import os
 import stat
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
@@ -34,7 +33,7 @@ RACY_NS = 2_000_000_000
 class Git(Protocol):
     def blob_sha(self, data: bytes) -> str: ...
     def read_blob(self, sha: str) -> bytes: ...
-    def vouched_blobs(self, prefix: str, names: str) -> tuple[dict[str, str], list[str]] | None: ...
+    def vouched_blobs(self, prefix: str, names: str) -> Callable[[], tuple[dict[str, str], list[str]] | None]: ...
 
 
 def block_blobs(
@@ -99,10 +98,9 @@ def _vouched(top: str, root: str, git: Git) -> tuple[dict[str, str], list[str]] 
     error, as for the walk), looked for while git works. None: walk instead."""
     if walk.linked_component(top, root):  # reported by the walk, and nothing under it read
         return None
-    with ThreadPoolExecutor(1) as pool:
-        asked = pool.submit(git.vouched_blobs, root, BLOCK_NAME)
-        special = walk.special_files(top, root)
-        vouched = asked.result()
+    answer = git.vouched_blobs(root, BLOCK_NAME)
+    special = walk.special_files(top, root)
+    vouched = answer()
     return (vouched[0], [*vouched[1], *special]) if vouched else None
 
 
