@@ -23,7 +23,7 @@ Corpora come from benchmarks/corpus.py (committed repos). For each size:
 `--repo COPY` measures an existing repo (a copy: it gets one-block commits) instead of generating
 one, so a 100k corpus made once can be measured again after each change.
 
-The default sizes are 1k and 10k; 100k takes several minutes (about 280 s of CPU) and 700 MB of memory to build.
+The default sizes are 1k and 10k; 100k takes a few minutes (about 170 s of CPU over two processes) to build.
 """
 
 from __future__ import annotations
@@ -254,11 +254,13 @@ def side_by_side(memory: Memory, count: int, rng: random.Random, mind_mem: str |
         print(side_line(side, ours) + f"; import {answer['import_seconds']:.2f} s")
 
 
-def fresh_process_build(path: Path) -> tuple[float, float, float]:
-    """(wall, CPU, peak resident MB) of a full rebuild in a new process, as `mm index rebuild` pays it."""
+def fresh_process_build(path: Path) -> tuple[float, float, float, float]:
+    """(wall, CPU, peak resident MB, peak resident MB of a worker) of a full rebuild in a new process, as
+    `mm index rebuild` pays it; CPU counts the worker processes a large build writes segments in."""
     script = (
         "import resource, sys; from mindmem.store.memory import Memory; from mindmem.search import index; "
-        "index.rebuild(Memory(sys.argv[1])); print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        "index.rebuild(Memory(sys.argv[1])); "
+        "print(*(resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)))"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -267,7 +269,8 @@ def fresh_process_build(path: Path) -> tuple[float, float, float]:
     wall = time.perf_counter() - began
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return wall, cpu, int(out.stdout.split()[-1]) / 1024
+    own, worker = out.stdout.split()[-2:]
+    return wall, cpu, int(own) / 1024, int(worker) / 1024
 
 
 def run(n: int, count: int, cli_runs: int, side_queries: int, mind_mem: str | None) -> None:
@@ -283,8 +286,11 @@ def measure(path: Path, count: int, cli_runs: int, builds: int) -> None:
     rng = random.Random(7)
     memory = Memory(path)
     for _ in range(builds):
-        wall, cpu, peak = fresh_process_build(path)
-        print(f"full index build            {wall:.2f} s, cpu {cpu:.2f} s, peak memory {peak:.0f} MB (new process)")
+        wall, cpu, peak, worker = fresh_process_build(path)
+        print(
+            f"full index build            {wall:.2f} s, cpu {cpu:.2f} s, peak memory {peak:.0f} MB"
+            f" + {worker:.0f} MB per worker (new process, load {os.getloadavg()[0]:.1f})"
+        )
     in_process = []
     for _ in range(5):
         change_one_block(memory, rng)

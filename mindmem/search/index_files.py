@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from whoosh import index as wix
 
 from mindmem.errors import BlockError, NotFound, StateError
-from mindmem.search import segments
+from mindmem.search import bulk, segments
 from mindmem.search.document import FORMAT_VERSION, document, schema
 from mindmem.store.blocks import parse
 from mindmem.store.files import atomic_write
@@ -121,10 +121,12 @@ def build(memory: Memory, folder: Path, sha: str | None, progress: Progress | No
     fresh = folder.with_name(f"{folder.name}.new-{uuid.uuid4().hex[:8]}")
     fresh.mkdir(parents=True)
     try:
-        ix = wix.create_in(str(fresh), schema())
-        files = [] if sha is None else [(p, d) for p, d in memory.git.iter_files(sha, memory.root) if is_block_path(p)]
-        written, _, skipped = _write(memory, ix, files, set(), progress, fresh=True)
-        _write_state(fresh, memory, sha, ix.doc_count(), skipped)
+        wix.create_in(str(fresh), schema())
+        found = [] if sha is None else memory.git.iter_files(sha, memory.root)
+        files = [(p, data, memory.git.blob_sha(data)) for p, data in found if is_block_path(p)]
+        # A fresh index has nothing to delete: every block is one added document.
+        written, skipped = bulk.build(fresh, files, bulk.parts_for(len(files)), progress)
+        _write_state(fresh, memory, sha, written, skipped)
         swap(fresh, folder)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -152,19 +154,15 @@ def _write(
     files: list[tuple[str, bytes | None]],
     skipped: set[str],
     progress: Progress | None,
-    *,
-    fresh: bool = False,
 ) -> tuple[int, int, set[str]]:
-    """Delete the documents of `files` and add what each holds now; (written, removed, unparseable paths).
-    In a `fresh` index there is nothing to delete, so none of whoosh's per-document deletes are paid."""
+    """Delete the documents of `files` and add what each holds now; (written, removed, unparseable paths)."""
     if not files:
         return 0, 0, skipped
     written = removed = 0
     writer = ix.writer(timeout=WRITER_WAIT_SECONDS, limitmb=256)
     try:
         for done, (path, data) in enumerate(files, 1):
-            if not fresh:
-                _delete(writer, "path", path)
+            _delete(writer, "path", path)
             skipped.discard(path)
             block = None
             if data is not None:
@@ -176,8 +174,7 @@ def _write(
             if block is None:
                 removed += 1
             else:
-                if not fresh:
-                    _delete(writer, "id", block.id)  # one document per ID, as whoosh's update_document keeps it
+                _delete(writer, "id", block.id)  # one document per ID, as whoosh's update_document keeps it
                 writer.add_document(**document(block, path), blob=memory.git.blob_sha(data))
                 written += 1
             if progress is not None and (done % 200 == 0 or done == len(files)):
@@ -197,8 +194,10 @@ def _delete(writer: SegmentWriter, field: str, value: str) -> None:
     offset = 0
     for segment in writer.segments:
         found, _ = segments.postings(segments.reader(writer.storage, writer.schema, segment), field, value)
-        for docnum in found:
-            writer.delete_document(offset + docnum)
+        deleted = set(segment.deleted_docs())
+        for docnum in found.tolist():
+            if docnum not in deleted:
+                writer.delete_document(offset + docnum)
         offset += segment.doc_count_all()
 
 

@@ -12,13 +12,17 @@ files, so sharing their data is right too).
 
 from __future__ import annotations
 
-from array import array
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING
 
+import numpy as np
 from whoosh import index as wix
-from whoosh.reading import SegmentReader
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.reading import SegmentReader, TermNotFound
 
 if TYPE_CHECKING:
     from whoosh.codec.base import Segment
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
     from whoosh.filedb.filestore import Storage
     from whoosh.reading import IndexReader
 
-# Postings kept (about 16 bytes each), least recently used dropped first.
+# Postings kept (16 bytes each), least recently used dropped first.
 MAX_POSTINGS = 2_000_000
 # Segments whose field lengths are kept (a catch-up adds one small segment; merges replace them).
 MAX_LENGTH_SEGMENTS = 64
@@ -36,8 +40,8 @@ MAX_LENGTH_SEGMENTS = 64
 MAX_READERS = 64
 
 _readers: OrderedDict[str, SegmentReader] = OrderedDict()
-_lengths: OrderedDict[tuple[str, str], array[float]] = OrderedDict()
-_postings: OrderedDict[tuple[str, str, str], tuple[array[int], array[float]]] = OrderedDict()
+_lengths: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_postings: OrderedDict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
 _held = 0
 
 
@@ -80,13 +84,13 @@ def reader(storage: Storage, schema: Schema, segment: Segment) -> SegmentReader:
     return found
 
 
-def lengths(reader: IndexReader, field: str) -> array[float]:
+def lengths(reader: IndexReader, field: str) -> np.ndarray:
     """Every document's length in `field`, by the segment's own document numbers (deleted ones too)."""
     key = (reader.segment().segment_id(), field)
     found = _lengths.get(key)
     if found is None:
-        found = _lengths[key] = array(
-            "d", (reader.doc_field_length(n, field, 0) or 0 for n in range(reader.doc_count_all()))
+        found = _lengths[key] = np.fromiter(
+            (reader.doc_field_length(n, field, 0) or 0 for n in range(reader.doc_count_all())), np.float64
         )
         while len(_lengths) > MAX_LENGTH_SEGMENTS * 4:
             _lengths.popitem(last=False)
@@ -95,25 +99,49 @@ def lengths(reader: IndexReader, field: str) -> array[float]:
     return found
 
 
-def postings(reader: IndexReader, field: str, term: str) -> tuple[array[int], array[float]]:
-    """(document numbers, term frequencies) of `term` in `field` in the segment, without the documents
-    deleted when first read; callers leave out the ones deleted since (`reader.deleted_docs_set`)."""
+def postings(reader: IndexReader, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers, term frequencies) of `term` in `field` in the segment, deleted documents too:
+    callers leave out the ones deleted now (`Leaf.deleted`)."""
     global _held
     key = (reader.segment().segment_id(), field, term)
     found = _postings.get(key)
     if found is not None:
         _postings.move_to_end(key)
         return found
-    docnums, weights = array("l"), array("d")
-    if (field, term) in reader:
-        matcher = reader.postings(field, term)
-        while matcher.is_active():
-            docnums.append(matcher.id())
-            weights.append(matcher.weight())
-            matcher.next()
-    found = _postings[key] = (docnums, weights)
-    _held += len(docnums)
+    found = _postings[key] = _read(reader, field, term)
+    _held += len(found[0])
     while _held > MAX_POSTINGS and len(_postings) > 1:
         _, (old, _) = _postings.popitem(last=False)
         _held -= len(old)
     return found
+
+
+def _read(reader: IndexReader, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        matcher = reader.postings(field, term)  # one look-up in the terms table, not `in` and then another
+    except TermNotFound:
+        return np.empty(0, np.int64), np.empty(0, np.float64)
+    # Whole posting blocks at a time: whoosh's matcher API costs three calls per posting, which was most of
+    # a query's first use of a term. The filter whoosh wraps around it for deletions is left off (see above).
+    matcher = matcher.child if isinstance(matcher, FilterMatcher) else matcher
+    if not isinstance(matcher, W3LeafMatcher):
+        raise TypeError(f"unexpected whoosh posting reader {type(matcher).__name__}")
+    # A block holds its IDs as deltas from the block's start (the first one absolute) and its weights as
+    # None (all 1), one float (all equal) or one per posting: decoded here with one cumulative sum, the first
+    # delta of each block made relative to the last ID of the block before.
+    deltas: list[Sequence[int]] = []
+    weights: list[Sequence[float]] = []
+    starts, last = [], 0
+    while matcher.is_active():
+        matcher._read_data()
+        ids, found, _ = matcher._data
+        starts.append((sum(map(len, deltas)), last))
+        deltas.append(ids)
+        weights.append(found if isinstance(found, tuple) else [1.0 if found is None else found] * len(ids))
+        last = matcher._maxid
+        matcher._next_block()
+    count = sum(map(len, deltas))
+    docnums = np.fromiter(chain.from_iterable(deltas), np.int64, count)
+    for at, before in starts:
+        docnums[at] -= before
+    return np.cumsum(docnums), np.fromiter(chain.from_iterable(weights), np.float64, count)

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from whoosh.analysis import Filter, StemmingAnalyzer
+from whoosh.analysis import STOP_WORDS, Filter, StemmingAnalyzer
+from whoosh.lang.porter import stem
 
 from mindmem.store.blocks import ID_IN_TEXT_RE, TYPE_PREFIXES
 
@@ -67,6 +68,40 @@ class PrefixFilter(Filter):
 
 
 TEXT_ANALYZER = StemmingAnalyzer() | PrefixFilter()
+
+# `text_terms` is TEXT_ANALYZER without whoosh's token objects (a build analyses every block's text; the
+# chain of generators was most of a document's cost). Same tokenizer pattern, stop list, minimum size and
+# stemmer as StemmingAnalyzer's defaults; tests/test_index_document.py compares the two on random text.
+_TOKEN_RE = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*")
+_STOP_WORDS = STOP_WORDS
+_STEMS: dict[str, tuple[str, ...]] = {}
+MAX_STEMS = 200_000
+
+
+def text_terms(text: str) -> list[str]:
+    """The terms TEXT_ANALYZER gives for `text`, in order, repeats kept (a term's count is its frequency)."""
+    out: list[str] = []
+    stems = _STEMS
+    for word in _TOKEN_RE.findall(text):
+        word = word.lower()
+        found = stems.get(word)
+        if found is None:
+            found = _terms_of(word)
+            if len(stems) < MAX_STEMS:
+                stems[word] = found
+        out += found
+    return out
+
+
+def _terms_of(word: str) -> tuple[str, ...]:
+    if len(word) < 2 or word in _STOP_WORDS:
+        return ()
+    stemmed = stem(word)
+    prefix = next((p for p in PrefixFilter.PREFIXES if stemmed.startswith(p)), None)
+    rest = stemmed[len(prefix) :] if prefix else ""
+    return (stemmed, rest) if len(rest) >= 5 else (stemmed,)
+
+
 _QUERY_SKIP = frozenset(t.text for t in TEXT_ANALYZER(_QUESTION_FUNCTION_WORDS, removestops=False))
 
 
@@ -79,9 +114,12 @@ def entity_terms(text: str) -> list[str]:
     found = id_terms(ID_IN_TEXT_RE.findall(text)) + [t.lower() for t in _TICKET_RE.findall(text)]
     for sentence in _SENTENCE_RE.split(text):
         for position, word in enumerate(WORD_RE.findall(sentence)):
+            if not word[0].isupper():
+                continue
             # A possessive names the same entity: "Alice's" is alice.
-            word = re.sub(r"['’]s$", "", word)
-            if word.lower() in NOT_NAMES or not word[0].isupper():
+            if word.endswith(("'s", "’s")):
+                word = word[:-2]
+            if word.lower() in NOT_NAMES:
                 continue
             if position > 0 or any(ch.isupper() for ch in word[1:]):
                 found.append(word.lower())
@@ -103,7 +141,7 @@ def id_terms(ids: Iterable[str]) -> list[str]:
 
 def analyze(text: str) -> list[str]:
     """The stemmed terms the text fields hold for `text`, in order, without repeats."""
-    return list(dict.fromkeys(token.text for token in TEXT_ANALYZER(text)))
+    return list(dict.fromkeys(text_terms(text)))
 
 
 def query_terms(text: str) -> list[str]:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import heapq
-from array import array
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from mindmem.errors import BadInput, NotFound, StateError
 from mindmem.search import ranking, segments
@@ -67,11 +67,17 @@ class IndexView:
         self.leaves = segments.leaves(ix)
         self._offsets = [leaf.offset for leaf in self.leaves]
         self._blocks: dict[str, Block] = {}
-        self._docsets: dict[tuple[str, tuple[str, ...]], set[int]] = {}
+        # Scores are summed over every document number of the index, deleted ones included, then masked.
+        self._size = sum(leaf.reader.doc_count_all() for leaf in self.leaves)
+        self._alive = np.ones(self._size, bool)
+        for leaf in self.leaves:
+            self._alive[[leaf.offset + n for n in leaf.deleted]] = False
+        self._deletions = not self._alive.all()
+        self._masks: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         # (field, term) -> (document numbers, BM25F scores at boost 1), least recently used first.
-        self._postings: OrderedDict[tuple[Any, ...], tuple[array[int], array[float]]] = OrderedDict()
+        self._postings: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cached_postings = 0
-        self._field_lengths: dict[str, tuple[array[float], float]] = {}
+        self._field_lengths: dict[str, tuple[np.ndarray, float]] = {}
         self.documents = sum(leaf.documents for leaf in self.leaves)
         self._fields: dict[int, dict[str, Any]] = {}
 
@@ -93,26 +99,28 @@ class IndexView:
 
         Each term's scores are computed once per view and kept: queries in one process share most
         of their terms, and summing cached arrays is several times faster than re-reading postings.
+        Scores are summed signal by signal in one array over the document numbers, so each document's
+        total is the same sum, in the same order, as adding its scores one at a time.
         """
-        totals: dict[int, float] = {}
+        totals = np.zeros(self._size)
+        found = np.zeros(self._size, bool)
         for key, weight in query_signals(text, weights):
-            for docnum, score in zip(*self._scores(key, weights), strict=True):
-                totals[docnum] = totals.get(docnum, 0.0) + weight * score
-        if totals and ranking.asks_when(text) and weights.time_prior:
-            for docnum in self._docnums("cues", "time"):
-                if docnum in totals:
-                    totals[docnum] *= 1 + weights.time_prior
-        keep, drop = self._docset("type", types), self._docset("status", hide)
-        found = (
-            (docnum, score)
-            for docnum, score in totals.items()
-            if (keep is None or docnum in keep) and (drop is None or docnum not in drop)
-        )
-        top = heapq.nsmallest(limit, found, key=lambda hit: (-hit[1], hit[0]))
+            docnums, scores = self._scores(key, weights)
+            totals[docnums] += weight * scores
+            found[docnums] = True
+        if weights.time_prior and ranking.asks_when(text):
+            timed = self._docnums("cues", "time")
+            totals[timed[found[timed]]] *= 1 + weights.time_prior
+        keep, drop = self._mask("type", types), self._mask("status", hide)
+        if keep is not None:
+            found &= keep
+        if drop is not None:
+            found &= ~drop
         lengths = self._lengths("body")[0]
-        return [self._stored(docnum, score, lengths[docnum]) for docnum, score in top]
+        top = _top(np.flatnonzero(found), totals, limit)
+        return [self._stored(docnum, score, float(lengths[docnum])) for docnum, score in top]
 
-    def _scores(self, key: tuple[str, str], weights: ranking.Weights) -> tuple[array[int], array[float]]:
+    def _scores(self, key: tuple[str, str], weights: ranking.Weights) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, scores) of one signal: ("text", term) is BM25F over the text fields;
         (field, term) of a keyword field is that term's idf where present (a bounded bonus)."""
         cache_key = (*key, weights) if key[0] == "text" else key
@@ -125,85 +133,97 @@ class IndexView:
             found = self._bm25f(term, weights)
         else:
             docnums = self._docnums(field, term)
-            found = (docnums, array("d", [ranking.idf(self.documents, len(docnums))] * len(docnums)))
-        self._postings[cache_key] = found
+            found = (docnums, np.full(len(docnums), ranking.idf(self.documents, len(docnums))))
+        self._keep(cache_key, found)
+        return found
+
+    def _keep(self, key: tuple[Any, ...], found: tuple[np.ndarray, np.ndarray]) -> None:
+        self._postings[key] = found
         self._cached_postings += len(found[0])
         while self._cached_postings > POSTINGS_CACHE and len(self._postings) > 1:
             _, (old, _) = self._postings.popitem(last=False)
             self._cached_postings -= len(old)
-        return found
 
-    def _bm25f(self, term: str, weights: ranking.Weights) -> tuple[array[int], array[float]]:
-        combined: dict[int, float] = {}
+    def _bm25f(self, term: str, weights: ranking.Weights) -> tuple[np.ndarray, np.ndarray]:
+        # Field by field, as ranking describes: weighted, length-normalised frequencies added, then saturated.
+        combined = np.zeros(self._size)
+        present = []
         for field in ranking.TEXT_FIELDS:
-            weight = weights.text(field)
-            lengths, average = self._lengths(field)
-            for docnum, tf in self._frequencies(field, term):
-                norm = ranking.normalised(tf, lengths[docnum], average, weights.b)
-                combined[docnum] = combined.get(docnum, 0.0) + weight * norm
-        if not combined:
-            return array("l"), array("d")
-        weight = ranking.idf(self.documents, len(combined))
-        docnums = array("l", sorted(combined))
-        scores = array("d", (weight * ranking.saturate(combined[d], weights.k1) for d in docnums))
-        return docnums, scores
+            docnums, tfs = self._frequencies(field, term)
+            if len(docnums):
+                lengths, average = self._lengths(field)
+                combined[docnums] += weights.text(field) * ranking.normalised(tfs, lengths[docnums], average, weights.b)
+                present.append(docnums)
+        if not present:
+            return np.empty(0, np.int64), np.empty(0)
+        docnums = np.unique(np.concatenate(present))
+        weight = ranking.idf(self.documents, len(docnums))
+        return docnums, weight * ranking.saturate(combined[docnums], weights.k1)
 
     def text_idf(self, term: str, weights: ranking.Weights = ranking.DEFAULT) -> float:
         """The idf of a stemmed term over the text fields, as BM25F uses it (from the cached scores)."""
         return ranking.idf(self.documents, len(self._scores(("text", term), weights)[0]))
 
-    def _frequencies(self, field: str, term: str) -> Iterable[tuple[int, float]]:
-        for leaf in self.leaves:
-            docnums, weights = segments.postings(leaf.reader, field, term)
-            deleted, offset = leaf.deleted, leaf.offset
-            for docnum, weight in zip(docnums, weights, strict=True):
-                if docnum not in deleted:
-                    yield docnum + offset, weight
+    def _frequencies(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers, frequencies) of `term` in `field` over every segment, deleted documents left out."""
+        found = [segments.postings(leaf.reader, field, term) for leaf in self.leaves]
+        if not found:  # an index of no blocks has no segments
+            return np.empty(0, np.int64), np.empty(0)
+        docnums = np.concatenate([d + leaf.offset for (d, _), leaf in zip(found, self.leaves, strict=True)])
+        tfs = np.concatenate([f for _, f in found])
+        if self._deletions:
+            alive = self._alive[docnums]
+            return docnums[alive], tfs[alive]
+        return docnums, tfs
 
-    def _docnums(self, field: str, term: str) -> array[int]:
+    def _docnums(self, field: str, term: str) -> np.ndarray:
         """Documents holding `term` in `field` (cached like scores: reverse links are asked per query)."""
         key = ("#", field, term)
         found = self._postings.get(key)
         if found is None:
-            docnums = array("l", (docnum for docnum, _ in self._frequencies(field, term)))
-            found = self._postings[key] = (docnums, array("d"))
-            self._cached_postings += len(docnums)
+            found = (self._frequencies(field, term)[0], np.empty(0))
+            self._keep(key, found)
         return found[0]
 
     def _stored(self, docnum: int, score: float, length: float = 0.0) -> Doc:
+        docnum = int(docnum)
         fields = self._fields.get(docnum)
         if fields is None:
             leaf = self.leaves[bisect_right(self._offsets, docnum) - 1]
             fields = self._fields[docnum] = leaf.reader.stored_fields(docnum - leaf.offset)
         return _doc(fields, score, length)
 
-    def _lengths(self, field: str) -> tuple[array[float], float]:
+    def _lengths(self, field: str) -> tuple[np.ndarray, float]:
         """Every document's length in `field` (by document number) and the average length."""
         found = self._field_lengths.get(field)
         if found is None:
-            lengths, total = array("d"), 0.0
+            parts, total = [], 0.0
             for leaf in self.leaves:
                 segment = segments.lengths(leaf.reader, field)
-                lengths.extend(segment)
-                # Deleted documents (replaced by a catch-up) keep their numbers but not their lengths.
-                total += sum(segment) - sum(segment[n] for n in leaf.deleted)
+                parts.append(segment)
+                # Deleted documents (replaced by a catch-up) keep their numbers but not their lengths. Summed
+                # one by one, as floats, in document order: the average is the same whatever the segments.
+                total += sum(segment.tolist()) - sum(float(segment[n]) for n in leaf.deleted)
             average = total / self.documents if self.documents else 0.0
-            found = self._field_lengths[field] = (lengths, average)
+            found = self._field_lengths[field] = (np.concatenate(parts) if parts else np.empty(0), average)
         return found
 
-    def _docset(self, field: str, values: Collection[str] | None) -> set[int] | None:
-        """Document numbers with one of `values` in `field`, computed once per view (whoosh would per query)."""
+    def _mask(self, field: str, values: Collection[str] | None) -> np.ndarray | None:
+        """Which documents have one of `values` in `field`, computed once per view (whoosh would per query)."""
         if not values:
             return None
         key = (field, tuple(sorted(values)))
-        found = self._docsets.get(key)
+        found = self._masks.get(key)
         if found is None:
-            found = self._docsets[key] = {d for value in values for d in self._docnums(field, value)}
+            found = self._masks[key] = np.zeros(self._size, bool)
+            for value in values:
+                found[self._docnums(field, value)] = True
         return found
 
     def listing(self, types: Collection[str], statuses: Collection[str], limit: int) -> list[Doc]:
         """Documents of `types` in `statuses`, newest first (for questions that name a state, not words)."""
-        found = (self._docset("type", types) or set()) & (self._docset("status", statuses) or set())
+        keep, status = self._mask("type", types), self._mask("status", statuses)
+        found = [] if keep is None or status is None else np.flatnonzero(keep & status)
         docs = [self._stored(docnum, 0.0) for docnum in found]
         return sorted(docs, key=lambda d: (d.created, d.id), reverse=True)[:limit]
 
@@ -212,14 +232,14 @@ class IndexView:
         out = {}
         for block_id in dict.fromkeys(ids):
             docnums = self._docnums("id", block_id)
-            if docnums:
+            if len(docnums):
                 out[block_id] = self._stored(docnums[0], 0.0)
         return out
 
     def linking(self, targets: Iterable[str], edge_type: str | None = None, limit: int | None = None) -> list[Doc]:
         """Documents with an edge (of `edge_type`, or any) to one of `targets`, at most `limit` of them."""
         terms = [f"{edge_type}:{t}" if edge_type else t for t in dict.fromkeys(targets)]
-        found = sorted({docnum for term in terms for docnum in self._docnums("links", term)})
+        found = sorted({docnum for term in terms for docnum in self._docnums("links", term).tolist()})
         return [self._stored(docnum, 0.0) for docnum in found[:limit]]
 
     def block(self, doc: Doc) -> Block:
@@ -253,6 +273,17 @@ def query_signals(text: str, weights: ranking.Weights = ranking.DEFAULT) -> list
     for block_id in dict.fromkeys(ID_IN_TEXT_RE.findall(text)):
         signals += [((field, block_id), weight) for field, weight in ranking.ID_WEIGHTS.items()]
     return signals
+
+
+def _top(docnums: np.ndarray, totals: np.ndarray, limit: int) -> list[tuple[int, float]]:
+    """The `limit` best of `docnums` by total, ties to the lower document number."""
+    scores = totals[docnums]
+    if len(scores) > limit > 0:
+        # Every document scoring at least the limit-th best score, ties included, then sorted exactly.
+        cut = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        docnums, scores = docnums[scores >= cut], scores[scores >= cut]
+    order = np.lexsort((docnums, -scores))[: max(limit, 0)]
+    return list(zip(docnums[order].tolist(), scores[order].tolist(), strict=True))
 
 
 def _doc(fields: dict[str, Any], score: float, length: float = 0.0) -> Doc:
