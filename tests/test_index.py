@@ -372,6 +372,7 @@ def test_mm_index_status_and_rebuild(world: Path, mm) -> None:
     data = json.loads(before.out)
     assert {"path", "ref", "target", "head", "indexed", "fresh", "documents", "format", "reason"} <= data.keys()
     assert (data["fresh"], data["indexed"], data["reason"]) == (False, None, "no index yet")
+    assert data["legs"] == ["bm25f"]  # what recall fuses, as MCP kernels says
 
     rebuilt = mm("index", "rebuild", "--json", cwd=world)
     assert rebuilt.code == 0, rebuilt.err
@@ -385,4 +386,4 @@ def test_mm_index_status_and_rebuild(world: Path, mm) -> None:
         14,
     )
     text = mm("index", "status", cwd=world).out
-    assert f"reflects: {head[:12]} (14 blocks)" in text and "fresh:    yes" in text
+    assert f"reflects: {head[:12]} (14 blocks)" in text and "fresh:    yes" in text and "legs:     bm25f" in text

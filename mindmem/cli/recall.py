@@ -204,6 +204,7 @@ def _print_status(result: IndexStatus, as_json: bool) -> None:
     typer.echo(f"reflects: {short(result.indexed)} ({result.documents} blocks)")
     typer.echo(f"{result.ref or 'target'}:{' ' * max(1, 9 - len(result.ref or 'target'))}{short(result.target)}")
     typer.echo(f"HEAD:     {short(result.head)}")
+    typer.echo(f"legs:     {', '.join(result.legs)}")
     if result.rebuilt:
         typer.echo(f"rebuilt:  {result.reason}")
     elif result.reindexed or result.removed:

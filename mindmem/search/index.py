@@ -28,6 +28,7 @@ from mindmem.errors import StateError
 from mindmem.search import index_files as files
 from mindmem.search.document import FORMAT_VERSION
 from mindmem.search.index_files import STATE_FILE, Progress
+from mindmem.search.ranking import LEGS
 from mindmem.search.terms import analyze, entity_terms, query_terms, utc
 from mindmem.search.view import MAX_QUERY_CHARS, Doc, IndexView, view_of
 from mindmem.store import gitdir
@@ -91,9 +92,10 @@ class IndexStatus:
     reindexed: int = 0
     removed: int = 0
     skipped: tuple[str, ...] = ()
+    legs: tuple[str, ...] = LEGS  # how recall scores: the legs it fuses
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "skipped": list(self.skipped)}
+        return {**asdict(self), "skipped": list(self.skipped), "legs": list(self.legs)}
 
 
 def target(memory: Memory) -> tuple[str | None, str | None]:
