@@ -218,12 +218,12 @@ def list_(
 
     with progress("list") as step:
         step("reading the blocks")
-        if as_json and type_ is None and status is None and tag is None:
-            print_json_text(listing_json(memory(), at))  # the frontmatter; `mm show` gives the body
-            return
-        found = listing(memory(), type=type_, status=status, tag=tag, at=at)
+        if as_json:  # the frontmatter; `mm show` gives the body
+            text = listing_json(memory(), type=type_, status=status, tag=tag, at=at)
+        else:
+            found = listing(memory(), type=type_, status=status, tag=tag, at=at)
     if as_json:
-        print_json_text(f"[{', '.join(row.json for row in found)}]")
+        print_json_text(text)
         return
     for row in found:
         typer.echo(f"{row.id:<20} {row.type:<9} {row.status:<10} {row.title}")

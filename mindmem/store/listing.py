@@ -12,8 +12,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from mindmem.errors import BadInput, BlockError, DuplicateId
 from mindmem.store import blocks as b
@@ -24,6 +24,15 @@ from mindmem.store.tiers import Tiers
 
 if TYPE_CHECKING:
     from mindmem.store.memory import Memory
+
+
+class _Filtered(Protocol):
+    type: str
+    status: str
+    tags: tuple[str, ...]
+
+
+_Item = TypeVar("_Item", bound=_Filtered)
 
 
 class Listed(NamedTuple):
@@ -52,6 +61,17 @@ def check_filters(type: str | None, status: str | None) -> None:
         raise BadInput(f"unknown status '{status}'; expected one of {', '.join(known)}")
 
 
+def filtered(items: Iterable[_Item], type: str | None, status: str | None, tag: str | None) -> list[_Item]:
+    """The blocks or rows of this type, status and tag; a filter that is None lets every item pass."""
+    return [
+        item
+        for item in items
+        if (type is None or item.type == type)
+        and (status is None or item.status == status)
+        and (tag is None or tag in item.tags)
+    ]
+
+
 def listing(
     memory: Memory,
     *,
@@ -64,32 +84,51 @@ def listing(
     oldest first; a malformed or duplicate block is an error (exit 2), as for `Memory.snapshot`."""
     check_filters(type, status)
     _, entries, read = memory.blobs(at)
-    with collector_paused():
-        rows = map(Listed._make, _rows(memory, entries, read))
-        return sorted(
-            row
-            for row in rows
-            if (type is None or row.type == type)
-            and (status is None or row.status == status)
-            and (tag is None or tag in row.tags)
-        )
+    return _listed(memory, entries, read, type, status, tag)
 
 
-def listing_json(memory: Memory, at: str | None = None) -> str:
-    """Every block's frontmatter as one JSON list, oldest first: `listing` with no filter, encoded.
+def listing_json(
+    memory: Memory,
+    *,
+    type: str | None = None,
+    status: str | None = None,
+    tag: str | None = None,
+    at: str | None = None,
+) -> str:
+    """`listing` as one JSON list of the blocks' frontmatter.
 
-    The text is kept for the last set of block files listed (a digest of their paths and blob ids
-    names it), so listing unchanged memory again costs finding that nothing changed, not a row
-    per block; listing it after a change costs the rows."""
+    The text of the whole listing is kept for the last set of block files listed (a digest of
+    their paths and blob ids names it), so listing unchanged memory again costs finding that
+    nothing changed, not a row per block; listing it after a change costs the rows."""
+    check_filters(type, status)
     _, entries, read = memory.blobs(at)
+    if type is not None or status is not None or tag is not None:
+        return _encoded(_listed(memory, entries, read, type, status, tag))
     digest = hashlib.sha1("\n".join(map("\0".join, entries)).encode(), usedforsecurity=False).hexdigest()
     kept = gitdir.blocks_cache(memory.git) / "listing-json"
     text = read_store(kept, _format()).get(digest)
     if text is None:
-        with collector_paused():
-            text = f"[{', '.join(row[-1] for row in sorted(_rows(memory, entries, read)))}]"
+        with collector_paused():  # plain tuples sort like their `Listed`: none is made for the whole list
+            text = _encoded(sorted(_rows(memory, entries, read)))
         write_store(kept, _format(), {digest: text})
     return text
+
+
+def _listed(
+    memory: Memory,
+    entries: list[tuple[str, str]],
+    read: Callable[[str], bytes],
+    type: str | None,
+    status: str | None,
+    tag: str | None,
+) -> list[Listed]:
+    with collector_paused():
+        return sorted(filtered(map(Listed._make, _rows(memory, entries, read)), type, status, tag))
+
+
+def _encoded(rows: Iterable[Sequence[Any]]) -> str:
+    """A JSON list of the rows' frontmatter (the last field of a `Listed` or of its plain tuple)."""
+    return f"[{', '.join(row[-1] for row in rows)}]"
 
 
 def _rows(memory: Memory, entries: list[tuple[str, str]], read: Callable[[str], bytes]) -> list[tuple[Any, ...]]:

@@ -18,7 +18,7 @@ from mindmem.store import gitdir, walk
 from mindmem.store.allowed_signers import ALLOWED_SIGNERS, unparsable_signer_lines
 from mindmem.store.blocks import Block
 from mindmem.store.files import atomic_write, collector_paused
-from mindmem.store.listing import check_filters
+from mindmem.store.listing import check_filters, filtered
 from mindmem.store.parsed import ParsedBlocks
 from mindmem.store.repo import GitRepo, Person
 from mindmem.store.snapshot import Snapshot, assemble, is_block_path, load, scan
@@ -193,13 +193,7 @@ class Memory:
     ) -> list[Block]:
         """The blocks that pass the filters, oldest first (`listing.listing` gives their rows, cheaper)."""
         check_filters(type, status)
-        found = [
-            block
-            for block in self.snapshot(at).blocks.values()
-            if (type is None or block.type == type)
-            and (status is None or block.status == status)
-            and (tag is None or tag in block.tags)
-        ]
+        found = filtered(self.snapshot(at).blocks.values(), type, status, tag)
         with collector_paused():  # a key tuple per block
             return sorted(found, key=lambda blk: (blk.created, blk.id))
 

@@ -38,7 +38,6 @@ class ParsedBlocks:
     """The store of parsed blocks under `folder` (None: in memory only, nothing is written)."""
 
     def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
         self.stored = Tiers(folder, store_format())
         self.used = self.stored.used
         self._blocks: dict[str, Block] = {}  # rebuilt or parsed in this run
