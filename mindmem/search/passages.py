@@ -20,7 +20,7 @@ from sys import intern
 from typing import TYPE_CHECKING
 
 from mindmem.search import ranking
-from mindmem.search.terms import TEXT_ANALYZER, query_terms
+from mindmem.search.terms import query_terms, text_terms
 
 if TYPE_CHECKING:
     from mindmem.search.view import Doc, IndexView
@@ -102,7 +102,7 @@ def body(view: IndexView, doc: Doc) -> Body:
     lengths: list[int] = []
     lines: dict[str, list[int]] = {}
     for text in view.block(doc).body.splitlines():
-        terms = [t.text for t in TEXT_ANALYZER(text)]
+        terms = text_terms(text)
         if terms:
             for term in terms:
                 lines.setdefault(term, []).append(len(lengths))
