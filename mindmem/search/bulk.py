@@ -33,6 +33,7 @@ from pathlib import Path
 from subprocess import PIPE
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from whoosh import index as wix
 from whoosh.analysis import IDAnalyzer, KeywordAnalyzer
 from whoosh.formats import Existence
@@ -42,6 +43,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from mindmem.errors import BlockError, StateError
+from mindmem.search import tables
 from mindmem.search.document import document, schema
 from mindmem.search.terms import TEXT_ANALYZER, text_terms
 from mindmem.store.blocks import parse
@@ -159,6 +161,9 @@ def write_part(folder: Path, run: Sequence[Source], progress: Progress | None = 
         raise
     ix = wix.open_dir(str(folder), indexname=_INDEX_NAME)
     segments = TOC.read(ix.storage, _INDEX_NAME).segments
+    if segments:
+        path = tables.path_of(folder, segments[0].segment_id())
+        writer.pool.table.write(path, written, writer.lengths.arrays(written))
     return Part(segments[0] if segments else None, written, tuple(skipped))
 
 
@@ -187,7 +192,7 @@ class BulkWriter(SegmentWriter):
         if any(f.vector or f.column_type or f.separate_spelling() for _, f in self.schema.items()):
             raise ValueError("BulkWriter writes postings, stored values and lengths only")
         self.pool = Postings()
-        self._lengths = Lengths()
+        self.lengths = Lengths()
         self._tokenizers = {name: _tokenizer(field) for name, field in self.schema.items() if field.indexed}
 
     def add_document(self, **fields: Any) -> None:
@@ -207,14 +212,14 @@ class BulkWriter(SegmentWriter):
                 length = length if field.scorable else 0
             perdoc.add_field(name, field, value if field.stored else None, length)
             if length:
-                self._lengths.add(name, docnum, length)
+                self.lengths.add(name, docnum, length)
         perdoc.finish_doc()
         self._added = True
         self.docnum += 1
 
     def per_document_reader(self) -> Lengths:
         # Whoosh reads each posting's field length back through the column reader to write posting blocks.
-        return self._lengths
+        return self.lengths
 
 
 def _items(field: FieldType, value: str, tokens: Tokenizer | None) -> Iterator[tuple[bytes, int, float, bytes]]:
@@ -261,6 +266,7 @@ class Postings:
     """A segment's postings by (field, term), document numbers ascending; handed to the field writer in term order.
 
     Kept flat (document number, index of its (weight, value) pair): most postings share a few pairs.
+    Each term is also added to the segment's posting table (`tables`) as it is written.
     """
 
     def __init__(self) -> None:
@@ -268,6 +274,7 @@ class Postings:
         self._terms: dict[tuple[str, bytes], list[int]] = {}
         self._values: dict[tuple[float, bytes], int] = {}
         self._table: list[tuple[float, bytes]] = []
+        self.table = tables.Builder()
 
     def add_posting(self, fieldname: str, btext: bytes, docnum: int, weight: float, vbytes: bytes) -> None:
         value = self._values.get((weight, vbytes))
@@ -285,6 +292,7 @@ class Postings:
         for key in sorted(self._terms):
             fieldname, btext = key
             flat = self._terms.pop(key)  # written once: let it go
+            self.table.add(fieldname, btext, flat[0::2], [table[v][0] for v in flat[1::2]])
             for i in range(0, len(flat), 2):
                 weight, vbytes = table[flat[i + 1]]
                 yield fieldname, btext, flat[i], weight, vbytes
@@ -307,7 +315,15 @@ class Lengths:
         return default if found is None else found.get(docnum)
 
     def close(self) -> None:
-        self._fields.clear()
+        pass  # whoosh closes it after the postings; the posting table is written from it after that
+
+    def arrays(self, documents: int) -> dict[str, np.ndarray]:
+        """Each field's lengths by document number (0 where a document has none), for the posting table."""
+        out = {}
+        for fieldname, found in self._fields.items():
+            out[fieldname] = lengths = np.zeros(documents)
+            lengths[np.fromiter(found, np.int64, len(found))] = np.fromiter(found.values(), np.float64, len(found))
+        return out
 
 
 def _work(folder: str) -> None:

@@ -11,7 +11,7 @@ from mindmem.search.terms import NOT_NAMES, TEXT_ANALYZER, TIME_RE, WORD_RE, ent
 from mindmem.store.blocks import TYPE_PREFIXES, Block, markdown_parser
 
 # Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 
 _ENTITY_PREFIXES = TYPE_PREFIXES["entity"]
 

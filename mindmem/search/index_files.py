@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from whoosh import index as wix
 
 from mindmem.errors import BlockError, NotFound, StateError
-from mindmem.search import bulk, segments
+from mindmem.search import bulk, segments, tables
 from mindmem.search.document import FORMAT_VERSION, document, schema
 from mindmem.store.blocks import parse
 from mindmem.store.files import atomic_write
@@ -185,7 +185,17 @@ def _write(
     except BaseException:
         writer.cancel()
         raise
+    _write_tables(ix)
     return written, removed, skipped
+
+
+def _write_tables(ix: wix.FileIndex) -> None:
+    """Write the posting tables of the segments whoosh just wrote (the new one, or small ones merged), before
+    the state says the index reflects the commit: readers catch up only then, so they find the tables."""
+    for segment in wix.TOC.read(ix.storage, ix.indexname).segments:
+        found = tables.path_of(ix.storage.folder, segment.segment_id())
+        if segment.doc_count_all() <= tables.MAX_READ_BACK and not found.exists():
+            tables.write_from_reader(ix.storage.folder, segments.reader(ix.storage, ix.schema, segment), segments.read)
 
 
 def _delete(writer: SegmentWriter, field: str, value: str) -> None:

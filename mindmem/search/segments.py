@@ -24,6 +24,8 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.reading import SegmentReader, TermNotFound
 
+from mindmem.search import tables
+
 if TYPE_CHECKING:
     from whoosh.codec.base import Segment
     from whoosh.fields import Schema
@@ -40,6 +42,9 @@ MAX_LENGTH_SEGMENTS = 64
 MAX_READERS = 64
 
 _readers: OrderedDict[str, SegmentReader] = OrderedDict()
+# Posting tables of the segments that have one (a segment without is looked for again when next opened:
+# a catch-up writes its segments' tables after whoosh commits).
+_tables: dict[str, tables.Table] = {}
 _lengths: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 _postings: OrderedDict[tuple[str, str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
 _held = 0
@@ -72,20 +77,28 @@ def leaves(ix: wix.FileIndex) -> list[Leaf]:
 
 
 def reader(storage: Storage, schema: Schema, segment: Segment) -> SegmentReader:
-    """An open reader of `segment` (opening it is also what proves its files readable)."""
+    """An open reader of `segment`, and its posting table loaded when it has one (opening them is also what
+    proves their files readable: a table that does not match its segment raises)."""
     key = segment.segment_id()
     found = _readers.get(key)
     if found is None:
         found = _readers[key] = SegmentReader(storage, schema, segment)
         while len(_readers) > MAX_READERS:
-            _readers.popitem(last=False)[1].close()
+            old, evicted = _readers.popitem(last=False)
+            evicted.close()
+            _tables.pop(old, None)
     else:
         _readers.move_to_end(key)
+    if key not in _tables and (table := tables.load(storage.folder, key, segment.doc_count_all())) is not None:
+        _tables[key] = table
     return found
 
 
 def lengths(reader: IndexReader, field: str) -> np.ndarray:
     """Every document's length in `field`, by the segment's own document numbers (deleted ones too)."""
+    table = _tables.get(reader.segment().segment_id())
+    if table is not None and (found := table.lengths(field)) is not None:
+        return found
     key = (reader.segment().segment_id(), field)
     found = _lengths.get(key)
     if found is None:
@@ -103,12 +116,15 @@ def postings(reader: IndexReader, field: str, term: str) -> tuple[np.ndarray, np
     """(document numbers, term frequencies) of `term` in `field` in the segment, deleted documents too:
     callers leave out the ones deleted now (`Leaf.deleted`)."""
     global _held
+    table = _tables.get(reader.segment().segment_id())
+    if table is not None:
+        return table.postings(field, term)
     key = (reader.segment().segment_id(), field, term)
     found = _postings.get(key)
     if found is not None:
         _postings.move_to_end(key)
         return found
-    found = _postings[key] = _read(reader, field, term)
+    found = _postings[key] = read(reader, field, term)
     _held += len(found[0])
     while _held > MAX_POSTINGS and len(_postings) > 1:
         _, (old, _) = _postings.popitem(last=False)
@@ -116,7 +132,7 @@ def postings(reader: IndexReader, field: str, term: str) -> tuple[np.ndarray, np
     return found
 
 
-def _read(reader: IndexReader, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+def read(reader: IndexReader, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         matcher = reader.postings(field, term)  # one look-up in the terms table, not `in` and then another
     except TermNotFound:

@@ -147,16 +147,17 @@ class IndexView:
     def _bm25f(self, term: str, weights: ranking.Weights) -> tuple[np.ndarray, np.ndarray]:
         # Field by field, as ranking describes: weighted, length-normalised frequencies added, then saturated.
         combined = np.zeros(self._size)
-        present = []
+        present = np.zeros(self._size, bool)
         for field in ranking.TEXT_FIELDS:
             docnums, tfs = self._frequencies(field, term)
             if len(docnums):
                 lengths, average = self._lengths(field)
                 combined[docnums] += weights.text(field) * ranking.normalised(tfs, lengths[docnums], average, weights.b)
-                present.append(docnums)
-        if not present:
+                present[docnums] = True
+        # The documents holding the term, ascending: a pass over a mask, not a sort of the fields' lists.
+        docnums = np.flatnonzero(present)
+        if not len(docnums):
             return np.empty(0, np.int64), np.empty(0)
-        docnums = np.unique(np.concatenate(present))
         weight = ranking.idf(self.documents, len(docnums))
         return docnums, weight * ranking.saturate(combined[docnums], weights.k1)
 

@@ -1,0 +1,163 @@
+"""Posting tables: a segment's postings and field lengths as flat arrays, in one file beside the segment.
+
+Whoosh keeps a segment's terms in a hash file and each posting list as pickled, compressed blocks: the
+first use of a term cost a Python hash look-up per segment and an unpickling per block, most of a
+query at 100k blocks (docs/benchmarks.md). A table holds the same postings for numpy: term keys
+(`field NUL term`) sorted by a 64-bit hash, where each term's postings start and end, every
+posting's document number and weight, and each scorable field's lengths by document number. A look-up
+is one binary search over the hashes and two slices of a memory-mapped file.
+
+Written wherever a segment is written (`bulk` from its own postings; a catch-up's small segments from
+whoosh's reader, `write_from_reader`) and named `<segment id>.post`, so whoosh removes it with its
+segment. A segment without a table is read through whoosh (`segments`), so an index is right either
+way; a table that does not match its segment is damage, and the index is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mmap
+import struct
+from array import array
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mindmem.store.files import atomic_write
+
+if TYPE_CHECKING:
+    from whoosh.reading import SegmentReader
+
+EXTENSION = ".post"
+_MAGIC = b"MMPOST1\n"
+_HEAD = struct.Struct("<Q")
+# A catch-up writes the table of a segment whoosh wrote (a few blocks, or small ones merged) by reading
+# it back; past this many documents that would cost more than the table saves, and the segment is read
+# through whoosh as before.
+MAX_READ_BACK = 20_000
+
+
+def key_hash(key: bytes) -> int:
+    """A term key's 64-bit hash (stable across processes, unlike Python's `hash`)."""
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
+
+
+class Builder:
+    """Collects a segment's postings term by term, in any order, then writes the table."""
+
+    def __init__(self) -> None:
+        self._keys: list[bytes] = []
+        self._counts = array("q")
+        self._docnums = array("i")
+        self._weights = array("d")
+
+    def add(self, field: str, term: bytes, docnums: Sequence[int], weights: Sequence[float]) -> None:
+        self._keys.append(field.encode("utf-8") + b"\0" + term)
+        self._counts.append(len(docnums))
+        self._docnums.extend(docnums)
+        self._weights.extend(weights)
+
+    def write(self, path: Path, documents: int, lengths: dict[str, np.ndarray]) -> None:
+        hashes = np.fromiter(map(key_hash, self._keys), np.uint64, len(self._keys))
+        order = np.argsort(hashes, kind="stable")
+        ends = np.cumsum(np.frombuffer(self._counts, np.int64)) if self._keys else np.empty(0, np.int64)
+        starts = ends - np.frombuffer(self._counts, np.int64)
+        sizes = np.fromiter(map(len, self._keys), np.int64, len(self._keys))
+        key_ends = np.cumsum(sizes)
+        arrays = {
+            "hashes": hashes[order],
+            "starts": starts[order],
+            "ends": ends[order],
+            "key_starts": (key_ends - sizes)[order],
+            "key_ends": key_ends[order],
+            "keys": np.frombuffer(b"".join(self._keys), np.uint8),
+            "docnums": np.frombuffer(self._docnums, np.int32),
+            "weights": np.frombuffer(self._weights, np.float64).astype(np.float32),
+        }
+        for field, found in sorted(lengths.items()):
+            arrays[f"length:{field}"] = found.astype(np.float64)
+        atomic_write(path, _encode(arrays, documents))
+
+
+def _encode(arrays: dict[str, np.ndarray], documents: int) -> bytes:
+    layout, offset, chunks = {}, 0, []
+    for name, values in arrays.items():
+        data = np.ascontiguousarray(values).tobytes()
+        layout[name] = [offset, str(values.dtype), len(values)]
+        chunks.append(data + b"\0" * (-len(data) % 8))  # every array 8-byte aligned
+        offset += len(chunks[-1])
+    head = json.dumps({"documents": documents, "arrays": layout, "size": offset}).encode()
+    head += b" " * (-(len(_MAGIC) + _HEAD.size + len(head)) % 8)
+    return _MAGIC + _HEAD.pack(len(head)) + head + b"".join(chunks)
+
+
+class Table:
+    """One segment's table, memory-mapped (the pages a query touches are all it reads)."""
+
+    def __init__(self, path: Path, documents: int) -> None:
+        with path.open("rb") as handle:
+            self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        if self._map[: len(_MAGIC)] != _MAGIC:
+            raise ValueError(f"{path.name}: not a posting table")
+        (size,) = _HEAD.unpack_from(self._map, len(_MAGIC))
+        start = len(_MAGIC) + _HEAD.size
+        head = json.loads(self._map[start : start + size])
+        start += size
+        if head["documents"] != documents or len(self._map) != start + head["size"]:
+            raise ValueError(f"{path.name}: does not match its segment")
+        self.arrays = {
+            name: np.frombuffer(self._map, np.dtype(dtype), count, start + offset)
+            for name, (offset, dtype, count) in head["arrays"].items()
+        }
+        self._hashes = self.arrays["hashes"]
+        self._keys = self.arrays["keys"]
+
+    def postings(self, field: str, term: str | bytes) -> tuple[np.ndarray, np.ndarray]:
+        """(document numbers, weights) of `term` in `field`, as whoosh's reader gives them."""
+        key = field.encode("utf-8") + b"\0" + (term if isinstance(term, bytes) else term.encode("utf-8"))
+        wanted = np.uint64(key_hash(key))
+        at = int(np.searchsorted(self._hashes, wanted))
+        arrays = self.arrays
+        while at < len(self._hashes) and self._hashes[at] == wanted:  # more than one only on a hash collision
+            if self._keys[arrays["key_starts"][at] : arrays["key_ends"][at]].tobytes() == key:
+                span = slice(int(arrays["starts"][at]), int(arrays["ends"][at]))
+                return arrays["docnums"][span].astype(np.int64), arrays["weights"][span].astype(np.float64)
+            at += 1
+        return np.empty(0, np.int64), np.empty(0, np.float64)
+
+    def lengths(self, field: str) -> np.ndarray | None:
+        """Every document's length in `field` (None: the field is not scorable)."""
+        return self.arrays.get(f"length:{field}")
+
+
+def path_of(folder: str | Path, segment_id: str) -> Path:
+    return Path(folder) / f"{segment_id}{EXTENSION}"
+
+
+def load(folder: str | Path, segment_id: str, documents: int) -> Table | None:
+    """The table of a segment, or None when it has none (whoosh wrote it and nothing wrote the table)."""
+    path = path_of(folder, segment_id)
+    try:
+        return Table(path, documents)
+    except FileNotFoundError:
+        return None
+
+
+Read = Callable[["SegmentReader", str, bytes], tuple[np.ndarray, np.ndarray]]
+
+
+def write_from_reader(folder: str | Path, reader: SegmentReader, read: Read) -> None:
+    """Write the table of a segment whoosh wrote, reading its postings back through `read(reader, field, term)`."""
+    builder = Builder()
+    for field, term in reader.all_terms():
+        docnums, weights = read(reader, field, term)
+        builder.add(field, term, docnums.tolist(), weights.tolist())
+    documents = reader.doc_count_all()
+    lengths = {
+        field: np.fromiter((reader.doc_field_length(n, field, 0) or 0 for n in range(documents)), np.float64, documents)
+        for field in reader.schema.scorable_names()
+    }
+    builder.write(path_of(folder, reader.segment().segment_id()), documents, lengths)
