@@ -96,10 +96,9 @@ def _ranked(ask: Ask, text: str) -> list[Hit]:
     found = {d.id: d for d in docs}
     via: dict[str, str] = {}
     strong = [d for d in docs[:STRONG_HITS] if d.score >= STRONG_RATIO * docs[0].score]
-    g, near = neighbourhood(ask.view, strong, depth=1)
+    near, around = _around(ask.view, strong)
     for hub in strong:
-        around = set(g.successors(hub.id)) | set(g.predecessors(hub.id))
-        neighbours = sorted(n for n in around if n != hub.id and n in near and ask.visible(near[n]))
+        neighbours = sorted(n for n in around[hub.id] if n != hub.id and n in near and ask.visible(near[n]))
         if not neighbours:
             continue
         # Spread like one step of a random walk: a hub with many neighbours gives each a smaller share.
@@ -134,6 +133,20 @@ def neighbourhood(
                 frontier.append(doc.id)
     blocks = {i: view.block(d) for i, d in docs.items()}
     return graph.build_graph(Snapshot(view.commit, blocks, {i: d.path for i, d in docs.items()})), docs
+
+
+def _around(view: idx.IndexView, hubs: list[idx.Doc]) -> tuple[dict[str, idx.Doc], dict[str, set[str]]]:
+    """What `neighbourhood(view, hubs, depth=1)` finds, and each hub's neighbours in its graph (the targets of
+    the hub's edges, and the blocks found with an edge to the hub), without reading the neighbours' blocks:
+    only the hubs' own edges are read; which of the others link to a hub, the index's reverse links say."""
+    docs = {d.id: d for d in hubs}
+    targets = {hub.id: {t for _, t in view.block(hub).all_edges()} for hub in docs.values()}
+    found = list(view.docs(set().union(*targets.values()) - docs.keys()).values())
+    found += view.linking(list(docs), None, limit=LINK_CAP * len(docs))
+    for doc in found:
+        docs.setdefault(doc.id, doc)
+    near = list(docs.values())
+    return docs, {i: targets[i] | view.linking_among(i, near) for i in targets}
 
 
 def _superseded_by_edge(ask: Ask, ids: list[str]) -> set[str]:

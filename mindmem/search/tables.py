@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import mmap
+import os
 import struct
 from array import array
 from collections.abc import Callable, Sequence
@@ -25,8 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from mindmem.store.files import atomic_write
 
 if TYPE_CHECKING:
     from whoosh.reading import SegmentReader
@@ -52,7 +51,7 @@ class Builder:
         self._keys: list[bytes] = []
         self._counts = array("q")
         self._docnums = array("i")
-        self._weights = array("d")
+        self._weights = array("f")  # term counts and boosts: whole numbers, exact in 32 bits
 
     def add(self, field: str, term: bytes, docnums: Sequence[int], weights: Sequence[float]) -> None:
         self._keys.append(field.encode("utf-8") + b"\0" + term)
@@ -63,35 +62,45 @@ class Builder:
     def write(self, path: Path, documents: int, lengths: dict[str, np.ndarray]) -> None:
         hashes = np.fromiter(map(key_hash, self._keys), np.uint64, len(self._keys))
         order = np.argsort(hashes, kind="stable")
-        ends = np.cumsum(np.frombuffer(self._counts, np.int64)) if self._keys else np.empty(0, np.int64)
-        starts = ends - np.frombuffer(self._counts, np.int64)
+        counts = np.frombuffer(self._counts, np.int64) if self._keys else np.empty(0, np.int64)
+        ends = np.cumsum(counts)
         sizes = np.fromiter(map(len, self._keys), np.int64, len(self._keys))
         key_ends = np.cumsum(sizes)
         arrays = {
             "hashes": hashes[order],
-            "starts": starts[order],
+            "starts": (ends - counts)[order],
             "ends": ends[order],
             "key_starts": (key_ends - sizes)[order],
             "key_ends": key_ends[order],
             "keys": np.frombuffer(b"".join(self._keys), np.uint8),
             "docnums": np.frombuffer(self._docnums, np.int32),
-            "weights": np.frombuffer(self._weights, np.float64).astype(np.float32),
+            "weights": np.frombuffer(self._weights, np.float32),
         }
         for field, found in sorted(lengths.items()):
             arrays[f"length:{field}"] = found.astype(np.float64)
-        atomic_write(path, _encode(arrays, documents))
+        _write(path, arrays, documents)
 
 
-def _encode(arrays: dict[str, np.ndarray], documents: int) -> bytes:
-    layout, offset, chunks = {}, 0, []
+def _write(path: Path, arrays: dict[str, np.ndarray], documents: int) -> None:
+    """The header, then each array 8-byte aligned, streamed to a temporary file renamed into place (a build's
+    largest table is tens of MB: copying it whole into one bytes object doubled the build's peak memory)."""
+    layout, offset = {}, 0
     for name, values in arrays.items():
-        data = np.ascontiguousarray(values).tobytes()
         layout[name] = [offset, str(values.dtype), len(values)]
-        chunks.append(data + b"\0" * (-len(data) % 8))  # every array 8-byte aligned
-        offset += len(chunks[-1])
+        offset += values.nbytes + -values.nbytes % 8
     head = json.dumps({"documents": documents, "arrays": layout, "size": offset}).encode()
     head += b" " * (-(len(_MAGIC) + _HEAD.size + len(head)) % 8)
-    return _MAGIC + _HEAD.pack(len(head)) + head + b"".join(chunks)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as out:
+            out.write(_MAGIC + _HEAD.pack(len(head)) + head)
+            for values in arrays.values():
+                out.write(memoryview(np.ascontiguousarray(values)).cast("B"))
+                out.write(b"\0" * (-values.nbytes % 8))
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 class Table:

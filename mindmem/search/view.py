@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,8 @@ class Doc:
     blob: str = ""
     # Terms in the body (set by `search`, for passage scoring): a long body is also judged by its best passage.
     length: float = 0.0
+    # Its number in the view it came from (-1: none), so the index can answer for it without its ID.
+    docnum: int = field(default=-1, compare=False)
 
 
 _VIEWS: dict[str, IndexView] = {}
@@ -192,7 +194,7 @@ class IndexView:
         if fields is None:
             leaf = self.leaves[bisect_right(self._offsets, docnum) - 1]
             fields = self._fields[docnum] = leaf.reader.stored_fields(docnum - leaf.offset)
-        return _doc(fields, score, length)
+        return _doc(fields, score, length, docnum)
 
     def _lengths(self, field: str) -> tuple[np.ndarray, float]:
         """Every document's length in `field` (by document number) and the average length."""
@@ -243,6 +245,13 @@ class IndexView:
         found = sorted({docnum for term in terms for docnum in self._docnums("links", term).tolist()})
         return [self._stored(docnum, 0.0) for docnum in found[:limit]]
 
+    def linking_among(self, target: str, docs: Collection[Doc]) -> set[str]:
+        """The IDs of `docs` (documents of this view) with an edge to `target`: the reverse links in the index
+        say so without reading their blocks (a document's links are its block's edges)."""
+        docnums = np.fromiter((d.docnum for d in docs), np.int64, len(docs))
+        found = np.isin(docnums, self._docnums("links", target))
+        return {d.id for d, yes in zip(docs, found.tolist(), strict=True) if yes}
+
     def block(self, doc: Doc) -> Block:
         """The block behind a document, read from git at this view's commit (so it matches the index)."""
         found = self._blocks.get(doc.blob)
@@ -287,7 +296,7 @@ def _top(docnums: np.ndarray, totals: np.ndarray, limit: int) -> list[tuple[int,
     return list(zip(docnums[order].tolist(), scores[order].tolist(), strict=True))
 
 
-def _doc(fields: dict[str, Any], score: float, length: float = 0.0) -> Doc:
+def _doc(fields: dict[str, Any], score: float, length: float = 0.0, docnum: int = -1) -> Doc:
     return Doc(
         id=fields["id"],
         type=fields["type"],
@@ -299,4 +308,5 @@ def _doc(fields: dict[str, Any], score: float, length: float = 0.0) -> Doc:
         wiki=tuple(fields.get("wiki", "").split()),
         blob=fields.get("blob", ""),
         length=length,
+        docnum=docnum,
     )
