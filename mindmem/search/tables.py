@@ -37,6 +37,7 @@ _HEAD = struct.Struct("<Q")
 # it back; past this many documents that would cost more than the table saves, and the segment is read
 # through whoosh as before.
 MAX_READ_BACK = 20_000
+SMALL_TABLE = 4096
 
 
 def key_hash(key: bytes) -> int:
@@ -123,19 +124,32 @@ class Table:
         }
         self._hashes = self.arrays["hashes"]
         self._keys = self.arrays["keys"]
+        self._starts, self._ends = self.arrays["starts"], self.arrays["ends"]
+        # A catch-up's segment has a few hundred terms: a dict of them costs less than hashing each key.
+        self._small: dict[bytes, int] | None = None
+        if len(self._hashes) <= SMALL_TABLE:
+            starts, ends = self.arrays["key_starts"].tolist(), self.arrays["key_ends"].tolist()
+            keys = self._keys.tobytes()
+            self._small = {keys[a:b]: i for i, (a, b) in enumerate(zip(starts, ends, strict=True))}
 
     def postings(self, field: str, term: str | bytes) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, weights) of `term` in `field`, as whoosh's reader gives them."""
         key = field.encode("utf-8") + b"\0" + (term if isinstance(term, bytes) else term.encode("utf-8"))
+        at = self._small.get(key) if self._small is not None else self._find(key)
+        if at is None:
+            return np.empty(0, np.int64), np.empty(0, np.float64)
+        span = slice(int(self._starts[at]), int(self._ends[at]))
+        return self.arrays["docnums"][span].astype(np.int64), self.arrays["weights"][span].astype(np.float64)
+
+    def _find(self, key: bytes) -> int | None:
         wanted = np.uint64(key_hash(key))
-        at = int(np.searchsorted(self._hashes, wanted))
-        arrays = self.arrays
-        while at < len(self._hashes) and self._hashes[at] == wanted:  # more than one only on a hash collision
+        hashes, arrays = self._hashes, self.arrays
+        at = int(hashes.searchsorted(wanted))  # the method: numpy's function form costs 4x as much per call
+        while at < len(hashes) and hashes[at] == wanted:  # more than one only on a hash collision
             if self._keys[arrays["key_starts"][at] : arrays["key_ends"][at]].tobytes() == key:
-                span = slice(int(arrays["starts"][at]), int(arrays["ends"][at]))
-                return arrays["docnums"][span].astype(np.int64), arrays["weights"][span].astype(np.float64)
+                return at
             at += 1
-        return np.empty(0, np.int64), np.empty(0, np.float64)
+        return None
 
     def lengths(self, field: str) -> np.ndarray | None:
         """Every document's length in `field` (None: the field is not scorable)."""
