@@ -8,7 +8,9 @@ Corpora come from benchmarks/corpus.py (committed repos). For each size:
   the ratio is full build / in-process catch-up;
 - recall p50/p95 per mode, in process, on queries made from the corpus (block titles for
   similar/intent/bundle, fact statements for verify, incident titles for diagnose), as wall
-  time and as CPU time of this process (on a shared machine the CPU figure is the stable one);
+  time and as CPU time of this process (on a shared machine the CPU figure is the stable one),
+  on first use and asked again, as `recall_timing.py` defines them (similar: the same titles
+  `scale.py` times);
 - `mm recall` from the CLI (a new process per query), p50;
 - side by side on the same similar queries (block titles): a naive baseline that scans and scores
   every block read from the snapshot (distinct query words found in title and body), and, with
@@ -47,6 +49,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus
+from recall_timing import first_use_and_again, title_questions
 
 from mindmem.search import index
 from mindmem.search.recall import recall
@@ -65,11 +68,6 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def percentiles(times: list[float]) -> tuple[float, float]:
-    times = sorted(times)
-    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
-
-
 def timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     fn()
@@ -82,8 +80,8 @@ def queries_for(memory: Memory, count: int, rng: random.Random) -> dict[str, lis
     facts = [f"{blk.subject} {blk.predicate} {blk.obj}" for blk in blocks if blk.type == "fact" and blk.predicate]
     incidents = [blk.title for blk in blocks if blk.type == "incident"] or titles
 
-    def pick(pool: list[str]) -> list[str]:
-        return [rng.choice(pool) for _ in range(count)]
+    def pick(pool: list[str]) -> list[str]:  # without repeats, as recall_timing.py picks titles
+        return rng.sample(pool, min(count, len(pool)))
 
     return {
         "similar": pick(titles),
@@ -309,18 +307,16 @@ def measure(path: Path, count: int, cli_runs: int, builds: int) -> None:
     print(f"freshness check, no change  {ms(noop)}")
     queries = queries_for(memory, count, rng)
     for mode in RECALL_MODES:
-        recall(memory, queries[mode][0], mode=mode)  # warm the searcher, as a long-lived process would be
-        wall_times, cpu_times = [], []
-        for q in queries[mode]:
-            began, began_cpu = time.perf_counter(), time.process_time()
-            recall(memory, q, mode=mode)
-            wall_times.append(time.perf_counter() - began)
-            cpu_times.append(time.process_time() - began_cpu)
-        p50, p95 = percentiles(wall_times)
-        cpu50, cpu95 = percentiles(cpu_times)
+        # Similar on block titles exactly as scale.py times it (recall_timing.py); the other modes alike.
+        warm_up, questions = title_questions(memory, count, random.Random(11)) if mode == "similar" else (None, [])
+        questions = questions or queries[mode]
+        first, again = first_use_and_again(
+            lambda q, mode=mode: recall(memory, q, mode=mode), warm_up or questions[0], questions
+        )
         print(
-            f"recall {mode:<20} p50 {ms(p50):>9}  p95 {ms(p95):>9}   cpu p50 {ms(cpu50):>9}  p95 {ms(cpu95):>9}"
-            f"  ({count} queries)"
+            f"recall {mode:<9} first use p50 {ms(first.p(50)):>9}  p95 {ms(first.p(95)):>9}"
+            f"   cpu p50 {ms(first.p(50, cpu=True)):>9}  p95 {ms(first.p(95, cpu=True)):>9}"
+            f"   asked again p50 {ms(again.p(50)):>8}, cpu {ms(again.p(50, cpu=True)):>8}  ({len(questions)} queries)"
         )
     if cli_runs:
         mm = [sys.executable, "-m", "mindmem", "-C", str(path), "recall"]
