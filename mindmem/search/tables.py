@@ -46,36 +46,49 @@ def key_hash(key: bytes) -> int:
 
 
 class Builder:
-    """Collects a segment's postings term by term, in any order, then writes the table."""
+    """Collects a segment's postings term by term, in any order, then writes the table.
 
-    def __init__(self) -> None:
-        self._keys: list[bytes] = []
+    Kept in flat arrays (a term's key, its hash and its postings' count; the postings in arrays made as large
+    as `postings` says, grown when it is short): a build holds every posting of its run at once."""
+
+    def __init__(self, postings: int = 1024) -> None:
+        self._hashes = array("Q")
         self._counts = array("q")
-        self._docnums = array("i")
-        self._weights = array("f")  # term counts and boosts: whole numbers, exact in 32 bits
+        self._key_sizes = array("q")
+        self._keys = bytearray()
+        self._docnums = np.empty(max(postings, 1), np.int32)
+        self._weights = np.empty(max(postings, 1), np.float32)  # counts and boosts: whole, exact in 32 bits
+        self._held = 0
 
-    def add(self, field: str, term: bytes, docnums: Sequence[int], weights: Sequence[float]) -> None:
-        self._keys.append(field.encode("utf-8") + b"\0" + term)
+    def add(self, field: str, term: bytes, docnums: Sequence[int], weights: Sequence[float] | np.ndarray) -> None:
+        key = field.encode("utf-8") + b"\0" + term
+        self._hashes.append(key_hash(key))
+        self._keys += key
+        self._key_sizes.append(len(key))
         self._counts.append(len(docnums))
-        self._docnums.extend(docnums)
-        self._weights.extend(weights)
+        end = self._held + len(docnums)
+        if end > len(self._docnums):
+            self._docnums = np.resize(self._docnums, 2 * end)
+            self._weights = np.resize(self._weights, 2 * end)
+        self._docnums[self._held : end] = docnums
+        self._weights[self._held : end] = weights
+        self._held = end
 
     def write(self, path: Path, documents: int, lengths: dict[str, np.ndarray]) -> None:
-        hashes = np.fromiter(map(key_hash, self._keys), np.uint64, len(self._keys))
+        hashes = np.frombuffer(self._hashes, np.uint64) if self._hashes else np.empty(0, np.uint64)
         order = np.argsort(hashes, kind="stable")
-        counts = np.frombuffer(self._counts, np.int64) if self._keys else np.empty(0, np.int64)
-        ends = np.cumsum(counts)
-        sizes = np.fromiter(map(len, self._keys), np.int64, len(self._keys))
-        key_ends = np.cumsum(sizes)
+        counts = np.frombuffer(self._counts, np.int64) if self._counts else np.empty(0, np.int64)
+        sizes = np.frombuffer(self._key_sizes, np.int64) if self._key_sizes else np.empty(0, np.int64)
+        ends, key_ends = np.cumsum(counts), np.cumsum(sizes)
         arrays = {
             "hashes": hashes[order],
             "starts": (ends - counts)[order],
             "ends": ends[order],
             "key_starts": (key_ends - sizes)[order],
             "key_ends": key_ends[order],
-            "keys": np.frombuffer(b"".join(self._keys), np.uint8),
-            "docnums": np.frombuffer(self._docnums, np.int32),
-            "weights": np.frombuffer(self._weights, np.float32),
+            "keys": np.frombuffer(self._keys, np.uint8),
+            "docnums": self._docnums[: self._held],
+            "weights": self._weights[: self._held],
         }
         for field, found in sorted(lengths.items()):
             arrays[f"length:{field}"] = found.astype(np.float64)
@@ -177,7 +190,7 @@ def write_from_reader(folder: str | Path, reader: SegmentReader, read: Read) -> 
     builder = Builder()
     for field, term in reader.all_terms():
         docnums, weights = read(reader, field, term)
-        builder.add(field, term, docnums.tolist(), weights.tolist())
+        builder.add(field, term, docnums, weights)
     documents = reader.doc_count_all()
     lengths = {
         field: np.fromiter((reader.doc_field_length(n, field, 0) or 0 for n in range(documents)), np.float64, documents)
