@@ -58,6 +58,8 @@ class Leaf:
     reader: SegmentReader
     offset: int
     deleted: frozenset[int]
+    # Its posting table, when it has one (looked up once per table of contents, not per term).
+    table: tables.Table | None = None
 
     @property
     def documents(self) -> int:
@@ -71,7 +73,8 @@ def leaves(ix: wix.FileIndex) -> list[Leaf]:
     toc = wix.TOC.read(ix.storage, ix.indexname)
     found, offset = [], 0
     for segment in toc.segments:
-        found.append(Leaf(reader(ix.storage, toc.schema, segment), offset, frozenset(segment.deleted_docs())))
+        opened = reader(ix.storage, toc.schema, segment)
+        found.append(Leaf(opened, offset, frozenset(segment.deleted_docs()), _tables.get(segment.segment_id())))
         offset += segment.doc_count_all()
     return found
 
@@ -110,6 +113,11 @@ def lengths(reader: IndexReader, field: str) -> np.ndarray:
     else:
         _lengths.move_to_end(key)
     return found
+
+
+def leaf_postings(leaf: Leaf, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+    """`postings` of a leaf's segment (through its table when it has one)."""
+    return leaf.table.postings(field, term) if leaf.table is not None else postings(leaf.reader, field, term)
 
 
 def postings(reader: IndexReader, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:

@@ -170,10 +170,14 @@ class IndexView:
 
     def _frequencies(self, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, frequencies) of `term` in `field` over every segment, deleted documents left out."""
-        found = [segments.postings(leaf.reader, field, term) for leaf in self.leaves]
-        if not found:  # an index of no blocks has no segments
+        found = []
+        for leaf in self.leaves:
+            docnums, tfs = segments.leaf_postings(leaf, field, term)
+            if len(docnums):  # most terms are in few segments: a catch-up's holds a few blocks
+                found.append((docnums + leaf.offset, tfs))
+        if not found:
             return np.empty(0, np.int64), np.empty(0)
-        docnums = np.concatenate([d + leaf.offset for (d, _), leaf in zip(found, self.leaves, strict=True)])
+        docnums = np.concatenate([d for d, _ in found])
         tfs = np.concatenate([f for _, f in found])
         if self._deletions:
             alive = self._alive[docnums]
