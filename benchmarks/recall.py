@@ -308,7 +308,7 @@ def measure(path: Path, count: int, cli_runs: int, builds: int) -> None:
     queries = queries_for(memory, count, rng)
     for mode in RECALL_MODES:
         # Similar on block titles exactly as scale.py times it (recall_timing.py); the other modes alike.
-        warm_up, questions = title_questions(memory, count, random.Random(11)) if mode == "similar" else (None, [])
+        warm_up, questions = title_questions(memory) if mode == "similar" else (None, [])
         questions = questions or queries[mode]
         first, again = first_use_and_again(
             lambda q, mode=mode: recall(memory, q, mode=mode), warm_up or questions[0], questions
@@ -328,7 +328,9 @@ def measure(path: Path, count: int, cli_runs: int, builds: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument(
+        "--queries", type=int, default=100, help="queries per mode other than similar (similar: recall_timing.py)"
+    )
     parser.add_argument("--cli", type=int, default=10, help="CLI runs per size (0 to skip)")
     parser.add_argument("--side-queries", type=int, default=50, help="queries for the side-by-side comparison")
     parser.add_argument(

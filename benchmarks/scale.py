@@ -253,7 +253,7 @@ def catch_up(path: Path, n: int, runs: int) -> list[Figure]:
 
 def recall_similar(path: Path, n: int, runs: int) -> list[Figure]:
     memory = Memory(path)
-    warm_up, queries = title_questions(memory, max(50, runs * 4), random.Random(11))
+    warm_up, queries = title_questions(memory)
     first, again = first_use_and_again(lambda q: recall(memory, q), warm_up, queries)
     git = tuple(
         timed(lambda q=q: subprocess.run(["git", "grep", "-F", "-l", q, "HEAD", "--", "memory"], cwd=path, **QUIET))
