@@ -74,7 +74,8 @@ def test_every_segment_has_a_table_holding_what_whoosh_holds(
 def forget_open_indexes() -> None:
     """What a new process would know: nothing read from any index yet."""
     segments._tables.clear()
-    segments._readers.clear()
+    while segments._readers:
+        segments._readers.popitem()[1].close()
     view._VIEWS.clear()
     index_files._doc_count.cache_clear()
     index_files._open_cached.cache_clear()

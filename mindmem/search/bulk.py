@@ -142,7 +142,9 @@ def _result(worker: subprocess.Popen[bytes]) -> Part:
 def write_part(folder: Path, run: Sequence[Source], progress: Progress | None = None) -> Part:
     """Index one run of blocks as one segment of a new index in `folder` (a folder of the build's own)."""
     folder.mkdir(parents=True)
-    writer = BulkWriter(wix.create_in(str(folder), schema(), indexname=_INDEX_NAME))
+    # Separate files, not whoosh's compound one: whoosh opens a compound segment by copying its terms and
+    # postings out of the mapped file (BytesIO), about 100 ms and 70 MB per 50,000 blocks in every process.
+    writer = BulkWriter(wix.create_in(str(folder), schema(), indexname=_INDEX_NAME), compound=False)
     skipped = []
     try:
         for done, (path, data, blob) in enumerate(run, 1):
