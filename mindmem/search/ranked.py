@@ -35,7 +35,8 @@ _QUESTION_WORDS = "who|what|when|where|why|how|which"
 # Sub-question boundaries: ; ? sentence ends, "also", and ", and who/what/…" starting a new question. A
 # period after an initial or a title ("C. S. Lewis", "J.K. Rowling", "Dr. Seuss") ends no sentence, and
 # "and" before an auxiliary ("... and is delicious", "... and have a bad time") joins two verbs of one question.
-_SENTENCE_END = r"(?<!\b[A-Za-z])(?<!\bDr)(?<!\bMr)(?<!\bMs)(?<!\bMrs)(?<!\bSt)\.\s+"
+# (The look-behinds come after the period, so they are tried only at a period.)
+_SENTENCE_END = r"\.(?<!\b[A-Za-z]\.)(?<!\b(?:Dr|Mr|Ms|St)\.)(?<!\bMrs\.)\s+"
 _SPLIT_RE = re.compile(
     rf"\s*(?:[;?]+|{_SENTENCE_END}|\balso\b|,?\s+and\s+(?=(?:{_QUESTION_WORDS})\b))\s*", re.IGNORECASE
 )
