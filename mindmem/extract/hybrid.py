@@ -32,6 +32,14 @@ class HybridExtractor:
         self.model = get_extractor("openai" if options.get("url") else "llama-cpp", options)
         self.rules = RulesExtractor()
 
+    @classmethod
+    def around(cls, model: Any) -> HybridExtractor:
+        """Hybrid with a model already at hand (a server client, a replay of saved replies, a test's
+        stand-in) instead of one loaded from the options."""
+        hybrid = cls.__new__(cls)
+        hybrid.model, hybrid.rules = model, RulesExtractor()
+        return hybrid
+
     def extract(self, text: str, context: Context) -> Extraction:
         try:
             if isinstance(self.model, JsonModel):
