@@ -163,9 +163,7 @@ def test_hybrid_builds_a_decision_the_model_finds_in_a_sentence_that_states_one(
 
 
 def test_hybrid_adds_the_names_the_model_finds_that_the_text_holds() -> None:
-    text = (
-        "[09:12] jules: the deploy job hangs again\nRabbitMQ is still on version 3.9.\nDana: see you in the EU call\n"
-    )
+    text = "jules: the deploy job hangs again\nRabbitMQ is still on version 3.9.\nDana: see you in the EU call\n"
     names = {"people": ["jules", "Dana", "Zoe"], "tools": ["RabbitMQ", "EU", "deploy job", "Monday"], "projects": []}
     labels = json.dumps({"1": "none", "2": "none", "3": "none"})
     found = _hybrid(Scripted(labels, json.dumps(names))).extract(text, _context())
