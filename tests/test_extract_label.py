@@ -147,6 +147,8 @@ def test_an_incident_that_names_no_failure_is_read_as_a_fact() -> None:
 )
 def test_a_decision_the_model_adds_must_state_a_choice_or_a_rule(sentence: str, kept: bool) -> None:
     assert added(["decision"], [sentence]) == (["decision"] if kept else ["none"])
+    # A sentence that states one is a decision even when the model calls it a fact.
+    assert added(["fact"], [sentence]) == (["decision"] if kept else ["fact"])
 
 
 def test_hybrid_builds_a_decision_the_model_finds_in_a_sentence_that_states_one() -> None:

@@ -33,7 +33,8 @@ ADDED = ("decision", "fact", "incident")
 # the team's voice ("we'll", "we will", "we're going to", "let's") or as a rule ("must", "may only", "no
 # longer", "every new X needs", "now requires"). A sentence the model calls a decision with none of these
 # says how something is, or what someone did or will do ("They moved to Notion last month", "finished
-# the rate limiter", "I'll do it after lunch"): those stay unlabelled, as before.
+# the rate limiter", "I'll do it after lunch"): those stay unlabelled, as before. One it calls a fact
+# that does state a rule ("Consequence: every event gets a schema") is a decision.
 CHOICE = re.compile(
     r"\b(?:we(?:'ll|’ll| will| shall|'re going to|’re going to| are going to)|let['’]s|let us|"
     r"must(?: not)?|(?:may|can) only|(?:is|are) not allowed|no longer|"
@@ -148,14 +149,16 @@ def label(model: JsonModel, sentences: Sequence[str], progress: Callable[[int, i
 
 def added(labels: Sequence[str], sentences: Sequence[str]) -> list[str]:
     """The labels hybrid builds candidates from: facts, incidents whose sentence names a failure (one
-    that names none is a fact), and decisions whose sentence states a choice or a rule; every other
-    label is "none"."""
+    that names none is a fact), and decisions whose sentence states a choice or a rule (a "fact" that
+    does is a decision); every other label is "none"."""
     out = []
     for found, sentence in zip(labels, sentences, strict=True):
         if found == "incident" and not FAILURE.search(sentence):
             found = "fact"
         elif found == "decision" and not CHOICE.search(sentence):
             found = "none"
+        elif found == "fact" and CHOICE.search(sentence):
+            found = "decision"  # a rule written as how things are: "every event gets a schema"
         out.append(found if found in ADDED else "none")
     return out
 
