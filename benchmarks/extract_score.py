@@ -15,11 +15,17 @@ positive; it is counted as invented when its name does not occur in the document
 when it does (a label gap or a word taken for a name: read them). Relative dates count from 2026-11-24.
 
 benchmarks/extraction/heldout (`--set heldout`, 8 documents) was written after the rules changes of
-session 20, which were made reading the misses on benchmarks/extraction/docs, and never tuned on.
+session 20, which were made reading the misses on benchmarks/extraction/docs, and not tuned on until
+stop 22 (docs/benchmarks.md says how); `--set all` is both, pooled.
 
     python benchmarks/extract_score.py                       # rules only
     python benchmarks/extract_score.py --model 1.5b --docs 10 # + the model and hybrid, on 10 documents
-    python benchmarks/extract_score.py --model 0.5b --save /tmp/run.json
+    python benchmarks/extract_score.py --set all --model 0.5b --save /tmp/run.json
+    python benchmarks/extract_score.py --set heldout --replay /tmp/run.json  # hybrid now, on saved replies
+
+A saved run keeps each call's question, a digest of its system prompt, the reply, seconds, CPU
+seconds, the load average and llama.cpp's token counts, so a change to how hybrid uses the labels
+can be scored without the model (--replay); a changed prompt or question needs a new run.
 
 --model takes 0.5b, 1.5b (fetched by benchmarks/models.py) or a GGUF path.
 """

@@ -3,11 +3,11 @@
 The rules are quick and precise on the phrasings they know; a model reads looser wording. With a
 local GGUF (llama-cpp), the model labels the sentences the rules left (`mindmem.extract.label`),
 and the rules build the ones it calls a fact, an incident or (stating a choice or a rule) a
-decision; then it names the people, tools and
-projects of the text, and those the rules missed that the text holds are added
-(`mindmem.extract.naming`). With a model server (openai), the model writes candidates for each
-chunk, and one whose span overlaps a rules candidate's is dropped (edges to it point at the
-rules' one): the sentence was already judged; an entity the rules already have is kept once.
+decision; then it names the people, tools and projects of the text, and those the rules missed
+that the text holds are added (`mindmem.extract.naming`). With a model server (openai), the model
+writes candidates for each chunk, and one whose span overlaps a rules candidate's is dropped (edges
+to it point at the rules' one): the sentence was already judged; an entity the rules already have
+is kept once.
 If the model fails, the rules' candidates stand, with the model's error as a warning.
 """
 
