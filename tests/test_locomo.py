@@ -12,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import locomo
+import locomo_folds
 
 from mindmem.search import index
 from mindmem.search.recall import recall
@@ -158,3 +159,24 @@ def test_cli_prints_a_table_and_json(capsys: pytest.CaptureFixture[str]) -> None
 def test_a_missing_file_is_skipped_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     locomo.main([str(tmp_path / "absent.json")])
     assert "not found" in capsys.readouterr().out
+
+
+def test_each_fold_chooses_its_knobs_without_the_conversation_it_is_scored_on(
+    samples: list[locomo.Sample], tmp_path: Path
+) -> None:
+    # Setting A answers the first conversation's questions at rank 1 and the second's at rank 2; B the
+    # other way round. Held out, each conversation must be scored with what the *other* one chose.
+    a, b = (0.5, 0.4), (1.0, 0.1)
+    keys = [(u, w) for u in locomo.UNITS for w in locomo.WRITINGS]
+    found = {
+        a: {k: {0: [1.0, 1.0], 1: [0.5, 0.5]} for k in keys},
+        b: {k: {0: [0.5, 0.5], 1: [1.0, 1.0]} for k in keys},
+    }
+    rows, held_out = locomo_folds.folds(samples, found)
+    assert [r["chosen"] for r in rows] == [dict(zip(locomo_folds.KNOBS, s, strict=True)) for s in (b, a)]
+    assert all(ranks == {0: [0.5, 0.5], 1: [0.5, 0.5]} for ranks in held_out.values())
+    assert locomo_folds.mrr(held_out, [0, 1]) == dict.fromkeys(keys, 0.5)
+    # On the real file: every question with evidence gets a rank under every setting.
+    _, measured = locomo_folds.measure(FIXTURE, [a], workers=1, workdir=tmp_path)
+    asked = [sum(1 for q in s.questions if q.evidence) for s in samples]
+    assert {k: [len(v[n]) for n in (0, 1)] for k, v in measured[a].items()} == dict.fromkeys(keys, asked)

@@ -109,6 +109,23 @@ def test_a_passage_is_a_window_of_consecutive_lines_scored_by_bm25() -> None:
     assert best({"x": 1.0}) == 0.0
 
 
+def test_a_passage_term_is_weighed_by_the_lines_that_hold_it() -> None:
+    # Two bodies of three lines each: "name" is on every line, "race" on one, "group" on two; "absent" on none.
+    bodies = [
+        passages.Body((2, 2, 3), {"name": (0, 1, 2), "race": (2,), "group": (0, 0)}),
+        passages.Body((1, 1, 2), {"name": (0, 1, 2), "group": (2,)}),
+    ]
+    index_idf = {"name": 0.1, "race": 2.0, "group": 0.5, "absent": 3.0}
+    idf = passages.line_idf(bodies, index_idf)
+    assert set(idf) == {"name", "race", "group"}
+    # Among the six lines: race (one line) > group (two, one of them twice) > name (every line).
+    assert idf["race"] > idf["group"] > idf["name"]
+    assert idf["race"] / idf["group"] == pytest.approx(ranking.idf(6, 1) / ranking.idf(6, 2))
+    # Together they weigh what their index idf does, so a passage score stays on the document score's scale.
+    assert sum(idf.values()) == pytest.approx(0.1 + 2.0 + 0.5)
+    assert passages.line_idf(bodies, {"absent": 3.0}) == {}
+
+
 @pytest.mark.parametrize(
     ("text", "named"),
     [

@@ -112,6 +112,14 @@ def test_multi_part_questions_are_split_and_fused(world: Path, mm) -> None:
         "deploy pipeline owner",
     ]
     assert decompose("Alice and Bob") == []
+    # In a question, "and" joins what it asks about together; an initial or a title ends no sentence.
+    assert decompose("What activity did John and Max enjoy together last summer?") == []
+    assert decompose("What does Nate cook that he loves and can make money from?") == []
+    assert decompose("Would Tim enjoy books by C. S. Lewis or Dr. Seuss?") == []
+    assert decompose("What schools did John play in and how many years was he there?") == [
+        "What schools did John play in",
+        "how many years was he there",
+    ]
 
 
 def test_type_filter_and_limit(world: Path, mm) -> None:

@@ -4,8 +4,12 @@ Whole-document BM25 dilutes a long block (a dated conversation session, an ADR, 
 meeting notes) whose answer is one or two lines of it: the question's words are spread over a body many
 times longer than the part that answers. So a candidate whose body is long (more than `ranking.LONG_BODY`
 terms) is also scored by its best passage, a window of `ranking.PASSAGE_WINDOW` consecutive non-blank lines,
-by BM25 over that window alone with the index's idf; its score becomes a mix of the two (MaxP, mixed
-with the document score). A shorter body is about one passage already and keeps its score.
+by BM25 over that window alone; its score becomes a mix of the two (MaxP, mixed with the document score).
+A shorter body is about one passage already and keeps its score.
+
+A passage is judged among passages: each term's idf comes from the lines of the long candidates (`line_idf`),
+not from whole blocks. A word that every session of a conversation holds (a speaker's name, "group") says
+nothing about which session answers, but it still picks out the few lines that use it.
 
 Passages come from the block's text at query time, for the candidates of a query only; nothing is stored
 at index time. Each blob's body, as passage scoring reads it (stemmed as the index stems), is kept per
@@ -15,6 +19,7 @@ process by blob id, so it is never stale.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from sys import intern
 from typing import TYPE_CHECKING
@@ -52,7 +57,7 @@ def rescored(view: IndexView, docs: list[Doc], text: str, weights: ranking.Weigh
     lengths = {i: window_lengths(found.lengths, size) for i, found in long.items()}
     # The average passage: over every window of the long candidates.
     average = sum(map(sum, lengths.values())) / sum(map(len, lengths.values()))
-    idf = {t: view.text_idf(t, weights) for t in terms}
+    idf = line_idf(long.values(), {t: view.text_idf(t, weights) for t in terms})
     out = []
     for doc in docs:
         if doc.id in long:
@@ -60,6 +65,20 @@ def rescored(view: IndexView, docs: list[Doc], text: str, weights: ranking.Weigh
             doc = replace(doc, score=(1 - share) * doc.score + share * best)
         out.append(doc)
     return sorted(out, key=lambda d: -d.score)
+
+
+def line_idf(bodies: Collection[Body], index_idf: dict[str, float]) -> dict[str, float]:
+    """Each query term's idf over the non-blank lines of `bodies` (terms on no line are left out), scaled so
+    that together they weigh what their index idfs do: the lines decide which terms say most about a
+    passage, the index how much the query says in all, so a passage score stays on the scale of the
+    document scores it is mixed with and compared to (more lines than blocks lifts no long block)."""
+    lines = sum(len(found.lengths) for found in bodies)
+    held = {t: sum(len(set(found.lines.get(t, ()))) for found in bodies) for t in index_idf}
+    local = {t: ranking.idf(lines, count) for t, count in held.items() if count}
+    if not local:
+        return {}
+    scale = sum(index_idf[t] for t in local) / sum(local.values())
+    return {t: weight * scale for t, weight in local.items()}
 
 
 def window_lengths(line_lengths: tuple[int, ...], size: int) -> list[int]:

@@ -31,9 +31,17 @@ LINK_CAP = 50
 RRF_K = 60
 RRF_TIEBREAK = 0.01
 
-_QUESTION_WORDS = "who|what|when|where|why|how|which|is|are|was|were|did|does|do|has|have|can|should|could"
-# Sub-question boundaries: ; ? sentence ends, "also", and ", and who/what/…" starting a new question.
-_SPLIT_RE = re.compile(rf"\s*(?:[;?]+|\.\s+|\balso\b|,?\s+and\s+(?=(?:{_QUESTION_WORDS})\b))\s*", re.IGNORECASE)
+_QUESTION_WORDS = "who|what|when|where|why|how|which"
+# Sub-question boundaries: ; ? sentence ends, "also", and ", and who/what/…" starting a new question. A
+# period after an initial or a title ("C. S. Lewis", "J.K. Rowling", "Dr. Seuss") ends no sentence, and
+# "and" before an auxiliary ("... and is delicious", "... and have a bad time") joins two verbs of one question.
+# (The look-behinds come after the period, so they are tried only at a period.)
+_SENTENCE_END = r"\.(?<!\b[A-Za-z]\.)(?<!\b(?:Dr|Mr|Ms|St)\.)(?<!\bMrs\.)\s+"
+_SPLIT_RE = re.compile(
+    rf"\s*(?:[;?]+|{_SENTENCE_END}|\balso\b|,?\s+and\s+(?=(?:{_QUESTION_WORDS})\b))\s*", re.IGNORECASE
+)
+# A question ("What did John and Max do?") rather than a list of keywords.
+_QUESTION_RE = re.compile(rf"\b(?:{_QUESTION_WORDS})\b|\?", re.IGNORECASE)
 _LEADING_RE = re.compile(r"^(?:and|also|but|then|plus)\s+", re.IGNORECASE)
 
 
@@ -148,12 +156,14 @@ def _superseded_by_edge(ask: Ask, ids: list[str]) -> set[str]:
 def decompose(query: str) -> list[str]:
     """Sub-queries of a multi-part question, or [] for a single one.
 
-    Splits on ';', '?', sentence ends, 'also', and 'and' before a question word; a plain
-    'X and Y' splits too when both sides carry at least two search terms.
+    Splits on ';', '?', sentence ends, 'also', and 'and' before a question word. Keywords ('billing storage
+    engine and deploy pipeline owner') split on a plain 'and' too when both sides carry at least two search
+    terms; a question does not: its 'and' joins two things it asks about together ("What did John and his
+    team do?"), and asked apart, each half would rank blocks that hold only one of them.
     """
     parts = [_LEADING_RE.sub("", p.strip(" ,.")) for p in _SPLIT_RE.split(query)]
     parts = [p for p in parts if idx.query_terms(p)]
-    if len(parts) == 1:
+    if len(parts) == 1 and not _QUESTION_RE.search(query):
         halves = [h.strip(" ,.?") for h in re.split(r"\s+and\s+", parts[0], maxsplit=1, flags=re.IGNORECASE)]
         if len(halves) == 2 and all(len(idx.query_terms(h)) >= 2 for h in halves):
             parts = halves

@@ -14,7 +14,8 @@ Pure functions and constants; `index.IndexView.search` feeds them postings from 
 - **Time**: only a question that asks when ("When did ...?") gives blocks that say when something
   happened a mild prior (a few percent), never enough to lift a block that does not match. A question
   that names a date ("on 3 June, 2023", "in August") gives the candidates written then a prior (`dates`).
-- **Long blocks** are also judged by their best passage (`passages`).
+- **Long blocks** are also judged by their best passage (`passages`), its terms weighed by how few of the
+  candidates' lines hold them.
 """
 
 from __future__ import annotations
@@ -97,7 +98,13 @@ def description(weights: Weights = DEFAULT) -> dict[str, object]:
         "tag_weight": weights.tags,
         "id_weights": dict(ID_WEIGHTS),
         "time_prior": weights.time_prior,
-        "passages": {"long_body": LONG_BODY, "window": PASSAGE_WINDOW, "weight": PASSAGE_WEIGHT},
+        "passages": {
+            "long_body": LONG_BODY,
+            "window": PASSAGE_WINDOW,
+            "weight": PASSAGE_WEIGHT,
+            # A passage's terms are weighed among the candidates' lines, not whole blocks (`passages.line_idf`).
+            "idf": "lines",
+        },
         "date_prior": DATE_PRIOR,
     }
 
