@@ -15,11 +15,17 @@ positive; it is counted as invented when its name does not occur in the document
 when it does (a label gap or a word taken for a name: read them). Relative dates count from 2026-11-24.
 
 benchmarks/extraction/heldout (`--set heldout`, 8 documents) was written after the rules changes of
-session 20, which were made reading the misses on benchmarks/extraction/docs, and never tuned on.
+session 20, which were made reading the misses on benchmarks/extraction/docs, and not tuned on until
+stop 22 (docs/benchmarks.md says how); `--set all` is both, pooled.
 
     python benchmarks/extract_score.py                       # rules only
     python benchmarks/extract_score.py --model 1.5b --docs 10 # + the model and hybrid, on 10 documents
-    python benchmarks/extract_score.py --model 0.5b --save /tmp/run.json
+    python benchmarks/extract_score.py --set all --model 0.5b --save /tmp/run.json
+    python benchmarks/extract_score.py --set heldout --replay /tmp/run.json  # hybrid now, on saved replies
+
+A saved run keeps each call's question, a digest of its system prompt, the reply, seconds, CPU
+seconds, the load average and llama.cpp's token counts, so a change to how hybrid uses the labels
+can be scored without the model (--replay); a changed prompt or question needs a new run.
 
 --model takes 0.5b, 1.5b (fetched by benchmarks/models.py) or a GGUF path.
 """
@@ -27,7 +33,9 @@ session 20, which were made reading the misses on benchmarks/extraction/docs, an
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import statistics
 import sys
 import time
@@ -41,10 +49,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mindmem.errors import BadInput
 from mindmem.extract import get_extractor
 from mindmem.extract.base import Candidate, Context, Extraction, Span
+from mindmem.extract.hybrid import HybridExtractor
 from mindmem.extract.reply import mentions
 from mindmem.store.snapshot import Snapshot
 
 SETS = Path(__file__).resolve().parent / "extraction"
+SET_NAMES = ("docs", "heldout")
 TYPES = ("decision", "task", "fact", "incident", "entity")
 REFERENCE = date(2026, 11, 24)
 
@@ -60,6 +70,10 @@ class Expected:
 
 
 def load(limit: int | None = None, start: int = 0, name: str = "docs") -> list[tuple[str, str, list[Expected]]]:
+    """The documents of a set with their labels; "all" is both sets, each name led by its set's."""
+    if name == "all":
+        both = [(f"{part}/{doc}", text, items) for part in SET_NAMES for doc, text, items in load(name=part)]
+        return both[start:limit]
     out = []
     for path in sorted((SETS / name).glob("*.md"))[start:limit]:
         text = path.read_text()
@@ -135,7 +149,7 @@ def report(label: str, runs: list[dict[str, list[int]]], seconds: list[float]) -
         print(f"  {t:<9} {p:>5.2f} {r:>5.2f} {f:>5.2f} {total[t][0]:>4} {total[t][1]:>3} {total[t][2]:>3}")
     micro = [sum(total[t][i] for t in TYPES) for i in range(3)]
     p, r, f = _f1(*micro)
-    print(f"  {'all':<9} {p:>5.2f} {r:>5.2f} {f:>5.2f} {micro[0]:>4} {micro[1]:>3} {micro[2]:>3}")
+    print(f"  {'all':<9} {p:>5.2f} {r:>5.2f} {f:>5.2f} {micro[0]:>4} {micro[1]:>3} {micro[2]:>3}   F1 {f:.4f}")
     for name in ("assignee", "due"):
         hits, misses = total[name][0], total[name][2]
         print(f"  task {name} right: {hits}/{hits + misses}")
@@ -159,7 +173,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="0.5b, 1.5b or a GGUF path: also score the model alone and hybrid")
     parser.add_argument("--docs", type=int, help="only the first N documents")
-    parser.add_argument("--set", default="docs", choices=("docs", "heldout"), help="the labelled set (default docs)")
+    parser.add_argument("--set", default="docs", choices=(*SET_NAMES, "all"), help="the labelled set (default docs)")
     parser.add_argument("--start", type=int, default=0, help="skip the first K documents")
     parser.add_argument("--threads", type=int, help="llama.cpp threads (default: one per physical core)")
     parser.add_argument("--alone", action="store_true", help="also score the model writing candidates alone (slow)")
@@ -170,6 +184,12 @@ def main() -> None:
         nargs="+",
         help="score files --save wrote (runs cut short or in parts) instead of running",
     )
+    parser.add_argument(
+        "--replay",
+        type=Path,
+        nargs="+",
+        help="run hybrid as it is now with the model's replies from files --save wrote (no model is loaded)",
+    )
     args = parser.parse_args()
     if args.scored:
         rescore(load(name=args.set), [entry for path in args.scored for entry in json.loads(path.read_text())])
@@ -177,7 +197,12 @@ def main() -> None:
     docs = load(args.docs, args.start, args.set)
     rules = get_extractor("rules")
     model, hybrid = None, None
-    if args.model:
+    if args.replay:
+        hybrid = HybridExtractor.around(
+            Timed(Replayed([e for path in args.replay for e in json.loads(path.read_text())]))
+        )
+        args.model = f"replies saved in {', '.join(path.name for path in args.replay)}"
+    elif args.model:
         options = {"model": _model_path(args.model), **({"threads": args.threads} if args.threads else {})}
         hybrid = get_extractor("hybrid", options)
         model = hybrid.model  # the same loaded Llama: writing candidates alone (--alone), or labelling
@@ -215,7 +240,8 @@ def main() -> None:
     report("rules", runs["rules"], times["rules"])
     if hybrid is not None:
         report(f"hybrid (rules + {Path(args.model).name} labelling)", runs["hybrid"], times["hybrid"])
-        _speed(hybrid.model.calls, "labelling")
+        if not args.replay:
+            _speed(hybrid.model.calls, "labelling")
     if runs["model"]:
         report(f"model alone ({Path(args.model).name})", runs["model"], times["model"])
         _speed(model.calls, "writing candidates alone")
@@ -231,15 +257,45 @@ class Timed:
     def complete_json(
         self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int | None = None
     ) -> str:
-        start, usable, raw = time.perf_counter(), False, None
+        start, cpu, usable, raw = time.perf_counter(), time.process_time(), False, None
         try:
             raw = self.model.complete_json(messages, schema, max_tokens)
             usable = True
             return raw
         finally:
-            took = time.perf_counter() - start
-            asked = {"asked": messages[-1]["content"], "reply": raw}  # to replay a policy on the labels
-            self.calls.append({"seconds": took, "usable": usable, **self.model.last_usage, **asked})
+            took, load = time.perf_counter() - start, os.getloadavg()[0]
+            # To replay the labels through changed code (--replay): the question, its system prompt, the reply.
+            asked = {"asked": messages[-1]["content"], "system": _digest(messages[0]["content"]), "reply": raw}
+            used = {"seconds": took, "cpu_seconds": time.process_time() - cpu, "load": load, "usable": usable}
+            self.calls.append({**used, **self.model.last_usage, **asked})
+
+
+class Replayed:
+    """The replies of a saved run, by the question asked: hybrid's current code on a model's saved
+    judgement (a question the run never asked, after a change to the rules or the prompt, is an error)."""
+
+    def __init__(self, saved: list[dict]) -> None:
+        calls = [call for entry in saved for call in entry.get("calls", [])]
+        self.replies = {call["asked"]: call["reply"] for call in calls}
+        self.systems = {call["system"] for call in calls if "system" in call}  # runs saved before it: unchecked
+        self.last_usage: dict[str, float] = {}
+
+    def complete_json(
+        self, messages: list[dict[str, str]], schema: dict[str, Any], max_tokens: int | None = None
+    ) -> str:
+        asked = messages[-1]["content"]
+        if self.systems and _digest(messages[0]["content"]) not in self.systems:
+            raise SystemExit("the saved runs had another system prompt; run the model again")
+        if asked not in self.replies:
+            raise SystemExit(f"the saved runs never asked this; run the model again:\n{asked}")
+        reply = self.replies[asked]
+        if reply is None:
+            raise BadInput("the saved reply was unusable")
+        return reply
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def rescore(docs: list[tuple[str, str, list[Expected]]], saved: list[dict]) -> None:
@@ -276,17 +332,32 @@ def _extraction(data: dict) -> Extraction:
 
 
 def _speed(calls: list[dict], what: str = "writing candidates alone") -> None:
+    if not calls:
+        return
     usable = sum(1 for c in calls if c["usable"])
-    per_chunk = [c["seconds"] for c in calls]
+    per_call = [c["seconds"] for c in calls]
+    later = calls[1:] or calls
+    print(
+        f"\nmodel speed, {what}: {len(calls)} calls, {usable} usable replies ({100 * usable / len(calls):.1f}%), "
+        f"p50 {statistics.median(per_call):.2f} s per call, max {max(per_call):.1f} s, first {per_call[0]:.1f} s"
+    )
+    if "cpu_seconds" in calls[0]:
+        loads = [c["load"] for c in calls]
+        cpu = statistics.median(c["cpu_seconds"] for c in calls)
+        print(f"  CPU s per call p50 {cpu:.2f}; load average (1 min) {min(loads):.1f}-{max(loads):.1f}")
     prompt = statistics.median(c.get("prompt_tokens", 0) for c in calls)
     reply = statistics.median(c.get("completion_tokens", 0) for c in calls)
-    rate = sum(c.get("completion_tokens", 0) for c in calls) / sum(per_chunk)
-    print(
-        f"\nmodel speed, {what}: {len(calls)} calls, {usable} usable replies ({100 * usable / len(calls):.0f}%), "
-        f"p50 {statistics.median(per_chunk):.1f} s per call, max {max(per_chunk):.1f} s, first {per_chunk[0]:.1f} s; "
-        f"prompt tokens p50 {prompt:.0f} (the system prompt's evaluated once per process), reply tokens p50 "
-        f"{reply:.0f}; {rate:.1f} reply tokens per second of call time (prompt evaluation included)"
-    )
+    print(f"  prompt tokens p50 {prompt:.0f}, reply tokens p50 {reply:.0f}")
+    if "prompt_evaluated" in calls[0]:
+        evaluated = statistics.median(c["prompt_evaluated"] for c in later)
+        prompt_rate = sum(c["prompt_evaluated"] for c in calls) / (sum(c["prompt_ms"] for c in calls) / 1000 or 1)
+        gen_rate = sum(c["generated"] for c in calls) / (sum(c["generate_ms"] for c in calls) / 1000 or 1)
+        print(
+            f"  prompt tokens evaluated: first call {calls[0]['prompt_evaluated']}, later calls p50 {evaluated:.0f} "
+            f"(the rest came from the KV cache); {prompt_rate:.1f} prompt tokens/s, {gen_rate:.1f} generated tokens/s"
+        )
+        slack = [c["max_tokens"] - c["completion_tokens"] for c in calls]
+        print(f"  max_tokens left unused p50 {statistics.median(slack):.0f}, min {min(slack)} (0 would be a cut-off)")
 
 
 if __name__ == "__main__":

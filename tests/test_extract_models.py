@@ -353,6 +353,11 @@ def test_llama_cpp_reuses_the_system_prompt_prefix_and_one_model(tiny: Path) -> 
     system = first.prompt_tokens(request(Chunk(0, "x"), context())[0][:1])
     # llama.cpp keeps the KV cache for the common prefix: at least the whole system prompt.
     assert shared >= len(system) - 1
+    # And it evaluates only what follows: its own counters, as the next call reports them.
+    first.extract("Carol: ship it on Friday.", context())
+    used = first.last_usage
+    assert 0 < used["prompt_evaluated"] <= used["prompt_tokens"] - shared + 1
+    assert used["generated"] >= used["completion_tokens"] - 1 and used["max_tokens"] > used["completion_tokens"]
 
 
 @needs_llama

@@ -166,3 +166,18 @@ def test_decisions_and_tasks_with_words_between_their_cues():
 def test_a_text_of_one_line_is_no_title():
     for text in ("we decided to use Kafka for events", "we decided to use Kafka for events\n\n"):
         assert [c.span.text for c in _by_type(_extract(text), "decision")] == ["we decided to use Kafka for events"]
+
+
+def test_a_chat_handle_after_a_time_stamp_is_its_speaker():
+    text = (
+        "[10:05] dan: the deploy finished, FYI the cache is stored in Redis\n"
+        "[10:06] rosa: let's agree on a freeze from Friday\n"
+        "- note: not a speaker without a stamp\n"
+    )
+    found = _extract(text)
+    assert {c.id for c in _by_type(found, "entity")} >= {"PER-dan", "PER-rosa"}
+    assert "PER-note" not in {c.id for c in found.candidates}
+    (decision,) = _by_type(found, "decision")
+    # The stamp and the handle are the line's speaker, not part of what was said.
+    assert decision.span.text == "let's agree on a freeze from Friday" and decision.title.startswith("Let's agree")
+    assert ("relates_to", "PER-rosa") in decision.edges

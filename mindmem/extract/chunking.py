@@ -218,7 +218,7 @@ class ModelExtractor:
         # One record per chunk asked (seconds, whether the reply was usable, the backend's token
         # usage when it reports one): what benchmarks read for seconds per chunk and tokens/s.
         self.calls: list[dict[str, Any]] = []
-        self.last_usage: dict[str, int] = {}
+        self.last_usage: dict[str, float] = {}
 
     def count_tokens(self, text: str) -> int:
         """An estimate (about four characters a token) for backends without a tokenizer at hand."""

@@ -2,11 +2,12 @@
 
 The rules are quick and precise on the phrasings they know; a model reads looser wording. With a
 local GGUF (llama-cpp), the model labels the sentences the rules left (`mindmem.extract.label`),
-and the rules build the ones it calls a fact or incident; then it names the people, tools and
-projects of the text, and those the rules missed that the text holds are added
-(`mindmem.extract.naming`). With a model server (openai), the model writes candidates for each
-chunk, and one whose span overlaps a rules candidate's is dropped (edges to it point at the
-rules' one): the sentence was already judged; an entity the rules already have is kept once.
+and the rules build the ones it calls a fact, an incident or (stating a choice or a rule) a
+decision; then it names the people, tools and projects of the text, and those the rules missed
+that the text holds are added (`mindmem.extract.naming`). With a model server (openai), the model
+writes candidates for each chunk, and one whose span overlaps a rules candidate's is dropped (edges
+to it point at the rules' one): the sentence was already judged; an entity the rules already have
+is kept once.
 If the model fails, the rules' candidates stand, with the model's error as a warning.
 """
 
@@ -31,6 +32,14 @@ class HybridExtractor:
         # A URL means a model server; otherwise a local GGUF in process.
         self.model = get_extractor("openai" if options.get("url") else "llama-cpp", options)
         self.rules = RulesExtractor()
+
+    @classmethod
+    def around(cls, model: Any) -> HybridExtractor:
+        """Hybrid with a model already at hand (a server client, a replay of saved replies, a test's
+        stand-in) instead of one loaded from the options."""
+        hybrid = cls.__new__(cls)
+        hybrid.model, hybrid.rules = model, RulesExtractor()
+        return hybrid
 
     def extract(self, text: str, context: Context) -> Extraction:
         try:

@@ -9,9 +9,9 @@ the reply, held to a schema, is one label per number, in order:
     {"1": "fact", "2": "none", "3": "incident"}
 
 so a reply is a few tokens a sentence and cannot name a sentence it was not shown. The rules then
-build each sentence labelled fact or incident into a candidate (title, dates, entities, edges) the
-way they build their own. Decisions and tasks stay with the rules: measured per type, the model's
-were wrong more often than right.
+build each sentence labelled fact or incident, or decision where the sentence states a choice or a
+rule, into a candidate (title, dates, entities, edges) the way they build their own. Tasks stay with
+the rules: measured per type, the model's were wrong more often than right.
 """
 
 from __future__ import annotations
@@ -25,11 +25,22 @@ from mindmem.errors import BadInput
 from mindmem.extract.reply import not_a_statement
 
 LABELS = ("decision", "fact", "incident", "none")
-# The labels hybrid turns into candidates. Decisions stay with the rules, as tasks do: the model's
-# extra decisions were wrong three times in four on the labelled set, mostly facts or status
-# updates, while its facts and incidents were right far more often (docs/benchmarks.md). It is
-# still offered "decision", so that such sentences do not land in fact for want of a better label.
-ADDED = ("fact", "incident")
+# The labels hybrid turns into candidates. Tasks stay with the rules; a decision is taken only from a
+# sentence that says it is one (CHOICE): unguarded, the model's extra decisions were wrong three times
+# in four on the labelled set, mostly facts or status updates (docs/benchmarks.md).
+ADDED = ("decision", "fact", "incident")
+# A decision is a choice the team makes or a rule it sets, and the sentence that records one says so: in
+# the team's voice ("we'll", "we will", "we're going to", "let's") or as a rule ("must", "may only", "no
+# longer", "every new X needs", "now requires"). A sentence the model calls a decision with none of these
+# says how something is, or what someone did or will do ("They moved to Notion last month", "finished
+# the rate limiter", "I'll do it after lunch"): those stay unlabelled, as before. One it calls a fact
+# that does state a rule ("Consequence: every event gets a schema") is a decision.
+CHOICE = re.compile(
+    r"\b(?:we(?:'ll|’ll| will| shall|'re going to|’re going to| are going to)|let['’]s|let us|"
+    r"must(?: not)?|(?:may|can) only|(?:is|are) not allowed|no longer|"
+    r"(?:every|each|all|any)\b[^.;!?]*?\b(?:needs?|requires?|gets?|has to|have to)|now (?:needs?|requires?))\b",
+    re.I,
+)
 # An incident is a failure, and the sentence that reports one says so. A sentence the model calls an
 # incident with none of these words states a cost, a count, a duration or a cause ("the warehouse bill
 # doubled", "37 tickets over the weekend"): the small models' commonest wrong label, read as a fact.
@@ -137,12 +148,17 @@ def label(model: JsonModel, sentences: Sequence[str], progress: Callable[[int, i
 
 
 def added(labels: Sequence[str], sentences: Sequence[str]) -> list[str]:
-    """The labels hybrid builds candidates from: facts, and incidents whose sentence names a failure
-    (one that names none is a fact); every other label is "none"."""
+    """The labels hybrid builds candidates from: facts, incidents whose sentence names a failure (one
+    that names none is a fact), and decisions whose sentence states a choice or a rule (a "fact" that
+    does is a decision); every other label is "none"."""
     out = []
     for found, sentence in zip(labels, sentences, strict=True):
         if found == "incident" and not FAILURE.search(sentence):
             found = "fact"
+        elif found == "decision" and not CHOICE.search(sentence):
+            found = "none"
+        elif found == "fact" and CHOICE.search(sentence):
+            found = "decision"  # a rule written as how things are: "every event gets a schema"
         out.append(found if found in ADDED else "none")
     return out
 

@@ -137,8 +137,10 @@ class LlamaExtractor(ModelExtractor):
                 f"the context of {self.n_ctx}: lower chunk_tokens or raise n_ctx"
             )
         held = LlamaGrammar.from_string(grammar, verbose=False)
+        before = self._perf()
         out = self.llm.create_completion(tokens, max_tokens=max_tokens, temperature=0.0, grammar=held)
-        self.last_usage = dict(out["usage"])
+        spent = {key: value - before[key] for key, value in self._perf().items()}
+        self.last_usage = {**out["usage"], **spent, "max_tokens": max_tokens}
         choice = out["choices"][0]
         if choice["finish_reason"] != "stop":
             raise BadInput(
@@ -146,6 +148,19 @@ class LlamaExtractor(ModelExtractor):
                 f"{out['usage']['completion_tokens']} tokens): raise max_tokens (now {max_tokens})"
             )
         return choice["text"]
+
+    def _perf(self) -> dict[str, float]:
+        """llama.cpp's running counters: prompt tokens it evaluated (those after the prefix its KV cache
+        already held) and tokens it generated, with their milliseconds; a call's figures are differences."""
+        from llama_cpp import llama_cpp as lib
+
+        found = lib.llama_perf_context(self.llm._ctx.ctx)
+        return {
+            "prompt_evaluated": found.n_p_eval,
+            "prompt_ms": found.t_p_eval_ms,
+            "generated": found.n_eval,
+            "generate_ms": found.t_eval_ms,
+        }
 
 
 def _load(path: str, n_ctx: int, threads: int, extra_buffers: bool) -> Any:

@@ -65,7 +65,7 @@ def kept_names(data: dict[str, list[Any]], text: str) -> list[tuple[str, str, in
     out: dict[str, tuple[str, str, int]] = {}
     for kind, prefix in KINDS.items():
         for given in data[kind]:
-            name = str(given).strip().lstrip("@")
+            name = _trimmed(str(given).strip().lstrip("@"))
             if name.lower() in out or not _could_be_name(name):
                 continue
             found = next((m for m in _whole_words(name, text) if _placed_as_name(m, text)), None)
@@ -76,6 +76,17 @@ def kept_names(data: dict[str, list[Any]], text: str) -> list[tuple[str, str, in
 
 def _whole_words(name: str, text: str) -> Iterator[re.Match[str]]:
     return re.finditer(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text, re.I) if name else iter(())
+
+
+def _trimmed(name: str) -> str:
+    """A name without the ordinary words a model writes after it ("Adyen API", "Cloudflare support",
+    "Redis cluster" name Adyen, Cloudflare, Redis): trailing lower-case words and abbreviations go when
+    a capitalised word that is neither leads."""
+    words = name.split()
+    while len(words) > 1 and (words[-1].islower() or _ABBREVIATION.fullmatch(words[-1])):
+        words.pop()
+    lead = words[0] if words else ""
+    return " ".join(words) if lead[:1].isupper() and not _ABBREVIATION.fullmatch(lead) else name
 
 
 def _could_be_name(name: str) -> bool:
@@ -90,7 +101,8 @@ def _could_be_name(name: str) -> bool:
 def _placed_as_name(m: re.Match[str], text: str) -> bool:
     """Where a mention shows a name: a lower-case word only as a chat handle ("[09:12] jules:"), with a
     digit, dot or hyphen ("date-fns"), or after "with", "via", "using"; a lone capitalised word only
-    inside a sentence ("Weather was nice" is no name); anything else (RabbitMQ, React Native) anywhere."""
+    inside a sentence ("Weather was nice" is no name; given as a person, the 0.5B's "Root", "Flags",
+    "Sessions" opening sentences were none either); anything else (RabbitMQ, React Native) anywhere."""
     word, before, after = m.group(0), text[: m.start()], text[m.end() :]
     if word.islower():
         handle = _LINE_START.search(before) is not None and after.startswith(":")

@@ -39,8 +39,10 @@ Judge = Callable[[list[str]], list[str]]
 # Names a model finds in the text: (name as written, kind prefix, offset of its first mention).
 Namer = Callable[[str], list[tuple[str, str, int]]]
 JUDGED_CONFIDENCE = 0.5
+# A speaker is a capitalised name, or after a chat's [time] stamp a lower-case handle ("[09:12] jules: …").
 _SPEAKER = re.compile(
-    r"^[ \t]*(?:[-*>]\s+)?(?:\[[^\]\n]{1,40}\]\s*)?(?:\*\*)?(?P<name>[A-Z][\w.'-]{0,30}(?: [A-Z][\w.'-]{0,30})?)"
+    r"^[ \t]*(?:[-*>]\s+)?(?:\[[^\]\n]{1,40}\][ \t]*)?(?:\*\*)?"
+    r"(?P<name>[A-Z][\w.'-]{0,30}(?: [A-Z][\w.'-]{0,30})?|(?<=\])[a-z][\w.-]{0,30}|(?<=\] )[a-z][\w.-]{0,30})"
     r"(?:\*\*)?:[ \t]+",
     re.M,
 )
