@@ -84,7 +84,8 @@ def listing(
     oldest first; a malformed or duplicate block is an error (exit 2), as for `Memory.snapshot`."""
     check_filters(type, status)
     _, entries, read = memory.blobs(at)
-    return _listed(memory, entries, read, type, status, tag)
+    with collector_paused():
+        return sorted(filtered(map(Listed._make, _rows(memory, entries, read)), type, status, tag))
 
 
 def listing_json(
@@ -100,10 +101,9 @@ def listing_json(
     The text of the whole listing is kept for the last set of block files listed (a digest of
     their paths and blob ids names it), so listing unchanged memory again costs finding that
     nothing changed, not a row per block; listing it after a change costs the rows."""
-    check_filters(type, status)
-    _, entries, read = memory.blobs(at)
     if type is not None or status is not None or tag is not None:
-        return _encoded(_listed(memory, entries, read, type, status, tag))
+        return _encoded(listing(memory, type=type, status=status, tag=tag, at=at))
+    _, entries, read = memory.blobs(at)
     digest = hashlib.sha1("\n".join(map("\0".join, entries)).encode(), usedforsecurity=False).hexdigest()
     kept = gitdir.blocks_cache(memory.git) / "listing-json"
     text = read_store(kept, _format()).get(digest)
@@ -112,18 +112,6 @@ def listing_json(
             text = _encoded(sorted(_rows(memory, entries, read)))
         write_store(kept, _format(), {digest: text})
     return text
-
-
-def _listed(
-    memory: Memory,
-    entries: list[tuple[str, str]],
-    read: Callable[[str], bytes],
-    type: str | None,
-    status: str | None,
-    tag: str | None,
-) -> list[Listed]:
-    with collector_paused():
-        return sorted(filtered(map(Listed._make, _rows(memory, entries, read)), type, status, tag))
 
 
 def _encoded(rows: Iterable[Sequence[Any]]) -> str:
