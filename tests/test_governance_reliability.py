@@ -304,6 +304,20 @@ def test_approve_refuses_to_overwrite_work_in_progress(repo: Path, mm, where: st
     refused(mm, repo, ["approve", pid], 3, f"uncommitted changes to memory/notes/{block}.md would be overwritten")
 
 
+def test_approve_refuses_to_overwrite_a_file_staged_where_it_adds_one(repo: Path, mm):
+    block = new_block(mm, repo, "note", "-t", "Standup notes")
+    pid = propose(mm, repo, "-r", "keep the standup notes")  # moves the new file onto the proposal
+    path = repo / f"memory/notes/{block}.md"
+    assert not path.exists()
+    path.write_text("Someone else's draft at the same path.\n")
+    git(repo, "add", str(path))
+    path.unlink()  # only the index holds it: approving would replace a staged file nobody committed
+    before = rev(repo, "main")
+    refused(mm, repo, ["approve", pid], 3, f"uncommitted changes to memory/notes/{block}.md would be overwritten")
+    assert rev(repo, "main") == before
+    assert git(repo, "diff", "--cached", "--name-only") == f"memory/notes/{block}.md\n"
+
+
 def test_propose_from_a_detached_head_is_refused(repo: Path, mm):
     git(repo, "checkout", "-q", "--detach")
     new_block(mm, repo, "fact", "-t", "Written on a detached HEAD")

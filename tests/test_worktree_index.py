@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import fsck, git
 
 from mindmem.store.git.worktree import UNMERGED
@@ -89,3 +90,41 @@ def test_refresh_paths_skips_the_index_write_when_every_entry_already_matches(tm
     git(path, "add", TWO)
     g.refresh_paths(head, [ONE, TWO], skip_matching=True)
     assert git(path, "status", "--porcelain") == ""
+
+
+def test_staged_blobs_finds_new_entries_and_asks_git_when_the_index_keeps_them_elsewhere(tmp_path: Path) -> None:
+    path, g = project(tmp_path)
+    new, absent = "memory/notes/N-20260102-000009.md", "memory/notes/N-20260102-00000a.md"
+    (path / new).write_text("staged, never committed\n")
+    git(path, "add", new)
+    (path / new).unlink()  # only the index holds it now
+    staged = git(path, "ls-files", "-s", new).split()[1]
+    assert g.staged_blobs([new, absent, ONE]) == {new: staged, ONE: git(path, "rev-parse", f"HEAD:{ONE}").strip()}
+    # A split index keeps most entries in a shared file beside .git/index, where a search of the index misses them.
+    git(path, "update-index", "--split-index")
+    git(path, "commit", "-q", "-m", "the staged file")
+    assert list((path / ".git").glob("sharedindex.*"))
+    assert g.staged_blobs([new, absent]) == {new: staged}
+    # A sparse index folds a folder outside the sparse checkout into one entry.
+    git(path, "update-index", "--no-split-index")
+    git(path, "sparse-checkout", "set", "--cone", "--sparse-index", "src")
+    assert "memory/" in git(path, "ls-files", "--sparse")
+    assert g.staged_blobs([new, absent]) == {new: staged}
+
+
+def test_refreshing_writes_the_index_while_the_body_runs_and_waits_for_git_on_the_way_out(tmp_path: Path) -> None:
+    path, g = project(tmp_path)
+    changes = {ONE: b"one, approved\n", "memory/notes/N-20260102-000003.md": b"new\n"}
+    sha = g.commit_files("main", changes, "approve\n", ALICE)
+    lock = path / ".git/index.lock"
+    lock.write_text("")  # another git command holds the index: the first try fails, the next ones wait
+    with g.refreshing(sha, sorted(changes)):
+        assert (path / ONE).read_bytes() == b"one, approved\n"  # the files are written before the body
+        lock.unlink()
+    assert git(path, "status", "--porcelain") == ""
+    # The body's error comes out, after git has written the index.
+    edited = g.commit_files("main", {ONE: b"one, again\n"}, "approve again\n", ALICE)
+    with pytest.raises(RuntimeError, match="the body failed"), g.refreshing(edited, [ONE]):
+        raise RuntimeError("the body failed")
+    assert git(path, "status", "--porcelain") == "" and not lock.exists()
+    fsck(path)

@@ -113,14 +113,14 @@ def approve(
             {f"refs/heads/{branch}": (cand.tip, sha), f"refs/heads/{proposal.branch}": (proposal.head, None)},
             f"mindmem: approve {pid}",
         )
-        if refresh:
-            git.refresh_paths(sha, touched)
+        # The search index catches up in this process while git rewrites its own index on the other core.
+        with git.refreshing(sha, touched) if refresh else contextlib.nullcontext():
+            keep_in_step(memory)
     note = None
     if refresh is None:
         note = f"the work tree is not on {branch}; it was left as it is"
     elif refresh is False:
         note = "the work tree has changes to the approved paths; it was left as it is (keep_worktree)"
-    keep_in_step(memory)
     return Approval(proposal, sha, signed, tuple(touched) if refresh else (), note, decision, via)
 
 
