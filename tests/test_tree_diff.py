@@ -1,11 +1,12 @@
-"""Tree diffs that skip identical folders give what `git diff-tree -r` gives, for every kind of change."""
+"""Trees by hand: diffs that skip identical folders give what `git diff-tree -r` gives, and trees written by
+cutting changes into a large folder's bytes are the trees libgit2's builder writes, for every kind of change."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import fsck, git
 
 from mindmem.store.git import objects
 from mindmem.store.repo import GitRepo
@@ -107,3 +108,51 @@ def test_a_three_way_merge_keeps_modes_and_links_of_the_side_it_takes(tmp_path: 
     listed = git(path, "ls-tree", "-r", tree).split("\n")
     assert any(line.startswith("100755 ") and line.endswith("\ta.sh") for line in listed)
     assert any(line.startswith("120000 ") and line.endswith("\tmemory/l") for line in listed)
+
+
+NOTES = "memory/notes"
+CHANGE_SETS = [
+    {"A-first.md": "sorts first\n"},
+    {"zz-last.md": "sorts last\n"},
+    {"N-20260102-000010.md": "replaced\n"},
+    {"N-20260102-000000.md": None, "zz-last.md": None, "N-20260102-000005.md": None},
+    {"N-20260102-00000a5.md": "a\n", "N-20260102-00000a6.md": "b\n", "N-20260102-00000a7.md": "c\n"},
+    {"x.md": "beside the folder x\n", "x-y.md": "between\n", "x0.md": "after x/\n"},
+    {"N-20260102-000003.md": None, "N-20260102-000003b.md": "moved\n", "run.sh": "echo\n"},
+    {"x": "a file where the folder is\n"},
+    {"gone.md": None},
+]
+
+
+@pytest.mark.parametrize("change", CHANGE_SETS, ids=range(len(CHANGE_SETS)))
+def test_a_large_folder_written_by_cutting_into_its_bytes_is_the_tree_the_builder_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: dict[str, str | None]
+) -> None:
+    path = tmp_path / "repo"
+    g = GitRepo.init(path)
+    files = {f"{NOTES}/N-20260102-{i:06x}.md": f"note {i}\n" for i in range(40)}
+    head = write(path, files | {f"{NOTES}/x/inside.md": "a folder among the files\n", f"{NOTES}/run.sh": "#!\n"})
+    changes = {f"{NOTES}/{name}": None if text is None else text.encode() for name, text in change.items()}
+    monkeypatch.setattr(objects, "SPLICE_ENTRIES", 10**9)
+    built = g.tree_with(head, changes)
+    monkeypatch.setattr(objects, "SPLICE_ENTRIES", 2)
+    assert g.tree_with(head, changes) == built
+    listed = git(path, "ls-tree", "-r", "--name-only", built).split()
+    want = set(files) | {f"{NOTES}/x/inside.md", f"{NOTES}/run.sh"}
+    want = {p for p in want if changes.get(p, b"") is not None} | {p for p, d in changes.items() if d is not None}
+    assert set(listed) == {p for p in want if not (f"{NOTES}/x" in changes and p.startswith(f"{NOTES}/x/"))}
+    git(path, "commit-tree", "-m", "written by hand", built)  # git reads it back
+    fsck(path)
+
+
+def test_the_entry_mode_and_removals_down_to_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "repo"
+    g = GitRepo.init(path)
+    head = write(path, {"memory/keep.md": "k\n"} | {f"{NOTES}/n{i}.md": f"{i}\n" for i in range(5)})
+    monkeypatch.setattr(objects, "SPLICE_ENTRIES", 2)
+    emptied = g.tree_with(head, {f"{NOTES}/n{i}.md": None for i in range(5)})
+    assert git(path, "ls-tree", "-r", "--name-only", emptied).split() == ["memory/keep.md"]  # no empty folder
+    tree = g.tree_with(head, {})
+    script = g._rewrite(tree, {f"{NOTES}/n1.md": (g._raw.create_blob(b"#!/bin/sh\n"), 0o100755)})
+    assert git(path, "ls-tree", str(script), f"{NOTES}/n1.md").startswith("100755 blob ")
+    fsck(path)
