@@ -161,7 +161,7 @@ def approve_flow(path: Path, n: int, runs: int) -> list[Figure]:
     cpu_git = percentile([r.cpu for r in found["git"]], 50) * 1000
 
     def figure(operation: str, name: str, what: str) -> Figure:
-        cpu = f"CPU p50 {percentile([r.cpu for r in found[name]], 50) * 1000:.0f} ms (git's {cpu_git:.0f} ms); "
+        cpu = f"CPU p50 {percentile([r.cpu for r in found[name]], 50) * 1000:.1f} ms (git's {cpu_git:.0f} ms); "
         return Figure(operation, n, tuple(r.total for r in found[name]), git, flow, cpu + what)
 
     return [
