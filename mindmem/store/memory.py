@@ -18,7 +18,7 @@ from mindmem.store import gitdir, walk
 from mindmem.store.allowed_signers import ALLOWED_SIGNERS, unparsable_signer_lines
 from mindmem.store.blocks import Block
 from mindmem.store.files import atomic_write, collector_paused
-from mindmem.store.git.lazy import LazyRepo
+from mindmem.store.git import lazy
 from mindmem.store.git.values import Person
 from mindmem.store.listing import check_filters, filtered
 from mindmem.store.parsed import ParsedBlocks
@@ -51,7 +51,7 @@ class Memory:
         self.env = dict(os.environ if env is None else env)
         start = Path(path or self.env.get("MM_REPO") or ".")
         # The facade loads libgit2 only when a command needs more than a few reads (`LazyRepo`).
-        self.git = LazyRepo.discover(start)
+        self.git = lazy.discover(start)
         config_path = self.git.workdir / cfg.CONFIG_FILE
         if not config_path.is_file():
             raise StateError(f"{self.git.workdir} is not a mindmem repo (no {cfg.CONFIG_FILE}); run `mm init`")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import subprocess
+import sys
 import weakref
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,17 @@ if TYPE_CHECKING:
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 _OWN = ("_dir", "_top", "_full", "_batch", "_stop_batch")
+
+
+def discover(start: Path) -> LazyRepo | GitRepo:
+    """The repository at or above `start`: a `LazyRepo`, or the pygit2 facade itself when this process has
+    loaded libgit2 already (an MCP server, a second command in one process), whose in-process reads
+    cost less than a child's start. Either answers every read the same way."""
+    if "pygit2" in sys.modules:
+        from mindmem.store.repo import GitRepo
+
+        return GitRepo.discover(start)
+    return LazyRepo.discover(start)
 
 
 def _light(method: _Method) -> _Method:
