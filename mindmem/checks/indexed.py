@@ -15,12 +15,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mindmem.checks.catalog import Catalog, Digest
 from mindmem.checks.keyindex import MOVE_AFTER, DigestsOf, KeyIndex, Over, keys_of
-from mindmem.store.repo import GitRepo
 from mindmem.store.snapshot import is_block_path
+
+if TYPE_CHECKING:
+    from mindmem.store.repo import GitRepo
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mindmem.errors import BadInput, ConfigError
 from mindmem.governance.keys import SigningKey, gpg_fingerprint, public_key, require_key
@@ -16,7 +17,9 @@ from mindmem.store.allowed_signers import (
     read_allowed_signers,
 )
 from mindmem.store.files import atomic_write
-from mindmem.store.repo import GitRepo
+
+if TYPE_CHECKING:
+    from mindmem.store.repo import GitRepo
 
 
 def key_principal(
@@ -57,7 +60,7 @@ def add_allowed_signer(allowed_signers: Path, principal: str, key: SigningKey) -
     return True
 
 
-AddSigner = Callable[[GitRepo, Mapping[str, str], dict[str, bytes]], tuple[dict[str, bytes], str]]
+AddSigner = Callable[["GitRepo", Mapping[str, str], dict[str, bytes]], tuple[dict[str, bytes], str]]
 
 
 def init_signer(fmt: str) -> AddSigner:

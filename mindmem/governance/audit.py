@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mindmem.errors import BadInput
 from mindmem.governance import signing
@@ -18,8 +18,11 @@ from mindmem.governance.trailers import parse_message
 from mindmem.store.allowed_signers import ALLOWED_GPG, ALLOWED_SIGNERS
 from mindmem.store.blocks import check_id, id_relpath
 from mindmem.store.config import CONFIG_FILE
+from mindmem.store.git.values import CommitInfo
 from mindmem.store.memory import Memory
-from mindmem.store.repo import CommitInfo, GitRepo
+
+if TYPE_CHECKING:
+    from mindmem.store.repo import GitRepo
 
 GOVERNED_DECISIONS = ("approved", "rolled-back")
 

@@ -20,12 +20,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from mindmem.errors import MindmemError, StateError
 from mindmem.jsonable import Jsonable
 from mindmem.store.files import atomic_write
-from mindmem.store.repo import GIT_LOCATION_VARS, GitRepo
+from mindmem.store.git.values import GIT_LOCATION_VARS
+
+if TYPE_CHECKING:
+    from mindmem.store.repo import GitRepo
 
 HOOKS = ("pre-commit", "post-commit", "post-merge", "post-rewrite", "post-checkout")
 MARKER = "mindmem-hook-shim"

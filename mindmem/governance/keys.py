@@ -12,11 +12,14 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mindmem.errors import BadInput, ConfigError, StateError
 from mindmem.store import config as cfg
 from mindmem.store.allowed_signers import KEY_TYPE, NAMESPACE
-from mindmem.store.repo import GitRepo
+
+if TYPE_CHECKING:
+    from mindmem.store.repo import GitRepo
 
 FORMATS = ("ssh", "gpg")
 SSH_BEGIN = "-----BEGIN SSH SIGNATURE-----"

@@ -16,8 +16,8 @@ from typing import Any
 from mindmem.errors import BadInput, NotFound, StateError
 from mindmem.governance.trailers import parse_message
 from mindmem.store import changes as ch
+from mindmem.store.git.values import CommitInfo
 from mindmem.store.memory import Memory
-from mindmem.store.repo import CommitInfo
 from mindmem.store.snapshot import id_of_path, is_block_path
 from mindmem.vocabulary import PROPOSAL_RE
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from mindmem.errors import BadInput, CheckFailed, RefConflict, StateError
 from mindmem.governance.proposals import PROPOSALS, REJECTED, Proposal, open_proposal, read_proposal
@@ -16,8 +17,11 @@ from mindmem.governance.trailers import check_rationale, compose
 from mindmem.store import changes as ch
 from mindmem.store.blocks import Block, id_relpath, now_utc, parse
 from mindmem.store.config import CONFIG_DIR
+from mindmem.store.git.values import Person
 from mindmem.store.memory import Memory
-from mindmem.store.repo import GitRepo, Person
+
+if TYPE_CHECKING:
+    from mindmem.store.repo import GitRepo
 
 
 def propose(

@@ -14,8 +14,8 @@ from mindmem.search.index_state import keep_in_step
 from mindmem.store import changes as ch
 from mindmem.store.blocks import ID_RE
 from mindmem.store.config import CONFIG_DIR
+from mindmem.store.git.values import CommitInfo
 from mindmem.store.memory import Memory
-from mindmem.store.repo import CommitInfo
 
 
 @dataclass(frozen=True)

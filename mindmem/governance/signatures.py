@@ -13,10 +13,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mindmem.governance.keys import SSH_BEGIN, run_tool
 from mindmem.store.allowed_signers import NAMESPACE
-from mindmem.store.repo import GitRepo
+
+if TYPE_CHECKING:
+    from mindmem.store.repo import GitRepo
 
 STATUSES = ("good", "bad", "unknown-signer", "unsigned")
 _PGP_BEGIN = "-----BEGIN PGP SIGNATURE-----"

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mindmem.errors import CheckFailed, NotFound, RefConflict, StateError
 from mindmem.governance import PROPOSALS, REJECTED, refresh_plan, refuse_secrets
 from mindmem.governance.trailers import parse_message
+from mindmem.store.git.values import CommitInfo
 from mindmem.store.memory import Memory
-from mindmem.store.repo import CommitInfo, GitRepo
+
+if TYPE_CHECKING:
+    from mindmem.store.repo import GitRepo
 
 
 @dataclass(frozen=True)

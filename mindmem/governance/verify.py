@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mindmem.errors import BlockError, ConfigError
 from mindmem.governance.audit import GOVERNED_DECISIONS, Judge
@@ -22,8 +22,11 @@ from mindmem.jsonable import Jsonable
 from mindmem.store import config as cfg
 from mindmem.store import gitdir
 from mindmem.store.files import atomic_write
+from mindmem.store.git.values import CommitInfo
 from mindmem.store.memory import Memory
-from mindmem.store.repo import CommitInfo, GitRepo
+
+if TYPE_CHECKING:
+    from mindmem.store.repo import GitRepo
 
 
 @dataclass(frozen=True)

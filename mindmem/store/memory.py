@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mindmem.errors import BadInput, BadParameter, BlockError, NotFound, StateError
 from mindmem.store import blocks as b
@@ -18,17 +18,21 @@ from mindmem.store import gitdir, walk
 from mindmem.store.allowed_signers import ALLOWED_SIGNERS, unparsable_signer_lines
 from mindmem.store.blocks import Block
 from mindmem.store.files import atomic_write, collector_paused
+from mindmem.store.git import lazy
+from mindmem.store.git.values import Person
 from mindmem.store.listing import check_filters, filtered
 from mindmem.store.parsed import ParsedBlocks
-from mindmem.store.repo import GitRepo, Person
 from mindmem.store.snapshot import Snapshot, assemble, is_block_path, load, scan
 from mindmem.store.text import decode
 from mindmem.store.worktree_blobs import block_blobs
 
+if TYPE_CHECKING:
+    from mindmem.store.repo import GitRepo
+
 INIT_MESSAGE = "Initialize mindmem memory"
 # (repository, environment, files init is about to write) -> (those files with the user listed as an approver,
 # the principal they are listed as); `mm init --signing` passes `mindmem.governance.approvers.init_signer(fmt)`.
-AddSigner = Callable[[GitRepo, Mapping[str, str], dict[str, bytes]], tuple[dict[str, bytes], str]]
+AddSigner = Callable[["GitRepo", Mapping[str, str], dict[str, bytes]], tuple[dict[str, bytes], str]]
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,8 @@ class Memory:
     def __init__(self, path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None) -> None:
         self.env = dict(os.environ if env is None else env)
         start = Path(path or self.env.get("MM_REPO") or ".")
-        self.git = GitRepo.discover(start)
+        # The facade loads libgit2 only when a command needs more than a few reads (`LazyRepo`).
+        self.git = lazy.discover(start)
         config_path = self.git.workdir / cfg.CONFIG_FILE
         if not config_path.is_file():
             raise StateError(f"{self.git.workdir} is not a mindmem repo (no {cfg.CONFIG_FILE}); run `mm init`")
@@ -76,6 +81,8 @@ class Memory:
         env: Mapping[str, str] | None = None,
     ) -> InitResult:
         """Set up `.mindmem/` and the memory root in the repo at or above `path` (git init if none)."""
+        from mindmem.store.repo import GitRepo
+
         env = dict(os.environ if env is None else env)
         cfg.check_root(root)
         if mode not in cfg.MODES:

@@ -32,5 +32,10 @@ class GitRepo(Commits, WorkTree, Remotes):
         return cls(pygit2.Repository(found))
 
     @classmethod
+    def open(cls, git_dir: Path) -> GitRepo:
+        """The repository whose git dir is `git_dir` (as discovery found it)."""
+        return cls(pygit2.Repository(str(git_dir)))
+
+    @classmethod
     def init(cls, path: Path, initial_branch: str = "main") -> GitRepo:
         return cls(pygit2.init_repository(str(path), initial_head=initial_branch))

@@ -8,7 +8,7 @@ import pygit2
 from pygit2.enums import SortMode
 
 from mindmem.errors import NotFound
-from mindmem.store.git.base import CommitInfo, Person, ref_name
+from mindmem.store.git.base import CommitInfo, Person, ref_name, signature
 from mindmem.store.git.objects import Objects
 from mindmem.store.git.refs import CURRENT_TIP, Refs
 
@@ -33,7 +33,7 @@ class Commits(Objects, Refs):
         """
         parent = self.branch_tip(branch) if expected_tip == CURRENT_TIP else expected_tip
         tree = pygit2.Oid(hex=self.tree_with(parent, changes))
-        sig = author.signature(when)
+        sig = signature(author, when)
         commit = self._raw.create_commit(None, sig, sig, message, tree, [pygit2.Oid(hex=parent)] if parent else [])
         self.update_ref(ref_name(branch), str(commit), parent, f"mindmem: {message.splitlines()[0]}")
         return str(commit)
@@ -48,8 +48,8 @@ class Commits(Objects, Refs):
         sign: Callable[[bytes], str] | None = None,
     ) -> str:
         """Write a commit object (signed when `sign` is given) without moving any ref."""
-        author_sig = author.signature()
-        committer_sig = (committer or author).signature(author_sig.time)
+        author_sig = signature(author)
+        committer_sig = signature(committer or author, author_sig.time)
         parent_ids = [pygit2.Oid(hex=p) for p in parents]
         tree_id = pygit2.Oid(hex=tree)
         if sign is None:
