@@ -347,3 +347,25 @@ def test_template_placeholder_bodies_are_a_finding(repo, mm):
     assert found[block_id]["line"] == lines.index("What forced a choice.") + 1
     written = mm("new", "decision", "-t", "Use kafka", "-b", "## Context\n\nThe queue is full.", cwd=repo).out.strip()
     assert written not in {f["blocks"][0] for f in check(mm, repo)[0]["findings"] if f["code"] == "MM-S006"}
+
+
+def test_two_active_decisions_with_one_title_warn_until_one_supersedes_the_other(repo, mm):
+    put(repo, A, "Store billing events in PostgreSQL")
+    put(repo, B, "Store billing events in PostgreSQL", created="2026-02-01T00:00:00Z")
+    [finding] = check(mm, repo)[0]["findings"]
+    assert (finding["code"], finding["severity"], finding["blocks"]) == ("MM-C007", "warning", [A, B])
+    assert mm("check", "--fix", cwd=repo).code == 0  # the newer one supersedes the older
+    assert check(mm, repo)[0]["findings"] == []
+    assert f"supersedes:\n    - {A}" in (repo / f"memory/decisions/{B}.md").read_text()
+
+
+def test_one_title_for_two_subjects_is_two_decisions(repo, mm):
+    put(repo, A, "Store billing events in PostgreSQL", subject="PRJ-billing")
+    put(repo, B, "Store billing events in PostgreSQL", subject="PRJ-other", created="2026-02-01T00:00:00Z")
+    assert check(mm, repo)[0]["findings"] == []
+
+
+def test_notes_may_share_a_title(repo, mm):
+    put(repo, "N-20260101-000001", "Weekly sync with the billing team")
+    put(repo, "N-20260201-000002", "Weekly sync with the billing team", created="2026-02-01T00:00:00Z")
+    assert check(mm, repo)[0]["findings"] == []

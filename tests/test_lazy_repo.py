@@ -160,8 +160,9 @@ def test_what_it_cannot_open_goes_to_libgit2s_discovery(tmp_path: Path, history:
     assert isinstance(LazyRepo.discover(history / ".git" / "refs"), GitRepo)  # inside the git dir
     nowhere = tmp_path / "nowhere"
     nowhere.mkdir()
-    with pytest.raises(StateError, match="not a git repository"):
-        LazyRepo.discover(nowhere)
+    for path in (nowhere, tmp_path / "missing"):
+        with pytest.raises(StateError, match="not a git repository"):
+            LazyRepo.discover(path)
 
 
 def test_reads_see_what_changes_after_the_first_read(history: Path) -> None:

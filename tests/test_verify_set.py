@@ -102,5 +102,5 @@ def test_recall_ask_and_mcp_give_one_verdict_and_graph_contradict_is_mm_check(me
         asked = ask(repo, f"verify that {claim}", env=env)
         assert (asked.call.tool, asked.call.arguments.get("mode")) == ("recall", "verify"), claim
         assert asked.result["verdict"] == mcp.recall(claim, mode="verify")["verdict"] == verdict, claim
-    checked = sorted(sorted(f.blocks) for f in contradictions.check(context_for(memory)))
+    checked = sorted(sorted(f.blocks) for f in contradictions.conflicts(context_for(memory)))
     assert mcp.graph("contradict")["pairs"] == checked and checked

@@ -8,7 +8,10 @@ Signals, strongest first (one finding per pair, the strongest wins):
   `may`/`must_not`);
 - MM-C004 two `must` with different objects on one axis;
 - MM-C005 facts with the same subject and predicate and different objects over overlapping validity;
-- MM-C006 titles that say the same thing with opposite polarity ("Use Redis" / "Avoid Redis").
+- MM-C006 titles that say the same thing with opposite polarity ("Use Redis" / "Avoid Redis");
+and, not a contradiction but found the same way:
+- MM-C007 two decisions with the same title: one decided twice, or a replacement that does not say
+  which one it replaces (recall then answers with both).
 
 Pairs already ordered by `supersedes` (directly or along a chain), pairs with disjoint
 validity, and blocks that are not active never conflict. Time-aware: when one block
@@ -20,7 +23,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -41,7 +44,7 @@ OPPOSED = {
     frozenset({"should", "should_not"}): ("warning", "MM-C003"),
     frozenset({"may", "must_not"}): ("warning", "MM-C003"),
 }
-STRENGTH = {"MM-C001": 0, "MM-C002": 1, "MM-C003": 2, "MM-C004": 3, "MM-C005": 4, "MM-C006": 5}
+STRENGTH = {"MM-C001": 0, "MM-C002": 1, "MM-C003": 2, "MM-C004": 3, "MM-C005": 4, "MM-C006": 5, "MM-C007": 6}
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,16 @@ def scopes_overlap(catalog: Catalog, a: str, b: str) -> bool:
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
+    """The family's findings: contradictions, then duplicate decisions."""
+    return _pairs(ctx, lambda a, b: judge(ctx, a, b) or duplicate(ctx, a, b))
+
+
+def conflicts(ctx: CheckContext) -> Iterator[Finding]:
+    """Only the pairs that cannot both hold (what `mm graph contradict` lists)."""
+    return _pairs(ctx, lambda a, b: judge(ctx, a, b))
+
+
+def _pairs(ctx: CheckContext, judged: Callable[[Block, Block], Finding | None]) -> Iterator[Finding]:
     seen: set[frozenset[str]] = set()
     for block in ctx.focus:
         if not live(block):
@@ -89,7 +102,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
             if other is None or pair in seen or not live(other):
                 continue
             seen.add(pair)
-            finding = judge(ctx, block, other)
+            finding = judged(block, other)
             if finding is not None and not _ordered_by_supersedes(ctx, block, other):
                 yield finding
 
@@ -160,6 +173,26 @@ def _titles(ctx: CheckContext, a: Block, b: Block) -> Finding | None:
         return None
     message = f"titles say opposite things: {a.id} {a.title!r} / {b.id} {b.title!r}"
     return _finding(ctx, "MM-C006", "warning", message, a, b, same_ground=True)
+
+
+def duplicate(ctx: CheckContext, a: Block, b: Block) -> Finding | None:
+    """MM-C007: two live decisions with one title. Not a contradiction (both can hold, so `judge` and
+    recall's verify leave it out), but memory then answers one question twice."""
+    # Notes, tasks and incidents repeat titles ("Weekly sync") by nature; a decision should not.
+    if a.type != "decision" or b.type != "decision" or not _interval(a).overlaps(_interval(b)):
+        return None
+    # The same words about different subjects or scopes are two decisions ("Use Postgres" here and there).
+    if a.subject and b.subject and ctx.catalog.canon(a.subject) != ctx.catalog.canon(b.subject):
+        return None
+    ca, cb = a.constraint, b.constraint
+    if ca is not None and cb is not None and not scopes_overlap(ctx.catalog, ca.scope, cb.scope):
+        return None
+    da, db = _digest(ctx, a), _digest(ctx, b)
+    if len(da.words) < 2 or da.words != db.words or da.positive != db.positive:
+        return None
+    a, b = sorted((a, b), key=lambda block: (ctx.in_scope(block.id), block.created, block.id))
+    message = f"two active decisions with one title: {a.id} and {b.id} both say {b.title!r}"
+    return _finding(ctx, "MM-C007", "warning", message, a, b, same_ground=True)
 
 
 def _finding(

@@ -48,7 +48,7 @@ def contradictions(g: nx.MultiDiGraph, options: Mapping[str, Any] | None = None)
     # The judgement needs no file: a path per ID stands in for where each block lives.
     snapshot = Snapshot(g.graph.get("commit"), blocks, {i: f"{i}.md" for i in blocks})
     ctx = CheckContext(snapshot, root="", options=options or {})
-    findings = sorted(judgement.check(ctx), key=lambda f: f.blocks)
+    findings = sorted(judgement.conflicts(ctx), key=lambda f: f.blocks)
     pairs = sorted({(f.blocks[0], f.blocks[1]) for f in findings})
     clusters = nx.Graph(pairs)
     return Contradictions(

@@ -2,8 +2,9 @@
 
 Loading pygit2 costs about 100 ms of a new process (its extension, libgit2 and `ssl`), which is a
 third of `mm check --staged`, the pre-commit hook. That command reads a handful of things: where the
-repository is, HEAD and a branch tip, a few blobs and files, a commit's tree, the staged diff. Those
-go through the git binary here (`rev-parse` once, one `cat-file --batch` for objects). Anything else
+repository is, HEAD and a branch tip, a few blobs and files, a commit's tree, a tree's listing or a
+diff of two, the staged diff. Those go through the git binary here (`rev-parse` once, one `cat-file
+--batch` for objects, `ls-tree`, `diff-tree`, `diff-index`). Anything else
 opens the full facade (`mindmem.store.repo.GitRepo`) on first use; from then on every call goes
 there, so one command never mixes two views of a repository that its own writes are changing.
 """
@@ -67,11 +68,12 @@ class LazyRepo(GitBinary):
     def discover(cls, start: Path) -> LazyRepo | GitRepo:
         """The repository at or above `start`. A bare repository, a start inside the git dir and every
         failure take libgit2's discovery (`GitRepo.discover`), which says what is wrong."""
-        found = start_git(["git", "rev-parse", "--absolute-git-dir", "--show-toplevel"], start)
-        out, _ = found.communicate()
-        lines = out.splitlines()
-        if found.returncode == 0 and len(lines) == 2:
-            return cls(Path(lines[0]), Path(lines[1]))
+        if start.is_dir():  # git cannot be started in a folder that is not there
+            found = start_git(["git", "rev-parse", "--absolute-git-dir", "--show-toplevel"], start)
+            out, _ = found.communicate()
+            lines = out.splitlines()
+            if found.returncode == 0 and len(lines) == 2:
+                return cls(Path(lines[0]), Path(lines[1]))
         from mindmem.store.repo import GitRepo
 
         return GitRepo.discover(start)
