@@ -100,7 +100,7 @@ def test_staged_blobs_finds_new_entries_and_asks_git_when_the_index_keeps_them_e
     (path / new).unlink()  # only the index holds it now
     staged = git(path, "ls-files", "-s", new).split()[1]
     assert g.staged_blobs([new, absent, ONE]) == {new: staged, ONE: git(path, "rev-parse", f"HEAD:{ONE}").strip()}
-    # A split index keeps most entries in a shared file beside .git/index, where a search of the index misses them.
+    # A split index keeps most entries in a shared file beside .git/index, which a search of .git/index misses.
     git(path, "update-index", "--split-index")
     git(path, "commit", "-q", "-m", "the staged file")
     assert list((path / ".git").glob("sharedindex.*"))
