@@ -1,6 +1,6 @@
 """Scale: every figure of the scale targets at 1k, 10k and 100k blocks, beside the git CLI where it has one.
 
-    nice -n 10 python benchmarks/scale.py [--sizes 1000 10000 100000] [--runs 15] [--skip build]
+    nice -n 10 python benchmarks/scale.py [--sizes 1000 10000 100000] [--runs 15] [--skip build] [--split-index]
 
 Corpora (benchmarks/corpus.py, seed 0, in enforce mode with a fresh ssh key as the one approver, as
 benchmarks/governance.py builds them) are made once and kept in `$MM_SCALE_DIR` (default: the
@@ -30,6 +30,7 @@ Figures are p50 / p95 (nearest rank). The output is a Markdown table for docs/be
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import platform
@@ -40,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,22 @@ def corpus_repo(folder: Path, n: int) -> Path:
     (folder / f"{READY}-{n}").write_text("")
     print(f"  built {n:,} blocks in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return path
+
+
+@contextlib.contextmanager
+def split_index(path: Path, on: bool) -> Iterator[None]:
+    """With `on`, the checkout's index split while the steps run (docs/governance.md, "Large memory
+    repos"), for mm and git alike; the corpus is put back as it was after."""
+    if not on:
+        yield
+        return
+    run("git", "config", "core.splitIndex", "true", cwd=path)
+    run("git", "update-index", "--split-index", cwd=path)
+    try:
+        yield
+    finally:
+        run("git", "config", "--unset", "core.splitIndex", cwd=path)
+        run("git", "update-index", "--no-split-index", cwd=path)
 
 
 def new_note(path: Path, label: str, count: int) -> str:
@@ -329,6 +346,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--skip", nargs="*", default=[], choices=STEPS, help="steps to leave out")
+    parser.add_argument("--split-index", action="store_true", help="time every corpus with its git index split")
     args = parser.parse_args()
     folder = Path(os.environ.get("MM_SCALE_DIR") or Path(tempfile.gettempdir()) / "mm-scale")
     folder.mkdir(parents=True, exist_ok=True)
@@ -337,12 +355,15 @@ def main() -> None:
     figures: list[Figure] = []
     for n in args.sizes:
         path = corpus_repo(folder, n)
-        for step in STEPS:
-            if step not in args.skip:
-                found = MEASURES[step](path, n, args.runs)
-                figures += found
-                for row in table(found).splitlines()[2:]:  # as it comes, in case a long run is stopped
-                    print(f"  {row}", file=sys.stderr, flush=True)
+        with split_index(path, args.split_index):
+            for step in STEPS:
+                if step not in args.skip:
+                    found = MEASURES[step](path, n, args.runs)
+                    figures += found
+                    for row in table(found).splitlines()[2:]:  # as it comes, in case a long run is stopped
+                        print(f"  {row}", file=sys.stderr, flush=True)
+    if args.split_index:
+        print("every corpus with its git index split (core.splitIndex)\n")
     print(table(figures))
     after = os.getloadavg()
     print(
