@@ -266,11 +266,12 @@ def _spliced(tree: pygit2.Tree, data: bytes, changes: Mapping[str, tuple[pygit2.
     """The bytes of `tree` (`data`: its object's bytes) with these files set or removed; None when a name is
     a folder on either side, or the bytes are not the entries the parsed tree holds (the builder does those).
 
-    A tree is its entries `MODE NAME\\0ID` sorted by name (a folder's with a `/` after it): each change is a
-    binary search of the parsed tree and a cut into the bytes, stepping over the entries before the last
-    change (a search for each entry's NUL) rather than parsing and writing all of them again.
+    A tree is its entries `MODE NAME\\0ID` sorted by name (a folder's with a `/` after it). Each change is
+    a cut into the bytes: a changed or removed file's own entry, or for a new file the end of the entry
+    before it (a binary search of the parsed tree). An entry is found by its name and id, which occur
+    together once, with one search of the bytes in C, so no entry is stepped over in Python.
     """
-    edits: list[tuple[int, bool, bytes, bytes]] = []  # (entry index, replaces that entry, name, new entry)
+    cuts: list[tuple[int, int, bytes, bytes]] = []  # (start, end, name, new entry) of each cut into `data`
     for name, change in changes.items():
         try:
             found = tree[name]
@@ -282,24 +283,30 @@ def _spliced(tree: pygit2.Tree, data: bytes, changes: Mapping[str, tuple[pygit2.
             continue
         raw = name.encode()
         entry = b"" if change is None else b"%o %s\0%s" % (change[1], raw, change[0].raw)
-        edits.append((_position(tree, raw), found is not None, raw, entry))
-    width = len(tree[0].id.raw) if len(tree) else 20
-    out, pos, index, copied = [], 0, 0, 0
-    try:
-        for at, replaces, raw, entry in sorted(edits):  # at one index: new names first, then the one replaced
-            while index < at:
-                pos, index = data.index(b"\0", pos) + 1 + width, index + 1  # mode and name hold no NUL
-            out += [data[copied:pos], entry]
-            copied = pos
-            if replaces:
-                end = data.index(b"\0", pos) + 1 + width
-                if data[data.index(b" ", pos) + 1 : end - 1 - width] != raw:
-                    return None
-                pos, index, copied = end, index + 1, end
-    except ValueError:  # fewer entries than the parsed tree
-        return None
+        if found is not None:
+            span = _span(data, found)
+        elif (at := _position(tree, raw)) == 0:
+            span = (0, 0)
+        else:  # right after the entry before it
+            before = _span(data, tree[at - 1])
+            span = None if before is None else (before[1], before[1])
+        if span is None:
+            return None
+        cuts.append((*span, raw, entry))
+    out, copied = [], 0
+    for start, end, _, entry in sorted(cuts):  # new names at one place in name order, before a replaced entry
+        out += [data[copied:start], entry]
+        copied = end
     out.append(data[copied:])
     return b"".join(out)
+
+
+def _span(data: bytes, entry: pygit2.Object) -> tuple[int, int] | None:
+    """Where `entry` (one of the tree's entries) lies in the tree's bytes, or None if it is not there."""
+    whole = b"%o %s\0%s" % (entry.filemode, entry.raw_name, entry.id.raw)
+    end = data.find(whole[whole.index(b" ") :]) + len(whole) - whole.index(b" ")
+    start = end - len(whole)
+    return (start, end) if start >= 0 and data[start:end] == whole else None
 
 
 def _position(tree: pygit2.Tree, name: bytes) -> int:
