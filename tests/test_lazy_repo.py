@@ -31,7 +31,7 @@ ODD_COMMIT = (
 def history(tmp_path: Path) -> Path:
     """Two commits on main and a side branch at the first: a file changed, one removed, one added, a
     symlink added, and a folder whose name starts like the memory root's."""
-    path = tmp_path / "work"
+    path = tmp_path / "a wörk tree"  # a space and a non-ASCII letter in every path git prints
     notes = path / "memory" / "notes"
     notes.mkdir(parents=True)
     git(path, "init", "-q")
