@@ -179,16 +179,18 @@ def duplicate(ctx: CheckContext, a: Block, b: Block) -> Finding | None:
     """MM-C007: two live decisions with one title. Not a contradiction (both can hold, so `judge` and
     recall's verify leave it out), but memory then answers one question twice."""
     # Notes, tasks and incidents repeat titles ("Weekly sync") by nature; a decision should not.
-    if a.type != "decision" or b.type != "decision" or not _interval(a).overlaps(_interval(b)):
+    if a.type != "decision" or b.type != "decision":
+        return None
+    da, db = _digest(ctx, a), _digest(ctx, b)  # the cheap test first: most pairs met on an axis differ here
+    if len(da.words) < 2 or da.words != db.words or da.positive != db.positive:
+        return None
+    if not _interval(a).overlaps(_interval(b)):
         return None
     # The same words about different subjects or scopes are two decisions ("Use Postgres" here and there).
     if a.subject and b.subject and ctx.catalog.canon(a.subject) != ctx.catalog.canon(b.subject):
         return None
     ca, cb = a.constraint, b.constraint
     if ca is not None and cb is not None and not scopes_overlap(ctx.catalog, ca.scope, cb.scope):
-        return None
-    da, db = _digest(ctx, a), _digest(ctx, b)
-    if len(da.words) < 2 or da.words != db.words or da.positive != db.positive:
         return None
     a, b = sorted((a, b), key=lambda block: (ctx.in_scope(block.id), block.created, block.id))
     message = f"two active decisions with one title: {a.id} and {b.id} both say {b.title!r}"

@@ -5,6 +5,7 @@ Pure functions on strings.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _STOP_TEXT = """
@@ -74,9 +75,13 @@ def title_signature(title: str) -> tuple[tuple[str, ...], bool]:
     return tuple(sorted(words)), positive
 
 
+# A whole-tree check compares millions of candidate pairs, each normalising the same few axes and
+# predicates again (3.5 million calls in `mm check` of 100,000 generated blocks).
+@functools.lru_cache(maxsize=1 << 16)
 def norm(text: str) -> str:
     return re.sub(r"[\s_]+", "-", text.strip().lower())
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def norm_predicate(text: str) -> str:
     return re.sub(r"[\s-]+", "_", text.strip().lower())
