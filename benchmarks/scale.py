@@ -145,7 +145,12 @@ def new_note(path: Path, label: str, count: int) -> str:
 
 
 def approve_flow(path: Path, n: int, runs: int) -> list[Figure]:
-    flows = Flows(path, path.parent)
+    # The `--file` flows' block files go to a folder of their own, removed after (not beside the corpora).
+    with tempfile.TemporaryDirectory(prefix="mm-scale-blocks-") as scratch:
+        return _approve_flow(Flows(path, Path(scratch)), n, runs)
+
+
+def _approve_flow(flows: Flows, n: int, runs: int) -> list[Figure]:
     catch_ups: list[float] = []
     keep_in_step = approving.keep_in_step
 
