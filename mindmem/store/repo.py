@@ -12,10 +12,10 @@ from pathlib import Path
 import pygit2
 
 from mindmem.errors import StateError
-from mindmem.store.git.base import GIT_LOCATION_VARS, CommitInfo, Person
 from mindmem.store.git.commits import Commits
 from mindmem.store.git.refs import CURRENT_TIP
 from mindmem.store.git.remotes import Remotes
+from mindmem.store.git.values import GIT_LOCATION_VARS, CommitInfo, Person
 from mindmem.store.git.worktree import WorkTree
 
 __all__ = ["CURRENT_TIP", "GIT_LOCATION_VARS", "CommitInfo", "GitRepo", "Person"]

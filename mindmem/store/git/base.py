@@ -11,7 +11,7 @@ import pygit2
 
 from mindmem.errors import NotFound
 from mindmem.store.git.binary import GitBinary
-from mindmem.store.git.values import EMPTY_TREE, GIT_LOCATION_VARS, ZERO_SHA, CommitInfo, Person
+from mindmem.store.git.values import ZERO_SHA, Person
 
 _Kind = TypeVar("_Kind", pygit2.Commit, pygit2.Tree, pygit2.Blob)
 ZERO_OID = pygit2.Oid(hex=ZERO_SHA)
@@ -27,9 +27,6 @@ pygit2.settings.cache_object_limit(pygit2.enums.ObjectType.TREE, 64 * 1024 * 102
 # gate reads is still the object approving merges, and a push of an object whose bytes do not match
 # its name is refused by the receiving side's index-pack.
 pygit2.option(pygit2.enums.Option.ENABLE_STRICT_HASH_VERIFICATION, False)
-
-
-__all__ = ["EMPTY_TREE", "GIT_LOCATION_VARS", "ZERO_OID", "CommitInfo", "GitBase", "Person", "TreeDiff", "signature"]
 
 
 def signature(person: Person, when: int | None = None, offset: int = 0) -> pygit2.Signature:
@@ -65,7 +62,3 @@ class GitBase(GitBinary):
     def _cwd(self) -> Path:
         # A relative remote URL is relative to the top of the work tree, as when the user runs git there.
         return Path(self._raw.workdir or self._raw.path)
-
-
-def ref_name(branch: str) -> str:
-    return branch if branch.startswith("refs/") else f"refs/heads/{branch}"

@@ -49,13 +49,7 @@ class GitBinary:
         done = self._run("diff-index", "--cached", "-z", "--no-abbrev", against, "--", f":(literal){prefix}", env=env)
         if done.returncode != 0:
             raise StateError(f"could not read the staged changes: {done.stderr.strip() or 'git diff-index failed'}")
-        fields = done.stdout.split("\0")
-        out: dict[str, str | None] = {}
-        # Each change is ":old-mode new-mode old-sha new-sha status" then the path; a removal's new sha is zeros.
-        for meta, path in zip(fields[0:-1:2], fields[1::2], strict=True):
-            new = meta.split()[3]
-            out[path] = None if new == ZERO_SHA else new
-        return out
+        return {path: new for path, (_, new) in raw_changes(done.stdout).items()}
 
     def _run(
         self, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None
@@ -71,6 +65,17 @@ class GitBinary:
         """The real git binary on this repository, started from `_cwd` with its output piped
         (`communicate` collects it); `feed`: its input is piped too, else it has none."""
         return start_git(["git", f"--git-dir={self._git_dir}", *args], self._cwd, env, feed=feed, text=text)
+
+
+def raw_changes(output: str) -> dict[str, tuple[str | None, str | None]]:
+    """path -> (old blob sha, new blob sha), None where absent, from `git diff-index`/`diff-tree -r -z` output."""
+    fields = output.split("\0")
+    out: dict[str, tuple[str | None, str | None]] = {}
+    # Each change is ":old-mode new-mode old-sha new-sha status" then the path; an absent side is zeros.
+    for meta, path in zip(fields[0:-1:2], fields[1::2], strict=True):
+        _, _, old, new, _ = meta.split()
+        out[path] = (None if old == ZERO_SHA else old, None if new == ZERO_SHA else new)
+    return out
 
 
 def start_git(

@@ -8,9 +8,10 @@ import pygit2
 from pygit2.enums import SortMode
 
 from mindmem.errors import NotFound
-from mindmem.store.git.base import CommitInfo, Person, ref_name, signature
+from mindmem.store.git.base import signature
 from mindmem.store.git.objects import Objects
 from mindmem.store.git.refs import CURRENT_TIP, Refs
+from mindmem.store.git.values import CommitInfo, Person, ref_name
 
 
 class Commits(Objects, Refs):

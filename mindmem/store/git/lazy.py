@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mindmem.errors import NotFound, StateError
-from mindmem.store.git.binary import GitBinary, start_git
-from mindmem.store.git.values import EMPTY_TREE, ZERO_SHA, CommitInfo, Person
+from mindmem.store.git.binary import GitBinary, raw_changes, start_git
+from mindmem.store.git.values import EMPTY_TREE, CommitInfo, Person, ref_name
 
 if TYPE_CHECKING:
     from mindmem.store.repo import GitRepo
@@ -125,8 +125,7 @@ class LazyRepo(GitBinary):
 
     @_light
     def branch_tip(self, branch: str) -> str | None:
-        name = branch if branch.startswith("refs/") else f"refs/heads/{branch}"
-        found = self._object(f"{name}^{{commit}}")
+        found = self._object(f"{ref_name(branch)}^{{commit}}")
         return found[0] if found else None
 
     @_light
@@ -178,14 +177,7 @@ class LazyRepo(GitBinary):
         if done.returncode != 0:
             raise StateError(f"could not compare two trees: {done.stderr.strip() or 'git diff-tree failed'}")
         base = prefix.rstrip("/") + "/" if prefix else ""
-        fields = done.stdout.split("\0")
-        out: dict[str, tuple[str | None, str | None]] = {}
-        # Each change is ":old-mode new-mode old-sha new-sha status" then the path; an absent side is zeros.
-        for meta, path in zip(fields[0:-1:2], fields[1::2], strict=True):
-            if path.startswith(base):
-                _, _, old_sha, new_sha, _ = meta.split()
-                out[path] = (None if old_sha == ZERO_SHA else old_sha, None if new_sha == ZERO_SHA else new_sha)
-        return out
+        return {path: shas for path, shas in raw_changes(done.stdout).items() if path.startswith(base)}
 
     def blob_sha(self, data: bytes) -> str:
         return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()

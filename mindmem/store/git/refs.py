@@ -7,7 +7,8 @@ from collections.abc import Mapping
 import pygit2
 
 from mindmem.errors import NotFound, RefConflict
-from mindmem.store.git.base import GitBase, ref_name
+from mindmem.store.git.base import GitBase
+from mindmem.store.git.values import ref_name
 
 # A sentinel distinct from None ("the branch must not exist yet").
 CURRENT_TIP = "current-tip"
