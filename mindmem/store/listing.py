@@ -10,15 +10,14 @@ a block ID two files share, in the order of the files.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from mindmem.errors import BadInput, BlockError, DuplicateId
 from mindmem.store import blocks as b
-from mindmem.store import gitdir
-from mindmem.store.files import collector_paused, read_store, write_store
+from mindmem.store import gitdir, kept_listing
+from mindmem.store.files import collector_paused
 from mindmem.store.parsed import MANY, ParsedBlocks, store_format
 from mindmem.store.tiers import Tiers
 
@@ -98,20 +97,39 @@ def listing_json(
 ) -> str:
     """`listing` as one JSON list of the blocks' frontmatter.
 
-    The text of the whole listing is kept for the last set of block files listed (a digest of
-    their paths and blob ids names it), so listing unchanged memory again costs finding that
-    nothing changed, not a row per block; listing it after a change costs the rows."""
+    The text of the whole listing is kept for the last set of block files listed (`kept_listing`),
+    so listing unchanged memory again costs finding that nothing changed, and listing it after k
+    files changed costs their k rows and splicing them into the kept text."""
     if type is not None or status is not None or tag is not None:
         return _encoded(listing(memory, type=type, status=status, tag=tag, at=at))
     _, entries, read = memory.blobs(at)
-    digest = hashlib.sha1("\n".join(map("\0".join, entries)).encode(), usedforsecurity=False).hexdigest()
-    kept = gitdir.blocks_cache(memory.git) / "listing-json"
-    text = read_store(kept, _format()).get(digest)
-    if text is None:
-        with collector_paused():  # plain tuples sort like their `Listed`: none is made for the whole list
-            text = _encoded(sorted(_rows(memory, entries, read)))
-        write_store(kept, _format(), {digest: text})
-    return text
+    lines, joined, digest = kept_listing.entry_lines(entries)
+    folder = gitdir.blocks_cache(memory.git)
+    text, texts = kept_listing.kept_text(folder, _kept_format(), digest)
+    if text is not None:
+        return text
+    with collector_paused():
+        kept = kept_listing.load(folder, _kept_format(), texts)
+        gone, added = kept.changes(lines)
+        new = [entries[n] for n in added]
+        rows = _rows_of(memory, new, read, {sha for _, sha in entries}, load=len(new) >= MANY)
+        _check_new(kept, gone, entries, dict(zip(new, rows, strict=True)))
+        kept = kept_listing.spliced(kept, gone, [(row, path) for (path, _), row in zip(new, rows, strict=True)], joined)
+    kept_listing.save(folder, _kept_format(), digest, kept)
+    return kept.text
+
+
+def _check_new(
+    kept: kept_listing.Kept, gone: set[int], entries: list[tuple[str, str]], rows: dict[tuple[str, str], Any]
+) -> None:
+    """Raise what `_check` raises for the whole listing, if a new row (`rows`, by entry) is an error
+    or brings an ID another file has; the kept rows (`kept` but `gone`) have none between them."""
+    ids = [row[1] for row in rows.values() if not isinstance(row, BlockError)]
+    clashes = kept_listing.positions(kept.ids, ids)
+    if len(ids) == len(rows) == len(set(ids)) and gone.issuperset(clashes.values()):
+        return
+    kept_ids = dict(zip(kept.paths, kept.ids, strict=True))  # the error is the first file's, in file order
+    _check(entries, [rows[entry] if entry in rows else (None, kept_ids[entry[0]]) for entry in entries])
 
 
 def _encoded(rows: Iterable[Sequence[Any]]) -> str:
@@ -120,30 +138,44 @@ def _encoded(rows: Iterable[Sequence[Any]]) -> str:
 
 
 def _rows(memory: Memory, entries: list[tuple[str, str]], read: Callable[[str], bytes]) -> list[tuple[Any, ...]]:
-    """The stored row (a `Listed` as a plain tuple) of each entry, made for blobs never listed before."""
+    """The row (a `Listed` as a plain tuple) of each entry; raises for the first bad file (`_check`)."""
+    rows = _rows_of(memory, entries, read, {sha for _, sha in entries}, load=True)
+    _check(entries, rows)
+    return rows
+
+
+def _rows_of(
+    memory: Memory, entries: list[tuple[str, str]], read: Callable[[str], bytes], tree: set[str], *, load: bool
+) -> list[Any]:
+    """The stored row of each entry (`tree`: the blob ids of the whole tree listed, which the store
+    keeps), made for blobs never listed before; the BlockError of a file that does not parse.
+    `load`: load the whole stores first (worth it for many entries; for a few, parse those missing)."""
     folder = gitdir.blocks_cache(memory.git)
     stored = Tiers(folder, _format(), "listing-")
-    recent, base = stored.loaded()
-    with collector_paused():
-        rows: list[Any] = [recent.get(sha) or base.get(sha) for _, sha in entries]
+    if load:
+        recent, base = stored.loaded()
+        with collector_paused():
+            rows: list[Any] = [recent.get(sha) or base.get(sha) for _, sha in entries]
+    else:
+        rows = [stored.get(sha, load=False) for _, sha in entries]
     missing = [(n, entry) for n, (entry, row) in enumerate(zip(entries, rows, strict=True)) if row is None]
     parsed = ParsedBlocks(folder)
     for n, (path, sha) in missing:
         try:  # a few are parsed; for many, loading the whole parsed-block store is cheaper
             block = parsed.block(sha, path, read, load=len(missing) >= MANY)
         except BlockError as exc:
-            rows[n] = exc  # raised by `_check` if no earlier file has a problem
+            rows[n] = exc
         else:
             rows[n] = stored.new[sha] = tuple(Listed.of(block))
     parsed.save()
-    _check(entries, rows)
-    stored.used.update(sha for _, sha in entries)
+    stored.used.update(tree)
     stored.save(whole_tree=True)
     return rows
 
 
 def _check(entries: list[tuple[str, str]], rows: list[Any]) -> None:
-    """The first file that failed to parse or whose block ID an earlier file has, in file order."""
+    """The first file that failed to parse or whose block ID (a row's second field) an earlier file
+    has, in file order."""
     seen: dict[str, str] = {}
     for (path, _), row in zip(entries, rows, strict=True):
         if isinstance(row, BlockError):
@@ -156,3 +188,8 @@ def _check(entries: list[tuple[str, str]], rows: list[Any]) -> None:
 @functools.cache
 def _format() -> str:
     return f"mindmem-listing/1/{store_format()}"
+
+
+@functools.cache
+def _kept_format() -> str:
+    return f"mindmem-listing-kept/1/{_format()}"
