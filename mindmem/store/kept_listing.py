@@ -22,7 +22,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, chain
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +51,13 @@ class Kept:
     lengths: array[int] = field(default_factory=lambda: array(_LENGTH))
 
     def fragments(self, runs: Iterable[tuple[int, int]]) -> Iterable[str]:
-        """The text of each run of rows [start, stop), its fragments joined by ", "."""
-        starts = [0, *accumulate(length + 2 for length in self.lengths)]
+        """The text of each run of rows [start, stop) (in order, apart), its fragments joined by ", "."""
+        lengths, begin, row = self.lengths, 1, 0  # row `row` begins at `begin` in the text
         for start, stop in runs:
-            yield self.text[1 + starts[start] : starts[stop - 1] + 1 + self.lengths[stop - 1]]
+            begin += sum(lengths[row:start]) + 2 * (start - row)
+            end = begin + sum(lengths[start:stop]) + 2 * (stop - start - 1)
+            yield self.text[begin:end]
+            begin, row = end + 2, stop
 
     def changes(self, lines: list[str]) -> tuple[set[int], list[int]]:
         """(positions in the listing of the rows whose entries are not in `lines`; indexes in `lines`
@@ -132,16 +135,18 @@ def spliced(kept: Kept, gone: set[int], new: list[tuple[tuple[Any, ...], str]], 
     keys = range(len(kept.ids))
     at = [bisect_left(keys, row[:2], key=lambda n: (kept.created[n], kept.ids[n])) for row, _ in new]
     pieces = _pieces(len(keys), gone, at)
-    runs = [piece for piece in pieces if isinstance(piece, tuple)]
-    texts = iter(kept.fragments(runs))
-    text = ", ".join(next(texts) if isinstance(piece, tuple) else new[piece][0][-1] for piece in pieces)
+    texts = iter(kept.fragments(piece for piece in pieces if isinstance(piece, tuple)))
+    parts = ["["]
+    for n, piece in enumerate(pieces):
+        parts.extend((", " if n else "", next(texts) if isinstance(piece, tuple) else new[piece][0][-1]))
+    parts.append("]")
 
     def column(old: Sequence[Any], values: Iterable[Any]) -> list[Any]:
         added = list(values)
         return list(chain.from_iterable(old[p[0] : p[1]] if isinstance(p, tuple) else (added[p],) for p in pieces))
 
     return Kept(
-        f"[{text}]",
+        "".join(parts),
         joined,
         column(kept.paths, (path for _, path in new)),
         column(kept.created, (row[0] for row, _ in new)),

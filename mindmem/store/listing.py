@@ -159,15 +159,18 @@ def _rows_of(
     else:
         rows = [stored.get(sha, load=False) for _, sha in entries]
     missing = [(n, entry) for n, (entry, row) in enumerate(zip(entries, rows, strict=True)) if row is None]
-    parsed = ParsedBlocks(folder)
+    # For many, loading the whole parsed-block store is cheaper than parsing; a few are parsed here,
+    # not through the store, whose entries need the Markdown parser (0.1 s to load) for their links.
+    parsed = ParsedBlocks(folder) if len(missing) >= MANY else None
     for n, (path, sha) in missing:
-        try:  # a few are parsed; for many, loading the whole parsed-block store is cheaper
-            block = parsed.block(sha, path, read, load=len(missing) >= MANY)
+        try:
+            block = parsed.block(sha, path, read) if parsed else b.parse(read(sha), path)
         except BlockError as exc:
             rows[n] = exc
         else:
             rows[n] = stored.new[sha] = tuple(Listed.of(block))
-    parsed.save()
+    if parsed:
+        parsed.save()
     stored.used.update(tree)
     stored.save(whole_tree=True)
     return rows
