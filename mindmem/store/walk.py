@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from mindmem.errors import BadInput, BlockError
@@ -112,26 +112,64 @@ def _folder(full: str, rel: str) -> Iterator[tuple[str, os.DirEntry[str] | Linke
         yield from _folder(entry.path, f"{rel}/{entry.name}")
 
 
-def special_files(top: str, folder: str) -> list[str]:
+# What a folder holds, by its stat data: (mtime ns, ctime ns, inode, subfolders, special files).
+Folder = tuple[int, int, int, tuple[str, ...], tuple[str, ...]]
+
+
+def special_files(
+    top: str, folder: str, known: Mapping[str, Folder] | None = None, settled: int = 0
+) -> tuple[list[str], dict[str, Folder]]:
     """Repo-relative paths of the FIFOs, sockets and devices under `top/folder` (dot-folders and
-    linked folders not entered), told by the type the directory listing gives: nothing is statted or
+    linked folders not entered), told by the type the directory listing gives: no file is statted or
     opened. For readers that learn of regular files from elsewhere (git's index) but must still
-    refuse a special file named like a block, as the walk does."""
-    found, stack = [], [folder]
+    refuse a special file named like a block, as the walk does.
+
+    `known`: what an earlier call found in each folder, by the folder's stat data. Creating, removing
+    or renaming an entry changes its folder's modification time, and no file changes its type in
+    place, so a folder whose stat data are unchanged is not listed again (only statted). Returned
+    beside the paths: the folders last changed before `settled` (ns since the epoch), for the next
+    call; one changed later could change again within the same clock tick unseen (git's "racy" rule).
+    """
+    found: list[str] = []
+    remembered: dict[str, Folder] = {}
+    known = known or {}
+    stack = [folder]
     while stack:
         rel = stack.pop()
+        full = os.path.join(top, rel)
         try:
-            listing = os.scandir(os.path.join(top, rel))
+            info = os.lstat(full)
         except OSError:
             continue
-        with listing:
+        entry = known.get(rel)
+        if entry is None or entry[:3] != (info.st_mtime_ns, info.st_ctime_ns, info.st_ino):
+            listed = _kinds(full, rel) if stat.S_ISDIR(info.st_mode) else None
+            if listed is None:
+                continue
+            entry = (info.st_mtime_ns, info.st_ctime_ns, info.st_ino, *listed)
+        if max(info.st_mtime_ns, info.st_ctime_ns) < settled:
+            remembered[rel] = entry
+        stack.extend(entry[3])
+        found.extend(entry[4])
+    return found, remembered
+
+
+def _kinds(full: str, rel: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(subfolders to enter, special files) of one folder; None if it cannot be listed."""
+    folders, special = [], []
+    try:
+        with os.scandir(full) as listing:
             for entry in listing:
+                if entry.is_file(follow_symlinks=False):
+                    continue  # most entries: one check
                 if entry.is_dir(follow_symlinks=False):
                     if not entry.name.startswith("."):
-                        stack.append(f"{rel}/{entry.name}")
-                elif not entry.is_file(follow_symlinks=False) and not entry.is_symlink():
-                    found.append(f"{rel}/{entry.name}")
-    return found
+                        folders.append(f"{rel}/{entry.name}")
+                elif not entry.is_symlink():
+                    special.append(f"{rel}/{entry.name}")
+    except OSError:
+        return None
+    return tuple(folders), tuple(special)
 
 
 _HINT = "replace the link with a real folder or file"

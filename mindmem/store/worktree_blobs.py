@@ -9,6 +9,8 @@ holds the same bytes, so it is not read. A file changed within `RACY_NS` of a sc
 again within the same clock tick without its times moving, so such entries are not remembered
 (git's "racy clean" rule). The store lives in the git common dir, one file per work tree, written
 to a temporary file and renamed into place; missing, damaged or foreign means every file is read.
+Beside it, by the same rules, what each folder held by the folder's stat data, so looking for special
+files git does not list costs a stat per folder, not a directory listing of every file.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from mindmem.store.files import read_store, write_store
 from mindmem.store.snapshot import BLOCK_NAME, is_block_path
 
 FORMAT = "mindmem-worktree/1"
+FOLDERS_FORMAT = "mindmem-worktree-folders/1"
 RACY_NS = 2_000_000_000
 
 
@@ -45,8 +48,9 @@ def block_blobs(
 
     Files git vouches for (`vouched_blobs`: tracked, stat data matching the index) are neither
     statted nor read here; their blobs come from the object database. The rest go by the store."""
-    store = folder / f"worktree-{hashlib.sha1(top.encode()).hexdigest()[:16]}" if folder else None
-    vouched = _vouched(top, root, git)
+    name = hashlib.sha1(top.encode()).hexdigest()[:16]
+    store = folder / f"worktree-{name}" if folder else None
+    vouched = _vouched(top, root, git, folder / f"folders-{name}" if folder else None)
     clean = list(vouched[0].items()) if vouched else []
     files = _listed(top, root, vouched[1]) if vouched else walk.entries(top, root)
     known, seen = read_store(store, FORMAT), {}
@@ -93,13 +97,17 @@ def block_blobs(
     return entries, read
 
 
-def _vouched(top: str, root: str, git: Git) -> tuple[dict[str, str], list[str]] | None:
+def _vouched(top: str, root: str, git: Git, store: Path | None) -> tuple[dict[str, str], list[str]] | None:
     """`git.vouched_blobs`, plus the special files git never lists (a FIFO named like a block is an
-    error, as for the walk), looked for while git works. None: walk instead."""
+    error, as for the walk), looked for while git works; what each folder holds is remembered in
+    `store` (`walk.special_files`). None: walk instead."""
     if walk.linked_component(top, root):  # reported by the walk, and nothing under it read
         return None
     answer = git.vouched_blobs(root, BLOCK_NAME)
-    special = walk.special_files(top, root)
+    known = read_store(store, FOLDERS_FORMAT)
+    special, remembered = walk.special_files(top, root, known, time.time_ns() - RACY_NS)
+    if store is not None and remembered != known:
+        write_store(store, FOLDERS_FORMAT, remembered)
     vouched = answer()
     return (vouched[0], [*vouched[1], *special]) if vouched else None
 
