@@ -17,8 +17,11 @@ import pytest
 from conftest import git, run_mm
 from test_parsed_cache import edit, parsed_every_file
 
+from mindmem.errors import BlockError
 from mindmem.store import blocks as b
-from mindmem.store import gitdir
+from mindmem.store import gitdir, worktree_blobs
+from mindmem.store.files import read_store
+from mindmem.store.listing import listing_json
 from mindmem.store.memory import Memory
 from mindmem.store.snapshot import BLOCK_NAME, is_block_path
 
@@ -173,3 +176,24 @@ def test_a_malformed_or_duplicate_block_fails_the_listing_whatever_is_kept(repo:
     for args in (("list",), ("list", "--json")):
         result = run_mm(*args, cwd=repo)
         assert result.code == 2 and memory.path_of(block).name in result.err
+
+
+def test_a_special_file_in_a_folder_remembered_by_its_stat_data_is_still_refused(repo: Path, monkeypatch) -> None:
+    # Folders changed in the last two seconds are not remembered (racy); this test's folders all are.
+    monkeypatch.setattr(worktree_blobs, "RACY_NS", 0)
+    memory = Memory(repo)
+    notes = memory.workdir / memory.root / "notes"
+    os.utime(notes, (1_700_000_000, 1_700_000_000))
+    memory.snapshot()
+    (store,) = gitdir.blocks_cache(memory.git).glob("folders-*")
+    assert f"{memory.root}/notes" in read_store(store, worktree_blobs.FOLDERS_FORMAT)
+    fifo = notes / "N-20261201-f1f0f1.md"
+    os.mkfifo(fifo)
+    with pytest.raises(BlockError, match="is a FIFO"):
+        Memory(repo).snapshot()
+    fifo.unlink()
+    assert Memory(repo).snapshot() == parsed_every_file(memory)
+    (notes / "deeper").mkdir()
+    os.mkfifo(notes / "deeper" / "N-20261201-f1f0f2.md")
+    with pytest.raises(BlockError, match=r"deeper/N-20261201-f1f0f2\.md: is a FIFO"):
+        listing_json(Memory(repo))
