@@ -112,7 +112,7 @@ def listing_json(
         kept = kept_listing.load(folder, _kept_format(), texts)
         gone, added = kept.changes(lines)
         new = [entries[n] for n in added]
-        rows = _rows_of(memory, new, read, {sha for _, sha in entries}, load=len(new) >= MANY)
+        rows = _rows_of(memory, new, read, entries, load=len(new) >= MANY)
         _check_new(kept, gone, entries, dict(zip(new, rows, strict=True)))
         kept = kept_listing.spliced(kept, gone, [(row, path) for (path, _), row in zip(new, rows, strict=True)], joined)
     kept_listing.save(folder, _kept_format(), digest, kept)
@@ -139,16 +139,21 @@ def _encoded(rows: Iterable[Sequence[Any]]) -> str:
 
 def _rows(memory: Memory, entries: list[tuple[str, str]], read: Callable[[str], bytes]) -> list[tuple[Any, ...]]:
     """The row (a `Listed` as a plain tuple) of each entry; raises for the first bad file (`_check`)."""
-    rows = _rows_of(memory, entries, read, {sha for _, sha in entries}, load=True)
+    rows = _rows_of(memory, entries, read, entries, load=True)
     _check(entries, rows)
     return rows
 
 
 def _rows_of(
-    memory: Memory, entries: list[tuple[str, str]], read: Callable[[str], bytes], tree: set[str], *, load: bool
+    memory: Memory,
+    entries: list[tuple[str, str]],
+    read: Callable[[str], bytes],
+    tree: list[tuple[str, str]],
+    *,
+    load: bool,
 ) -> list[Any]:
-    """The stored row of each entry (`tree`: the blob ids of the whole tree listed, which the store
-    keeps), made for blobs never listed before; the BlockError of a file that does not parse.
+    """The stored row of each entry (`tree`: the whole tree listed, whose rows the store keeps),
+    made for blobs never listed before; the BlockError of a file that does not parse.
     `load`: load the whole stores first (worth it for many entries; for a few, parse those missing)."""
     folder = gitdir.blocks_cache(memory.git)
     stored = Tiers(folder, _format(), "listing-")
@@ -171,7 +176,8 @@ def _rows_of(
             rows[n] = stored.new[sha] = tuple(Listed.of(block))
     if parsed:
         parsed.save()
-    stored.used.update(tree)
+    if load or stored.new:  # else the save writes nothing and needs no `used`
+        stored.used.update(sha for _, sha in tree)
     stored.save(whole_tree=True)
     return rows
 

@@ -15,6 +15,7 @@ files git does not list costs a stat per folder, not a directory listing of ever
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import stat
@@ -81,12 +82,13 @@ def block_blobs(
     if store is not None and seen != known:
         write_store(store, FORMAT, seen)
     entries = sorted([*entries, *clean])
-    in_git = {sha for _, sha in clean}
+    # Made on the first read of a blob not read now (100,000 ids: most runs read none).
+    in_git = functools.cache(lambda: {sha for _, sha in clean})
 
     def read(sha: str) -> bytes:
         if sha in read_now:
             return read_now[sha]
-        if sha in in_git:
+        if sha in in_git():
             return git.read_blob(sha)  # git found the file still holds these bytes
         path = next(p for p, blob in entries if blob == sha)  # rare: the store lacks a block it had
         data = walk.read_regular(os.path.join(top, path), path, max_bytes)
