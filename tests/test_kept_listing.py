@@ -149,7 +149,7 @@ def other_text(memory: Memory) -> None:
     """A text store naming the kept digest but holding another text (as if two writers crossed)."""
     path = kept_files(memory)[0]
     texts = read_store(path, _kept_format())
-    write_store(path, _kept_format(), {digest: text[:-1] + " ]" for digest, text in texts.items()})
+    write_store(path, _kept_format(), {digest: "[ " + text[1:] for digest, text in texts.items()})
 
 
 def crossed_writers(memory: Memory) -> None:
