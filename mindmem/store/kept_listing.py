@@ -129,8 +129,8 @@ def save(folder: Path, fmt: str, digest: str, kept: Kept) -> None:
 
 def spliced(kept: Kept, gone: set[int], new: list[tuple[tuple[Any, ...], str]], joined: str) -> Kept:
     """`kept` without the rows at positions `gone` and with the `new` rows ((row, path); a row is a
-    `Listed` as a plain tuple), in listing order, for the entries `joined` (`entry_lines`). IDs must be unique across
-    the result, so `created` and ID order the rows as their whole tuples do."""
+    `Listed` as a plain tuple), in listing order, for the entries `joined` (`entry_lines`). IDs
+    must be unique across the result, so `created` and ID order the rows as their whole tuples do."""
     new = sorted(new)
     keys = range(len(kept.ids))
     at = [bisect_left(keys, row[:2], key=lambda n: (kept.created[n], kept.ids[n])) for row, _ in new]

@@ -129,6 +129,9 @@ def special_files(
     place, so a folder whose stat data are unchanged is not listed again (only statted). Returned
     beside the paths: the folders last changed before `settled` (ns since the epoch), for the next
     call; one changed later could change again within the same clock tick unseen (git's "racy" rule).
+    On a file system that does not update folder times (git's untracked cache makes the same
+    assumption, opt-in for that reason), a new special file goes unseen here: it is still never
+    opened, and `tree` (what `mm validate` walks) reports it.
     """
     found: list[str] = []
     remembered: dict[str, Folder] = {}
