@@ -3,6 +3,7 @@ facade does, and hands everything else to that facade (loaded only then)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -203,3 +204,33 @@ def test_check_staged_does_not_load_libgit2(history: Path) -> None:
         assert done.stdout.split()[-1] == "False", done.stdout + done.stderr
         assert "1 block(s) checked in staged changes" in done.stdout
         git(history, "commit", "-q", "-m", f"note {n}")
+
+
+def test_listing_the_work_tree_does_not_load_libgit2(history: Path) -> None:
+    """`mm list` reads the work tree through git's own stat check (`vouched_blobs`, git binary only), so
+    listing memory costs no libgit2 start-up, with a clean, an edited and an untracked block."""
+    from conftest import run_mm
+
+    assert run_mm("init", cwd=history).code == 0
+    notes = history / "memory" / "notes"
+
+    def note(n: int, title: str) -> None:
+        (notes / f"N-20260101-00000{n}.md").write_text(
+            f"---\nid: N-20260101-00000{n}\ntype: note\ntitle: {title}\nstatus: active\ncreated: 2026-01-01\n---\nA.\n"
+        )
+
+    note(1, "Note 1")
+    note(2, "Note 2")
+    git(history, "add", ".")
+    git(history, "commit", "-q", "-m", "notes")
+    note(2, "Edited")
+    note(3, "Untracked")
+    probe = (
+        "import sys\nfrom mindmem.cli import main\n"
+        "try:\n    main(['list', '--json'])\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print('pygit2' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=history, capture_output=True, text=True, check=True)
+    *listing, loaded = done.stdout.strip().splitlines()
+    assert loaded == "False", done.stdout + done.stderr
+    assert [row["title"] for row in json.loads("\n".join(listing))] == ["Note 1", "Edited", "Untracked"]

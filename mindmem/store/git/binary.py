@@ -1,16 +1,22 @@
 """The facade's side that needs only the git binary: the runner every git child goes through, the
-common dir, and the staged diff. No pygit2 here, so `LazyRepo` can answer from it before (or without)
-loading libgit2; `GitBase` runs its git children through the same code."""
+common dir, the staged diff and what git vouches for in the work tree. No pygit2 here, so `LazyRepo`
+can answer from it before (or without) loading libgit2; `GitBase` runs its git children through the
+same code."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from mindmem.errors import StateError
 from mindmem.store.git.values import EMPTY_TREE, GIT_LOCATION_VARS, ZERO_SHA
+
+# What git vouches for in the work tree (`vouched_blobs`): (path -> blob id, paths to look at).
+Vouched = tuple[dict[str, str], list[str]]
+_LISTED_PATH = re.compile(r"\t([^\0]*)")
 
 
 class GitBinary:
@@ -50,6 +56,49 @@ class GitBinary:
         if done.returncode != 0:
             raise StateError(f"could not read the staged changes: {done.stderr.strip() or 'git diff-index failed'}")
         return {path: new for path, (_, new) in raw_changes(done.stdout).items()}
+
+    def vouched_blobs(self, prefix: str, names: str) -> Callable[[], Vouched | None]:
+        """Ask git what it vouches for under `prefix` without the files being read; the git processes
+        run while the caller does other work, and calling the result waits for the answer: (path ->
+        index blob sha of each tracked regular file named as the regex `names` says, outside
+        dot-folders, whose stat data still match the index; and every other file there, whose bytes
+        git cannot vouch for: untracked, modified, flagged assume-unchanged or skip-worktree, or not
+        a plain file). None when git does not list every file under `prefix` (a nested repository
+        or a submodule inside it), so the caller walks the folder itself.
+
+        Git's own stat check in C, as for `git status`: at 100,000 files it costs about a quarter of
+        a Python walk that stats every file. Racy entries are compared by content, by git. Only the git
+        binary, so a `LazyRepo` answers it without loading libgit2.
+        """
+        spec = f":(literal){prefix}"
+        asked = [  # all three at once: two of them stat every file
+            self._start("ls-files", "-s", "-v", "-z", "--", spec),
+            self._start("diff-files", "--name-only", "-z", "--", spec),
+            self._start("ls-files", "--others", "-z", "--", spec),
+        ]
+
+        def answer() -> Vouched | None:
+            # The index listing is ready long before the two that stat every file: read it meanwhile.
+            listing = asked[0].communicate()[0]
+            # Lines "TAG MODE SHA STAGE\tPATH\0": tag H is a plain cached entry (lowercase: assume-unchanged,
+            # S: skip-worktree), stage 0 no merge conflict. One regex, not Python per line: 100,000 lines.
+            wanted = rf"{re.escape(prefix)}/(?:[^\0/.][^\0/]*/)*{names}"
+            plain = re.compile(rf"\0H 100(?:644|755) ([0-9a-f]+) 0\t({wanted})(?=\0)")
+            cached = plain.findall("\0" + listing)  # each line then starts after a NUL, the first too
+            listed = _LISTED_PATH.findall(listing)
+            changed, untracked = (process.communicate()[0].split("\0") for process in asked[1:])
+            untracked.pop()  # the empty string after the last NUL
+            if any(process.returncode != 0 for process in asked):
+                return None
+            if " 160000 " in listing or any(path.endswith("/") for path in untracked):
+                return None  # a submodule or nested repository (git does not list the files in it), or a path like one
+            stale = set(changed)
+            vouched = {path: sha for sha, path in cached if path not in stale}
+            unsure = {path for path in listed if path not in vouched}
+            # A file another process adds to the index while git lists it can show in both listings.
+            return vouched, sorted(unsure.union(untracked).difference(vouched))
+
+        return answer
 
     def _run(
         self, *args: str, env: Mapping[str, str] | None = None, stdin: str | None = None

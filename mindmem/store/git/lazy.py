@@ -3,8 +3,9 @@
 Loading pygit2 costs about 100 ms of a new process (its extension, libgit2 and `ssl`), which is a
 third of `mm check --staged`, the pre-commit hook. That command reads a handful of things: where the
 repository is, HEAD and a branch tip, a few blobs and files, a commit's tree, a tree's listing or a
-diff of two, the staged diff. Those go through the git binary here (`rev-parse` once, one `cat-file
---batch` for objects, `ls-tree`, `diff-tree`, `diff-index`). Anything else
+diff of two, the staged diff; `mm list` reads the work tree through git's stat check (`vouched_blobs`).
+Those go through the git binary here (`rev-parse` once, one `cat-file --batch` for objects, `ls-tree`,
+`diff-tree`, `diff-index`, `ls-files` and `diff-files`). Anything else
 opens the full facade (`mindmem.store.repo.GitRepo`) on first use; from then on every call goes
 there, so one command never mixes two views of a repository that its own writes are changing.
 """

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import subprocess
 import threading
 import time
@@ -24,8 +23,6 @@ from mindmem.store.git.refs import Refs
 
 # Index entries with merge conflicts have this in place of a blob id: it equals none.
 UNMERGED = "unmerged"
-# What git vouches for in the work tree (`vouched_blobs`): (path -> blob id, paths to look at).
-Vouched = tuple[dict[str, str], list[str]]
 # Paths per `git ls-files` call, well inside the limits on a command line.
 PATHS_PER_CALL = 500
 
@@ -65,44 +62,6 @@ class WorkTree(Objects, Refs, Locks):
             raise StateError(f"could not read the work tree's status: {done.stderr.strip() or 'git status failed'}")
         # Each entry is "XY path"; the status letters are not needed, only that the path is listed.
         return sorted(path for entry in done.stdout.split("\0") if (path := entry[3:]) and path.startswith(bases))
-
-    def vouched_blobs(self, prefix: str, names: str) -> Callable[[], Vouched | None]:
-        """Ask git what it vouches for under `prefix` without the files being read; the git processes
-        run while the caller does other work, and calling the result waits for the answer: (path ->
-        index blob sha of each tracked regular file named as the regex `names` says, outside
-        dot-folders, whose stat data still match the index; and every other file there, whose bytes
-        git cannot vouch for: untracked, modified, flagged assume-unchanged or skip-worktree, or not
-        a plain file). None when git does not list every file under `prefix` (a nested repository
-        or a submodule inside it), so the caller walks the folder itself.
-
-        Git's own stat check in C, as for `git status`: at 100,000 files it costs about a quarter of
-        a Python walk that stats every file. Racy entries are compared by content, by git.
-        """
-        spec = f":(literal){prefix}"
-        asked = [  # all three at once: two of them stat every file
-            self._start("ls-files", "-s", "-v", "-z", "--", spec),
-            self._start("diff-files", "--name-only", "-z", "--", spec),
-            self._start("ls-files", "--others", "-z", "--", spec),
-        ]
-
-        def answer() -> Vouched | None:
-            listing, changed, untracked = (process.communicate()[0] for process in asked)
-            if any(process.returncode != 0 for process in asked):
-                return None
-            changed, untracked = changed.split("\0"), untracked.split("\0")[:-1]
-            if " 160000 " in listing or any(path.endswith("/") for path in untracked):
-                return None  # a submodule or nested repository (git does not list the files in it), or a path like one
-            stale = set(changed)
-            # Lines "TAG MODE SHA STAGE\tPATH\0": tag H is a plain cached entry (lowercase: assume-unchanged,
-            # S: skip-worktree), stage 0 no merge conflict. One regex, not Python per line: 100,000 lines.
-            wanted = rf"{re.escape(prefix)}/(?:[^\0/.][^\0/]*/)*{names}"
-            plain = re.compile(rf"(?:^|\0)H 100(?:644|755) ([0-9a-f]+) 0\t({wanted})(?=\0)")
-            vouched = {path: sha for sha, path in plain.findall(listing) if path not in stale}
-            unsure = {path for path in _LISTED_PATH.findall(listing) if path not in vouched}
-            # A file another process adds to the index while git lists it can show in both listings.
-            return vouched, sorted(unsure.union(untracked).difference(vouched))
-
-        return answer
 
     def worktree_file(self, path: str) -> bytes | None:
         """The bytes of one file of the work tree; None when there is no such file."""
@@ -255,9 +214,6 @@ class WorkTree(Objects, Refs, Locks):
             return subprocess.CompletedProcess(process.args, process.wait(), out, err)
 
         return finish
-
-
-_LISTED_PATH = re.compile(r"\t([^\0]*)")
 
 
 def _checkout(full: Path, entry: pygit2.Object) -> None:
