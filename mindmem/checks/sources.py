@@ -42,6 +42,7 @@ def context_for(
     also_staged: Mapping[str, bytes] | None = None,
     paths: Sequence[str] | None = None,
     today: date | None = None,
+    started: Callable[[], Mapping[str, str | None]] | None = None,
 ) -> CheckContext:
     """What to check. Default: every block in the work tree.
 
@@ -51,14 +52,16 @@ def context_for(
     check only the touched blocks (and what they meet) unless `full`. `also_staged`
     ({path: bytes}) checks the index as it will be once those files are staged too
     (what `--staged --fix` just wrote). `paths` (repo-relative files, what the pre-commit
-    framework passes): the work tree, checking those files and what they meet.
+    framework passes): the work tree, checking those files and what they meet. `started`: with
+    `staged`, the staged diff the caller asked git for beforehand (`git.start_staged_changes`), so
+    git read the index while the caller loaded the checks.
     """
     if sum(1 for chosen in (staged, proposal, rev_range, paths is not None) if chosen) > 1:
         raise BadParameter("choose one of {staged}, {proposal}, a range A..B and file names")
     cache = BlockCache(gitdir.checks_cache(memory.git), ParsedBlocks(gitdir.blocks_cache(memory.git)))
     try:
         if staged:
-            source = _staged(memory, index_file, also_staged or {})
+            source = _staged(memory, index_file, also_staged or {}, started)
         elif proposal:
             source = _proposal(memory, proposal)
         elif rev_range:
@@ -118,10 +121,15 @@ def _files(memory: Memory, paths: Sequence[str]) -> _Source:
     return replace(source, label=label, changed=changed)
 
 
-def _staged(memory: Memory, index_file: Path | None, also: Mapping[str, bytes]) -> _Source:
+def _staged(
+    memory: Memory,
+    index_file: Path | None,
+    also: Mapping[str, bytes],
+    started: Callable[[], Mapping[str, str | None]] | None = None,
+) -> _Source:
     git = memory.git
     head = git.head_commit()
-    staged = git.staged_changes(memory.root, index_file)
+    staged = dict(started() if started is not None else git.staged_changes(memory.root, index_file))
     extra = {git.blob_sha(data): data for data in also.values()}
     staged.update({path: git.blob_sha(data) for path, data in also.items()})
     at_head = {p: git.read_file(head, p) if head else None for p in staged}  # a few files, not the tree

@@ -63,22 +63,31 @@ def check(
       mm check main..feature --json
       mm check --severity critical
     """
+    mem = memory()
+    # Under a git hook (the pre-commit framework runs us there) GIT_INDEX_FILE names the index being committed.
+    index_file = Path(os.environ["GIT_INDEX_FILE"]).absolute() if staged and os.environ.get("GIT_INDEX_FILE") else None
+    # The pre-commit check: git reads the index (10 MB at 100,000 files) while the checks load.
+    started = mem.git.start_staged_changes(mem.root, index_file) if staged and not targets else None
     from mindmem.checks import context_for, run_checks
     from mindmem.checks.findings import SEVERITIES, sort_key
 
     if severity not in SEVERITIES:
         raise BadInput(f"--severity '{severity}' is not one of {', '.join(SEVERITIES)}")
-    mem = memory()
     rev_range, paths = _split_targets(mem, targets or [])
     if fix and rev_range:
         raise BadInput("--fix writes the work tree or a proposal; a range A..B cannot be rewritten")
-    # Under a git hook (the pre-commit framework runs us there) GIT_INDEX_FILE names the index being committed.
-    index_file = Path(os.environ["GIT_INDEX_FILE"]).absolute() if staged and os.environ.get("GIT_INDEX_FILE") else None
     with progress("check") as step:
         step("reading the blocks")
         merge, own = _proposal_checks(mem, proposal)
         ctx = context_for(
-            mem, staged=staged, proposal=merge, rev_range=rev_range, full=all_, index_file=index_file, paths=paths
+            mem,
+            staged=staged,
+            proposal=merge,
+            rev_range=rev_range,
+            full=all_,
+            index_file=index_file,
+            paths=paths,
+            started=started,
         )
         step(f"checking {len(ctx.focus)} block(s)")
         findings = sorted(run_checks(ctx) + own, key=sort_key)

@@ -155,12 +155,17 @@ def main(argv: list[str], env: Mapping[str, str] | None = None, out: TextIO | No
 
 
 def _pre_commit(memory, index_file: Path | None, out: TextIO) -> int:
+    try:  # git reads the index while the checks load
+        started = memory.git.start_staged_changes(memory.root, index_file)
+    except MindmemError as exc:
+        print(f"mindmem: {exc}", file=out)
+        return 1
     from mindmem.checks import context_for, run_checks
     from mindmem.checks.findings import at_least
     from mindmem.checks.report import text_lines
 
     try:
-        ctx = context_for(memory, staged=True, index_file=index_file)
+        ctx = context_for(memory, staged=True, index_file=index_file, started=started)
         findings = run_checks(ctx)
     except MindmemError as exc:
         print(f"mindmem: {exc}", file=out)

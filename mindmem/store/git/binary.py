@@ -50,12 +50,23 @@ class GitBinary:
         skips every unchanged folder through the index's cached trees, where libgit2 reads and compares
         every entry (about 50 ms against 300 ms for a 100,000-file index).
         """
+        return self.start_staged_changes(prefix, index_file)()
+
+    def start_staged_changes(self, prefix: str, index_file: Path | None = None) -> Callable[[], dict[str, str | None]]:
+        """`staged_changes` with git started now; calling the result waits for the answer, so the caller
+        can do other work while git reads the index (10 MB, about 40 ms, at 100,000 files)."""
         env = {"GIT_INDEX_FILE": str(Path(index_file).resolve())} if index_file is not None else {}
         against = self.head_commit() or EMPTY_TREE
-        done = self._run("diff-index", "--cached", "-z", "--no-abbrev", against, "--", f":(literal){prefix}", env=env)
-        if done.returncode != 0:
-            raise StateError(f"could not read the staged changes: {done.stderr.strip() or 'git diff-index failed'}")
-        return {path: new for path, (_, new) in raw_changes(done.stdout).items()}
+        spec = f":(literal){prefix}"
+        process = self._start("diff-index", "--cached", "-z", "--no-abbrev", against, "--", spec, env=env)
+
+        def answer() -> dict[str, str | None]:
+            out, err = process.communicate()
+            if process.returncode != 0:
+                raise StateError(f"could not read the staged changes: {err.strip() or 'git diff-index failed'}")
+            return {path: new for path, (_, new) in raw_changes(out).items()}
+
+        return answer
 
     def vouched_blobs(self, prefix: str, names: str) -> Callable[[], Vouched | None]:
         """Ask git what it vouches for under `prefix` without the files being read; the git processes
