@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from whoosh import index as wix
 
 from mindmem.errors import BlockError, NotFound, StateError
-from mindmem.search import bulk, segments, tables
+from mindmem.search import segments, tables
 from mindmem.search.document import FORMAT_VERSION, document, schema
 from mindmem.store.blocks import parse
 from mindmem.store.files import atomic_write
@@ -91,7 +91,8 @@ def _doc_count(ix: wix.FileIndex) -> int:
 
 def _known(memory: Memory, sha: str) -> bool:
     try:
-        return memory.git.resolve(sha) == sha
+        # A read the git binary answers (`LazyRepo`): a hook or a fresh index need not load libgit2.
+        return memory.git.commit_info(sha).sha == sha
     except NotFound:
         return False
 
@@ -117,6 +118,8 @@ def open_index(folder: Path) -> wix.FileIndex:
 
 def build(memory: Memory, folder: Path, sha: str | None, progress: Progress | None) -> tuple[int, int]:
     """Index every block at `sha` into a fresh folder, then swap it in place of `folder`."""
+    from mindmem.search import bulk  # only here: it loads numpy, which a catch-up does without
+
     sweep(folder)
     fresh = folder.with_name(f"{folder.name}.new-{uuid.uuid4().hex[:8]}")
     fresh.mkdir(parents=True)
@@ -139,8 +142,10 @@ def update(memory: Memory, folder: Path, state: dict[str, Any], sha: str, progre
     if state["commit"] is None:
         changed: Iterable[tuple[str, bytes | None]] = memory.git.iter_files(sha, memory.root)
     else:
-        changes = memory.git.changed_paths(state["commit"], sha, memory.root)
-        changed = ((path, new) for path, (_, new) in sorted(changes.items()))
+        # Blob ids, then the new blobs: reads the git binary answers, as `_known` (no libgit2 in a hook).
+        changes = memory.git.changed_blobs(state["commit"], sha, memory.root)
+        read = memory.git.read_blob
+        changed = ((path, None if new is None else read(new)) for path, (_, new) in sorted(changes.items()))
     files = [(path, data) for path, data in changed if is_block_path(path)]
     written, removed, skipped = _write(memory, open_index(folder), files, set(state["skipped"]), progress)
     # Counted through the cache `status` reads next, so the new segments are opened once, not twice.
@@ -195,7 +200,8 @@ def _write_tables(ix: wix.FileIndex) -> None:
     for segment in wix.TOC.read(ix.storage, ix.indexname).segments:
         found = tables.path_of(ix.storage.folder, segment.segment_id())
         if segment.doc_count_all() <= tables.MAX_READ_BACK and not found.exists():
-            tables.write_from_reader(ix.storage.folder, segments.reader(ix.storage, ix.schema, segment), segments.read)
+            reader = segments.reader(ix.storage, ix.schema, segment)
+            tables.write_from_reader(ix.storage.folder, reader, segments.read_lists)
 
 
 def _delete(writer: SegmentWriter, field: str, value: str) -> None:
@@ -203,9 +209,9 @@ def _delete(writer: SegmentWriter, field: str, value: str) -> None:
     across catch-ups (whoosh's own delete_by_term opens every segment of the index each time)."""
     offset = 0
     for segment in writer.segments:
-        found, _ = segments.postings(segments.reader(writer.storage, writer.schema, segment), field, value)
+        found = segments.docnums(segments.reader(writer.storage, writer.schema, segment), field, value)
         deleted = set(segment.deleted_docs())
-        for docnum in found.tolist():
+        for docnum in found:
             if docnum not in deleted:
                 writer.delete_document(offset + docnum)
         offset += segment.doc_count_all()

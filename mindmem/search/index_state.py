@@ -1,7 +1,8 @@
 """Where the search index lives, and keeping an existing one in step, without importing whoosh.
 
-mindmem.search.index loads whoosh (a few hundred ms); commits and git hooks only need to know
-whether there is an index to update, so they ask here first.
+Loading whoosh costs a hundred ms or more; commits and git hooks only need to know whether there is
+an index to update, so they ask here first, and then load only what a catch-up writes with
+(`catchup`), not what recall reads with.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def index_root(memory: Memory) -> Path:
+    """Where the index folders live (the git common dir: every worktree shares them)."""
     return gitdir.index(memory.git)
 
 
@@ -27,7 +29,7 @@ def keep_in_step(memory: Memory) -> bool:
     """
     if not (index_root(memory) / "current").exists():
         return False
-    from mindmem.search import index
+    from mindmem.search.catchup import catch_up
 
-    index.catch_up(memory)
+    catch_up(memory)
     return True
