@@ -8,8 +8,8 @@ process each, as a user's machine runs them:
 
 - `hook`: one block file edited and committed with `git commit` with hooks off, then
   `python -m mindmem hook-impl post-commit` alone (what git's post-commit shim runs);
-- `git commit`: one block edited and committed with mm's hooks installed (pre-commit's check and
-  post-commit's catch-up included);
+- `git commit`: one block edited and committed with mm's hooks (installed first, `mm hooks install`;
+  pre-commit's check and post-commit's catch-up included);
 - `propose + approve`: `mm propose --file` of one edited block, then `mm approve` of it (two processes);
   `approve` alone beside it.
 
@@ -94,6 +94,7 @@ def main() -> None:
     args = parser.parse_args()
     codes = [tuple(c.split("=", 1)) for c in args.code] or [("this", "")]
     repo = args.repo.resolve()
+    run([sys.executable, "-m", "mindmem", "hooks", "install"], repo, env_for(None))  # the shims `git commit` runs
     print(f"# load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     times: dict[str, dict[str, list[tuple[float, float]]]] = {label: {f: [] for f in FLOWS} for label, _ in codes}
     with tempfile.TemporaryDirectory(prefix="mm-hook-catchup-") as scratch:
