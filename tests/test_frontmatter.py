@@ -3,6 +3,9 @@ the canonical dialect reads exactly what PyYAML reads."""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,8 +14,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mindmem.store.blocks import parse, render
-from mindmem.store.format.dialect import FRONTMATTER, Dumper, Loader
-from mindmem.store.format.fast_yaml import canonical_meta, reads_as_plain
+from mindmem.store.format import dialect
+from mindmem.store.format.fast_yaml import IMPLICIT_RESOLVERS, NON_PRINTABLE, canonical_meta, reads_as_plain
 
 OBSIDIAN = sorted((Path(__file__).parent / "fixtures" / "obsidian").glob("*.md"))
 
@@ -35,8 +38,8 @@ def test_flow_style_lists_are_rewritten_in_obsidian_style() -> None:
 
 
 def test_canonical_frontmatter_takes_the_fast_path() -> None:
-    fm, _ = FRONTMATTER.split((Path(__file__).parent / "fixtures" / "obsidian" / "T-20261202-3c4d5e.md").read_text())
-    assert canonical_meta(fm) == yaml.load(fm, Loader=Loader)
+    fm, _ = dialect.split((Path(__file__).parent / "fixtures" / "obsidian" / "T-20261202-3c4d5e.md").read_text())
+    assert canonical_meta(fm) == yaml.load(fm, Loader=dialect.loader())
     assert canonical_meta(fm) is not None
 
 
@@ -90,7 +93,7 @@ def test_the_fast_reader_reads_what_pyyaml_reads(lines: list[str]) -> None:
     fm = "\n" + "\n".join(lines) + "\n"
     fast = canonical_meta(fm)
     try:
-        expected = yaml.load(fm, Loader=Loader)
+        expected = yaml.load(fm, Loader=dialect.loader())
     except yaml.YAMLError:
         expected = _MISSING
     assert fast is None or fast == expected
@@ -102,5 +105,42 @@ def test_the_fast_reader_reads_what_pyyaml_reads(lines: list[str]) -> None:
 @example("...more")
 def test_strings_written_plain_without_pyyaml_are_those_pyyaml_writes_plain(text: str) -> None:
     if reads_as_plain(text):
-        dumped = yaml.dump({"k": text}, Dumper=Dumper, default_flow_style=False, allow_unicode=True, width=2**31 - 1)
+        dumped = yaml.dump(
+            {"k": text}, Dumper=dialect.dumper(), default_flow_style=False, allow_unicode=True, width=2**31 - 1
+        )
         assert dumped == f"k: {text}\n"
+
+
+def test_the_copy_of_pyyamls_implicit_resolvers_is_pyyamls() -> None:
+    """The fast reader decides "is this plain scalar a string" without PyYAML, from a copy of its table;
+    an upgrade of PyYAML that changes the table fails here instead of reading blocks differently."""
+    theirs: dict[tuple[str, str], set[str]] = {}
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items():
+        for tag, rx in resolvers:
+            if first and tag != "tag:yaml.org,2002:timestamp":  # blocks keep dates as strings
+                pattern = re.sub(r"\s+", "", rx.pattern) if rx.flags & re.X else rx.pattern
+                theirs.setdefault((tag, pattern), set()).add(first)
+    ours = {(f"tag:yaml.org,2002:{tag}", pattern): set(first) for tag, first, pattern in IMPLICIT_RESOLVERS}
+    assert ours == theirs
+
+
+def test_non_printable_is_pyyamls_set_of_refused_characters() -> None:
+    every = "".join(map(chr, range(0x110000)))
+    assert NON_PRINTABLE.findall(every) == yaml.reader.Reader.NON_PRINTABLE.findall(every)
+
+
+def test_reading_canonical_blocks_does_not_import_pyyaml() -> None:
+    """A short-lived process (the pre-commit hook) reading and writing canonical blocks never pays for
+    importing PyYAML; the first block that needs it (here, one with a comment) loads it."""
+    probe = (
+        "import sys\n"
+        "from mindmem.store.blocks import parse, render\n"
+        "text = '---\\nid: N-20260101-000001\\ntype: note\\ntitle: A plain title\\nstatus: active\\n"
+        "created: 2026-01-01\\ntags:\\n  - x\\n---\\nBody.\\n'\n"
+        "assert render(parse(text, 'n.md')) == text\n"
+        "print('yaml' in sys.modules)\n"
+        "parse(text.replace('tags:', '# a comment\\ntags:'), 'n.md')\n"
+        "print('yaml' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "True"], done.stdout + done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 
 from check_helpers import put, rule
 from conftest import git, propose
@@ -53,3 +54,23 @@ def test_status_shows_changes_proposals_stale_citations_and_what_next(repo, mm):
     text = mm("status", cwd=repo).out
     assert f"  {pid}  " in text and "1 critical; applies cleanly" in text and "    MM-C002 " in text
     assert "MM-F002 memory/notes/N-20260101-000001.md" in text
+
+
+def test_status_suggests_a_split_index_for_a_large_checkout_until_there_is_one(repo, mm):
+    """At 50,000 index entries git's rewrite of the whole index is most of an approval; status names
+    git's remedy while the checkout of the governed branch has a whole index, and not after."""
+    (repo / "vendored.txt").write_text("vendored\n")
+    blob = git(repo, "hash-object", "-w", "vendored.txt").strip()
+    entries = "".join(f"100644 {blob}\tvendor/file-{n:05}.txt\0" for n in range(50_000))
+    subprocess.run(["git", "update-index", "-z", "--index-info"], cwd=repo, input=entries, text=True, check=True)
+    git(repo, "commit", "-q", "-m", "vendor 50,000 files")
+    data = json.loads(mm("status", "--json", cwd=repo).out)
+    assert data["git_index_entries"] >= 50_000
+    [hint] = [step for step in data["next"] if "splitIndex" in step]
+    assert hint.startswith("git config core.splitIndex true")
+    assert "splitIndex" in mm("status", cwd=repo).out
+
+    git(repo, "update-index", "--split-index")
+    data = json.loads(mm("status", "--json", cwd=repo).out)
+    assert data["git_index_entries"] < 50_000
+    assert not [step for step in data["next"] if "splitIndex" in step]

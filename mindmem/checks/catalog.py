@@ -15,6 +15,7 @@ from functools import cached_property
 from typing import Any, NamedTuple
 
 from mindmem.checks.safety import scan
+from mindmem.checks.scopes import ScopeIndex
 from mindmem.checks.wording import norm, norm_predicate, title_signature
 from mindmem.store.blocks import Block
 
@@ -49,6 +50,7 @@ class Digest(NamedTuple):
     type: str
     status: str
     axis: str | None  # normalised constraint axis
+    scope: str | None  # the constraint's scope as written (canonicalised through entity names on lookup)
     subject: str | None  # fact subject as written (canonicalised through entity names on lookup)
     predicate: str | None  # normalised predicate of a fact that has a subject and an object
     words: tuple[str, ...]  # title signature words (wording.title_signature)
@@ -60,6 +62,11 @@ class Digest(NamedTuple):
     hazards: tuple[tuple[str, str, str, int, str], ...] | None
 
 
+# The contradiction buckets: live blocks by constraint axis (their digests, for the scope lookup), by
+# fact claim and by title words (their IDs).
+Buckets = tuple[dict[str, list[Digest]], dict[tuple[str, str], list[str]], dict[tuple[str, ...], list[str]]]
+
+
 def digest(block: Block, text: str | None = None) -> Digest:
     """The digest of a block; with its file's `text`, the safety scan too."""
     is_claim = block.type == "fact" and block.subject and block.predicate and block.obj
@@ -69,6 +76,7 @@ def digest(block: Block, text: str | None = None) -> Digest:
         block.type,
         block.status,
         norm(block.constraint.axis) if block.constraint else None,
+        block.constraint.scope if block.constraint else None,
         block.subject if is_claim else None,
         norm_predicate(block.predicate) if is_claim and block.predicate else None,
         words,
@@ -103,6 +111,7 @@ class Catalog:
         extra = (options or {}).get("multi_valued_predicates", ())
         self.multi_valued = MULTI_VALUED | {norm_predicate(p) for p in extra if isinstance(p, str)}
         self._canon: dict[str, str] = {}
+        self._scope_indexes: dict[str | None, ScopeIndex] = {}
         self._incoming: dict[frozenset[str] | None, dict[str, list[tuple[str, str]]]] = {}
 
     @classmethod
@@ -165,19 +174,19 @@ class Catalog:
         return self.canon(d.subject), d.predicate
 
     @cached_property
-    def _buckets(self) -> tuple[dict[Any, list[str]], ...]:
+    def _buckets(self) -> Buckets:
         wanted: tuple[set[Any], set[Any], set[Any]] | None = None
         if self.focus is not None:
             ds = [self.by_id[i] for i in self.focus if i in self.by_id]
             wanted = ({d.axis for d in ds}, {d.predicate for d in ds}, {d.words for d in ds})
-        by_axis: dict[str, list[str]] = defaultdict(list)
+        by_axis: dict[str, list[Digest]] = defaultdict(list)
         by_claim: dict[tuple[str, str], list[str]] = defaultdict(list)
         by_title: dict[tuple[str, ...], list[str]] = defaultdict(list)
         for d in self.by_id.values():
             if not live(d):
                 continue
             if d.axis is not None and (wanted is None or d.axis in wanted[0]):
-                by_axis[d.axis].append(d.id)
+                by_axis[d.axis].append(d)
             if d.predicate is not None and (wanted is None or d.predicate in wanted[1]):
                 claim = self.claim(d)
                 if claim is not None:
@@ -188,15 +197,15 @@ class Catalog:
 
     def candidates(self, block_id: str, incoming: Mapping[str, list[tuple[str, str]]]) -> set[str]:
         """IDs of live blocks that could contradict this one: explicit `contradicts` either way (`incoming`
-        must cover `block_id`), same constraint axis, same fact claim, same title words."""
+        must cover `block_id`), same constraint axis and an overlapping scope, same fact claim, same title words."""
         d = self.by_id.get(block_id)
         if d is None:
             return set()
-        by_axis, by_claim, by_title = self._buckets
+        _, by_claim, by_title = self._buckets
         out = {t for e, t in d.edges if e == "contradicts"}
         out.update(src for src, e in incoming.get(block_id, ()) if e == "contradicts")
         if d.axis is not None:
-            out.update(by_axis.get(d.axis, ()))
+            out.update(self._axis_peers(d))
         claim = self.claim(d)
         if claim is not None:
             out.update(by_claim.get(claim, ()))
@@ -204,6 +213,15 @@ class Catalog:
             out.update(by_title.get(d.words, ()))
         out.discard(block_id)
         return out
+
+    def _axis_peers(self, d: Digest) -> list[str]:
+        """The live blocks on `d`'s axis whose scopes overlap its scope (the only ones `d`'s constraint can
+        contradict): found along the scope's prefixes, not by trying each of the axis's thousands."""
+        index = self._scope_indexes.get(d.axis)
+        if index is None:
+            members = self._buckets[0].get(d.axis, ())
+            index = self._scope_indexes[d.axis] = ScopeIndex((self.canon(m.scope or ""), m.id) for m in members)
+        return index.overlapping(self.canon(d.scope or ""))
 
     def neighbourhood(self, ids: frozenset[str]) -> set[str]:
         """The blocks a check of `ids` reads: themselves, their candidates, what they link to and what

@@ -21,8 +21,6 @@ supersedes older" instead of only saying no.
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -30,12 +28,10 @@ from datetime import UTC, date, datetime
 from mindmem.checks.catalog import Catalog, Digest, digest, live
 from mindmem.checks.context import CheckContext
 from mindmem.checks.findings import Edit, Finding
+from mindmem.checks.scopes import overlap
 from mindmem.checks.wording import norm
 from mindmem.store.blocks import Block, Constraint
 
-WILDCARD_SCOPES = frozenset({"*", "**", "all", "any", "global", "everything", "everywhere"})
-SCOPE_SEPARATORS = ("/", ".", ":")
-_GLOB = re.compile(r"[*?\[]")
 # Opposite modalities on the same object: (severity, code).
 OPPOSED = {
     frozenset({"must", "must_not"}): ("critical", "MM-C002"),
@@ -71,14 +67,8 @@ def _created(block: Block) -> datetime:
 
 
 def scopes_overlap(catalog: Catalog, a: str, b: str) -> bool:
-    """Equal (through entity names), a wildcard, a glob match, or one a path-like prefix of the other."""
-    a, b = catalog.canon(a), catalog.canon(b)
-    if a == b or a in WILDCARD_SCOPES or b in WILDCARD_SCOPES:
-        return True
-    if _GLOB.search(a) or _GLOB.search(b):
-        return fnmatch.fnmatchcase(a, b) or fnmatch.fnmatchcase(b, a)
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return long.startswith(short) and long[len(short)] in SCOPE_SEPARATORS
+    """Whether two scopes overlap once canonical (`scopes.overlap`)."""
+    return overlap(catalog.canon(a), catalog.canon(b))
 
 
 def check(ctx: CheckContext) -> Iterator[Finding]:

@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mindmem.checks.catalog import Catalog, Digest
+from mindmem.checks.catalog import Buckets, Catalog, Digest
 from mindmem.checks.keyindex import MOVE_AFTER, DigestsOf, KeyIndex, Over, keys_of
 from mindmem.store.snapshot import is_block_path
 
@@ -144,7 +144,7 @@ class IndexedCatalog(Catalog):
         return out
 
     @cached_property
-    def _buckets(self) -> tuple[dict[Any, list[str]], ...]:
+    def _buckets(self) -> Buckets:
         def ids(rows: list[tuple[str, Digest, str | None]]) -> list[str]:
             return [d.id for _, d, _ in sorted(rows, key=lambda r: r[0])]
 
@@ -155,7 +155,7 @@ class IndexedCatalog(Catalog):
             return ids([r for r in rows if self.claim(r[1]) == key])
 
         return (
-            _Lazy(lambda axis: ids(self.rows("axis", [axis]))),  # type: ignore[dict-item]
+            _Lazy(lambda axis: [d for _, d, _ in sorted(self.rows("axis", [axis]), key=lambda r: r[0])]),  # type: ignore[dict-item]
             _Lazy(claim),  # type: ignore[dict-item]
             _Lazy(lambda words: ids(self.rows("words", ["\0".join(words)]))),  # type: ignore[dict-item]
         )

@@ -21,7 +21,7 @@ from pathlib import Path
 from mindmem.checks.catalog import Digest, live
 from mindmem.checks.wording import norm
 
-FORMAT = "mindmem-keys/1"
+FORMAT = "mindmem-keys/2"
 # Up to this many paths between the index's tree and the one checked are parsed when the index moves;
 # past it, their digests come from the store of every digest.
 MOVE_AFTER = 64

@@ -15,8 +15,6 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import yaml
-
 # Cyrillic and Greek letters that look like Latin ones (NFKC keeps them apart on purpose).
 CONFUSABLES = str.maketrans(
     {
@@ -94,6 +92,8 @@ def decoded_values(text: str) -> Iterator[tuple[int, str]]:
     frontmatter = text[3 : end if end != -1 else len(text)]
     if "\\" not in frontmatter:
         return
+    import yaml  # the pre-commit hook checks canonical blocks without loading PyYAML
+
     loader = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
     try:
         for event in yaml.parse(frontmatter, Loader=loader):

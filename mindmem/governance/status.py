@@ -18,6 +18,9 @@ from mindmem.jsonable import Jsonable
 from mindmem.store.config import CONFIG_DIR
 from mindmem.store.memory import Memory
 
+# From this many entries on, git's rewrite of its whole index is most of an approval (docs/benchmarks.md).
+LARGE_GIT_INDEX = 50_000
+
 
 @dataclass(frozen=True)
 class ProposalState(Jsonable):
@@ -40,6 +43,7 @@ class Status(Jsonable):
     stale: tuple[Finding, ...]
     index: dict[str, Any]
     hooks: dict[str, str]
+    git_index_entries: int  # in the checkout's index file; a split index counts only its own part
     next: tuple[str, ...]
 
 
@@ -65,6 +69,7 @@ def status(memory: Memory, *, now: float | None = None) -> Status:
         stale,
         index_state,
         hook_states,
+        git.index_size(),
         (),
     )
     return Status(**{**vars(partial), "next": tuple(next_steps(partial))})
@@ -126,6 +131,11 @@ def next_steps(s: Status) -> list[str]:
         out.append(f"mm index rebuild   # {s.index['reason']}")
     if any(state == "absent" for state in s.hooks.values()):
         out.append("mm hooks install   # check commits and keep the index in step")
+    if s.git_index_entries >= LARGE_GIT_INDEX and s.branch == s.governed_branch:
+        out.append(
+            f"git config core.splitIndex true   # a {s.git_index_entries:,}-entry git index: each approval "
+            "rewrites it whole (docs/governance.md, Large memory repos)"
+        )
     return out
 
 

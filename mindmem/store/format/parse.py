@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from mindmem.errors import BadInput, BlockError
-from mindmem.store import yaml_guard
-from mindmem.store.format.dialect import FRONTMATTER, Loader, one_line, short
+from mindmem.store.format import dialect
+from mindmem.store.format.dialect import one_line, short
 from mindmem.store.format.fast_yaml import canonical_meta
 from mindmem.store.format.model import Block
 from mindmem.store.format.schema import MAX_BLOCK_BYTES
@@ -19,10 +17,10 @@ from mindmem.store.text import normalise
 def parse(data: str | bytes, path: str) -> Block:
     """Parse a block file. Raises `BlockError` naming `path` (and the line, for YAML)."""
     text = decode(data, path)
-    if not FRONTMATTER.detect(text):
+    if not dialect.has_frontmatter(text):
         raise BlockError(path, "missing YAML frontmatter: a block starts with a '---' line", 1)
     try:
-        fm, content = FRONTMATTER.split(text)
+        fm, content = dialect.split(text)
     except ValueError:
         raise BlockError(path, "frontmatter is not closed by a '---' line", 1) from None
     meta = _frontmatter(fm, path)
@@ -33,11 +31,21 @@ def parse(data: str | bytes, path: str) -> Block:
 
 def _frontmatter(fm: str, path: str) -> Any:
     """The frontmatter read as YAML (the fast reader when it is canonical); BlockError naming the line."""
+    meta = canonical_meta(fm)
+    return _yaml_frontmatter(fm, path) if meta is None else meta
+
+
+def _yaml_frontmatter(fm: str, path: str) -> Any:
+    """The frontmatter read by PyYAML, imported here: a short-lived process with only canonical blocks
+    (the pre-commit hook, most commands) never loads it."""
+    import yaml
+
+    from mindmem.store import yaml_guard
+
+    loader = dialect.loader()
     try:
-        meta = canonical_meta(fm)
-        if meta is None:
-            yaml_guard.check(fm, Loader)  # anchors, duplicate keys, depth, huge numbers: before building
-            meta = yaml.load(fm, Loader=Loader)
+        yaml_guard.check(fm, loader)  # anchors, duplicate keys, depth, huge numbers: before building
+        meta = yaml.load(fm, Loader=loader)
     except yaml_guard.Refused as exc:
         raise BlockError(path, exc.message, exc.line + 1) from None
     except yaml.MarkedYAMLError as exc:
@@ -61,9 +69,14 @@ def _frontmatter(fm: str, path: str) -> Any:
 
 def parse_value(text: str) -> Any:
     """A YAML value in the block dialect, for `--set key=value` (so `tags=[a, b]` works)."""
+    import yaml
+
+    from mindmem.store import yaml_guard
+
+    loader = dialect.loader()
     try:
-        yaml_guard.check(text, Loader)
-        return yaml.load(text, Loader=Loader)
+        yaml_guard.check(text, loader)
+        return yaml.load(text, Loader=loader)
     except yaml_guard.Refused as exc:
         raise BadInput(f"cannot read value {short(text)!r}: {exc.message}") from None
     except yaml.MarkedYAMLError as exc:

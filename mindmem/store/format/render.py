@@ -11,9 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
-
-from mindmem.store.format.dialect import Dumper
+from mindmem.store.format import dialect
 from mindmem.store.format.fast_yaml import reads_as_plain
 from mindmem.store.format.model import Block
 
@@ -66,12 +64,15 @@ def _nested(value: Any) -> bool:
 def scalar(value: Any) -> str:
     """One scalar (or an empty collection) as it appears after `key: ` or `- `."""
     if isinstance(value, str) and reads_as_plain(value):
-        return value  # most keys and values; asking PyYAML costs ~50 us each
-    written = yaml.dump({"k": value}, Dumper=Dumper, default_flow_style=False, allow_unicode=True, width=_NO_WRAP)
+        return value  # most keys and values; asking PyYAML costs ~50 us each (and its import 20-50 ms)
+    import yaml
+
+    dumper = dialect.dumper()
+    written = yaml.dump({"k": value}, Dumper=dumper, default_flow_style=False, allow_unicode=True, width=_NO_WRAP)
     written = written.removeprefix("k: ").removesuffix("\n")
     if not isinstance(value, str) or (not written.startswith(_QUOTED) and "\n" not in written):
         return written
     if '"' in value and "'" not in value and value.isprintable():
         return f"'{value}'"
-    quoted = yaml.dump(value, Dumper=Dumper, default_style='"', allow_unicode=True, width=_NO_WRAP)
+    quoted = yaml.dump(value, Dumper=dumper, default_style='"', allow_unicode=True, width=_NO_WRAP)
     return quoted.removesuffix("\n")

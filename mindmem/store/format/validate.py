@@ -9,10 +9,9 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-import yaml
-
 from mindmem.errors import BadInput, BlockError
-from mindmem.store.format.dialect import Loader, short
+from mindmem.store.format import dialect
+from mindmem.store.format.dialect import short
 from mindmem.store.format.ids import ID_RE, TYPE_PREFIXES, TYPES, check_id
 from mindmem.store.format.model import Block, Constraint
 from mindmem.store.format.schema import (
@@ -261,8 +260,10 @@ def _key_line(fm_text: str | None, key: str) -> int | None:
     """1-based file line of a top-level frontmatter key; only computed when reporting an error."""
     if fm_text is None:
         return None
+    import yaml  # only for an error message; reading canonical blocks does not load PyYAML
+
     try:
-        node = yaml.compose(fm_text, Loader=Loader)
+        node = yaml.compose(fm_text, Loader=dialect.loader())
     except yaml.YAMLError:
         return None
     if isinstance(node, yaml.MappingNode):

@@ -119,6 +119,16 @@ class WorkTree(Objects, Refs, Locks):
         replaces the index file by a rename, so no reader sees half of one."""
         return {path: sha for path, (_mode, sha) in self._index_entries(paths).items()}
 
+    def index_size(self) -> int:
+        """How many entries the checkout's git index file holds, from its header (0 without one). A split
+        index counts only its own part: the shared part is not rewritten on each write."""
+        try:
+            with open(self._git_dir / "index", "rb") as handle:
+                header = handle.read(12)
+        except OSError:
+            return 0
+        return int.from_bytes(header[8:12], "big") if header[:4] == b"DIRC" else 0
+
     def _index_entries(self, paths: list[str]) -> dict[str, tuple[str, str]]:
         """path -> (octal mode, blob id or UNMERGED) of those of these paths the index holds."""
         out: dict[str, tuple[str, str]] = {}
