@@ -62,14 +62,14 @@ class Builder:
         self._hashes = array("Q")
         self._counts = array("q")
         self._key_sizes = array("q")
-        self._keys = bytearray()
+        self._keys = array("B")
         self._docnums = array("i")
         self._weights = array("f")  # counts and boosts: whole, exact in 32 bits
 
     def add(self, field: str, term: bytes, docnums: Sequence[int], weights: Sequence[float]) -> None:
         key = field.encode("utf-8") + b"\0" + term
         self._hashes.append(key_hash(key))
-        self._keys += key
+        self._keys.frombytes(key)
         self._key_sizes.append(len(key))
         self._counts.append(len(docnums))
         self._docnums.extend(docnums)
@@ -79,14 +79,15 @@ class Builder:
         """Write the table; `lengths`: each scorable field's lengths by document number (float64 buffers)."""
         # Terms sorted by hash (stable: equal hashes keep the order they were added in); postings stay put.
         order = sorted(range(len(self._hashes)), key=self._hashes.__getitem__)
-        ends, key_ends = list(accumulate(self._counts)), list(accumulate(self._key_sizes))
+        counts, sizes = self._counts, self._key_sizes
+        ends, key_ends = array("q", accumulate(counts)), array("q", accumulate(sizes))
         arrays: dict[str, Any] = {
-            "hashes": array("Q", [self._hashes[i] for i in order]),
-            "starts": array("q", [ends[i] - self._counts[i] for i in order]),
-            "ends": array("q", [ends[i] for i in order]),
-            "key_starts": array("q", [key_ends[i] - self._key_sizes[i] for i in order]),
-            "key_ends": array("q", [key_ends[i] for i in order]),
-            "keys": array("B", self._keys),
+            "hashes": array("Q", map(self._hashes.__getitem__, order)),
+            "starts": array("q", (ends[i] - counts[i] for i in order)),
+            "ends": array("q", map(ends.__getitem__, order)),
+            "key_starts": array("q", (key_ends[i] - sizes[i] for i in order)),
+            "key_ends": array("q", map(key_ends.__getitem__, order)),
+            "keys": self._keys,
             "docnums": self._docnums,
             "weights": self._weights,
         }
