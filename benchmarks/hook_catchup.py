@@ -16,6 +16,8 @@ process each, as a user's machine runs them:
 Wall and CPU time (user + system of the child processes) are printed as p50 over the runs, with the load
 average before and after. `--code LABEL=FOLDER` (repeatable) runs mindmem from another source tree
 (put first on PYTHONPATH), alternating run by run, so two versions are compared under the same load.
+The versions must agree on the caches kept in the git dir (parsed blocks, check keys): where one
+rejects what the other wrote, every run rebuilds them and the comparison measures that instead.
 """
 
 from __future__ import annotations
