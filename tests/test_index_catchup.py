@@ -25,13 +25,13 @@ READING_SIDE = ("numpy", "mindmem.search.bulk", "mindmem.search.view", "mindmem.
 PROBE = (
     "import json, sys\nfrom mindmem.governance.hooks import main\n"
     "code = main(['post-commit'])\n"
-    f"print(json.dumps([code, sorted(m for m in {READING_SIDE!r} if m in sys.modules)]))\n"
+    "print(json.dumps([code, sorted(m for m in sys.argv[1:] if m in sys.modules)]))\n"
 )
 
 
-def hook(repo: Path) -> list[str]:
-    """Run the post-commit hook as git's shim does, in a new process; the reading-side modules it loaded."""
-    done = subprocess.run([sys.executable, "-c", PROBE], cwd=repo, capture_output=True, text=True, check=True)
+def hook(repo: Path, modules: tuple[str, ...] = READING_SIDE) -> list[str]:
+    """Run the post-commit hook as git's shim does, in a new process; which of `modules` it loaded."""
+    done = subprocess.run([sys.executable, "-c", PROBE, *modules], cwd=repo, capture_output=True, text=True, check=True)
     code, loaded = json.loads(done.stdout.splitlines()[-1])
     assert code == 0 and "mindmem:" not in done.stderr, done.stderr
     return loaded
@@ -64,6 +64,24 @@ def test_the_post_commit_hook_catches_up_without_the_reading_side(repo: Path, mm
     ix = wix.open_dir(str(folder))
     written = wix.TOC.read(ix.storage, ix.indexname).segments
     assert all(tables.path_of(folder, s.segment_id()).exists() for s in written)  # the hook wrote its table
+
+
+def test_a_commit_that_leaves_the_governed_branch_where_it_was_loads_no_whoosh(repo: Path, mm) -> None:
+    put(repo, "N-20260101-000001", "Quokka retention policy", body="Retention is thirty days.")
+    git(repo, "add", "memory")
+    git(repo, "commit", "-q", "-m", "a note")
+    assert mm("index", "rebuild", cwd=repo).code == 0
+    git(repo, "checkout", "-q", "-b", "topic")
+    put(repo, "N-20260101-000002", "Wombat deploy checklist", body="Deploys go through staging.")
+    git(repo, "add", "memory")
+    git(repo, "commit", "-q", "-m", "on a topic branch")
+    assert hook(repo, ("whoosh", "mindmem.search.catchup")) == []
+    memory = Memory(repo)
+    assert index.status(memory).fresh and ids_for(memory, "wombat") == []  # recall answers from main
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--ff-only", "topic")  # now the governed branch moves: the hook writes
+    assert hook(repo, ("whoosh",)) == ["whoosh"]
+    assert ids_for(Memory(repo), "wombat") == ["N-20260101-000002"]
 
 
 @pytest.fixture

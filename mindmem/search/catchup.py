@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mindmem.search import index_files as files
-from mindmem.search.document import FORMAT_VERSION
 from mindmem.search.index_files import Progress
+from mindmem.search.index_format import FORMAT_VERSION
 from mindmem.search.ranking import LEGS
 from mindmem.store import gitdir
 

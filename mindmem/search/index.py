@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING
 from mindmem.errors import StateError
 from mindmem.search import index_files as files
 from mindmem.search.catchup import LOCK, IndexStatus, catch_up, index_root, rebuild, status, target
-from mindmem.search.document import FORMAT_VERSION
-from mindmem.search.index_files import STATE_FILE, Progress
+from mindmem.search.index_files import Progress
+from mindmem.search.index_format import FORMAT_VERSION, STATE_FILE
 from mindmem.search.terms import analyze, entity_terms, query_terms, utc
 from mindmem.search.view import MAX_QUERY_CHARS, Doc, IndexView, view_of
 

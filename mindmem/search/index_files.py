@@ -24,7 +24,9 @@ from whoosh import index as wix
 
 from mindmem.errors import BlockError, NotFound, StateError
 from mindmem.search import segments, tables
-from mindmem.search.document import FORMAT_VERSION, document, schema
+from mindmem.search.document import document, schema
+from mindmem.search.index_format import FORMAT_VERSION, STATE_FILE
+from mindmem.search.index_format import read_state as read_state  # where the callers of this module find it
 from mindmem.store.blocks import parse
 from mindmem.store.files import atomic_write
 from mindmem.store.snapshot import is_block_path
@@ -34,22 +36,10 @@ if TYPE_CHECKING:
 
     from mindmem.store.memory import Memory
 
-STATE_FILE = "state.json"
 # How long a whoosh writer waits for whoosh's own write lock (held only by mm under the index lock).
 WRITER_WAIT_SECONDS = 120
 
 Progress = Callable[[int, int], None]
-
-
-def read_state(folder: Path) -> dict[str, Any] | None:
-    try:
-        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    keys = {"format": int, "commit": (str, type(None)), "root": str, "documents": int, "skipped": list}
-    if not isinstance(state, dict) or not all(isinstance(state.get(k), t) for k, t in keys.items()):
-        return None
-    return state
 
 
 def rebuild_reason(memory: Memory, folder: Path, state: dict[str, Any] | None) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mindmem.search.index_format import FORMAT_VERSION, read_state
 from mindmem.store import gitdir
 
 if TYPE_CHECKING:
@@ -27,8 +28,15 @@ def keep_in_step(memory: Memory) -> bool:
     pygit2 commits fire no git hooks, so the tool calls this after its own commits, and the
     post-* hooks call it after git's. Returns whether there was an index to update.
     """
-    if not (index_root(memory) / "current").exists():
+    folder = index_root(memory) / "current"
+    if not folder.exists():
         return False
+    state = read_state(folder)
+    now = (FORMAT_VERSION, memory.root, memory.governed_head()[1])
+    if state is not None and (state["format"], state["root"], state["commit"]) == now:
+        # Nothing to write: a commit to another branch, a checkout, a merge that left the governed branch
+        # where it was. Whether the files are whole is for the next catch-up that writes, or recall, to see.
+        return True
     from mindmem.search.catchup import catch_up
 
     catch_up(memory)
