@@ -8,6 +8,7 @@ process each, as a user's machine runs them:
 
 - `hook`: one block file edited and committed with `git commit` with hooks off, then
   `python -m mindmem hook-impl post-commit` alone (what git's post-commit shim runs);
+- `hook, other branch`: the same hook after a commit to another branch (the index has nothing to do);
 - `git commit`: one block edited and committed with mm's hooks (installed first, `mm hooks install`;
   pre-commit's check and post-commit's catch-up included);
 - `propose + approve`: `mm propose --file` of one edited block, then `mm approve` of it (two processes);
@@ -32,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-FLOWS = ("hook", "git commit", "propose + approve", "approve")
+FLOWS = ("hook", "hook, other branch", "git commit", "propose + approve", "approve")
 
 
 def children_cpu() -> float:
@@ -71,6 +72,12 @@ def one_run(repo: Path, env: dict[str, str], tag: str, scratch: Path) -> dict[st
     edit(repo, f"{tag} hook")
     run(["git", "-c", "core.hooksPath=/dev/null", "commit", "-q", "-a", "-m", "benchmark: hook"], repo, env)
     out["hook"] = timed([*mm, "hook-impl", "post-commit"], repo, env)[:2]
+    governed = run(["git", "symbolic-ref", "--short", "HEAD"], repo, env).strip()
+    quiet = ["git", "-c", "core.hooksPath=/dev/null"]
+    run([*quiet, "checkout", "-q", "-B", "mm-benchmark-side"], repo, env)
+    run([*quiet, "commit", "-q", "--allow-empty", "-m", "benchmark: another branch"], repo, env)
+    out["hook, other branch"] = timed([*mm, "hook-impl", "post-commit"], repo, env)[:2]
+    run([*quiet, "checkout", "-q", governed], repo, env)
     edit(repo, f"{tag} commit")
     out["git commit"] = timed(["git", "commit", "-q", "-a", "-m", "benchmark: git commit"], repo, env)[:2]
     # The block is edited outside the work tree and proposed from that file, as `mm propose --file` does.
