@@ -216,7 +216,7 @@ class Catalog:
 
     def _axis_peers(self, d: Digest) -> list[str]:
         """The live blocks on `d`'s axis whose scopes overlap its scope (the only ones `d`'s constraint can
-        contradict): found along the scope's prefixes, not by trying each of the axis's thousands."""
+        contradict): found along the scope's prefixes, not by trying each block on the axis."""
         index = self._scope_indexes.get(d.axis)
         if index is None:
             members = self._buckets[0].get(d.axis, ())

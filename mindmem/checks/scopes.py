@@ -5,7 +5,7 @@ Scopes are compared in canonical form (an entity ID if the scope names an entity
 or one is a path-like prefix of the other (`PRJ-billing` and `PRJ-billing/eu`).
 
 A whole-tree check pairs every constraint with the others on its axis; at 100,000 blocks an axis
-holds thousands, and judging every pair was most of `mm check` (docs/benchmarks.md). `ScopeIndex`
+holds hundreds, and judging every pair was most of `mm check` (docs/benchmarks.md). `ScopeIndex`
 names the ones whose scopes can overlap by dictionary lookups along the scope's prefixes.
 """
 
