@@ -276,7 +276,6 @@ class Postings:
         self._terms: dict[tuple[str, bytes], list[int]] = {}
         self._values: dict[tuple[float, bytes], int] = {}
         self._table: list[tuple[float, bytes]] = []
-        self._count = 0
         self.table = tables.Builder()
 
     def add_posting(self, fieldname: str, btext: bytes, docnum: int, weight: float, vbytes: bytes) -> None:
@@ -289,16 +288,14 @@ class Postings:
             found = self._terms[(fieldname, btext)] = []
             self.fieldnames.add(fieldname)
         found += (docnum, value)
-        self._count += 1
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
         table = self._table
-        self.table = tables.Builder(self._count)
-        weights = np.array([weight for weight, _ in table], np.float32)
+        weight_of = [weight for weight, _ in table].__getitem__
         for key in sorted(self._terms):
             fieldname, btext = key
             flat = self._terms.pop(key)  # written once: let it go
-            self.table.add(fieldname, btext, flat[0::2], weights[flat[1::2]])
+            self.table.add(fieldname, btext, flat[0::2], list(map(weight_of, flat[1::2])))
             for i in range(0, len(flat), 2):
                 weight, vbytes = table[flat[i + 1]]
                 yield fieldname, btext, flat[i], weight, vbytes

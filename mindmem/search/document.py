@@ -10,8 +10,8 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 from mindmem.search.terms import NOT_NAMES, TEXT_ANALYZER, TIME_RE, WORD_RE, entity_terms, id_terms, utc
 from mindmem.store.blocks import TYPE_PREFIXES, Block, markdown_parser
 
-# Bump when the schema or what goes into a field changes: older indexes are then rebuilt.
-FORMAT_VERSION = 9
+# When the schema or what goes into a field changes, bump FORMAT_VERSION (`index_format`): older indexes are
+# then rebuilt.
 
 _ENTITY_PREFIXES = TYPE_PREFIXES["entity"]
 

@@ -9,10 +9,10 @@ Writers take turns through the store's one lock (`GitRepo.locked`, an flock the 
 releases when a process dies, so a killed mm never leaves the index stuck). What a folder
 holds and how it is written: `index_files`; reading it: `view`; what a block becomes: `document`.
 
-`catch_up(memory)` is the one function that brings the index up to date: it diffs
-the indexed commit against the target commit over the memory root and re-indexes
-only the block files that changed. The tool calls it after its own commits; the git
-hooks call it after commits made with git itself; recall calls it before answering.
+`catch_up(memory)` is the one function that brings the index up to date (`catchup`, which
+loads only what writing needs: a git hook runs it in a new process after every commit).
+The tool calls it after its own commits; the git hooks call it after commits made with git
+itself; recall calls it before answering.
 """
 
 from __future__ import annotations
@@ -20,18 +20,16 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mindmem.errors import StateError
 from mindmem.search import index_files as files
-from mindmem.search.document import FORMAT_VERSION
-from mindmem.search.index_files import STATE_FILE, Progress
-from mindmem.search.ranking import LEGS
+from mindmem.search.catchup import LOCK, IndexStatus, catch_up, index_root, rebuild, status, target
+from mindmem.search.index_files import Progress
+from mindmem.search.index_format import FORMAT_VERSION, STATE_FILE
 from mindmem.search.terms import analyze, entity_terms, query_terms, utc
 from mindmem.search.view import MAX_QUERY_CHARS, Doc, IndexView, view_of
-from mindmem.store import gitdir
 
 if TYPE_CHECKING:
     from mindmem.store.memory import Memory
@@ -58,108 +56,6 @@ __all__ = [
 ]
 
 AT_CACHE_SIZE = 8
-# The name of the index's lock among the store's locks.
-LOCK = "search-index"
-
-
-def index_root(memory: Memory) -> Path:
-    """Where the index folders live (the git common dir: every worktree shares them)."""
-    return gitdir.index(memory.git)
-
-
-# -- status ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class IndexStatus:
-    """What an index reflects and what the last catch-up did.
-
-    `ref`/`target`: the branch recall answers from and its commit; `indexed`: the commit the
-    index reflects; `fresh` when they agree. `reindexed`/`removed` count the documents the last
-    catch-up wrote and deleted; `reason` says why a rebuild happened (or, for `status`, is due).
-    """
-
-    path: str
-    ref: str | None
-    target: str | None
-    head: str | None
-    indexed: str | None
-    fresh: bool
-    documents: int
-    format: int = FORMAT_VERSION
-    rebuilt: bool = False
-    reason: str | None = None
-    reindexed: int = 0
-    removed: int = 0
-    skipped: tuple[str, ...] = ()
-    legs: tuple[str, ...] = LEGS  # how recall scores: the legs it fuses
-
-    def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "skipped": list(self.skipped), "legs": list(self.legs)}
-
-
-def target(memory: Memory) -> tuple[str | None, str | None]:
-    """(ref, commit) recall answers from: the governed branch, or HEAD while that branch does not exist.
-
-    Recall answers from committed, governed memory so that what an agent is told does not depend on
-    which branch happens to be checked out, and unapproved proposals never leak into answers.
-    """
-    return memory.governed_head()
-
-
-def status(memory: Memory) -> IndexStatus:
-    """The state of the current index, without changing anything."""
-    folder = index_root(memory) / "current"
-    ref, sha = target(memory)
-    state = files.read_state(folder)
-    reason = files.rebuild_reason(memory, folder, state)
-    indexed = None if reason else state["commit"]
-    return IndexStatus(
-        path=str(folder),
-        ref=ref,
-        target=sha,
-        head=memory.git.head_commit(),
-        indexed=indexed,
-        fresh=reason is None and indexed == sha,
-        documents=0 if reason else state["documents"],
-        reason=reason,
-        skipped=() if reason else tuple(state["skipped"]),
-    )
-
-
-def catch_up(memory: Memory, *, rebuild: bool = False, progress: Progress | None = None) -> IndexStatus:
-    """Bring the current index to the target commit; re-index only the block files that changed.
-
-    A full rebuild happens only when asked, or when the index is missing, from another format
-    version or memory root, unreadable, or reflects a commit this repository no longer has.
-    Safe to call from any number of processes at once: writers take turns through the lock.
-    """
-    folder = index_root(memory) / "current"
-    if not rebuild:
-        # The common case: a small file read and a look at the whoosh table of contents, no lock.
-        now = status(memory)
-        if now.fresh:
-            return now
-    with memory.git.locked(LOCK):
-        _, sha = target(memory)
-        state = files.read_state(folder)
-        reason = "asked for a rebuild" if rebuild else files.rebuild_reason(memory, folder, state)
-        if reason or (sha is None and state["commit"] is not None):
-            counts = files.build(memory, folder, sha, progress)
-        elif state["commit"] == sha:
-            counts = (0, 0)  # another process caught up while we waited for the lock
-        else:
-            counts = files.update(memory, folder, state, sha, progress)
-    return _with(status(memory), rebuilt=bool(reason), reason=reason, reindexed=counts[0], removed=counts[1])
-
-
-def rebuild(memory: Memory, progress: Progress | None = None) -> IndexStatus:
-    """Rebuild the current index from scratch (`mm index rebuild`)."""
-    return catch_up(memory, rebuild=True, progress=progress)
-
-
-def _with(result: IndexStatus, **changes: Any) -> IndexStatus:
-    return IndexStatus(**{**asdict(result), **changes})
 
 
 # -- indexes of older commits (--at) -------------------------------------------------

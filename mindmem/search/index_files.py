@@ -23,8 +23,10 @@ from typing import TYPE_CHECKING, Any
 from whoosh import index as wix
 
 from mindmem.errors import BlockError, NotFound, StateError
-from mindmem.search import bulk, segments, tables
-from mindmem.search.document import FORMAT_VERSION, document, schema
+from mindmem.search import segments, tables
+from mindmem.search.document import document, schema
+from mindmem.search.index_format import FORMAT_VERSION, STATE_FILE
+from mindmem.search.index_format import read_state as read_state  # where the callers of this module find it
 from mindmem.store.blocks import parse
 from mindmem.store.files import atomic_write
 from mindmem.store.snapshot import is_block_path
@@ -34,22 +36,10 @@ if TYPE_CHECKING:
 
     from mindmem.store.memory import Memory
 
-STATE_FILE = "state.json"
 # How long a whoosh writer waits for whoosh's own write lock (held only by mm under the index lock).
 WRITER_WAIT_SECONDS = 120
 
 Progress = Callable[[int, int], None]
-
-
-def read_state(folder: Path) -> dict[str, Any] | None:
-    try:
-        state = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    keys = {"format": int, "commit": (str, type(None)), "root": str, "documents": int, "skipped": list}
-    if not isinstance(state, dict) or not all(isinstance(state.get(k), t) for k, t in keys.items()):
-        return None
-    return state
 
 
 def rebuild_reason(memory: Memory, folder: Path, state: dict[str, Any] | None) -> str | None:
@@ -91,7 +81,8 @@ def _doc_count(ix: wix.FileIndex) -> int:
 
 def _known(memory: Memory, sha: str) -> bool:
     try:
-        return memory.git.resolve(sha) == sha
+        # A read the git binary answers (`LazyRepo`): a hook or a fresh index need not load libgit2.
+        return memory.git.commit_info(sha).sha == sha
     except NotFound:
         return False
 
@@ -117,6 +108,8 @@ def open_index(folder: Path) -> wix.FileIndex:
 
 def build(memory: Memory, folder: Path, sha: str | None, progress: Progress | None) -> tuple[int, int]:
     """Index every block at `sha` into a fresh folder, then swap it in place of `folder`."""
+    from mindmem.search import bulk  # only here: it loads numpy, which a catch-up does without
+
     sweep(folder)
     fresh = folder.with_name(f"{folder.name}.new-{uuid.uuid4().hex[:8]}")
     fresh.mkdir(parents=True)
@@ -139,8 +132,10 @@ def update(memory: Memory, folder: Path, state: dict[str, Any], sha: str, progre
     if state["commit"] is None:
         changed: Iterable[tuple[str, bytes | None]] = memory.git.iter_files(sha, memory.root)
     else:
-        changes = memory.git.changed_paths(state["commit"], sha, memory.root)
-        changed = ((path, new) for path, (_, new) in sorted(changes.items()))
+        # Blob ids, then the new blobs: reads the git binary answers, as `_known` (no libgit2 in a hook).
+        changes = memory.git.changed_blobs(state["commit"], sha, memory.root)
+        read = memory.git.read_blob
+        changed = ((path, None if new is None else read(new)) for path, (_, new) in sorted(changes.items()))
     files = [(path, data) for path, data in changed if is_block_path(path)]
     written, removed, skipped = _write(memory, open_index(folder), files, set(state["skipped"]), progress)
     # Counted through the cache `status` reads next, so the new segments are opened once, not twice.
@@ -195,7 +190,8 @@ def _write_tables(ix: wix.FileIndex) -> None:
     for segment in wix.TOC.read(ix.storage, ix.indexname).segments:
         found = tables.path_of(ix.storage.folder, segment.segment_id())
         if segment.doc_count_all() <= tables.MAX_READ_BACK and not found.exists():
-            tables.write_from_reader(ix.storage.folder, segments.reader(ix.storage, ix.schema, segment), segments.read)
+            reader = segments.reader(ix.storage, ix.schema, segment)
+            tables.write_from_reader(ix.storage.folder, reader, segments.read_lists)
 
 
 def _delete(writer: SegmentWriter, field: str, value: str) -> None:
@@ -203,9 +199,9 @@ def _delete(writer: SegmentWriter, field: str, value: str) -> None:
     across catch-ups (whoosh's own delete_by_term opens every segment of the index each time)."""
     offset = 0
     for segment in writer.segments:
-        found, _ = segments.postings(segments.reader(writer.storage, writer.schema, segment), field, value)
+        found = segments.docnums(segments.reader(writer.storage, writer.schema, segment), field, value)
         deleted = set(segment.deleted_docs())
-        for docnum in found.tolist():
+        for docnum in found:
             if docnum not in deleted:
                 writer.delete_document(offset + docnum)
         offset += segment.doc_count_all()

@@ -1,7 +1,8 @@
 """Where the search index lives, and keeping an existing one in step, without importing whoosh.
 
-mindmem.search.index loads whoosh (a few hundred ms); commits and git hooks only need to know
-whether there is an index to update, so they ask here first.
+Loading whoosh costs a hundred ms or more; commits and git hooks only need to know whether there is
+an index to update, so they ask here first, and then load only what a catch-up writes with
+(`catchup`), not what recall reads with.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mindmem.search.index_format import FORMAT_VERSION, read_state
 from mindmem.store import gitdir
 
 if TYPE_CHECKING:
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
 
 
 def index_root(memory: Memory) -> Path:
+    """Where the index folders live (the git common dir: every worktree shares them)."""
     return gitdir.index(memory.git)
 
 
@@ -25,9 +28,16 @@ def keep_in_step(memory: Memory) -> bool:
     pygit2 commits fire no git hooks, so the tool calls this after its own commits, and the
     post-* hooks call it after git's. Returns whether there was an index to update.
     """
-    if not (index_root(memory) / "current").exists():
+    folder = index_root(memory) / "current"
+    if not folder.exists():
         return False
-    from mindmem.search import index
+    state = read_state(folder)
+    now = (FORMAT_VERSION, memory.root, memory.governed_head()[1])
+    if state is not None and (state["format"], state["root"], state["commit"]) == now:
+        # Nothing to write: a commit to another branch, a checkout, a merge that left the governed branch
+        # where it was. Whether the files are whole is for the next catch-up that writes, or recall, to see.
+        return True
+    from mindmem.search.catchup import catch_up
 
-    index.catch_up(memory)
+    catch_up(memory)
     return True

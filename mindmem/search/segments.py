@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import accumulate, chain
 from typing import TYPE_CHECKING
 
-import numpy as np
 from whoosh import index as wix
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
@@ -27,6 +26,7 @@ from whoosh.reading import SegmentReader, TermNotFound
 from mindmem.search import tables
 
 if TYPE_CHECKING:
+    import numpy as np
     from whoosh.codec.base import Segment
     from whoosh.fields import Schema
     from whoosh.filedb.filestore import Storage
@@ -99,6 +99,8 @@ def reader(storage: Storage, schema: Schema, segment: Segment) -> SegmentReader:
 
 def lengths(reader: IndexReader, field: str) -> np.ndarray:
     """Every document's length in `field`, by the segment's own document numbers (deleted ones too)."""
+    import numpy as np  # not at the top: a catch-up, which scores nothing, never loads numpy (tables._TYPES)
+
     table = _tables.get(reader.segment().segment_id())
     if table is not None and (found := table.lengths(field)) is not None:
         return found
@@ -140,32 +142,57 @@ def postings(reader: IndexReader, field: str, term: str) -> tuple[np.ndarray, np
     return found
 
 
-def read(reader: IndexReader, field: str, term: str) -> tuple[np.ndarray, np.ndarray]:
+def docnums(reader: IndexReader, field: str, term: str) -> list[int]:
+    """The document numbers of `postings`, as a list, without numpy (what a catch-up deletes by)."""
+    table = _tables.get(reader.segment().segment_id())
+    return table.docnums(field, term) if table is not None else read_lists(reader, field, term)[0]
+
+
+def read(reader: IndexReader, field: str, term: str | bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers, weights) of a term as whoosh holds them, as numpy arrays."""
+    import numpy as np
+
+    deltas, weights, starts = _blocks(reader, field, term)
+    count = len(weights)
+    docnums = np.fromiter(chain.from_iterable(deltas), np.int64, count)
+    for at, before in starts:
+        docnums[at] -= before
+    return np.cumsum(docnums), np.fromiter(weights, np.float64, count)
+
+
+def read_lists(reader: IndexReader, field: str, term: str | bytes) -> tuple[list[int], list[float]]:
+    """`read`, as lists (a catch-up's small segments: no numpy)."""
+    deltas, weights, starts = _blocks(reader, field, term)
+    flat = list(chain.from_iterable(deltas))
+    for at, before in starts:
+        flat[at] -= before
+    return list(accumulate(flat)), weights
+
+
+def _blocks(reader: IndexReader, field: str, term: str | bytes) -> tuple[list[Sequence[int]], list[float], list]:
+    """A term's posting blocks as whoosh stores them: (each block's ID deltas, every weight, and where each
+    block starts among the postings with the last ID of the block before)."""
     try:
         matcher = reader.postings(field, term)  # one look-up in the terms table, not `in` and then another
     except TermNotFound:
-        return np.empty(0, np.int64), np.empty(0, np.float64)
+        return [], [], []
     # Whole posting blocks at a time: whoosh's matcher API costs three calls per posting, which was most of
     # a query's first use of a term. The filter whoosh wraps around it for deletions is left off (see above).
     matcher = matcher.child if isinstance(matcher, FilterMatcher) else matcher
     if not isinstance(matcher, W3LeafMatcher):
         raise TypeError(f"unexpected whoosh posting reader {type(matcher).__name__}")
     # A block holds its IDs as deltas from the block's start (the first one absolute) and its weights as
-    # None (all 1), one float (all equal) or one per posting: decoded here with one cumulative sum, the first
+    # None (all 1), one float (all equal) or one per posting: decoded with one cumulative sum, the first
     # delta of each block made relative to the last ID of the block before.
     deltas: list[Sequence[int]] = []
-    weights: list[Sequence[float]] = []
+    weights: list[float] = []
     starts, last = [], 0
     while matcher.is_active():
         matcher._read_data()
         ids, found, _ = matcher._data
-        starts.append((sum(map(len, deltas)), last))
+        starts.append((len(weights), last))
         deltas.append(ids)
-        weights.append(found if isinstance(found, tuple) else [1.0 if found is None else found] * len(ids))
+        weights += found if isinstance(found, tuple) else [1.0 if found is None else found] * len(ids)
         last = matcher._maxid
         matcher._next_block()
-    count = sum(map(len, deltas))
-    docnums = np.fromiter(chain.from_iterable(deltas), np.int64, count)
-    for at, before in starts:
-        docnums[at] -= before
-    return np.cumsum(docnums), np.fromiter(chain.from_iterable(weights), np.float64, count)
+    return deltas, weights, starts

@@ -15,6 +15,7 @@ way; a table that does not match its segment is damage, and the index is rebuilt
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import mmap
@@ -22,12 +23,13 @@ import os
 import struct
 from array import array
 from collections.abc import Callable, Sequence
+from functools import cached_property
+from itertools import accumulate
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
     from whoosh.reading import SegmentReader
 
 EXTENSION = ".post"
@@ -38,6 +40,11 @@ _HEAD = struct.Struct("<Q")
 # through whoosh as before.
 MAX_READ_BACK = 20_000
 SMALL_TABLE = 4096
+# The arrays' types as the file names them (numpy's names), by the `array` module's type codes. The file is
+# written and read without numpy, which costs ~150 ms to import: a catch-up in a new process (a git hook,
+# `mm approve`) writes and reads tables but scores nothing. Only `Table.postings`/`lengths` load numpy.
+_TYPES = {"Q": "uint64", "q": "int64", "i": "int32", "f": "float32", "d": "float64", "B": "uint8"}
+_CODES = {name: code for code, name in _TYPES.items()}
 
 
 def key_hash(key: bytes) -> int:
@@ -48,73 +55,78 @@ def key_hash(key: bytes) -> int:
 class Builder:
     """Collects a segment's postings term by term, in any order, then writes the table.
 
-    Kept in flat arrays (a term's key, its hash and its postings' count; the postings in arrays made as large
-    as `postings` says, grown when it is short): a build holds every posting of its run at once."""
+    Kept in flat arrays: a term's key, its hash and its postings' count; every posting's document number and
+    weight (a build holds every posting of its run at once)."""
 
-    def __init__(self, postings: int = 1024) -> None:
+    def __init__(self) -> None:
         self._hashes = array("Q")
         self._counts = array("q")
         self._key_sizes = array("q")
-        self._keys = bytearray()
-        self._docnums = np.empty(max(postings, 1), np.int32)
-        self._weights = np.empty(max(postings, 1), np.float32)  # counts and boosts: whole, exact in 32 bits
-        self._held = 0
+        self._keys = array("B")
+        self._docnums = array("i")
+        self._weights = array("f")  # counts and boosts: whole, exact in 32 bits
 
-    def add(self, field: str, term: bytes, docnums: Sequence[int], weights: Sequence[float] | np.ndarray) -> None:
+    def add(self, field: str, term: bytes, docnums: Sequence[int], weights: Sequence[float]) -> None:
         key = field.encode("utf-8") + b"\0" + term
         self._hashes.append(key_hash(key))
-        self._keys += key
+        self._keys.frombytes(key)
         self._key_sizes.append(len(key))
         self._counts.append(len(docnums))
-        end = self._held + len(docnums)
-        if end > len(self._docnums):
-            self._docnums = np.resize(self._docnums, 2 * end)
-            self._weights = np.resize(self._weights, 2 * end)
-        self._docnums[self._held : end] = docnums
-        self._weights[self._held : end] = weights
-        self._held = end
+        self._docnums.extend(docnums)
+        self._weights.extend(weights)
 
-    def write(self, path: Path, documents: int, lengths: dict[str, np.ndarray]) -> None:
-        hashes = np.frombuffer(self._hashes, np.uint64) if self._hashes else np.empty(0, np.uint64)
-        order = np.argsort(hashes, kind="stable")
-        counts = np.frombuffer(self._counts, np.int64) if self._counts else np.empty(0, np.int64)
-        sizes = np.frombuffer(self._key_sizes, np.int64) if self._key_sizes else np.empty(0, np.int64)
-        ends, key_ends = np.cumsum(counts), np.cumsum(sizes)
-        arrays = {
-            "hashes": hashes[order],
-            "starts": (ends - counts)[order],
-            "ends": ends[order],
-            "key_starts": (key_ends - sizes)[order],
-            "key_ends": key_ends[order],
-            "keys": np.frombuffer(self._keys, np.uint8),
-            "docnums": self._docnums[: self._held],
-            "weights": self._weights[: self._held],
+    def write(self, path: Path, documents: int, lengths: dict[str, Any]) -> None:
+        """Write the table; `lengths`: each scorable field's lengths by document number (float64 buffers)."""
+        # Terms sorted by hash (stable: equal hashes keep the order they were added in); postings stay put.
+        order = sorted(range(len(self._hashes)), key=self._hashes.__getitem__)
+        counts, sizes = self._counts, self._key_sizes
+        ends, key_ends = array("q", accumulate(counts)), array("q", accumulate(sizes))
+        arrays: dict[str, Any] = {
+            "hashes": array("Q", map(self._hashes.__getitem__, order)),
+            "starts": array("q", (ends[i] - counts[i] for i in order)),
+            "ends": array("q", map(ends.__getitem__, order)),
+            "key_starts": array("q", (key_ends[i] - sizes[i] for i in order)),
+            "key_ends": array("q", map(key_ends.__getitem__, order)),
+            "keys": self._keys,
+            "docnums": self._docnums,
+            "weights": self._weights,
         }
         for field, found in sorted(lengths.items()):
-            arrays[f"length:{field}"] = found.astype(np.float64)
+            arrays[f"length:{field}"] = found
         _write(path, arrays, documents)
 
 
-def _write(path: Path, arrays: dict[str, np.ndarray], documents: int) -> None:
+def _typed(values: Any) -> tuple[str, memoryview]:
+    """(type name, bytes) of an `array` or a contiguous numpy array."""
+    code = getattr(values, "typecode", None)
+    return (_TYPES[code] if code is not None else str(values.dtype)), memoryview(values).cast("B")
+
+
+def _write(path: Path, arrays: dict[str, Any], documents: int) -> None:
     """The header, then each array 8-byte aligned, streamed to a temporary file renamed into place (a build's
     largest table is tens of MB: copying it whole into one bytes object doubled the build's peak memory)."""
     layout, offset = {}, 0
-    for name, values in arrays.items():
-        layout[name] = [offset, str(values.dtype), len(values)]
-        offset += values.nbytes + -values.nbytes % 8
+    typed = {name: _typed(values) for name, values in arrays.items()}
+    for name, (kind, raw) in typed.items():
+        layout[name] = [offset, kind, raw.nbytes // _itemsize(kind)]
+        offset += raw.nbytes + -raw.nbytes % 8
     head = json.dumps({"documents": documents, "arrays": layout, "size": offset}).encode()
     head += b" " * (-(len(_MAGIC) + _HEAD.size + len(head)) % 8)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") as out:
             out.write(_MAGIC + _HEAD.pack(len(head)) + head)
-            for values in arrays.values():
-                out.write(memoryview(np.ascontiguousarray(values)).cast("B"))
-                out.write(b"\0" * (-values.nbytes % 8))
+            for _, raw in typed.values():
+                out.write(raw)
+                out.write(b"\0" * (-raw.nbytes % 8))
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _itemsize(kind: str) -> int:
+    return array(_CODES[kind]).itemsize
 
 
 class Table:
@@ -131,35 +143,50 @@ class Table:
         start += size
         if head["documents"] != documents or len(self._map) != start + head["size"]:
             raise ValueError(f"{path.name}: does not match its segment")
-        self.arrays = {
-            name: np.frombuffer(self._map, np.dtype(dtype), count, start + offset)
-            for name, (offset, dtype, count) in head["arrays"].items()
+        whole = memoryview(self._map)
+        # Typed views of the mapped file (no copy); numpy arrays over the same bytes only when scoring asks.
+        self.views = {
+            name: whole[start + offset : start + offset + count * _itemsize(kind)].cast(_CODES[kind])
+            for name, (offset, kind, count) in head["arrays"].items()
         }
-        self._hashes = self.arrays["hashes"]
-        self._keys = self.arrays["keys"]
-        self._starts, self._ends = self.arrays["starts"], self.arrays["ends"]
+        self._hashes, self._keys = self.views["hashes"], self.views["keys"]
+        self._starts, self._ends = self.views["starts"], self.views["ends"]
         # A catch-up's segment has a few hundred terms: a dict of them costs less than hashing each key.
         self._small: dict[bytes, int] | None = None
         if len(self._hashes) <= SMALL_TABLE:
-            starts, ends = self.arrays["key_starts"].tolist(), self.arrays["key_ends"].tolist()
+            starts, ends = self.views["key_starts"].tolist(), self.views["key_ends"].tolist()
             keys = self._keys.tobytes()
             self._small = {keys[a:b]: i for i, (a, b) in enumerate(zip(starts, ends, strict=True))}
 
+    @cached_property
+    def arrays(self) -> dict[str, np.ndarray]:
+        import numpy as np  # here, not at the top: see _TYPES
+
+        return {name: np.frombuffer(view, np.dtype(_TYPES[view.format])) for name, view in self.views.items()}
+
     def postings(self, field: str, term: str | bytes) -> tuple[np.ndarray, np.ndarray]:
         """(document numbers, weights) of `term` in `field`, as whoosh's reader gives them."""
-        key = field.encode("utf-8") + b"\0" + (term if isinstance(term, bytes) else term.encode("utf-8"))
-        at = self._small.get(key) if self._small is not None else self._find(key)
+        import numpy as np
+
+        at = self._find(field, term)
         if at is None:
             return np.empty(0, np.int64), np.empty(0, np.float64)
-        span = slice(int(self._starts[at]), int(self._ends[at]))
+        span = slice(self._starts[at], self._ends[at])
         return self.arrays["docnums"][span].astype(np.int64), self.arrays["weights"][span].astype(np.float64)
 
-    def _find(self, key: bytes) -> int | None:
-        wanted = np.uint64(key_hash(key))
-        hashes, arrays = self._hashes, self.arrays
-        at = int(hashes.searchsorted(wanted))  # the method: numpy's function form costs 4x as much per call
+    def docnums(self, field: str, term: str | bytes) -> list[int]:
+        """The document numbers of `term` in `field` (what `postings` gives, without loading numpy)."""
+        at = self._find(field, term)
+        return [] if at is None else self.views["docnums"][self._starts[at] : self._ends[at]].tolist()
+
+    def _find(self, field: str, term: str | bytes) -> int | None:
+        key = field.encode("utf-8") + b"\0" + (term if isinstance(term, bytes) else term.encode("utf-8"))
+        if self._small is not None:
+            return self._small.get(key)
+        wanted, hashes, views = key_hash(key), self._hashes, self.views
+        at = bisect.bisect_left(hashes, wanted)
         while at < len(hashes) and hashes[at] == wanted:  # more than one only on a hash collision
-            if self._keys[arrays["key_starts"][at] : arrays["key_ends"][at]].tobytes() == key:
+            if self._keys[views["key_starts"][at] : views["key_ends"][at]].tobytes() == key:
                 return at
             at += 1
         return None
@@ -182,7 +209,7 @@ def load(folder: str | Path, segment_id: str, documents: int) -> Table | None:
         return None
 
 
-Read = Callable[["SegmentReader", str, bytes], tuple[np.ndarray, np.ndarray]]
+Read = Callable[["SegmentReader", str, bytes], tuple[Sequence[int], Sequence[float]]]
 
 
 def write_from_reader(folder: str | Path, reader: SegmentReader, read: Read) -> None:
@@ -193,7 +220,7 @@ def write_from_reader(folder: str | Path, reader: SegmentReader, read: Read) -> 
         builder.add(field, term, docnums, weights)
     documents = reader.doc_count_all()
     lengths = {
-        field: np.fromiter((reader.doc_field_length(n, field, 0) or 0 for n in range(documents)), np.float64, documents)
+        field: array("d", [reader.doc_field_length(n, field, 0) or 0 for n in range(documents)])
         for field in reader.schema.scorable_names()
     }
     builder.write(path_of(folder, reader.segment().segment_id()), documents, lengths)
