@@ -53,7 +53,7 @@ def test_the_post_commit_hook_catches_up_without_the_reading_side(repo: Path, mm
     put(repo, "N-20260101-000004", "Bilby onboarding guide", body="New starters read this first.")
     git(repo, "add", "memory")
     git(repo, "commit", "-q", "-m", "edit, remove, add")
-    assert hook(repo) == []
+    assert hook(repo, (*READING_SIDE, "pygit2")) == []  # the index lock is an flock: no libgit2 either
     memory = Memory(repo)
     status = index.status(memory)
     assert status.fresh and status.indexed == git(repo, "rev-parse", "HEAD").strip() and status.documents == 3

@@ -5,7 +5,7 @@ third of `mm check --staged`, the pre-commit hook. That command reads a handful 
 repository is, HEAD and a branch tip, a few blobs and files, a commit's tree, a tree's listing or a
 diff of two, the staged diff; `mm list` reads the work tree through git's stat check (`vouched_blobs`).
 Those go through the git binary here (`rev-parse` once, one `cat-file --batch` for objects, `ls-tree`,
-`diff-tree`, `diff-index`, `ls-files` and `diff-files`). Anything else
+`diff-tree`, `diff-index`, `ls-files` and `diff-files`), and its locks are flocks. Anything else
 opens the full facade (`mindmem.store.repo.GitRepo`) on first use; from then on every call goes
 there, so one command never mixes two views of a repository that its own writes are changing.
 """
@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mindmem.errors import NotFound, StateError
-from mindmem.store.git.binary import GitBinary, raw_changes, start_git
+from mindmem.store.git.binary import raw_changes, start_git
+from mindmem.store.git.lock import Locks
 from mindmem.store.git.values import EMPTY_TREE, CommitInfo, Person, ref_name
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def _light(method: _Method) -> _Method:
     return read  # type: ignore[return-value]
 
 
-class LazyRepo(GitBinary):
+class LazyRepo(Locks):
     """The git facade (`GitRepo`'s operations), opened on first need; see the module docstring."""
 
     def __init__(self, git_dir: Path, workdir: Path) -> None:

@@ -9,10 +9,12 @@ from collections.abc import Iterator
 
 from mindmem.errors import StateError
 from mindmem.store import gitdir
-from mindmem.store.git.base import GitBase
+from mindmem.store.git.binary import GitBinary
 
 
-class Locks(GitBase):
+class Locks(GitBinary):
+    """Needs only the git dir, so `LazyRepo` takes locks without loading libgit2."""
+
     @contextlib.contextmanager
     def locked(self, name: str, *, wait: float | None = None) -> Iterator[None]:
         """Hold the exclusive lock `name` shared by every mm process on this repository.
