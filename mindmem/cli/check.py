@@ -64,10 +64,7 @@ def check(
       mm check --severity critical
     """
     mem = memory()
-    # Under a git hook (the pre-commit framework runs us there) GIT_INDEX_FILE names the index being committed.
-    index_file = Path(os.environ["GIT_INDEX_FILE"]).absolute() if staged and os.environ.get("GIT_INDEX_FILE") else None
-    # The pre-commit check: git reads the index (10 MB at 100,000 files) while the checks load.
-    started = mem.git.start_staged_changes(mem.root, index_file) if staged and not targets else None
+    index_file, started = _staged_diff(mem, staged and not targets)
     from mindmem.checks import context_for, run_checks
     from mindmem.checks.findings import SEVERITIES, sort_key
 
@@ -79,16 +76,8 @@ def check(
     with progress("check") as step:
         step("reading the blocks")
         merge, own = _proposal_checks(mem, proposal)
-        ctx = context_for(
-            mem,
-            staged=staged,
-            proposal=merge,
-            rev_range=rev_range,
-            full=all_,
-            index_file=index_file,
-            paths=paths,
-            started=started,
-        )
+        what = {"proposal": merge, "rev_range": rev_range, "full": all_, "paths": paths}
+        ctx = context_for(mem, staged=staged, index_file=index_file, started=started, **what)
         step(f"checking {len(ctx.focus)} block(s)")
         findings = sorted(run_checks(ctx) + own, key=sort_key)
     fixed = None
@@ -103,6 +92,16 @@ def check(
             )
             findings = sorted(run_checks(ctx) + own, key=sort_key)
     report(ctx, findings, severity, as_json, fixed)
+
+
+def _staged_diff(mem, staged: bool):
+    """(the index file being committed, the staged diff started) for --staged; (None, None) otherwise.
+    Under a git hook (the pre-commit framework runs us there) GIT_INDEX_FILE names the index being
+    committed; git reads it (10 MB at 100,000 files) while the checks load."""
+    if not staged:
+        return None, None
+    index_file = Path(os.environ["GIT_INDEX_FILE"]).absolute() if os.environ.get("GIT_INDEX_FILE") else None
+    return index_file, mem.git.start_staged_changes(mem.root, index_file)
 
 
 def _proposal_checks(mem, proposal: str | None):
