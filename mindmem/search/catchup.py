@@ -9,25 +9,18 @@ the ranking, a full build's writer). tests/test_index_catchup.py holds it to tha
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mindmem.search import index_files as files
 from mindmem.search.index_files import Progress
-from mindmem.search.index_format import FORMAT_VERSION
+from mindmem.search.index_format import FORMAT_VERSION, index_root
 from mindmem.search.ranking import LEGS
-from mindmem.store import gitdir
 
 if TYPE_CHECKING:
     from mindmem.store.memory import Memory
 
 # The name of the index's lock among the store's locks.
 LOCK = "search-index"
-
-
-def index_root(memory: Memory) -> Path:
-    """Where the index folders live (the git common dir: every worktree shares them)."""
-    return gitdir.index(memory.git)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Where the search index lives, and keeping an existing one in step, without importing whoosh.
+"""Keeping an existing search index in step with the governed branch, without importing whoosh.
 
 Loading whoosh costs a hundred ms or more; commits and git hooks only need to know whether there is
 an index to update, so they ask here first, and then load only what a catch-up writes with
@@ -7,19 +7,12 @@ an index to update, so they ask here first, and then load only what a catch-up w
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mindmem.search.index_format import FORMAT_VERSION, read_state
-from mindmem.store import gitdir
+from mindmem.search.index_format import FORMAT_VERSION, index_root, read_state
 
 if TYPE_CHECKING:
     from mindmem.store.memory import Memory
-
-
-def index_root(memory: Memory) -> Path:
-    """Where the index folders live (the git common dir: every worktree shares them)."""
-    return gitdir.index(memory.git)
 
 
 def keep_in_step(memory: Memory) -> bool:
