@@ -14,7 +14,7 @@ from whoosh.codec.whoosh3 import W3Codec, W3Segment
 from whoosh.writing import SegmentWriter
 
 from mindmem.errors import StateError
-from mindmem.search import bulk, index, index_files
+from mindmem.search import bulk, index, index_format
 from mindmem.search.document import document, schema
 from mindmem.search.terms import TEXT_ANALYZER, text_terms
 from mindmem.store.blocks import parse
@@ -120,7 +120,7 @@ def test_a_build_that_fails_keeps_the_index_it_had(corpus_repo: Path, monkeypatc
         index.rebuild(memory)
     root = index.index_root(memory)
     assert sorted(p.name for p in root.iterdir() if p.is_dir()) == ["current"]
-    assert index_files.read_state(root / "current") == index_files.read_state(root / "current") is not None
+    assert index_format.read_state(root / "current") == index_format.read_state(root / "current") is not None
     assert index.status(memory).fresh and index.status(memory).documents == before.documents
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from mindmem.search import index_files as files
 from mindmem.search.index_files import Progress
-from mindmem.search.index_format import FORMAT_VERSION, index_root
+from mindmem.search.index_format import FORMAT_VERSION, index_root, read_state
 from mindmem.search.ranking import LEGS
 
 if TYPE_CHECKING:
@@ -64,7 +64,7 @@ def status(memory: Memory) -> IndexStatus:
     """The state of the current index, without changing anything."""
     folder = index_root(memory) / "current"
     ref, sha = target(memory)
-    state = files.read_state(folder)
+    state = read_state(folder)
     reason = files.rebuild_reason(memory, folder, state)
     indexed = None if reason else state["commit"]
     return IndexStatus(
@@ -95,7 +95,7 @@ def catch_up(memory: Memory, *, rebuild: bool = False, progress: Progress | None
             return now
     with memory.git.locked(LOCK):
         _, sha = target(memory)
-        state = files.read_state(folder)
+        state = read_state(folder)
         reason = "asked for a rebuild" if rebuild else files.rebuild_reason(memory, folder, state)
         if reason or (sha is None and state["commit"] is not None):
             counts = files.build(memory, folder, sha, progress)

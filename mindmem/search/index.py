@@ -27,7 +27,7 @@ from mindmem.errors import StateError
 from mindmem.search import index_files as files
 from mindmem.search.catchup import LOCK, IndexStatus, catch_up, index_root, rebuild, status, target
 from mindmem.search.index_files import Progress
-from mindmem.search.index_format import FORMAT_VERSION, STATE_FILE
+from mindmem.search.index_format import FORMAT_VERSION, STATE_FILE, read_state
 from mindmem.search.terms import analyze, entity_terms, query_terms, utc
 from mindmem.search.view import MAX_QUERY_CHARS, Doc, IndexView, view_of
 
@@ -77,7 +77,7 @@ def at_folder(memory: Memory, sha: str) -> Path:
     with memory.git.locked(LOCK):
         if not _usable(memory, folder, sha):
             current = root / "current"
-            state = files.read_state(current)
+            state = read_state(current)
             if files.rebuild_reason(memory, current, state) is None and state["commit"] is not None:
                 files.sweep(folder)
                 work = folder.with_name(f"{sha}.new-{uuid.uuid4().hex[:8]}")
@@ -95,7 +95,7 @@ def at_folder(memory: Memory, sha: str) -> Path:
 
 
 def _usable(memory: Memory, folder: Path, sha: str) -> bool:
-    state = files.read_state(folder)
+    state = read_state(folder)
     return files.rebuild_reason(memory, folder, state) is None and state["commit"] == sha
 
 

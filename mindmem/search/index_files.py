@@ -26,7 +26,6 @@ from mindmem.errors import BlockError, NotFound, StateError
 from mindmem.search import segments, tables
 from mindmem.search.document import document, schema
 from mindmem.search.index_format import FORMAT_VERSION, STATE_FILE
-from mindmem.search.index_format import read_state as read_state  # where the callers of this module find it
 from mindmem.store.blocks import parse
 from mindmem.store.files import atomic_write
 from mindmem.store.snapshot import is_block_path
