@@ -33,6 +33,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from governance import clean_env
+
 FLOWS = ("hook", "hook, other branch", "git commit", "propose + approve", "approve")
 
 
@@ -42,11 +46,8 @@ def children_cpu() -> float:
 
 
 def env_for(code: str | None) -> dict[str, str]:
-    """A user's environment: no git location variables, Python's bytecode cache on, mindmem from `code`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k != "PYTHONDONTWRITEBYTECODE"}
-    if code:
-        env["PYTHONPATH"] = code
-    return env
+    """A user's environment (`governance.clean_env`), with mindmem from the source tree `code`."""
+    return {**clean_env(), "PYTHONPATH": code} if code else clean_env()
 
 
 def run(args: list[str], repo: Path, env: dict[str, str]) -> str:
