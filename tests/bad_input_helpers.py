@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import os
 import stat
 import sys
 from pathlib import Path
 
-import click
-import typer
 from conftest import Result, git
-
-from mindmem.errors import MindmemError
 
 BLOCK_HEAD = "---\nid: N-20260101-abcdef\ntype: note\ntitle: A note\nstatus: active\ncreated: 2026-01-01\n"
 
@@ -22,29 +17,17 @@ def block(extra: str = "", body: str = "Body.", head: str = BLOCK_HEAD) -> str:
     return f"{head}{extra}---\n{body}\n"
 
 
-@functools.cache
-def _command() -> click.Command:
-    from mindmem.cli import app
-
-    return typer.main.get_command(app)
-
-
 def run_bytes(*args: str, cwd: Path, stdin: bytes = b"") -> Result:
-    """`mm` in-process with raw bytes on stdin (the shared runner only takes text).
+    """`mm` in-process with raw bytes on stdin (the shared runner only takes text)."""
+    from mindmem.cli import main
 
-    The error handler is `mindmem.cli.main`'s; the click command is built once, because typer
-    rebuilds it on every call and that was 90% of an in-process run (the fuzz suite makes thousands).
-    """
     out, err = io.StringIO(), io.StringIO()
     old = sys.stdin, sys.stdout, sys.stderr
     sys.stdin = io.TextIOWrapper(io.BytesIO(stdin), encoding="utf-8")
     sys.stdout, sys.stderr = out, err
     code = 0
     try:
-        _command().main(args=["-C", str(cwd), *args], prog_name="mm")
-    except MindmemError as exc:
-        err.write(f"mm: error: {exc}\n")
-        code = exc.exit_code
+        main(["-C", str(cwd), *args])
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:

@@ -13,8 +13,8 @@ from mindmem.errors import BadInput
 
 def test_usage_errors_are_one_mm_error_line_with_exit_2(repo, mm):
     for args, message in (
-        (["check", "--bogus"], "mm: error: No such option: --bogus (see `mm check --help`)"),
-        (["graph", "expand"], "mm: error: Missing argument 'ID'. (see `mm graph expand --help`)"),
+        (["check", "--bogus"], "mm: error: Unrecognized arguments: --bogus (see `mm check --help`)"),
+        (["graph", "expand"], "mm: error: The following arguments are required: ID (see `mm graph expand --help`)"),
         (["frobnicate"], "mm: error: No such command 'frobnicate'. (see `mm --help`)"),
     ):
         result = mm(*args, cwd=repo)
@@ -23,7 +23,7 @@ def test_usage_errors_are_one_mm_error_line_with_exit_2(repo, mm):
 
 def test_top_level_help_shows_whole_first_lines(mm):
     out = mm("--help").out
-    commands = out.split("Commands:", 1)[1]
+    commands = out.split("commands:", 1)[1]
     assert "..." not in commands
     assert "Check memory blocks: schema, graph, contradictions, freshness," in out
     assert "Write or update the pull-request CI workflow in this memory repo." in out

@@ -4,11 +4,9 @@ two commands, and the block examples in docs/block-format.md are valid canonical
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import typer
 
 from mindmem.cli import app
 from mindmem.store.blocks import parse, render
@@ -16,23 +14,8 @@ from mindmem.store.blocks import parse, render
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def command_paths() -> Iterator[tuple[str, ...]]:
-    """Every visible command, nested groups included (`graph expand`), as a tuple of words."""
-
-    def walk(command, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
-        if getattr(command, "hidden", False):
-            return
-        subcommands = getattr(command, "commands", None)
-        if subcommands is None:
-            yield path
-            return
-        for name, sub in sorted(subcommands.items()):
-            yield from walk(sub, (*path, name))
-
-    yield from walk(typer.main.get_command(app), ())
-
-
-COMMANDS = sorted(command_paths())
+# Every visible command, nested groups included (`graph expand`), as a tuple of words.
+COMMANDS = sorted(words for words, command in app.walk() if not command.hidden)
 
 
 def test_the_core_commands_are_registered() -> None:

@@ -1,6 +1,6 @@
 """The `mm` command line: parse arguments, call the library, print. Nothing else.
 
-Each module registers the commands of one area on the shared typer app.
+Each module registers the commands of one area on the root group (`app.py`).
 """
 
 from mindmem.cli import (  # noqa: F401  (registers commands)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Optional
 
-import typer
-
-from mindmem.cli.app import JsonOpt, app, print_json, state
+from mindmem.cli.app import JsonOpt, app, echo, print_json, state
+from mindmem.cli.commands import Argument, Option
 
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="A question or request in plain words.")],
-    show_result: Annotated[bool, typer.Option("--full", help="Also print the whole result of the call.")] = False,
+    question: Annotated[str, Argument(help="A question or request in plain words.")],
+    show_result: Annotated[bool, Option("--full", help="Also print the whole result of the call.")] = False,
     model: Annotated[
         Optional[str],
-        typer.Option(
+        Option(
             "--model",
             help="GGUF model that routes the questions no rule matches, and answers. "
             "A model from $MM_MODEL or config only answers (docs/benchmarks.md).",
@@ -48,20 +46,22 @@ def ask(
         print_json(answer.to_json())
         return
     args = ", ".join(f"{k}={v!r}" for k, v in answer.call.arguments.items() if k != "edits")
-    typer.echo(f"call: {answer.call.tool}({args})")
+    echo(f"call: {answer.call.tool}({args})")
     if answer.commit:
-        typer.echo(f"from commit {answer.commit[:12]}")
+        echo(f"from commit {answer.commit[:12]}")
     if answer.text:
-        typer.echo(f"answer: {answer.text}")
+        echo(f"answer: {answer.text}")
     verdict = answer.result.get("verdict")
     if verdict:
-        typer.echo(f"verdict: {verdict}")
+        echo(f"verdict: {verdict}")
     if answer.result.get("proposal"):
-        typer.echo(f"proposed {answer.result['proposal']}: {answer.result.get('next', '')}")
+        echo(f"proposed {answer.result['proposal']}: {answer.result.get('next', '')}")
     for item in answer.cited:
         retired = f"  [{item['status']}]" if item.get("status") in ("superseded", "revoked") else ""
-        typer.echo(f"  {item['id']:<20} {item['type']:<9} {item['title']}{retired}")
+        echo(f"  {item['id']:<20} {item['type']:<9} {item['title']}{retired}")
     if not answer.cited and not answer.result.get("proposal"):
-        typer.echo("  (no blocks cited)")
+        echo("  (no blocks cited)")
     if show_result:
-        typer.echo(json.dumps(answer.result, indent=2, ensure_ascii=False))
+        import json
+
+        echo(json.dumps(answer.result, indent=2, ensure_ascii=False))

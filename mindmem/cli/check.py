@@ -6,9 +6,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import typer
-
-from mindmem.cli.app import JsonOpt, app, memory, print_json, state
+from mindmem.cli.app import JsonOpt, app, echo, memory, print_json, state
+from mindmem.cli.commands import Argument, Option
 from mindmem.cli.progress import progress
 from mindmem.errors import BadInput, CheckFailed
 
@@ -20,25 +19,25 @@ if TYPE_CHECKING:
 def check(
     targets: Annotated[
         Optional[list[str]],
-        typer.Argument(
+        Argument(
             metavar="A..B | FILE",
             help="A..B: the blocks changed from A to B, against B. FILE...: those blocks in the work tree.",
             show_default=False,
         ),
     ] = None,
-    staged: Annotated[bool, typer.Option("--staged", help="Check the staged blocks (the next commit).")] = False,
+    staged: Annotated[bool, Option("--staged", help="Check the staged blocks (the next commit).")] = False,
     proposal: Annotated[
-        Optional[str], typer.Option("--proposal", metavar="P", help="Check proposal P as approve would.")
+        Optional[str], Option("--proposal", metavar="P", help="Check proposal P as approve would.")
     ] = None,
     all_: Annotated[
-        bool, typer.Option("--all", help="Check every block, not only the changed ones (with --staged, -p, A..B).")
+        bool, Option("--all", help="Check every block, not only the changed ones (with --staged, -p, A..B).")
     ] = False,
     severity: Annotated[
-        str, typer.Option("--severity", metavar="LEVEL", help="Show findings at this level or above.")
+        str, Option("--severity", metavar="LEVEL", help="Show findings at this level or above.")
     ] = "info",
     fix: Annotated[
         bool,
-        typer.Option("--fix", help="Apply the suggested edits to the work tree or the proposal."),
+        Option("--fix", help="Apply the suggested edits to the work tree or the proposal."),
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -152,15 +151,15 @@ def report(ctx: CheckContext, findings: list[Finding], severity: str, as_json: b
     else:
         if fixed is not None:
             for path in fixed.paths:
-                typer.echo(f"fixed {path}")
+                echo(f"fixed {path}")
             if fixed.commit:
-                typer.echo(f"wrote the fixes into the proposal as {fixed.commit[:12]}")
+                echo(f"wrote the fixes into the proposal as {fixed.commit[:12]}")
             elif fixed.paths and ctx.label == "staged changes":
-                typer.echo("the fixes are in the work tree; `git add` them to stage them")
+                echo("the fixes are in the work tree; `git add` them to stage them")
             for note in fixed.skipped:
-                typer.echo(f"not fixed: {note}")
+                echo(f"not fixed: {note}")
         for line in text_lines(ctx, findings, severity):
-            typer.echo(line)
+            echo(line)
     critical = sum(1 for f in findings if f.severity == "critical")
     if critical:
         raise CheckFailed(f"{critical} critical finding(s) in {ctx.label}")
@@ -168,13 +167,11 @@ def report(ctx: CheckContext, findings: list[Finding], severity: str, as_json: b
 
 @app.command()
 def review(
-    target: Annotated[str, typer.Argument(metavar="P|A..B", help="A proposal ID, or a revision range A..B.")],
-    fmt: Annotated[
-        str, typer.Option("--format", metavar="FORMAT", help="text, markdown (a PR comment) or json.")
-    ] = "text",
+    target: Annotated[str, Argument(metavar="P|A..B", help="A proposal ID, or a revision range A..B.")],
+    fmt: Annotated[str, Option("--format", metavar="FORMAT", help="text, markdown (a PR comment) or json.")] = "text",
     max_chars: Annotated[
         Optional[int],
-        typer.Option(
+        Option(
             "--max-chars",
             metavar="N",
             min=1000,
@@ -215,4 +212,4 @@ def review(
     if as_json or fmt == "json":
         print_json(packet.to_json())
     else:
-        typer.echo(render(packet, fmt, max_chars), nl=False)
+        echo(render(packet, fmt, max_chars), nl=False)

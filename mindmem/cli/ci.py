@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import typer
-
-from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.cli.app import JsonOpt, app, echo, memory, print_json
+from mindmem.cli.commands import Argument, Option
 
 if TYPE_CHECKING:
     from mindmem.governance.ci import CiFile
 
 InstallOpt = Annotated[
     Optional[str],
-    typer.Option(
+    Option(
         "--install",
         metavar="SPEC",
         help="What CI installs: git+URL@TAG_OR_COMMIT or a folder in this repo. "
@@ -30,14 +29,14 @@ def show_ci(files: list[CiFile]) -> None:
         "kept": "Kept the existing",
     }
     for f in files:
-        typer.echo(f"{words[f.state]} {f.path}")
+        echo(f"{words[f.state]} {f.path}")
     if any(f.written for f in files):
-        typer.echo("Commit them with your project.")
+        echo("Commit them with your project.")
 
 
 @app.command("ci")
 def ci(
-    host: Annotated[str, typer.Argument(metavar="HOST", help="The CI host: github.")],
+    host: Annotated[str, Argument(metavar="HOST", help="The CI host: github.")],
     install: InstallOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -6,14 +6,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import typer
-
-from mindmem.cli.app import AtOpt, JsonOpt, app, memory, print_json, print_json_text, state
+from mindmem.cli.app import AtOpt, JsonOpt, app, echo, memory, print_json, print_json_text, state
 from mindmem.cli.ci import InstallOpt, show_ci
+from mindmem.cli.commands import Argument, Option
 from mindmem.cli.options import parse_edges, parse_sets
 from mindmem.cli.progress import progress
 from mindmem.errors import BadInput, CheckFailed
-from mindmem.jsonable import to_data
 from mindmem.vocabulary import GOVERNANCE_MODES, choices
 
 if TYPE_CHECKING:
@@ -23,19 +21,17 @@ if TYPE_CHECKING:
 
 @app.command()
 def init(
-    path: Annotated[Path, typer.Argument(help="Folder to set up (created and git-initialised if needed).")] = Path("."),
-    root: Annotated[str, typer.Option(help="Folder for memory blocks, relative to the repo.")] = "memory",
-    mode: Annotated[str, typer.Option(help=f"Governance mode: {choices(GOVERNANCE_MODES)}.")] = "propose",
-    commit: Annotated[
-        bool, typer.Option("--commit", help="Commit the new files as 'Initialize mindmem memory'.")
-    ] = False,
+    path: Annotated[Path, Argument(help="Folder to set up (created and git-initialised if needed).")] = Path("."),
+    root: Annotated[str, Option(help="Folder for memory blocks, relative to the repo.")] = "memory",
+    mode: Annotated[str, Option(help=f"Governance mode: {choices(GOVERNANCE_MODES)}.")] = "propose",
+    commit: Annotated[bool, Option("--commit", help="Commit the new files as 'Initialize mindmem memory'.")] = False,
     signing: Annotated[
         Optional[str],
-        typer.Option(help="ssh or gpg: list your configured signing key as an approver, named by your git email."),
+        Option(help="ssh or gpg: list your configured signing key as an approver, named by your git email."),
     ] = None,
     ci: Annotated[
         Optional[str],
-        typer.Option("--ci", metavar="HOST", help="Also write pull-request CI files for: github (see `mm ci`)."),
+        Option("--ci", metavar="HOST", help="Also write pull-request CI files for: github (see `mm ci`)."),
     ] = None,
     install: InstallOpt = None,
     as_json: JsonOpt = False,
@@ -81,30 +77,33 @@ def init(
 def _ci_only(existing: Memory, host: str, spec: str, as_json: bool) -> None:
     """`mm init --ci HOST` where mindmem is set up already: only the CI files."""
     from mindmem.governance import ci as ci_files
+    from mindmem.jsonable import to_data
 
     files = ci_files.write_ci(existing, host, spec)
     if as_json:
         print_json({"path": str(existing.workdir), "created": [], "ci": to_data(files)})
         return
-    typer.echo(f"mindmem is already set up in {existing.workdir}; only the CI files were written")
+    echo(f"mindmem is already set up in {existing.workdir}; only the CI files were written")
     show_ci(files)
 
 
 def _print_init(result: InitResult, written: list[CiFile], signing: str | None, as_json: bool) -> None:
     if as_json:
+        from mindmem.jsonable import to_data
+
         print_json({**to_data(result), "ci": to_data(written)})
         return
     if result.git_initialized:
-        typer.echo(f"Initialized an empty git repository in {result.path}")
-    typer.echo(f"Initialized mindmem memory in {result.path} ({len(result.created)} files)")
+        echo(f"Initialized an empty git repository in {result.path}")
+    echo(f"Initialized mindmem memory in {result.path} ({len(result.created)} files)")
     if result.signer:
-        typer.echo(f"Listed your {signing} signing key as approver {result.signer}")
+        echo(f"Listed your {signing} signing key as approver {result.signer}")
     if written:
         show_ci(written)
     if result.commit:
-        typer.echo(f"Committed {result.commit[:12]} Initialize mindmem memory")
+        echo(f"Committed {result.commit[:12]} Initialize mindmem memory")
     else:
-        typer.echo("Nothing committed; review and commit the files, or run again with --commit.")
+        echo("Nothing committed; review and commit the files, or run again with --commit.")
 
 
 def _existing_memory(path: Path):
@@ -124,20 +123,20 @@ def _existing_memory(path: Path):
 def new(
     kind: Annotated[
         str,
-        typer.Argument(metavar="TYPE", help="decision, fact, task, incident, note, entity, person, project, tool, org"),
+        Argument(metavar="TYPE", help="decision, fact, task, incident, note, entity, person, project, tool, org"),
     ],
-    title: Annotated[str, typer.Option("--title", "-t", help="One-line title.")],
+    title: Annotated[str, Option("--title", "-t", help="One-line title.")],
     body: Annotated[
         Optional[str],
-        typer.Option("--body", "-b", help="Markdown body, or - to read stdin. Default: the type's template."),
+        Option("--body", "-b", help="Markdown body, or - to read stdin. Default: the type's template."),
     ] = None,
     set_: Annotated[
-        Optional[list[str]], typer.Option("--set", "-s", help="key=value (YAML value), repeatable.", show_default=False)
+        Optional[list[str]], Option("--set", "-s", help="key=value (YAML value), repeatable.", show_default=False)
     ] = None,
     edge: Annotated[
-        Optional[list[str]], typer.Option("--edge", "-e", help="EDGE_TYPE:ID, repeatable.", show_default=False)
+        Optional[list[str]], Option("--edge", "-e", help="EDGE_TYPE:ID, repeatable.", show_default=False)
     ] = None,
-    block_id: Annotated[Optional[str], typer.Option("--id", help="Use this ID instead of drawing one.")] = None,
+    block_id: Annotated[Optional[str], Option("--id", help="Use this ID instead of drawing one.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a new block into the work tree and print its ID.
@@ -164,12 +163,12 @@ def new(
     if as_json:
         print_json({"id": block.id, "path": path})
     else:
-        typer.echo(block.id)
+        echo(block.id)
 
 
 @app.command()
 def show(
-    block_id: Annotated[str, typer.Argument(metavar="ID", help="Block ID, e.g. D-20261125-7f3a9c or PER-alice.")],
+    block_id: Annotated[str, Argument(metavar="ID", help="Block ID, e.g. D-20261125-7f3a9c or PER-alice.")],
     at: AtOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -196,14 +195,14 @@ def show(
     if as_json:
         print_json({**block.to_json(), "path": snap.paths[block.id], "commit": snap.commit})
     else:
-        typer.echo(render(block), nl=False)
+        echo(render(block), nl=False)
 
 
 @app.command(name="list")
 def list_(
-    type_: Annotated[Optional[str], typer.Option("--type", help="Only this type (decision, fact, …).")] = None,
-    status: Annotated[Optional[str], typer.Option(help="Only this status (active, todo, …).")] = None,
-    tag: Annotated[Optional[str], typer.Option(help="Only blocks with this tag.")] = None,
+    type_: Annotated[Optional[str], Option("--type", help="Only this type (decision, fact, …).")] = None,
+    status: Annotated[Optional[str], Option(help="Only this status (active, todo, …).")] = None,
+    tag: Annotated[Optional[str], Option(help="Only blocks with this tag.")] = None,
     at: AtOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -226,12 +225,12 @@ def list_(
         print_json_text(text)
         return
     for row in found:
-        typer.echo(f"{row.id:<20} {row.type:<9} {row.status:<10} {row.title}")
+        echo(f"{row.id:<20} {row.type:<9} {row.status:<10} {row.title}")
 
 
 @app.command()
 def fmt(
-    check: Annotated[bool, typer.Option("--check", help="Only report files that are not canonical (exit 1).")] = False,
+    check: Annotated[bool, Option("--check", help="Only report files that are not canonical (exit 1).")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Rewrite every block file into its canonical form.
@@ -249,14 +248,14 @@ def fmt(
     if as_json:
         print_json({"check": check, "changed": changed, "canonical": not changed})
         if check and changed:
-            raise typer.Exit(CheckFailed.exit_code)
+            raise SystemExit(CheckFailed.exit_code)
         return
     for path in changed:
-        typer.echo(("would reformat " if check else "reformatted ") + path)
+        echo(("would reformat " if check else "reformatted ") + path)
     if check and changed:
         raise CheckFailed(f"{len(changed)} block file(s) are not canonical; run `mm fmt`")
     if not changed:
-        typer.echo("all block files are canonical")
+        echo("all block files are canonical")
 
 
 @app.command()
@@ -290,10 +289,10 @@ def validate(as_json: JsonOpt = False) -> None:
         )
     else:
         for problem in problems:
-            typer.echo(str(problem))
+            echo(str(problem))
         for path in notes:
-            typer.echo(f"{path}: warning: {note}")
+            echo(f"{path}: warning: {note}")
         warned = f", {len(notes)} note(s) ignored" if notes else ""
-        typer.echo(f"{count} block file(s), {len(problems)} problem(s){warned}")
+        echo(f"{count} block file(s), {len(problems)} problem(s){warned}")
     if problems:
-        raise typer.Exit(CheckFailed.exit_code)
+        raise SystemExit(CheckFailed.exit_code)

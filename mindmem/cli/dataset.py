@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
-
-from mindmem.cli.app import app
+from mindmem.cli.app import app, echo
+from mindmem.cli.commands import Group, Option
 from mindmem.errors import BadInput
 
-dataset_app = typer.Typer(name="dataset", help="Generate data to tune local models on this tool.", no_args_is_help=True)
-app.add_typer(dataset_app)
+dataset_app = Group(name="dataset", help="Generate data to tune local models on this tool.")
+app.add_group(dataset_app)
 
 
 @dataset_app.command("dispatch")
 def dispatch(
-    count: Annotated[int, typer.Option("--count", "-n", help="How many pairs.")] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Same seed, same pairs.")] = 0,
-    split: Annotated[str, typer.Option(help="all, train or test (held-out phrasings).")] = "all",
-    output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Write JSON lines here (default stdout).")
-    ] = None,
+    count: Annotated[int, Option("--count", "-n", help="How many pairs.")] = 1000,
+    seed: Annotated[int, Option("--seed", help="Same seed, same pairs.")] = 0,
+    split: Annotated[str, Option(help="all, train or test (held-out phrasings).")] = "all",
+    output: Annotated[Optional[Path], Option("--output", "-o", help="Write JSON lines here (default stdout).")] = None,
 ) -> None:
     """(prompt, expected call) pairs over the seven dispatchers and all their modes, as JSON lines.
 
@@ -41,6 +37,8 @@ def dispatch(
         raise BadInput("--count must be between 1 and 1000000")
     if split not in ("all", "train", "test"):
         raise BadInput("--split must be all, train or test")
+    import json
+
     lines = [
         json.dumps(pair.to_json(), ensure_ascii=False)
         for pair in dispatch_pairs(count, seed)
@@ -48,7 +46,7 @@ def dispatch(
     ]
     text = "\n".join(lines) + "\n"
     if output is None:
-        typer.echo(text, nl=False)
+        echo(text, nl=False)
     else:
         atomic_write(output, text.encode())
-        typer.echo(f"wrote {len(lines)} pairs to {output}", err=True)
+        echo(f"wrote {len(lines)} pairs to {output}", err=True)

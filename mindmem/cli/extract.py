@@ -3,40 +3,39 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-import typer
-
-from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.cli.app import JsonOpt, app, echo, memory, print_json
+from mindmem.cli.commands import Argument, Option
 from mindmem.errors import BadInput
 from mindmem.store.text import STDIN, read_file, read_stdin
+
+if TYPE_CHECKING:
+    from datetime import date
 
 
 @app.command()
 def extract(
-    source: Annotated[
-        str, typer.Argument(metavar="FILE|-", help="Text to read: a transcript, notes, a log; - for stdin.")
-    ],
+    source: Annotated[str, Argument(metavar="FILE|-", help="Text to read: a transcript, notes, a log; - for stdin.")],
     rationale: Annotated[
         Optional[str],
-        typer.Option("--rationale", "-r", help="Why these blocks should be in memory (for the proposal)."),
+        Option("--rationale", "-r", help="Why these blocks should be in memory (for the proposal)."),
     ] = None,
     backend: Annotated[
         Optional[str],
-        typer.Option(
+        Option(
             help="rules, hybrid (rules, then a model adds what they miss), llama-cpp, ctransformers or openai. "
             "Default: hybrid when a model is configured (--model, MM_MODEL, config), else rules."
         ),
     ] = None,
-    model: Annotated[Optional[str], typer.Option(help="Model for a model backend (GGUF path or model name).")] = None,
-    url: Annotated[Optional[str], typer.Option(help="Endpoint for the openai backend.")] = None,
+    model: Annotated[Optional[str], Option(help="Model for a model backend (GGUF path or model name).")] = None,
+    url: Annotated[Optional[str], Option(help="Endpoint for the openai backend.")] = None,
     reference_date: Annotated[
-        Optional[str], typer.Option(help="Date that relative dates count from (YYYY-MM-DD; default today).")
+        Optional[str], Option(help="Date that relative dates count from (YYYY-MM-DD; default today).")
     ] = None,
-    title: Annotated[Optional[str], typer.Option(help="Proposal title.")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show the candidates; propose nothing.")] = False,
+    title: Annotated[Optional[str], Option(help="Proposal title.")] = None,
+    dry_run: Annotated[bool, Option("--dry-run", help="Only show the candidates; propose nothing.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Extract decisions, tasks, incidents, facts and entities from text, and propose them as one proposal.
@@ -72,10 +71,10 @@ def extract(
     # Like `mm propose`: with a proposal, stdout is just its ID (for scripts) and the listing goes to stderr.
     _show(found, text, err=proposal is not None)
     if proposal:
-        typer.echo(proposal.id)
-        typer.echo(f"  review: mm diff {proposal.id}    approve: mm approve {proposal.id}", err=True)
+        echo(proposal.id)
+        echo(f"  review: mm diff {proposal.id}    approve: mm approve {proposal.id}", err=True)
     else:
-        typer.echo(f"dry run: {len(found.blocks)} block(s) would be proposed", err=True)
+        echo(f"dry run: {len(found.blocks)} block(s) would be proposed", err=True)
 
 
 def _read(source: str) -> tuple[str, str]:
@@ -88,6 +87,8 @@ def _read(source: str) -> tuple[str, str]:
 
 
 def _date(text: str | None) -> date | None:
+    from datetime import date
+
     if text is None:
         return None
     try:
@@ -119,13 +120,13 @@ def _show(found: Any, text: str, err: bool) -> None:
     new_ids = {block.id for block in found.blocks}
     for cand in found.extraction.candidates:
         state = "existing" if cand.existing else "new"
-        typer.echo(f"{cand.type:<9} {cand.id or ''} {cand.title}  [{state}]", err=err)
+        echo(f"{cand.type:<9} {cand.id or ''} {cand.title}  [{state}]", err=err)
         line = text.count("\n", 0, cand.span.start) + 1
-        typer.echo(f"    from line {line}: {' '.join(cand.span.text.split())[:100]}", err=err)
+        echo(f"    from line {line}: {' '.join(cand.span.text.split())[:100]}", err=err)
         for edge_type, target in cand.edges:
             name = by_key[target[4:]].title if target.startswith("key:") and target[4:] in by_key else target
-            typer.echo(f"    {edge_type} -> {name}", err=err)
+            echo(f"    {edge_type} -> {name}", err=err)
     for warning in found.extraction.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     linked = sum(1 for c in found.extraction.candidates if c.existing)
-    typer.echo(f"{len(new_ids)} new block(s), {linked} already in memory or an open proposal", err=err)
+    echo(f"{len(new_ids)} new block(s), {linked} already in memory or an open proposal", err=err)

@@ -6,9 +6,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import typer
-
-from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.cli.app import JsonOpt, app, echo, memory, print_json
+from mindmem.cli.commands import Argument, Option
 from mindmem.errors import BadInput, CheckFailed
 
 if TYPE_CHECKING:
@@ -18,35 +17,31 @@ if TYPE_CHECKING:
     from mindmem.store.memory import Memory
 
 RationaleOpt = Annotated[
-    Optional[str], typer.Option("--rationale", "-r", help="Why (at least 8 characters); kept in the commit forever.")
+    Optional[str], Option("--rationale", "-r", help="Why (at least 8 characters); kept in the commit forever.")
 ]
-PidArg = Annotated[str, typer.Argument(metavar="P", help="Proposal ID, e.g. P-20261125-1a2b3c.")]
+PidArg = Annotated[str, Argument(metavar="P", help="Proposal ID, e.g. P-20261125-1a2b3c.")]
 
 
 @app.command()
 def propose(
     rationale: RationaleOpt = None,
-    title: Annotated[
-        Optional[str], typer.Option("--title", help="Proposal title (default: made from the changes).")
-    ] = None,
+    title: Annotated[Optional[str], Option("--title", help="Proposal title (default: made from the changes).")] = None,
     files: Annotated[
         Optional[list[Path]],
-        typer.Option("--file", "-f", help="Block file from anywhere (repeatable), or - for a stream on stdin."),
+        Option("--file", "-f", help="Block file from anywhere (repeatable), or - for a stream on stdin."),
     ] = None,
-    add: Annotated[Optional[str], typer.Option("--add", help="Add a new block of this TYPE (title via --set).")] = None,
-    edit: Annotated[Optional[str], typer.Option("--edit", metavar="ID", help="Change fields of this block.")] = None,
+    add: Annotated[Optional[str], Option("--add", help="Add a new block of this TYPE (title via --set).")] = None,
+    edit: Annotated[Optional[str], Option("--edit", metavar="ID", help="Change fields of this block.")] = None,
     supersede: Annotated[
-        Optional[str], typer.Option("--supersede", metavar="ID", help="With --add: the new block replaces this one.")
+        Optional[str], Option("--supersede", metavar="ID", help="With --add: the new block replaces this one.")
     ] = None,
-    revoke: Annotated[Optional[list[str]], typer.Option("--revoke", metavar="ID", help="Mark a block revoked.")] = None,
-    set_: Annotated[
-        Optional[list[str]], typer.Option("--set", "-s", help="key=value (YAML value), repeatable.")
-    ] = None,
-    edge: Annotated[Optional[list[str]], typer.Option("--edge", "-e", help="EDGE_TYPE:ID, repeatable.")] = None,
-    body: Annotated[Optional[str], typer.Option("--body", "-b", help="Markdown body for --add/--edit, or -.")] = None,
-    as_agent: Annotated[Optional[str], typer.Option("--as", help="Propose on behalf of agent:NAME.")] = None,
+    revoke: Annotated[Optional[list[str]], Option("--revoke", metavar="ID", help="Mark a block revoked.")] = None,
+    set_: Annotated[Optional[list[str]], Option("--set", "-s", help="key=value (YAML value), repeatable.")] = None,
+    edge: Annotated[Optional[list[str]], Option("--edge", "-e", help="EDGE_TYPE:ID, repeatable.")] = None,
+    body: Annotated[Optional[str], Option("--body", "-b", help="Markdown body for --add/--edit, or -.")] = None,
+    as_agent: Annotated[Optional[str], Option("--as", help="Propose on behalf of agent:NAME.")] = None,
     amend: Annotated[
-        Optional[str], typer.Option("--amend", metavar="P", help="Revise open proposal P: add the changes to it.")
+        Optional[str], Option("--amend", metavar="P", help="Revise open proposal P: add the changes to it.")
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -90,9 +85,9 @@ def propose(
     if as_json:
         print_json(proposal.to_json())
         return
-    typer.echo(proposal.id)
-    typer.echo(f"  {proposal.title} ({', '.join(proposal.blocks) or 'no blocks'})", err=True)
-    typer.echo(f"  review: mm diff {proposal.id}    approve: mm approve {proposal.id}", err=True)
+    echo(proposal.id)
+    echo(f"  {proposal.title} ({', '.join(proposal.blocks) or 'no blocks'})", err=True)
+    echo(f"  review: mm diff {proposal.id}    approve: mm approve {proposal.id}", err=True)
 
 
 def _file_changes(mem: Memory, files: list[Path]) -> dict[str, bytes | None]:
@@ -124,7 +119,7 @@ def _with_values(request: InlineEdit, sets: list[str] | None, edges: list[str] |
 
 @app.command()
 def proposals(
-    all_: Annotated[bool, typer.Option("--all", help="Include rejected proposals.")] = False,
+    all_: Annotated[bool, Option("--all", help="Include rejected proposals.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List open proposals: author, age, blocks touched, and whether each still applies cleanly.
@@ -144,9 +139,9 @@ def proposals(
         )
         return
     if not found:
-        typer.echo("no open proposals")
+        echo("no open proposals")
     for p, state in found:
-        typer.echo(f"{p.id}  {_age(p.time):>4}  {p.author:<16} {state:<12} {p.title}  [{', '.join(p.blocks)}]")
+        echo(f"{p.id}  {_age(p.time):>4}  {p.author:<16} {state:<12} {p.title}  [{', '.join(p.blocks)}]")
 
 
 @app.command()
@@ -183,24 +178,24 @@ def show_proposal(mem: Memory, proposal: Proposal, as_json: bool) -> None:
             }
         )
         return
-    typer.echo(f"{proposal.id} ({proposal.state}) by {proposal.author}: {proposal.title}")
+    echo(f"{proposal.id} ({proposal.state}) by {proposal.author}: {proposal.title}")
     for change in changes:
-        typer.echo(f"  governance change: {change.detail}")
+        echo(f"  governance change: {change.detail}")
     if proposal.rationale:
-        typer.echo(f"  rationale: {proposal.rationale}")
+        echo(f"  rationale: {proposal.rationale}")
     outside = [p for p in paths if not p.startswith((mem.root + "/", ".mindmem/"))]
-    typer.echo(f"  paths: {', '.join(paths)}")
+    echo(f"  paths: {', '.join(paths)}")
     if outside:
-        typer.echo(f"  outside memory (approve refuses these): {', '.join(outside)}")
+        echo(f"  outside memory (approve refuses these): {', '.join(outside)}")
     for d in diffs:
-        typer.echo(f"\n{d.action} {d.block_id}  {d.title}  ({d.path})")
+        echo(f"\n{d.action} {d.block_id}  {d.title}  ({d.path})")
         for f in d.fields:
             if d.action == "changed":
-                typer.echo(f"  {f.key}: {short(f.old, 60)} -> {short(f.new, 60)}")
+                echo(f"  {f.key}: {short(f.old, 60)} -> {short(f.new, 60)}")
             else:
-                typer.echo(f"  {'+' if d.action == 'added' else '-'} {f.key}: {short(f.new or f.old, 60)}")
+                echo(f"  {'+' if d.action == 'added' else '-'} {f.key}: {short(f.new or f.old, 60)}")
         for line in d.body:
-            typer.echo(f"  {line}")
+            echo(f"  {line}")
 
 
 @app.command()
@@ -208,10 +203,10 @@ def approve(
     pid: PidArg,
     rationale: RationaleOpt = None,
     keep_worktree: Annotated[
-        bool, typer.Option("--keep-worktree", help="Approve even when the work tree has changes to these blocks.")
+        bool, Option("--keep-worktree", help="Approve even when the work tree has changes to these blocks.")
     ] = False,
     override: Annotated[
-        bool, typer.Option("--override", help="propose mode: approve despite critical findings (needs -r).")
+        bool, Option("--override", help="propose mode: approve despite critical findings (needs -r).")
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -236,10 +231,10 @@ def approve(
     if as_json:
         print_json(result.to_json())
         return
-    typer.echo(f"approved {pid} in {result.commit[:12]}{'' if result.signed else ' (unsigned)'}")
-    typer.echo(f"checks: {result.checks.message}", err=True)
+    echo(f"approved {pid} in {result.commit[:12]}{'' if result.signed else ' (unsigned)'}")
+    echo(f"checks: {result.checks.message}", err=True)
     if result.note:
-        typer.echo(f"note: {result.note}", err=True)
+        echo(f"note: {result.note}", err=True)
 
 
 @app.command()
@@ -256,7 +251,7 @@ def reject(pid: PidArg, rationale: RationaleOpt = None, as_json: JsonOpt = False
     if as_json:
         print_json({"proposal": pid, "commit": sha, "branch": f"{gov.REJECTED}{pid}"})
         return
-    typer.echo(f"rejected {pid} in {sha[:12]} (branch rejected/{pid})")
+    echo(f"rejected {pid} in {sha[:12]} (branch rejected/{pid})")
 
 
 @app.command()
@@ -273,14 +268,14 @@ def rebase(pid: PidArg, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json({"proposal": pid, "commit": sha})
         return
-    typer.echo(f"rebased {pid} onto the governed branch ({sha[:12]})")
+    echo(f"rebased {pid} onto the governed branch ({sha[:12]})")
 
 
 @app.command()
 def rollback(
-    target: Annotated[str, typer.Argument(metavar="P|ID|SHA", help="An approved proposal, a block, or a commit.")],
+    target: Annotated[str, Argument(metavar="P|ID|SHA", help="An approved proposal, a block, or a commit.")],
     rationale: RationaleOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would change.")] = False,
+    dry_run: Annotated[bool, Option("--dry-run", help="Only show what would change.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Roll back an approval, a block's last change, or a commit, with a signed revert commit.
@@ -304,16 +299,16 @@ def rollback(
     if as_json:
         print_json({**plan.to_json(), "commit": sha})
         return
-    typer.echo(f"rolls back {plan.target[:12]} {plan.title}")
-    typer.echo(f"  blocks changed: {', '.join(plan.blocks)}")
+    echo(f"rolls back {plan.target[:12]} {plan.title}")
+    echo(f"  blocks changed: {', '.join(plan.blocks)}")
     for dependent, on in plan.dependents:
-        typer.echo(f"  left stale: {dependent} rests on {on}")
-    typer.echo(f"rolled back in {sha[:12]}" if sha else "dry run: nothing written")
+        echo(f"  left stale: {dependent} rests on {on}")
+    echo(f"rolled back in {sha[:12]}" if sha else "dry run: nothing written")
 
 
 @app.command()
 def log(
-    block_id: Annotated[str, typer.Argument(metavar="ID", help="Block ID.")],
+    block_id: Annotated[str, Argument(metavar="ID", help="Block ID.")],
     as_json: JsonOpt = False,
 ) -> None:
     """The history of one block across proposals, approvals, rejections and rollbacks, with rationales.
@@ -329,7 +324,7 @@ def log(
 
 @app.command()
 def audit(
-    since: Annotated[Optional[str], typer.Option(help="Only since this revision or date (YYYY-MM-DD).")] = None,
+    since: Annotated[Optional[str], Option(help="Only since this revision or date (YYYY-MM-DD).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The governance chain, newest first: who proposed, approved, rejected or rolled back what, why, signed?
@@ -350,11 +345,11 @@ def audit(
 @app.command()
 def verify(
     since: Annotated[
-        Optional[str], typer.Option(help="Judge only commits after this revision (an explicit, printed escape hatch).")
+        Optional[str], Option(help="Judge only commits after this revision (an explicit, printed escape hatch).")
     ] = None,
     expect: Annotated[
         Optional[str],
-        typer.Option(help="Fail unless the governed branch still contains this commit (CI: the last verified tip)."),
+        Option(help="Fail unless the governed branch still contains this commit (CI: the last verified tip)."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -380,17 +375,17 @@ def verify(
     if as_json:
         print_json(report.to_json())
     else:
-        typer.echo(f"genesis {report.genesis or '(none: nothing is governed yet)'} on {report.branch}")
+        echo(f"genesis {report.genesis or '(none: nothing is governed yet)'} on {report.branch}")
         for note in report.notes:
-            typer.echo(f"note: {note}")
+            echo(f"note: {note}")
         for o in report.offenders:
-            typer.echo(f"{o.sha}  {o.reason}: {o.title}")
+            echo(f"{o.sha}  {o.reason}: {o.title}")
         for o in report.warnings:
-            typer.echo(f"{o.sha}  warning: {o.reason}: {o.title}")
+            echo(f"{o.sha}  warning: {o.reason}: {o.title}")
         verdict = "ok" if report.ok else f"{len(report.offenders)} offender(s)"
-        typer.echo(f"verify: {report.checked} memory commit(s) checked, {verdict}")
+        echo(f"verify: {report.checked} memory commit(s) checked, {verdict}")
     if not report.ok and as_json:
-        raise typer.Exit(CheckFailed.exit_code)
+        raise SystemExit(CheckFailed.exit_code)
     if not report.ok:
         raise CheckFailed("memory history is not fully governed")
 
@@ -401,10 +396,10 @@ def _print_events(events: list[Event], as_json: bool) -> None:
         return
     for e in events:
         who = f"{e.actor}" + (f" [{e.signature}]" if e.kind != "proposed" else "")
-        typer.echo(f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(e.time))}  {e.kind:<11} {e.sha[:12]}  {who}")
-        typer.echo(f"    {e.title}")
+        echo(f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(e.time))}  {e.kind:<11} {e.sha[:12]}  {who}")
+        echo(f"    {e.title}")
         if e.rationale:
-            typer.echo(f"    why: {' '.join(e.rationale.split())}")
+            echo(f"    why: {' '.join(e.rationale.split())}")
 
 
 def _state(mem: Memory, proposal: Proposal) -> str:

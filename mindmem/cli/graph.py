@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import typer
-
-from mindmem.cli.app import AtOpt, JsonOpt, app, memory, print_json
+from mindmem.cli.app import AtOpt, JsonOpt, app, echo, memory, print_json
+from mindmem.cli.commands import Argument, Group, Option
 from mindmem.errors import BadInput
 
 if TYPE_CHECKING:
@@ -15,26 +14,25 @@ if TYPE_CHECKING:
 
     from mindmem.search.graph import Edge, Hop, Node
 
-graph_app = typer.Typer(
+graph_app = Group(
     name="graph",
     help=(
         "Walk the typed graph of memory blocks (7 edge types; body [[wiki links]] count as relates_to).\n\n"
         "Every command reads the work tree, or a revision with --at."
     ),
-    no_args_is_help=True,
 )
-app.add_typer(graph_app)
+app.add_group(graph_app)
 
 TypesOpt = Annotated[
     Optional[list[str]],
-    typer.Option(
+    Option(
         "--types",
         help="Only these edge types, comma-separated or repeated (cites, derived_from, depends_on, "
         "tested_by, supersedes, contradicts, relates_to).",
         show_default=False,
     ),
 ]
-IdArg = Annotated[str, typer.Argument(metavar="ID", help="Block ID, e.g. D-20261125-7f3a9c or PER-alice.")]
+IdArg = Annotated[str, Argument(metavar="ID", help="Block ID, e.g. D-20261125-7f3a9c or PER-alice.")]
 
 
 def _graph(at: str | None) -> nx.MultiDiGraph:
@@ -67,21 +65,21 @@ def _show_hops(g: nx.MultiDiGraph, block_id: str, hops: list[Hop], as_json: bool
     if as_json:
         print_json({"start": start.to_json(), "commit": g.graph["commit"], "hops": [h.to_json() for h in hops]})
         return
-    typer.echo(_describe(start))
+    echo(_describe(start))
     for hop in hops:
         came_from = hop.via.source if hop.via.target == hop.node.id else hop.via.target
         via = "" if came_from == start.id else f"  (via {came_from})"
-        typer.echo(f"  {hop.depth}  {_arrow(hop.via, hop.node.id):<16} {_describe(hop.node)}{via}")
+        echo(f"  {hop.depth}  {_arrow(hop.via, hop.node.id):<16} {_describe(hop.node)}{via}")
     if not hops:
-        typer.echo("  (nothing reached)")
+        echo("  (nothing reached)")
 
 
 @graph_app.command()
 def expand(
     block_id: IdArg,
-    depth: Annotated[int, typer.Option("--depth", "-d", min=0, help="How many hops to follow.")] = 1,
+    depth: Annotated[int, Option("--depth", "-d", min=0, help="How many hops to follow.")] = 1,
     types: TypesOpt = None,
-    direction: Annotated[str, typer.Option(help="both, out (edges it wrote) or in (edges pointing at it).")] = "both",
+    direction: Annotated[str, Option(help="both, out (edges it wrote) or in (edges pointing at it).")] = "both",
     at: AtOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -104,8 +102,8 @@ def expand(
 
 @graph_app.command()
 def path(
-    a: Annotated[str, typer.Argument(metavar="FROM", help="Block ID to start from.")],
-    b: Annotated[str, typer.Argument(metavar="TO", help="Block ID to reach.")],
+    a: Annotated[str, Argument(metavar="FROM", help="Block ID to start from.")],
+    b: Annotated[str, Argument(metavar="TO", help="Block ID to reach.")],
     types: TypesOpt = None,
     at: AtOpt = None,
     as_json: JsonOpt = False,
@@ -127,12 +125,12 @@ def path(
         print_json({"from": a, "to": b, "commit": g.graph["commit"], "path": found.to_json() if found else None})
         return
     if found is None:
-        typer.echo(f"no path between {a} and {b}")
+        echo(f"no path between {a} and {b}")
         return
-    typer.echo(_describe(found.nodes[0]))
+    echo(_describe(found.nodes[0]))
     for edge, n in zip(found.edges, found.nodes[1:], strict=True):
-        typer.echo(f"  {_arrow(edge, n.id)}")
-        typer.echo(_describe(n))
+        echo(f"  {_arrow(edge, n.id)}")
+        echo(_describe(n))
 
 
 @graph_app.command()
@@ -179,22 +177,22 @@ def contradict(at: AtOpt = None, as_json: JsonOpt = False) -> None:
         print_json({"commit": g.graph["commit"], **found.to_json()})
         return
     if not found.pairs:
-        typer.echo("no contradictions between active blocks")
+        echo("no contradictions between active blocks")
         return
     for number, cluster in enumerate(found.clusters, 1):
-        typer.echo(f"cluster {number}:")
+        echo(f"cluster {number}:")
         for block_id in cluster:
-            typer.echo(f"  {_describe(node(g, block_id))}")
+            echo(f"  {_describe(node(g, block_id))}")
         for x, y in found.pairs:
             if x in cluster:
-                typer.echo(f"  {x} contradicts {y}")
+                echo(f"  {x} contradicts {y}")
 
 
 @graph_app.command()
 def export(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="dot, graphml or json (node-link).")] = "dot",
+    fmt: Annotated[str, Option("--format", "-f", help="dot, graphml or json (node-link).")] = "dot",
     output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")
+        Optional[Path], Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")
     ] = None,
     at: AtOpt = None,
     as_json: JsonOpt = False,
@@ -219,7 +217,7 @@ def export(
     g = _graph(at)
     text = run(g, fmt)
     if output is None:
-        typer.echo(text, nl=False)
+        echo(text, nl=False)
         return
     atomic_write(output, text.encode())
     report = {
@@ -232,14 +230,12 @@ def export(
     if as_json:
         print_json(report)
     else:
-        typer.echo(f"wrote {report['nodes']} nodes and {report['edges']} edges to {output} ({fmt})")
+        echo(f"wrote {report['nodes']} nodes and {report['edges']} edges to {output} ({fmt})")
 
 
 @app.command()
 def truth(
-    subject: Annotated[
-        str, typer.Argument(metavar="SUBJECT", help="An entity ID (PRJ-billing) or a block's subject value.")
-    ],
+    subject: Annotated[str, Argument(metavar="SUBJECT", help="An entity ID (PRJ-billing) or a block's subject value.")],
     at: AtOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -261,9 +257,9 @@ def truth(
         print_json(result.to_json())
         return
     where = result.commit[:12] if result.commit else "the work tree"
-    typer.echo(f"{subject}: {len(result.entries)} current block(s) in {where}")
+    echo(f"{subject}: {len(result.entries)} current block(s) in {where}")
     for entry in result.entries:
         blk = entry.block
-        typer.echo(f"{blk.id:<20} {blk.type:<9} {blk.status:<10} {blk.created[:10]}  {blk.title}")
+        echo(f"{blk.id:<20} {blk.type:<9} {blk.status:<10} {blk.created[:10]}  {blk.title}")
         for old in entry.replaced:
-            typer.echo(f"    replaced {_describe(old.node)}  (by {old.by})")
+            echo(f"    replaced {_describe(old.node)}  (by {old.by})")

@@ -6,23 +6,21 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import typer
-
-from mindmem.cli.app import JsonOpt, app, print_json, state
+from mindmem.cli.app import JsonOpt, app, echo, print_json, state
+from mindmem.cli.commands import Argument, Group
 
 if TYPE_CHECKING:
     from mindmem.governance.hooks import HookState
     from mindmem.store.repo import GitRepo
 
-hooks_app = typer.Typer(
+hooks_app = Group(
     name="hooks",
     help=(
         "Install git hooks: pre-commit runs `mm check --staged` (a critical finding refuses the commit); "
         "post-commit, post-merge, post-rewrite and post-checkout keep the search index in step."
     ),
-    no_args_is_help=True,
 )
-app.add_typer(hooks_app)
+app.add_group(hooks_app)
 
 
 def _git() -> GitRepo:
@@ -39,7 +37,7 @@ def _show(states: list[HookState], as_json: bool) -> None:
         chain = f", runs {Path(s.chained).name} first" if s.chained and s.state == "installed" else ""
         if s.state == "other":
             chain = " (not mindmem's; `mm hooks install` keeps it and chains to it)"
-        typer.echo(f"{s.name:<14} {s.state}{chain}  {s.path}")
+        echo(f"{s.name:<14} {s.state}{chain}  {s.path}")
 
 
 @hooks_app.command("install")
@@ -85,10 +83,10 @@ def status(as_json: JsonOpt = False) -> None:
     _show(hooks.status(_git()), as_json)
 
 
-@app.command("hook-impl", hidden=True, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command("hook-impl", hidden=True, passthrough=True)
 def hook_impl(
-    name: Annotated[str, typer.Argument(help="pre-commit, post-commit, post-merge, post-rewrite or post-checkout.")],
-    args: Annotated[Optional[list[str]], typer.Argument(help="What git passed to the hook.")] = None,
+    name: Annotated[str, Argument(help="pre-commit, post-commit, post-merge, post-rewrite or post-checkout.")],
+    args: Annotated[Optional[list[str]], Argument(help="What git passed to the hook.")] = None,
 ) -> None:
     """Run one git hook (the shims in .git/hooks call this).
 
@@ -100,4 +98,4 @@ def hook_impl(
 
     code = hooks.main([name, *(args or [])])
     if code:
-        raise typer.Exit(code)
+        raise SystemExit(code)

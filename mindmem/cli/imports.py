@@ -5,27 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
-import typer
-
-from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.cli.app import JsonOpt, app, echo, memory, print_json
+from mindmem.cli.commands import Argument, Group, Option
 from mindmem.cli.progress import Step, progress
 
-import_app = typer.Typer(
+import_app = Group(
     name="import",
     help="Import memory from other tools. Each import is one proposal; re-importing proposes nothing new.",
-    no_args_is_help=True,
 )
-app.add_typer(import_app)
+app.add_group(import_app)
 
 RationaleOpt = Annotated[
-    Optional[str], typer.Option("--rationale", "-r", help="Why this memory belongs here (for the proposal).")
+    Optional[str], Option("--rationale", "-r", help="Why this memory belongs here (for the proposal).")
 ]
-DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Only list what would be imported.")]
+DryRunOpt = Annotated[bool, Option("--dry-run", help="Only list what would be imported.")]
 
 
 @import_app.command("mind-mem")
 def mind_mem(
-    path: Annotated[Path, typer.Argument(help="The mind-mem workspace folder.")],
+    path: Annotated[Path, Argument(help="The mind-mem workspace folder.")],
     rationale: RationaleOpt = None,
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
@@ -49,7 +47,7 @@ def mind_mem(
 
 @import_app.command("markdown")
 def markdown(
-    path: Annotated[Path, typer.Argument(help="Folder of Markdown notes (basic-memory, Obsidian …).")],
+    path: Annotated[Path, Argument(help="Folder of Markdown notes (basic-memory, Obsidian …).")],
     rationale: RationaleOpt = None,
     dry_run: DryRunOpt = False,
     as_json: JsonOpt = False,
@@ -92,7 +90,7 @@ def _run(
         print_json({**found.to_json(), "proposal": proposal.id if proposal else None})
         return
     for block in found.blocks:  # with a proposal, stdout is just its ID (for scripts), as for `mm propose`
-        typer.echo(f"{block.id:<22} {block.type:<9} {block.status:<10} {block.title}", err=proposal is not None)
-    typer.echo(f"{len(found.blocks)} new, {found.skipped} already in memory", err=True)
+        echo(f"{block.id:<22} {block.type:<9} {block.status:<10} {block.title}", err=proposal is not None)
+    echo(f"{len(found.blocks)} new, {found.skipped} already in memory", err=True)
     if proposal:
-        typer.echo(proposal.id)
+        echo(proposal.id)

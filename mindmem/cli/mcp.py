@@ -6,24 +6,19 @@ import re
 from pathlib import Path
 from typing import Annotated, Optional
 
-import typer
-
-from mindmem.cli.app import app, state
+from mindmem.cli.app import app, echo, state
+from mindmem.cli.commands import Option
 from mindmem.errors import BadInput
 
 
 @app.command()
 def mcp(
-    repo: Annotated[
-        Optional[Path], typer.Option("--repo", help="The memory repo (default: -C, $MM_REPO or here).")
-    ] = None,
-    agent: Annotated[
-        str, typer.Option("--agent", help="Agent name: its proposals carry Mm-Author: agent:NAME.")
-    ] = "agent",
+    repo: Annotated[Optional[Path], Option("--repo", help="The memory repo (default: -C, $MM_REPO or here).")] = None,
+    agent: Annotated[str, Option("--agent", help="Agent name: its proposals carry Mm-Author: agent:NAME.")] = "agent",
     print_config: Annotated[
-        bool, typer.Option("--print-config", help="Print the snippet that registers this server, then exit.")
+        bool, Option("--print-config", help="Print the snippet that registers this server, then exit.")
     ] = False,
-    client: Annotated[str, typer.Option("--client", help="For --print-config: claude, cursor or generic.")] = "generic",
+    client: Annotated[str, Option("--client", help="For --print-config: claude, cursor or generic.")] = "generic",
 ) -> None:
     """Serve this memory to agents over MCP on stdio: seven dispatchers, agents propose, people approve.
 
@@ -43,6 +38,6 @@ def mcp(
 
     memory = Memory(repo or state["repo"])
     if print_config:
-        typer.echo(server.client_config(client, str(memory.workdir), agent))
+        echo(server.client_config(client, str(memory.workdir), agent))
         return
     server.serve(str(memory.workdir), agent)

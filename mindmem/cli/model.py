@@ -5,21 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import typer
+from mindmem.cli.app import JsonOpt, app, echo, print_json
+from mindmem.cli.commands import Argument, Group
 
-from mindmem.cli.app import JsonOpt, app, print_json
-
-model_app = typer.Typer(
+model_app = Group(
     name="model",
     help="Local GGUF models for extraction (docs/models.md).",
-    no_args_is_help=True,
 )
-app.add_typer(model_app)
+app.add_group(model_app)
 
 
 @model_app.command()
 def info(
-    path: Annotated[Path, typer.Argument(help="A .gguf model file.")],
+    path: Annotated[Path, Argument(help="A .gguf model file.")],
     as_json: JsonOpt = False,
 ) -> None:
     """Show a GGUF model's architecture, size, quantisation, context length and chat template.
@@ -52,11 +50,11 @@ def info(
             ("chat template", "yes" if found.chat_template else "no (extraction needs one)"),
             ("file size", f"{found.size / 2**20:.1f} MiB"),
         ]
-        typer.echo(f"{found.path}")
+        echo(f"{found.path}")
         for label, value in rows:
-            typer.echo(f"  {label:<14}{value}")
+            echo(f"  {label:<14}{value}")
     if found.warning:
-        typer.echo(f"warning: {found.warning}", err=True)
+        echo(f"warning: {found.warning}", err=True)
 
 
 def _count(n: int) -> str:

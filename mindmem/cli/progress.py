@@ -12,7 +12,6 @@ nothing, so scripts and tests see clean output.
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,6 +22,8 @@ Step = Callable[[str], None]
 
 @contextmanager
 def progress(label: str, *, after: float = 1.0, out: TextIO | None = None) -> Iterator[Step]:
+    import threading
+
     stream = out or sys.stderr
     began = time.monotonic()
     state = {"stage": "working", "shown": False}

@@ -6,45 +6,41 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import typer
-
-from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.cli.app import JsonOpt, app, echo, memory, print_json
+from mindmem.cli.commands import Argument, Group, Option
 from mindmem.vocabulary import RECALL_MODES, choices
 
 if TYPE_CHECKING:
     from mindmem.search.index import IndexStatus
     from mindmem.search.recall import Diagnoses, Hit, Search, Verification
 
-index_app = typer.Typer(
+index_app = Group(
     name="index",
     help=(
         "The search index behind `mm recall` (whoosh, in the git dir, never committed).\n\n"
         "It follows the governed branch by itself: recall catches it up before answering, "
         "re-indexing only the blocks that changed."
     ),
-    no_args_is_help=True,
 )
-app.add_typer(index_app)
+app.add_group(index_app)
 
 
 @app.command()
 def recall(
-    query: Annotated[
-        str, typer.Argument(metavar="QUERY", help="A question, a claim (verify) or a problem (diagnose).")
-    ],
-    mode: Annotated[str, typer.Option("--mode", "-m", help=f"{choices(RECALL_MODES)}.")] = "similar",
-    limit: Annotated[int, typer.Option("--limit", "-k", help="At most this many results.")] = 10,
-    type_: Annotated[Optional[str], typer.Option("--type", help="Only this block type (decision, fact, …).")] = None,
+    query: Annotated[str, Argument(metavar="QUERY", help="A question, a claim (verify) or a problem (diagnose).")],
+    mode: Annotated[str, Option("--mode", "-m", help=f"{choices(RECALL_MODES)}.")] = "similar",
+    limit: Annotated[int, Option("--limit", "-k", help="At most this many results.")] = 10,
+    type_: Annotated[Optional[str], Option("--type", help="Only this block type (decision, fact, …).")] = None,
     at: Annotated[
         Optional[str],
-        typer.Option("--at", help="Answer from memory as of a revision, or a date (YYYY-MM-DD or ISO time)."),
+        Option("--at", help="Answer from memory as of a revision, or a date (YYYY-MM-DD or ISO time)."),
     ] = None,
-    all_status: Annotated[bool, typer.Option("--all-status", help="Include superseded and revoked blocks.")] = False,
+    all_status: Annotated[bool, Option("--all-status", help="Include superseded and revoked blocks.")] = False,
     reformulate: Annotated[
         bool,
-        typer.Option("--reformulate", help="Let the configured model ($MM_MODEL or --model) split the question."),
+        Option("--reformulate", help="Let the configured model ($MM_MODEL or --model) split the question."),
     ] = False,
-    model: Annotated[Optional[str], typer.Option("--model", help="GGUF model for --reformulate.")] = None,
+    model: Annotated[Optional[str], Option("--model", help="GGUF model for --reformulate.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Answer from committed memory (the governed branch), ranked, each result with the commit it came from.
@@ -97,7 +93,7 @@ def _slow(after: float = 1.0) -> Callable[[int, int], None]:
         if shown or time.monotonic() - began >= after:
             shown = True
             end = "\n" if done == total else ""
-            typer.echo(f"\rindexing memory: {done}/{total} blocks{end}", nl=False, err=True)
+            echo(f"\rindexing memory: {done}/{total} blocks{end}", nl=False, err=True)
 
     return report
 
@@ -108,38 +104,38 @@ def _line(hit: Hit, score: bool = True) -> str:
 
 
 def _print_search(result: Search) -> None:
-    typer.echo(f"{result.mode} @ {result.commit[:12]}: {len(result.hits)} result(s)")
+    echo(f"{result.mode} @ {result.commit[:12]}: {len(result.hits)} result(s)")
     if result.intent is not None:
         found = result.intent
         why = f" ({', '.join(found.matched)})" if found.matched else ""
         note = "; nothing of those types matched, so every type was searched" if found.widened else ""
-        typer.echo(f"intent: {found.label}{why} -> {', '.join(found.types)}{note}")
+        echo(f"intent: {found.label}{why} -> {', '.join(found.types)}{note}")
     if result.subqueries:
         labels = [f" [{i.label}]" for i in result.subintents] or [""] * len(result.subqueries)
-        typer.echo("sub-queries: " + " | ".join(q + label for q, label in zip(result.subqueries, labels, strict=True)))
+        echo("sub-queries: " + " | ".join(q + label for q, label in zip(result.subqueries, labels, strict=True)))
     for rank, hit in enumerate(result.hits, 1):
         via = f"  (near {hit.via})" if hit.via else ""
-        typer.echo(f"{rank:>3}. {_line(hit)}{via}")
+        echo(f"{rank:>3}. {_line(hit)}{via}")
 
 
 def _print_verification(result: Verification) -> None:
-    typer.echo(f"verdict: {result.verdict} (@ {result.commit[:12]})")
+    echo(f"verdict: {result.verdict} (@ {result.commit[:12]})")
     for title, items in (("supporting", result.supporting), ("contradicting", result.contradicting)):
-        typer.echo(f"{title}:" + ("" if items else " none"))
+        echo(f"{title}:" + ("" if items else " none"))
         for item in items:
-            typer.echo(f"  {_line(item.hit, score=False)}")
-            typer.echo(f"      {item.kind}: {item.reason}")
+            echo(f"  {_line(item.hit, score=False)}")
+            echo(f"      {item.kind}: {item.reason}")
     if result.related:
-        typer.echo("related (shares words, says nothing either way):")
+        echo("related (shares words, says nothing either way):")
         for item in result.related:
-            typer.echo(f"  {_line(item.hit, score=False)}")
-            typer.echo(f"      {item.reason}")
+            echo(f"  {_line(item.hit, score=False)}")
+            echo(f"      {item.reason}")
 
 
 def _print_diagnoses(result: Diagnoses) -> None:
-    typer.echo(f"diagnose @ {result.commit[:12]}: {len(result.diagnoses)} match(es)")
+    echo(f"diagnose @ {result.commit[:12]}: {len(result.diagnoses)} match(es)")
     for found in result.diagnoses:
-        typer.echo(_line(found.match))
+        echo(_line(found.match))
         for label, items in (
             ("cause", found.causes),
             ("fix", found.fixes),
@@ -148,9 +144,9 @@ def _print_diagnoses(result: Diagnoses) -> None:
         ):
             for item in items:
                 edge = f"{item.source} -{item.edge}-> {item.target}"
-                typer.echo(f"  {label:<5} {_line(item.hit, score=False)}  [{edge}]")
+                echo(f"  {label:<5} {_line(item.hit, score=False)}  [{edge}]")
         if not (found.causes or found.fixes or found.tests or found.related):
-            typer.echo("  (no causes, fixes or tests linked)")
+            echo("  (no causes, fixes or tests linked)")
 
 
 @index_app.command()
@@ -200,19 +196,19 @@ def _print_status(result: IndexStatus, as_json: bool) -> None:
     def short(sha: str | None) -> str:
         return sha[:12] if sha else "(none)"
 
-    typer.echo(f"index:    {result.path}")
-    typer.echo(f"reflects: {short(result.indexed)} ({result.documents} blocks)")
-    typer.echo(f"{result.ref or 'target'}:{' ' * max(1, 9 - len(result.ref or 'target'))}{short(result.target)}")
-    typer.echo(f"HEAD:     {short(result.head)}")
-    typer.echo(f"legs:     {', '.join(result.legs)}")
+    echo(f"index:    {result.path}")
+    echo(f"reflects: {short(result.indexed)} ({result.documents} blocks)")
+    echo(f"{result.ref or 'target'}:{' ' * max(1, 9 - len(result.ref or 'target'))}{short(result.target)}")
+    echo(f"HEAD:     {short(result.head)}")
+    echo(f"legs:     {', '.join(result.legs)}")
     if result.rebuilt:
-        typer.echo(f"rebuilt:  {result.reason}")
+        echo(f"rebuilt:  {result.reason}")
     elif result.reindexed or result.removed:
-        typer.echo(f"updated:  {result.reindexed} re-indexed, {result.removed} removed")
+        echo(f"updated:  {result.reindexed} re-indexed, {result.removed} removed")
     if result.fresh:
-        typer.echo("fresh:    yes")
+        echo("fresh:    yes")
     else:
         why = f" ({result.reason})" if result.reason and not result.rebuilt else ""
-        typer.echo(f"fresh:    no{why}; the next `mm recall` catches up")
+        echo(f"fresh:    no{why}; the next `mm recall` catches up")
     for path in result.skipped:
-        typer.echo(f"skipped:  {path} (does not parse; see `mm validate`)")
+        echo(f"skipped:  {path} (does not parse; see `mm validate`)")

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-import typer
-
-from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.cli.app import JsonOpt, app, echo, memory, print_json
+from mindmem.cli.commands import Argument, Group, Option
 from mindmem.errors import ConfigError, MindmemError
 
-signers_app = typer.Typer(
+signers_app = Group(
     name="signers",
     help=(
         "Who may sign approvals: .mindmem/allowed_signers (ssh) and .mindmem/allowed_gpg (gpg).\n\n"
         "See docs/governance.md, section Signing."
     ),
-    no_args_is_help=True,
 )
-app.add_typer(signers_app)
+app.add_group(signers_app)
 
 
 @signers_app.command(name="list")
@@ -57,25 +55,25 @@ def list_(as_json: JsonOpt = False) -> None:
         return
     for a in found:
         marker = "  (you)" if a.principal == mine else ""
-        typer.echo(f"{a.principal:<30} {a.format:<4} {a.fingerprint}{marker}")
+        echo(f"{a.principal:<30} {a.format:<4} {a.fingerprint}{marker}")
     if key is None:
-        typer.echo("You have no signing key configured (docs/governance.md, section Signing).")
+        echo("You have no signing key configured (docs/governance.md, section Signing).")
     elif problem:
-        typer.echo(f"Your signing key cannot be read: {problem}")
+        echo(f"Your signing key cannot be read: {problem}")
     elif mine is None:
-        typer.echo(f"Your {key} is not an approver; `mm signers add` lists it.")
+        echo(f"Your {key} is not an approver; `mm signers add` lists it.")
 
 
 @signers_app.command()
 def add(
     principal: Annotated[
-        Optional[str], typer.Argument(help="Name to list the key under. Default: your git user.email.")
+        Optional[str], Argument(help="Name to list the key under. Default: your git user.email.")
     ] = None,
     key: Annotated[
         Optional[str],
-        typer.Option(help="Key to add: an ssh .pub file, key::ssh-… or a gpg key id. Default: your signing key."),
+        Option(help="Key to add: an ssh .pub file, key::ssh-… or a gpg key id. Default: your signing key."),
     ] = None,
-    fmt: Annotated[Optional[str], typer.Option("--format", help="ssh or gpg (default: guessed from --key).")] = None,
+    fmt: Annotated[Optional[str], Option("--format", help="ssh or gpg (default: guessed from --key).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add a key to the approvers in the work tree; review and commit the change like any other.
@@ -104,6 +102,6 @@ def add(
     if as_json:
         print_json({"principal": name, "format": chosen.format, "file": target, "added": added})
     elif added:
-        typer.echo(f"Added {chosen} as {name} to {target}; review and commit it.")
+        echo(f"Added {chosen} as {name} to {target}; review and commit it.")
     else:
-        typer.echo(f"{chosen} is already listed as {name} in {target}.")
+        echo(f"{chosen} is already listed as {name} in {target}.")

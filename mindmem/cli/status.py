@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import typer
-
-from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.cli.app import JsonOpt, app, echo, memory, print_json
 
 
 @app.command("status")
@@ -28,27 +26,27 @@ def status_command(as_json: JsonOpt = False) -> None:
         print_json(s.to_json())
         return
     on = f"on {s.branch}" if s.branch else "HEAD detached"
-    typer.echo(f"{on}; governed branch {s.governed_branch}, mode {s.mode}")
-    typer.echo("")
-    typer.echo(f"uncommitted memory changes ({len(s.changes)}):" if s.changes else "no uncommitted memory changes")
+    echo(f"{on}; governed branch {s.governed_branch}, mode {s.mode}")
+    echo("")
+    echo(f"uncommitted memory changes ({len(s.changes)}):" if s.changes else "no uncommitted memory changes")
     for path in s.changes:
-        typer.echo(f"  {path}")
-    typer.echo(f"open proposals ({len(s.proposals)}):" if s.proposals else "no open proposals")
+        echo(f"  {path}")
+    echo(f"open proposals ({len(s.proposals)}):" if s.proposals else "no open proposals")
     for p in s.proposals:
         tally = ", ".join(f"{n} {sev}" for sev, n in p.counts.items() if n) or "no findings"
         applies = "applies cleanly" if p.applies_cleanly else "needs rebase"
-        typer.echo(f"  {p.id}  {age(p.age_seconds):>4}  {p.author}  {tally}; {applies}  {p.title}")
+        echo(f"  {p.id}  {age(p.age_seconds):>4}  {p.author}  {tally}; {applies}  {p.title}")
         for line in p.critical:
-            typer.echo(f"    {line}")
-    typer.echo(f"stale citations and expired blocks ({len(s.stale)}):" if s.stale else "no stale citations")
+            echo(f"    {line}")
+    echo(f"stale citations and expired blocks ({len(s.stale)}):" if s.stale else "no stale citations")
     for f in s.stale:
-        typer.echo(f"  {f.code} {f.location} {f.message}")
+        echo(f"  {f.code} {f.location} {f.message}")
     index = "fresh" if s.index["fresh"] else (s.index["reason"] or "behind; the next recall catches up")
-    typer.echo(f"search index: {index}")
+    echo(f"search index: {index}")
     installed = sorted(name for name, state in s.hooks.items() if state == "installed")
-    typer.echo(f"git hooks: {', '.join(installed) if installed else 'not installed'}")
+    echo(f"git hooks: {', '.join(installed) if installed else 'not installed'}")
     if s.next:
-        typer.echo("")
-        typer.echo("next:")
+        echo("")
+        echo("next:")
         for step in s.next:
-            typer.echo(f"  {step}")
+            echo(f"  {step}")

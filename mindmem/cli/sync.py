@@ -4,20 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-import typer
-
-from mindmem.cli.app import JsonOpt, app, memory, print_json
+from mindmem.cli.app import JsonOpt, app, echo, memory, print_json
+from mindmem.cli.commands import Argument, Option
 
 
 @app.command()
 def sync(
     remote: Annotated[
         Optional[str],
-        typer.Argument(metavar="REMOTE", help="Git remote (default: the governed branch's upstream, else origin)."),
+        Argument(metavar="REMOTE", help="Git remote (default: the governed branch's upstream, else origin)."),
     ] = None,
     keep_worktree: Annotated[
         bool,
-        typer.Option("--keep-worktree", help="Fast-forward even when the work tree has changes to those files."),
+        Option("--keep-worktree", help="Fast-forward even when the work tree has changes to those files."),
     ] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -45,15 +44,15 @@ def sync(
     g = report.governed
     where = f"{report.remote}/{report.branch}"
     if g.action == "fast-forwarded":
-        typer.echo(f"{report.branch}: fast-forwarded {g.old[:12]}..{g.new[:12]} from {where}")
+        echo(f"{report.branch}: fast-forwarded {g.old[:12]}..{g.new[:12]} from {where}")
     elif g.action == "pushed":
-        typer.echo(f"{report.branch}: pushed {g.new[:12]} to {where}" + (f" (was {g.old[:12]})" if g.old else ""))
+        echo(f"{report.branch}: pushed {g.new[:12]} to {where}" + (f" (was {g.old[:12]})" if g.old else ""))
     elif g.action == "fetched":
-        typer.echo(f"{report.branch}: created at {g.new[:12]} from {where}")
+        echo(f"{report.branch}: created at {g.new[:12]} from {where}")
     if g.refreshed:
-        typer.echo(f"  refreshed {len(g.refreshed)} file(s) in the work tree")
+        echo(f"  refreshed {len(g.refreshed)} file(s) in the work tree")
     if g.note:
-        typer.echo(f"note: {g.note}", err=True)
+        echo(f"note: {g.note}", err=True)
     for label, refs in (
         ("fetched", report.fetched),
         ("pushed", report.pushed),
@@ -61,8 +60,8 @@ def sync(
         (f"pruned on {report.remote} (decided)", report.pruned_remote),
     ):
         for ref in refs:
-            typer.echo(f"{label}: {ref}")
+            echo(f"{label}: {ref}")
     for kept in report.kept:
-        typer.echo(f"kept: {kept.branch}: {kept.reason}", err=True)
+        echo(f"kept: {kept.branch}: {kept.reason}", err=True)
     if not report.moved:
-        typer.echo(f"up to date with {report.remote}")
+        echo(f"up to date with {report.remote}")
