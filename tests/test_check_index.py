@@ -24,6 +24,8 @@ from mindmem.checks.cache import BlockCache
 from mindmem.store import blocks as b
 from mindmem.store import gitdir
 from mindmem.store.memory import Memory
+from mindmem.store.parsed import MANY
+from mindmem.store.snapshot import is_block_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import corpus
@@ -207,3 +209,38 @@ def test_processes_racing_on_the_index_each_see_one_tree(big: Path) -> None:
         assert racer.returncode == 0, err
         for rev_range, found in json.loads(out):
             assert found == expected[rev_range], rev_range
+
+
+def test_a_cold_store_reads_many_blobs_in_one_go_and_digests_them_alike(big: Path) -> None:
+    memory = Memory(big)
+    entries = {
+        p: sha for p, sha in memory.git.tree_blobs(memory.git.head_commit(), memory.root).items() if is_block_path(p)
+    }
+    # A staged file whose blob only the caller holds: the bulk read leaves it to `read`.
+    note = b.from_mapping(
+        {
+            "id": "N-20260101-abcdef",
+            "type": "note",
+            "title": "Only staged",
+            "status": "active",
+            "created": "2026-01-01",
+        },
+        "Body.",
+        "t",
+    )
+    staged = b.render(note).encode()
+    entries["memory/notes/N-20260101-abcdef.md"] = memory.git.blob_sha(staged)
+    assert len(entries) > MANY  # what makes a cold store read in one go
+    asked: list[str] = []
+
+    def read(sha: str) -> bytes:
+        asked.append(sha)
+        return staged if sha == entries["memory/notes/N-20260101-abcdef.md"] else memory.git.read_blob(sha)
+
+    alone = BlockCache(None).digests_of(entries, read)
+    assert len(asked) == len(set(entries.values()))
+    asked.clear()
+    together = BlockCache(None).digests_of(entries, read, lambda shas: memory.git.read_blobs(shas))
+    assert together == alone and "memory/notes/N-20260101-abcdef.md" in together
+    assert asked == [entries["memory/notes/N-20260101-abcdef.md"]]
+    assert [sha for sha, _ in memory.git.read_blobs([memory.git.head_commit(), "0" * 40])] == []

@@ -10,7 +10,7 @@ version of mindmem. Blocks read in full come from the store's parsed-block cache
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,8 @@ from mindmem.store.tiers import trimmed
 
 # A new digest shape, safety scan or mindmem version starts a fresh cache.
 FORMAT = f"mindmem-check-cache/3/{__version__}/safety-{SCAN_VERSION}/{','.join(Digest._fields)}"
+# Many blob ids -> (id, bytes) of those the repository holds.
+ReadMany = Callable[[list[str]], Iterable[tuple[str, bytes]]]
 # A blob that does not parse has this digest, so an untouched broken file is not re-read on every check.
 BROKEN = ()
 
@@ -76,10 +78,17 @@ class BlockCache:
             out[path] = digest(block, data.decode("utf-8", "replace"))
         return out
 
-    def digests_of(self, entries: Mapping[str, str], read: Callable[[str], bytes]) -> dict[str, Digest]:
-        """path -> digest for block files {path: sha}; files that do not parse are left out."""
+    def digests_of(
+        self, entries: Mapping[str, str], read: Callable[[str], bytes], read_many: ReadMany | None = None
+    ) -> dict[str, Digest]:
+        """path -> digest for block files {path: sha}; files that do not parse are left out. `read_many`
+        reads many blobs in one go, for a cold store (what it does not hold, `read` reads)."""
         self.used.update(entries.values())
         known, make, many = self.digests, Digest._make, len(entries) > MANY
+        unknown = {sha: path for path, sha in entries.items() if sha not in known}
+        if read_many is not None and len(unknown) > MANY:
+            for sha, data in read_many(list(unknown)):
+                self.digest(sha, unknown[sha], lambda _, data=data: data, many=True)
         out = {}
         for path, sha in entries.items():
             found = known.get(sha)

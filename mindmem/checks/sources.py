@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
-from mindmem.checks.cache import BlockCache
+from mindmem.checks.cache import BlockCache, ReadMany
 from mindmem.checks.catalog import Catalog
 from mindmem.checks.context import CheckContext
 from mindmem.checks.indexed import IndexedCatalog, open_view
@@ -178,7 +178,9 @@ def _build(memory: Memory, cache: BlockCache, source: _Source, *, full: bool) ->
     entries, read = source.entries(memory), source.read
     options = memory.settings.sections.get("checks", {})
     block_paths = sorted(p for p in entries if is_block_path(p))
-    digests = cache.digests_of({p: entries[p] for p in block_paths}, read)
+    # The work tree's files are read already; a tree's blobs are read in one go when many are new.
+    read_many = _read_many(memory) if source.tree is not None else None
+    digests = cache.digests_of({p: entries[p] for p in block_paths}, read, read_many)
     touched = touched_paths = None
     needed = block_paths
     if source.changed is not None and not full:
@@ -221,6 +223,11 @@ def _build(memory: Memory, cache: BlockCache, source: _Source, *, full: bool) ->
     )
 
 
+def _read_many(memory: Memory) -> ReadMany:
+    # libgit2 is loaded only if a cold store makes it read many blobs.
+    return lambda shas: memory.git.read_blobs(shas)
+
+
 def _build_indexed(memory: Memory, cache: BlockCache, source: _Source) -> CheckContext:
     """A check of a few changed files: their neighbours come from the key index (`checks/indexed.py`),
     so nothing is listed or read in proportion to the tree; only the blocks the check looks at are read."""
@@ -233,7 +240,7 @@ def _build_indexed(memory: Memory, cache: BlockCache, source: _Source) -> CheckC
         root,
         _tree_id(memory, source.tree),
         source.on_top,
-        lambda entries: cache.digests_of(entries, read),
+        lambda entries: cache.digests_of(entries, read, _read_many(memory)),
         lambda entries: cache.parsed_digests(entries, read),
     )
     touched_paths = frozenset(source.changed)

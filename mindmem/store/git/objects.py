@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from mindmem.store.files import atomic_write
 from mindmem.store.git.base import ZERO_OID, GitBase, TreeDiff
 
 _LINK_MODE = int(FileMode.LINK)
+_BLOB = int(ObjectType.BLOB)
 DIFFS_KEPT = 8
 # Folders with more entries than this are diffed by libgit2 (sorted entries compared in C), smaller ones in
 # Python, which skips identical subfolders: a type folder of 20,000 blocks against the root's few folders.
@@ -59,6 +60,20 @@ class Objects(GitBase):
     def read_blob(self, sha: str) -> bytes:
         """A blob's bytes; NotFound when the object does not exist (or is not a blob)."""
         return self._peel(sha, pygit2.Blob).data
+
+    def read_blobs(self, shas: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        """(sha, bytes) of those of these blobs the repository holds, in their order; others are left out.
+
+        For many blobs at once (a cold cache): in process, where `read_blob` through `git cat-file` is one
+        round trip per blob, most of the time of digesting 10,000 blocks."""
+        odb = self._raw.odb
+        for sha in shas:
+            try:
+                kind, data = odb.read(sha)
+            except (KeyError, ValueError):  # not in this repository (NotFoundError is a KeyError)
+                continue
+            if kind == _BLOB:
+                yield sha, data
 
     def blob_sha(self, data: bytes) -> str:
         return str(pygit2.hash(data))
