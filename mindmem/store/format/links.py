@@ -13,8 +13,10 @@ from mindmem.store.format.ids import ID_RE
 WIKI_LINK_RE = re.compile(r"\[\[([^\[\]|#\n]+)(?:#[^\[\]|\n]*)?(?:\|[^\[\]\n]*)?\]\]")
 # Where a regex over the text finds exactly what markdown-it would: no HTML, entities or escapes
 # (`<&\\`), no fences or indentation that may make code (`~~~`, 4 spaces, tabs), no link syntax that
-# could swallow a `[[…]]`. Code spans (backticks) are handled by `_without_code_spans`.
-_NEEDS_PARSER = re.compile(r"[<&\\\t]|~~~| {4}|\]\(|\]\[|\]:")
+# could swallow a `[[…]]`. A `]:` may end a link reference definition's label, whose title then hides a
+# `[[…]]`, but not after a `]`: a label holds no unescaped bracket (`- [[ID]]: text` is prose). Code
+# spans (backticks) are handled by `_without_code_spans`.
+_NEEDS_PARSER = re.compile(r"[<&\\\t]|~~~| {4}|\]\(|\]\[|(?<!\])\]:")
 _TICKS = re.compile(r"`+")
 
 
