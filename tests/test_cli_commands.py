@@ -44,7 +44,22 @@ def _group() -> tuple[Group, list[dict]]:
         """Pass the rest through."""
         calls.append({"name": name, "rest": rest})
 
+    @group.command()
+    def gather(
+        items: Annotated[Optional[list[str]], Argument(help="Items.")] = None,
+        loud: Annotated[bool, Option("--loud", help="Say more.")] = False,
+    ) -> None:
+        """Gather items."""
+        calls.append({"items": items, "loud": loud})
+
     return group, calls
+
+
+def test_options_may_come_between_arguments():
+    group, calls = _group()
+    group.run(["gather", "a.md", "--loud", "b.md"], "demo")
+    group.run(["gather"], "demo")
+    assert calls == [{"items": ["a.md", "b.md"], "loud": True}, {"items": [], "loud": False}]
 
 
 def test_values_convert_by_their_declared_type():
@@ -89,7 +104,7 @@ def test_a_hidden_command_runs_but_is_not_listed():
     text = group.help_text("demo")
     assert "run-it" in text and "Run one thing." in text
     assert "pass" not in text.split("commands:")[1]
-    assert [words for words, _ in group.walk()] == [("run-it",), ("pass",)]
+    assert [words for words, _ in group.walk()] == [("run-it",), ("pass",), ("gather",)]
 
 
 def test_command_help_keeps_example_lines_and_shows_defaults(capsys):

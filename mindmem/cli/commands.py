@@ -8,7 +8,7 @@ asked for) has its parser built; listing a group reads each command's first help
 
 Why not typer, which declared the commands before: importing it took 115 ms of every `mm`
 process on this project's 2-core machine, more than the whole `mm --help` budget; argparse
-takes 14 ms (docs/index.md, "Departures").
+takes 14 ms (docs/index.md, "Where this departs from the design notes").
 """
 
 from __future__ import annotations
@@ -109,7 +109,9 @@ class Command:
         return tuple(_parameters(self.function))
 
     def run(self, args: list[str], prog: str) -> Any:
-        values = vars(self.parser(prog).parse_args(args))
+        parser = self.parser(prog)
+        # Intermixed: options may come between arguments (`mm check a.md --json b.md`), as click allowed.
+        values = vars(parser.parse_args(args) if self.passthrough else parser.parse_intermixed_args(args))
         for name, _, meta, _ in self.parameters:
             if meta.min is not None and values[name] is not None and values[name] < meta.min:
                 raise UsageError(f"{'/'.join(_flags(name, meta))}: {values[name]} is less than {meta.min}", prog)
