@@ -197,3 +197,14 @@ def test_a_special_file_in_a_folder_remembered_by_its_stat_data_is_still_refused
     os.mkfifo(notes / "deeper" / "N-20261201-f1f0f2.md")
     with pytest.raises(BlockError, match=r"deeper/N-20261201-f1f0f2\.md: is a FIFO"):
         listing_json(Memory(repo))
+
+
+def test_a_vouched_file_that_changes_before_it_is_read_still_gives_the_blob_git_vouched_for(repo: Path) -> None:
+    memory = Memory(repo)
+    entries, read = worktree_blobs.block_blobs(str(repo), memory.root, 1 << 20, None, memory.git)
+    path, sha = entries[0]
+    assert read(sha) == memory.git.read_blob(sha)  # read from the file, which holds exactly that blob
+    (repo / path).write_bytes(b"changed after git vouched for it\n")
+    assert read(sha) == memory.git.read_blob(sha)
+    (repo / path).unlink()
+    assert read(sha) == memory.git.read_blob(sha)
