@@ -52,7 +52,7 @@ from mindmem.store.memory import Memory
 TARGET_S = 0.150  # propose + signed approve at 10k blocks
 TARGET_RATIO = 5.0  # times faster than the git CLI flow
 # The module, not the function of the same name the package exports.
-approving = importlib.import_module("mindmem.governance.approve")
+approving = importlib.import_module("mindmem.governance.approving")
 MM = str(Path(sys.executable).with_name("mm"))
 CHECKED: dict[str, Any] = {"check": True, "capture_output": True, "text": True}
 

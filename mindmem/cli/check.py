@@ -108,7 +108,7 @@ def _proposal_checks(mem, proposal: str | None):
     is imported only then: the pre-commit hook (`--staged`) runs on every commit."""
     if proposal is None:
         return None, []
-    from mindmem.governance.approve import checks_for
+    from mindmem.governance.approving import checks_for
 
     return checks_for(mem, proposal)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from mindmem.errors import BadInput
 from mindmem.governance import signing
 from mindmem.governance.proposals import PROPOSALS, REJECTED, format_time_s
-from mindmem.governance.propose import governed_folders
+from mindmem.governance.proposing import governed_folders
 from mindmem.governance.trailers import parse_message
 from mindmem.store.allowed_signers import ALLOWED_GPG, ALLOWED_SIGNERS
 from mindmem.store.blocks import check_id, id_relpath

@@ -16,7 +16,7 @@ from typing import Any
 from mindmem.checks import CheckContext, Finding, GateDecision, context_for, gate, run_checks
 from mindmem.checks.findings import counts, sort_key
 from mindmem.errors import BadInput
-from mindmem.governance.candidate import GovernanceChange
+from mindmem.governance.candidates import GovernanceChange
 from mindmem.governance.trailers import parse_message
 from mindmem.jsonable import to_data
 from mindmem.store.blocks import parse

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mindmem.errors import BadInput, NotFound, StateError
-from mindmem.governance.approve import approval_signer, refresh_plan
+from mindmem.governance.approving import approval_signer, refresh_plan
 from mindmem.governance.proposals import PROPOSAL_RE, find_approval
 from mindmem.governance.trailers import check_rationale, compose, parse_message
 from mindmem.search.index_state import keep_in_step

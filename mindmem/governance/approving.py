@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mindmem.errors import BadInput, CheckFailed, RefConflict, StateError
-from mindmem.governance.candidate import Candidate, candidate
+from mindmem.governance.candidates import Candidate, candidate
 from mindmem.governance.proposals import REJECTED, Proposal, find_proposal, open_proposal
 from mindmem.governance.trailers import check_rationale, compose
 from mindmem.search.index_state import keep_in_step
