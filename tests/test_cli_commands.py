@@ -4,6 +4,7 @@ are one line with exit 2, and `mm --help` builds no command's parser."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -169,3 +170,13 @@ def test_root_help_lists_each_visible_command_with_its_first_paragraph(mm):
             assert (f"  {words[0]} " in listed) != command.hidden, words
     assert isinstance(app.commands["check"], Command)
     assert "Check memory blocks: schema, graph, contradictions, freshness," in listed
+
+
+def test_a_closed_pipe_on_stdout_ends_mm_quietly_with_gits_code(tmp_path):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before mm writes (`mm list | head`, once head has had enough)
+    try:
+        done = subprocess.run([sys.executable, "-m", "mindmem", "--help"], stdout=write_end, stderr=subprocess.PIPE)
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (141, b"")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: the one place errors become messages and exit codes.
 
     Library errors and usage errors both print one line `mm: error: …` on stderr; usage
-    errors exit 2, Ctrl-C exits 130.
+    errors exit 2, Ctrl-C exits 130, a closed pipe on stdout 141 (128 + SIGPIPE, as git).
     """
     state["repo"] = None
     try:
@@ -109,5 +111,11 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         echo("", err=True)
         sys.exit(130)
+    except BrokenPipeError:
+        # `mm list | head`: the reader went away. Quiet, with git's exit code; stdout now goes nowhere,
+        # so that Python's flush at exit cannot fail again.
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
     if isinstance(code, int) and code:
         sys.exit(code)
