@@ -373,16 +373,16 @@ def test_recall_on_a_generated_corpus_finds_each_block_by_its_title(tmp_path: Pa
 
 
 def test_recall_reports_a_slow_index_build_on_stderr(world: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from mindmem.cli.recall import _slow
+    from mindmem.cli.progress import counter
 
     heard: list[tuple[int, int]] = []
     recall(Memory(world), "billing", progress=lambda done, total: heard.append((done, total)))
     assert heard and heard[-1][0] == heard[-1][1] > 0  # the first recall built the index
-    report = _slow(after=0.0)
+    report = counter("indexing memory", "blocks")
     report(200, 400)
     report(400, 400)
     assert capsys.readouterr().err == "\rindexing memory: 200/400 blocks\rindexing memory: 400/400 blocks\n"
-    quiet = _slow(after=60.0)
+    quiet = counter("indexing memory", "blocks", after=60.0)
     quiet(400, 400)
     assert capsys.readouterr().err == ""
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 from mindmem.cli.app import JsonOpt, app, echo, memory, print_json
 from mindmem.cli.commands import Argument, Option
+from mindmem.cli.progress import counter
 from mindmem.errors import BadInput
 from mindmem.store.text import STDIN, read_file, read_stdin
 
@@ -60,10 +61,9 @@ def extract(
     ref = _date(reference_date)
     options: dict[str, Any] = {k: v for k, v in (("model", model), ("url", url)) if v}
     mem = memory()
-    with _progress(as_json) as progress:
-        found = run_extract(
-            mem, text, backend=backend, options=options, reference_date=ref, source=name, progress=progress
-        )
+    # A count for long model runs (the rules backend is too quick to show one), at a terminal only.
+    progress = counter("extracting", after=1.0) if sys.stderr.isatty() and not as_json else None
+    found = run_extract(mem, text, backend=backend, options=options, reference_date=ref, source=name, progress=progress)
     proposal = None if dry_run else propose(mem, found, rationale=rationale or "", title=title)
     if as_json:
         print_json({**found.to_json(), "proposal": proposal.id if proposal else None})
@@ -95,24 +95,6 @@ def _date(text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise BadInput(f"--reference-date must be YYYY-MM-DD, not {text!r}") from None
-
-
-def _progress(quiet: bool) -> Any:
-    """A progress bar on stderr for long model runs (the rules backend is too quick to need one)."""
-    from contextlib import contextmanager
-
-    @contextmanager
-    def bar() -> Any:
-        if quiet or not sys.stderr.isatty():
-            yield None
-            return
-        from rich.progress import Progress
-
-        with Progress(transient=True) as progress:
-            task = progress.add_task("extracting", total=None)
-            yield lambda done, total: progress.update(task, completed=done, total=total)
-
-    return bar()
 
 
 def _show(found: Any, text: str, err: bool) -> None:

@@ -1,5 +1,7 @@
 """Progress notes on stderr for long work: quiet when a command finishes within a second.
 
+`counter` is for work that counts its own progress (done of total).
+
     with progress("review") as step:
         step("running the checks")
         ...
@@ -48,3 +50,20 @@ def progress(label: str, *, after: float = 1.0, out: TextIO | None = None) -> It
         timer.cancel()
         if state["shown"]:
             print(f"mm: {label}: done in {time.monotonic() - began:.1f} s", file=stream, flush=True)
+
+
+def counter(label: str, unit: str = "", *, after: float = 0.0, out: TextIO | None = None) -> Callable[[int, int], None]:
+    """A report for work that counts its own progress (an index build, a model run): `label: done/total
+    unit` on stderr, rewritten in place once `after` seconds have passed; the last count ends the line."""
+    stream = out or sys.stderr
+    began = time.monotonic()
+    shown = False
+
+    def report(done: int, total: int) -> None:
+        nonlocal shown
+        if shown or time.monotonic() - began >= after:
+            shown = True
+            line = f"\r{label}: {done}/{total} {unit}".rstrip()
+            print(line, end="\n" if done >= total else "", file=stream, flush=True)
+
+    return report

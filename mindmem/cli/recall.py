@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Optional
 
 from mindmem.cli.app import JsonOpt, app, echo, memory, print_json
 from mindmem.cli.commands import Argument, Group, Option
+from mindmem.cli.progress import counter
 from mindmem.vocabulary import RECALL_MODES, choices
 
 if TYPE_CHECKING:
@@ -71,7 +70,15 @@ def recall(
 
         parts = ModelRouter(model).queries(query)
     result = run(
-        memory(), query, mode=mode, limit=limit, type=type_, at=at, all_status=all_status, parts=parts, progress=_slow()
+        memory(),
+        query,
+        mode=mode,
+        limit=limit,
+        type=type_,
+        at=at,
+        all_status=all_status,
+        parts=parts,
+        progress=counter("indexing memory", "blocks", after=1.0),
     )
     if as_json or isinstance(result, Bundle):
         print_json(result.to_json())
@@ -81,21 +88,6 @@ def recall(
         _print_diagnoses(result)
     else:
         _print_search(result)
-
-
-def _slow(after: float = 1.0) -> Callable[[int, int], None]:
-    """A progress report for building the index, written to stderr once it has taken `after` seconds."""
-    began = time.monotonic()
-    shown = False
-
-    def report(done: int, total: int) -> None:
-        nonlocal shown
-        if shown or time.monotonic() - began >= after:
-            shown = True
-            end = "\n" if done == total else ""
-            echo(f"\rindexing memory: {done}/{total} blocks{end}", nl=False, err=True)
-
-    return report
 
 
 def _line(hit: Hit, score: bool = True) -> str:
@@ -171,21 +163,15 @@ def rebuild(as_json: JsonOpt = False) -> None:
 
     Never needed for correctness (recall catches up by itself and rebuilds a
     missing, damaged or outdated index); useful after deleting it or to compact it.
-    A progress bar goes to stderr.
+    The count of blocks indexed goes to stderr.
 
     \b
     Example:
       mm index rebuild
     """
-    from rich.console import Console
-    from rich.progress import Progress
-
     from mindmem.search.index import rebuild as run
 
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("indexing blocks", total=None)
-        result = run(memory(), progress=lambda done, total: bar.update(task, completed=done, total=total))
-    _print_status(result, as_json)
+    _print_status(run(memory(), progress=counter("indexing memory", "blocks")), as_json)
 
 
 def _print_status(result: IndexStatus, as_json: bool) -> None:
