@@ -20,7 +20,7 @@ from mindmem.store import gitdir, tiers, worktree_blobs
 from mindmem.store.files import read_store, write_store
 from mindmem.store.memory import Memory
 from mindmem.store.parsed import ParsedBlocks, store_format
-from mindmem.store.snapshot import load
+from mindmem.store.snapshot import is_block_path, load
 from mindmem.store.worktree_blobs import block_blobs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -206,3 +206,52 @@ def test_recent_entries_are_folded_into_the_base_and_old_versions_dropped(repo: 
     # Past the limit the new entries join the base, and the versions no tree here uses are dropped.
     assert read_store(folder / "recent", store_format()) == {}
     assert len(read_store(folder / "base", store_format())) == N
+
+
+def _blobs(memory: Memory) -> tuple[list[tuple[str, str]], dict[str, bytes]]:
+    """(sha, path) of every block file at HEAD, and their bytes by sha, with one blob that does not parse."""
+    files = {p: text for p, text in memory.git.iter_files(memory.git.head_commit(), memory.root) if is_block_path(p)}
+    files["memory/notes/N-20260101-000bad.md"] = b"---\nid: [unclosed\n---\nBody.\n"
+    data = {memory.git.blob_sha(text): text for text in files.values()}
+    return [(memory.git.blob_sha(text), path) for path, text in files.items()], data
+
+
+def test_a_cold_parse_shared_with_workers_gives_the_blocks_parsing_gives(repo: Path) -> None:
+    memory = Memory(repo)
+    wanted, data = _blobs(memory)
+    cache = ParsedBlocks(None)
+    cache.prefill(wanted, data.__getitem__, parts=2)
+    assert cache.parses >= len(wanted) - 2  # every block but the broken one (and none twice)
+
+    def unread(sha: str) -> bytes:
+        raise AssertionError("prefilled blocks are not read again")
+
+    for sha, path in wanted:
+        if path.endswith("000bad.md"):
+            with pytest.raises(BlockError) as caught:
+                cache.block(sha, path, data.__getitem__)
+            with pytest.raises(BlockError) as direct:
+                b.parse(data[sha], path)
+            assert str(caught.value) == str(direct.value)
+            continue
+        got, want = cache.block(sha, path, unread), b.parse(data[sha], path)
+        assert (got.to_mapping(), got.body, got.wiki_links) == (want.to_mapping(), want.body, want.wiki_links)
+
+
+def test_a_worker_that_fails_leaves_its_share_to_be_parsed_here(repo: Path, monkeypatch) -> None:
+    from mindmem.store import workers
+
+    def failing(module: str, args, share, spool=None):
+        return subprocess.Popen(
+            [sys.executable, "-c", "import sys; sys.exit(3)"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+
+    monkeypatch.setattr(workers, "start", failing)
+    memory = Memory(repo)
+    wanted, data = _blobs(memory)
+    cache = ParsedBlocks(None)
+    cache.prefill(wanted, data.__getitem__, parts=2)
+    assert 0 < cache.parses < len(wanted)  # this process's own share only
+    for sha, path in wanted:
+        if not path.endswith("000bad.md"):
+            assert cache.block(sha, path, data.__getitem__).to_mapping() == b.parse(data[sha], path).to_mapping()

@@ -87,7 +87,9 @@ class BlockCache:
         known, make, many = self.digests, Digest._make, len(entries) > MANY
         unknown = {sha: path for path, sha in entries.items() if sha not in known}
         if read_many is not None and len(unknown) > MANY:
-            for sha, data in read_many(list(unknown)):
+            fetched = dict(read_many(list(unknown)))
+            self.parsed.prefill([(sha, unknown[sha]) for sha in fetched], fetched.__getitem__)
+            for sha, data in fetched.items():
                 self.digest(sha, unknown[sha], lambda _, data=data: data, many=True)
         out = {}
         for path, sha in entries.items():

@@ -19,10 +19,8 @@ are those of a one-segment build.
 from __future__ import annotations
 
 import os
-import pickle
 import re
 import shutil
-import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -30,7 +28,6 @@ from dataclasses import dataclass
 from functools import partial
 from itertools import pairwise
 from pathlib import Path
-from subprocess import PIPE
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,10 +39,11 @@ from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-from mindmem.errors import BlockError, StateError
+from mindmem.errors import BlockError
 from mindmem.search import tables
 from mindmem.search.document import document, schema
 from mindmem.search.terms import TEXT_ANALYZER, text_terms
+from mindmem.store import workers
 from mindmem.store.blocks import parse
 
 if TYPE_CHECKING:
@@ -75,8 +73,7 @@ class Part:
 
 def parts_for(count: int) -> int:
     """How many runs to split `count` blocks into: one per core, each at least PART_MIN blocks."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, MAX_PARTS, count // PART_MIN))
+    return max(1, min(workers.cores(), MAX_PARTS, count // PART_MIN))
 
 
 def build(folder: Path, files: Sequence[Source], parts: int, progress: Progress | None = None) -> tuple[int, set[str]]:
@@ -88,16 +85,12 @@ def build(folder: Path, files: Sequence[Source], parts: int, progress: Progress 
         if progress is not None:
             progress(min(len(files), done * len(runs)), len(files))
 
-    workers: list[subprocess.Popen[bytes]] = []
-    try:
+    with workers.running() as started:
+        # Each worker's run is spooled beside its part, in the build's own folder.
         for part, run in zip(dirs[1:], runs[1:], strict=True):
-            workers.append(_start(part, run))
-        written = [write_part(dirs[0], runs[0], own), *map(_result, workers)]
-    finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-            worker.communicate()
+            started.append(workers.start(__name__, [str(part)], list(run), folder))
+        written = [write_part(dirs[0], runs[0], own)]
+        written += [Part(*workers.result(worker, "an index build worker")) for worker in started]
     _join(folder, dirs, written)
     if progress is not None:
         progress(len(files), len(files))
@@ -115,28 +108,6 @@ def _runs(files: Sequence[Source], parts: int) -> list[Sequence[Source]]:
         seen += len(data)
     cuts.append(len(files))
     return [files[a:b] for a, b in pairwise(cuts) if b > a] or [files]
-
-
-def _start(folder: Path, run: Sequence[Source]) -> subprocess.Popen[bytes]:
-    """A worker process writing `run` into `folder` (`python -m mindmem.search.bulk`, not multiprocessing, so
-    nothing of the calling program's main module is imported again)."""
-    package_root = str(Path(__file__).resolve().parents[2])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-    runfile = folder.with_name(f"{folder.name}.in")  # beside the part, in the build's own folder
-    with runfile.open("wb") as out:
-        pickle.dump(list(run), out, protocol=pickle.HIGHEST_PROTOCOL)
-    with runfile.open("rb") as stdin:
-        return subprocess.Popen(
-            [sys.executable, "-m", __name__, str(folder)], stdin=stdin, stdout=PIPE, stderr=PIPE, env=env
-        )
-
-
-def _result(worker: subprocess.Popen[bytes]) -> Part:
-    out, err = worker.communicate()
-    if worker.returncode != 0:
-        last = err.decode(errors="replace").strip().splitlines()[-1:] or [f"exit status {worker.returncode}"]
-        raise StateError(f"an index build worker failed: {last[0]}")
-    return Part(*pickle.loads(out))
 
 
 def write_part(folder: Path, run: Sequence[Source], progress: Progress | None = None) -> Part:
@@ -331,9 +302,8 @@ class Lengths:
 
 def _work(folder: str) -> None:
     """A worker: the run on stdin, its part (segment, written, skipped) on stdout."""
-    run = pickle.load(sys.stdin.buffer)
-    part = write_part(Path(folder), run)
-    sys.stdout.buffer.write(pickle.dumps((part.segment, part.written, part.skipped), protocol=pickle.HIGHEST_PROTOCOL))
+    part = write_part(Path(folder), workers.read_share())
+    workers.reply((part.segment, part.written, part.skipped))
 
 
 if __name__ == "__main__":

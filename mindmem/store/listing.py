@@ -167,6 +167,8 @@ def _rows_of(
     # For many, loading the whole parsed-block store is cheaper than parsing; a few are parsed here,
     # not through the store, whose entries need the Markdown parser (0.1 s to load) for their links.
     parsed = ParsedBlocks(folder) if len(missing) >= MANY else None
+    if parsed:
+        parsed.prefill([(sha, path) for _, (path, sha) in missing], read)
     for n, (path, sha) in missing:
         try:
             block = parsed.block(sha, path, read) if parsed else b.parse(read(sha), path)

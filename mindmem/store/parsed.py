@@ -12,16 +12,18 @@ A store written by a mindmem whose block format differs (`store_format`) is trea
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import marshal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from mindmem.errors import BlockError
+from mindmem.errors import BlockError, StateError
 from mindmem.store import format as format_package
+from mindmem.store import workers
 from mindmem.store.blocks import Block, Constraint, parse
 from mindmem.store.files import collector_paused
 from mindmem.store.tiers import Tiers
@@ -31,7 +33,12 @@ _CONSTRAINT = _FIELDS.index("constraint")
 _CONSTRAINT_FIELDS = tuple(f.name for f in fields(Constraint))
 # Past this many blocks to read, loading the whole store beats parsing them one by one.
 MANY = 300
+# Blocks per core at least before a cold parse is shared with worker processes: a worker's start-up
+# (interpreter and imports, about 0.3 s) must be small next to its share (a block parses in about 0.5 ms).
+SHARE_MIN = 4_000
 Read = Callable[[str], bytes]
+# A blob to parse: (blob id, path, bytes).
+Blob = tuple[str, str, bytes]
 
 
 class ParsedBlocks:
@@ -63,6 +70,32 @@ class ParsedBlocks:
             self.stored.new[sha] = entry
         return found
 
+    def prefill(self, wanted: Sequence[tuple[str, str]], read: Read, *, parts: int | None = None) -> None:
+        """Parse these (blob id, path) now, on every core when there are many (a cold store: a fresh
+        clone), so `block` finds them. `parts`: how many processes share the work (default: one per core,
+        each with at least SHARE_MIN blobs). A blob that does not read or parse is left for `block` to
+        raise about, and a worker that fails leaves its share to `block` too."""
+        todo = [(sha, path) for sha, path in wanted if sha not in self._blocks and self.stored.get(sha) is None]
+        parts = parts or min(workers.cores(), len(todo) // SHARE_MIN)
+        if parts < 2:
+            return
+        blobs: list[Blob] = []
+        for sha, path in todo:
+            with contextlib.suppress(BlockError):
+                blobs.append((sha, path, read(sha)))
+        shares = [blobs[i::parts] for i in range(parts)]
+        with workers.running() as started:
+            started += [workers.start(__name__, [], share) for share in shares[1:]]
+            for sha, path, data in shares[0]:
+                with contextlib.suppress(BlockError):
+                    self.block(sha, path, lambda _, data=data: data)
+            for worker in started:
+                with contextlib.suppress(StateError):
+                    for sha, entry in workers.result(worker, "a parsing worker"):
+                        self._blocks[sha] = _rebuild(entry)
+                        self.stored.new[sha] = entry
+                        self.parses += 1
+
     def parsed(self, entries: Iterable[tuple[str, str]], read: Read) -> list[tuple[str, Block | BlockError]]:
         """(path, block or the error it gives) for (path, blob sha) pairs, in their order; for many
         blocks (a whole snapshot), so the stored entries are loaded first."""
@@ -76,6 +109,7 @@ class ParsedBlocks:
                 if found is None and (entry := recent.get(sha) or base.get(sha)) is not None:
                     found = blocks[sha] = _rebuild(entry)
                 out.append((path, found or sha))
+        self.prefill([(found, path) for path, found in out if isinstance(found, str)], read)
         for n, (path, found) in enumerate(out):
             if isinstance(found, str):
                 try:
@@ -125,3 +159,21 @@ def _rebuild(entry: tuple[Any, ...]) -> Block:
     block = object.__new__(Block)
     object.__setattr__(block, "__dict__", state)
     return block
+
+
+def _work() -> None:
+    """A parsing worker (`python -m mindmem.store.parsed`): its (sha, path, bytes) share on stdin,
+    (sha, entry) of each blob that parses into a storable entry on stdout."""
+    found = []
+    for sha, path, data in workers.read_share():
+        try:
+            entry = _entry(parse(data, path))
+        except BlockError:
+            continue
+        if entry is not None:
+            found.append((sha, entry))
+    workers.reply(found)
+
+
+if __name__ == "__main__":
+    _work()
