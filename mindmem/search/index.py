@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 
 from mindmem.errors import StateError
 from mindmem.search import index_files as files
-from mindmem.search.catchup import LOCK, IndexStatus, catch_up, index_root, rebuild, status, target
+from mindmem.search.catchup import LOCK, IndexStatus, catch_up, rebuild, status, target
 from mindmem.search.index_files import Progress
-from mindmem.search.index_format import FORMAT_VERSION, STATE_FILE, read_state
+from mindmem.search.index_format import FORMAT_VERSION, STATE_FILE, index_root, read_state
 from mindmem.search.terms import analyze, entity_terms, query_terms, utc
 from mindmem.search.view import MAX_QUERY_CHARS, Doc, IndexView, view_of
 
